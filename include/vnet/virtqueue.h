@@ -1,0 +1,176 @@
+/*
+ * orion-vnet virtqueue engine: the driver side of one virtqueue, split or
+ * packed layout, behind one interface chosen at creation.
+ *
+ * Model: the caller posts buffers as scatter-gather chains, each with an
+ * opaque cookie; the engine hands the cookie back exactly once, either from
+ * vnet_vq_get_used() when the device completes the chain, or from
+ * vnet_vq_detach_unused() when the queue is torn down.  Buffers (and the
+ * memory the sg entries point at) are owned by the device between add and
+ * that hand-back.
+ *
+ * The device is untrusted: every id, length, index and flag read from shared
+ * memory is checked against the engine's private shadow.  A violation is
+ * counted in struct vnet_vq_stats and latches the queue broken; from then on
+ * add/get_used fail fast (VNET_EBROKEN / 0) and only detach_unused and
+ * destroy are useful.
+ *
+ * Concurrency: one queue is used by one thread at a time; the caller
+ * serialises add/kick_prepare/get_used/enable_cb/disable_cb/detach.  Only
+ * the doorbell write that follows a true kick_prepare (done by the
+ * transport) may happen outside that serialisation.
+ */
+#ifndef VNET_VIRTQUEUE_H
+#define VNET_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vnet_error.h"
+
+struct vnet_vq; /* opaque */
+
+enum vnet_vq_layout {
+	VNET_VQ_SPLIT = 0,
+	VNET_VQ_PACKED = 1,
+};
+
+/* Ring features the engine honours, as a bitmask of VIRTIO_F_* bit numbers
+ * (VNET_BIT(VIRTIO_F_EVENT_IDX) ...).  Pass the *negotiated* features;
+ * bits the engine does not know are ignored. */
+struct vnet_vq_config {
+	uint16_t index;          /* virtqueue index on the device */
+	uint16_t size;           /* 1..32768; split: power of two */
+	enum vnet_vq_layout layout;
+	uint64_t features;       /* negotiated device features */
+	uint16_t indirect_max;   /* max descriptors per indirect table; 0 = never use indirect */
+	const char *name;        /* for logs and stats, copied (15 chars kept) */
+};
+
+/* One scatter-gather element: device address (struct vnet_dma.iova) + length. */
+struct vnet_sg {
+	uint64_t addr;
+	uint32_t len;
+};
+
+/* A completion handed back by vnet_vq_get_used(). */
+struct vnet_vq_used {
+	void *cookie;
+	uint32_t len;  /* bytes the device wrote, checked <= writable bytes posted */
+};
+
+/* Reasons a queue latches broken (bit numbers in stats.broken_reason). */
+enum vnet_vq_fault {
+	VNET_VQ_FAULT_NONE = 0,
+	VNET_VQ_FAULT_ID_RANGE,      /* used id >= queue size */
+	VNET_VQ_FAULT_ID_NOT_HEAD,   /* used id is not an outstanding chain head (incl. double completion) */
+	VNET_VQ_FAULT_USED_IDX,      /* used index moved by more than outstanding, or backwards */
+	VNET_VQ_FAULT_LEN,           /* reserved: a too-long used len is not latched, see bad_len */
+	VNET_VQ_FAULT_FLAGS,         /* packed: impossible flags in a used descriptor */
+	VNET_VQ_FAULT_IN_ORDER,      /* IN_ORDER negotiated but device completed out of order */
+};
+
+struct vnet_vq_stats {
+	uint64_t added;           /* chains made available */
+	uint64_t completed;       /* chains handed back by get_used */
+	uint64_t detached;        /* chains handed back by detach_unused */
+	uint64_t kicks;           /* kick_prepare returned true */
+	uint64_t kicks_suppressed;/* kick_prepare returned false: device asked not to be notified */
+	uint64_t full;            /* add refused with VNET_ENOSPC */
+	uint64_t bad_len;         /* used len > posted writable bytes: chain handed back with
+	                           * len 0 (the consumer drops it as a runt) and counted here */
+	uint64_t faults;          /* device protocol violations seen (each latches broken) */
+	uint32_t broken_reason;   /* enum vnet_vq_fault of the first violation, 0 if healthy */
+};
+
+/*
+ * Create a queue: allocates the ring (DMA) and the shadow state (private)
+ * through the HAL.  The rings are zeroed and ready to hand to the device.
+ * Returns VNET_OK, VNET_EINVAL (bad size/layout), VNET_ENOMEM.
+ * Context: may sleep; not on the data path.
+ */
+int vnet_vq_create(const struct vnet_vq_config *cfg, struct vnet_vq **out);
+
+/* Free everything.  The caller must have detached all buffers first
+ * (vnet_vq_detach_unused until NULL) and the device must no longer use the
+ * ring (reset).  NULL-safe. */
+void vnet_vq_destroy(struct vnet_vq *vq);
+
+/* Device addresses of the three ring areas, for the transport's queue setup.
+ * split: descriptor table, available ring, used ring;
+ * packed: descriptor ring, driver event suppression, device event suppression. */
+void vnet_vq_ring_addrs(const struct vnet_vq *vq, uint64_t *desc, uint64_t *driver, uint64_t *device);
+
+/*
+ * Post one chain: out_n device-readable elements followed by in_n
+ * device-writable ones (sg[0 .. out_n+in_n-1]); out_n + in_n >= 1.
+ * Uses an indirect table when negotiated, indirect_max allows it and the
+ * chain has more than one element (or the ring lacks room for a direct one).
+ * Returns VNET_OK, VNET_ENOSPC (not enough free descriptors; nothing
+ * posted), VNET_EINVAL (bad arguments, e.g. zero elements, NULL cookie,
+ * more elements than the queue size), VNET_EBROKEN.
+ * The buffer is visible to the device only after the next kick_prepare or
+ * vnet_vq_publish (batched: many adds, one publish).
+ */
+int vnet_vq_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
+
+/*
+ * Make every chain added since the last publish visible to the device (one
+ * memory barrier for the whole batch) and decide whether the device wants a
+ * notification (event idx / NO_NOTIFY / packed event suppression).
+ * Returns true if the caller must notify the device (transport notify with
+ * vnet_vq_notify_data() when NOTIFICATION_DATA was negotiated).
+ */
+bool vnet_vq_kick_prepare(struct vnet_vq *vq);
+
+/* Value for a NOTIFICATION_DATA doorbell: queue index, next offset, wrap. */
+uint32_t vnet_vq_notify_data(const struct vnet_vq *vq);
+
+/* Queue index given at creation (for the doorbell when no notification data). */
+uint16_t vnet_vq_index(const struct vnet_vq *vq);
+
+/*
+ * Take up to max completions, oldest first.  Returns how many were written
+ * to out[] (0 if none, or if the queue is broken).  Every returned cookie is
+ * owned by the caller again.
+ */
+unsigned vnet_vq_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max);
+
+/* True if the device has completed something not yet taken (cheap check). */
+bool vnet_vq_has_used(struct vnet_vq *vq);
+
+/*
+ * Ask the device for used-buffer notifications again.  Returns false if
+ * completions arrived in the meantime (the caller must poll again before
+ * sleeping: this re-check is what avoids a lost wake-up).
+ */
+bool vnet_vq_enable_cb(struct vnet_vq *vq);
+
+/* Ask the device not to notify (best effort: the device may still do so). */
+void vnet_vq_disable_cb(struct vnet_vq *vq);
+
+/*
+ * Take back one chain the device has not completed, for reset/teardown.
+ * Call only when the device no longer processes the queue (after reset).
+ * Returns its cookie, or NULL when none is left.  Works on a broken queue.
+ */
+void *vnet_vq_detach_unused(struct vnet_vq *vq);
+
+/* Reinitialise the ring to its just-created state (after every buffer was
+ * detached), e.g. for a device reset and re-enable.  VNET_EBUSY if chains
+ * are still outstanding.  Clears the broken latch; stats are kept. */
+int vnet_vq_reset(struct vnet_vq *vq);
+
+uint16_t vnet_vq_size(const struct vnet_vq *vq);
+unsigned vnet_vq_num_free(const struct vnet_vq *vq);   /* free descriptors */
+unsigned vnet_vq_outstanding(const struct vnet_vq *vq);/* chains owned by the device */
+bool vnet_vq_is_broken(const struct vnet_vq *vq);
+enum vnet_vq_layout vnet_vq_layout(const struct vnet_vq *vq);
+const char *vnet_vq_name(const struct vnet_vq *vq);
+void vnet_vq_get_stats(const struct vnet_vq *vq, struct vnet_vq_stats *st);
+
+/* Latch broken from outside (e.g. the transport saw DEVICE_NEEDS_RESET). */
+void vnet_vq_mark_broken(struct vnet_vq *vq, enum vnet_vq_fault why);
+
+#endif
