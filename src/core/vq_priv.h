@@ -1,0 +1,173 @@
+/*
+ * Private state of a virtqueue (see include/vnet/virtqueue.h for the model).
+ *
+ * Layout-independent parts live here and in virtqueue.c (creation, stats,
+ * detach, accessors, dispatch); the layout-specific halves are in
+ * vq_split.c and vq_packed.c, each exporting the vq_<layout>_* functions
+ * declared at the end of this header.
+ *
+ * Trust rule: the engine reads from shared memory only what the spec lets
+ * the device write (split: used->idx, used ring entries, avail_event and
+ * used->flags; packed: id/len/flags of used descriptors and the device event
+ * suppression area).  Everything else the driver needs (descriptor chains,
+ * its own indices and flags) comes from the shadow below, never from the
+ * ring, so a device that rewrites descriptors cannot steer the driver.
+ */
+#ifndef VNET_CORE_VQ_PRIV_H
+#define VNET_CORE_VQ_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vnet/spec/virtio_config.h"
+#include "vnet/spec/virtio_ring.h"
+#include "vnet/vnet_hal.h"
+#include "vnet/virtqueue.h"
+
+/* ---- shared-memory access and barriers ----
+ * Ring fields shared with the device are accessed with relaxed atomics so the
+ * compiler neither tears nor caches them; ordering comes from the explicit
+ * fences below, each placed where the spec requires a memory barrier.
+ * Fences are seq_cst/acq/rel thread fences: on x86 the release/acquire ones
+ * are compiler barriers (TSO) and the full one is MFENCE/LOCK; on arm64 they
+ * are DMB ISH(LD/ST), sufficient for a coherent (virtual) device. */
+#define VQ_LOAD16(p) vnet_le16_to_cpu(__atomic_load_n((p), __ATOMIC_RELAXED))
+#define VQ_LOAD32(p) vnet_le32_to_cpu(__atomic_load_n((p), __ATOMIC_RELAXED))
+#define VQ_STORE16(p, v) __atomic_store_n((p), vnet_cpu_to_le16(v), __ATOMIC_RELAXED)
+#define VQ_STORE32(p, v) __atomic_store_n((p), vnet_cpu_to_le32(v), __ATOMIC_RELAXED)
+#define VQ_STORE64(p, v) __atomic_store_n((p), vnet_cpu_to_le64(v), __ATOMIC_RELAXED)
+/* Writes before it are visible before writes after it (publish). */
+#define vq_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+/* Reads after it see data at least as new as reads before it (consume). */
+#define vq_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+/* Full barrier: order our index/flag store before reading the device's
+ * suppression fields (spec 2.7.13.4 / 2.8.21.3.1: "memory barrier"). */
+#define vq_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+#define VQ_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define VQ_LIKELY(x) __builtin_expect(!!(x), 1)
+
+/* Per chain (split: per head descriptor; packed: per buffer id). */
+struct vq_chain {
+	void *cookie;        /* NULL when the slot is free */
+	uint32_t in_len;     /* sum of device-writable lengths: bound for used len */
+	uint16_t ndesc;      /* ring descriptors the chain occupies (1 if indirect) */
+	uint16_t last;       /* split: last ring descriptor of the chain;
+	                      * packed: next id in the free-id list / in-order FIFO */
+	uint8_t indirect;    /* chain uses the indirect table of this slot */
+};
+
+/* Split-ring shadow (spec 2.7). */
+struct vq_split {
+	struct vring_desc *desc;       /* shared */
+	struct vring_avail *avail;     /* shared */
+	struct vring_used *used;       /* shared */
+	vnet_le16 *used_event;         /* shared: &avail->ring[size] */
+	vnet_le16 *avail_event;        /* shared: &used->ring[size] */
+	struct vring_desc *shadow;     /* private copy of what we wrote in desc[] */
+	uint16_t free_head;            /* first free descriptor (list through shadow[].next) */
+	uint16_t avail_idx;            /* our next avail->idx (free-running) */
+	uint16_t avail_published;      /* avail->idx as last stored */
+	uint16_t avail_kicked;         /* avail->idx at the last kick decision */
+	uint16_t last_used;            /* next used entry to consume (free-running) */
+	uint16_t avail_flags;          /* shadow of avail->flags */
+	/* IN_ORDER: heads in the order they were made available. */
+	uint16_t *order;               /* ring of size entries */
+	uint16_t order_head, order_count;
+};
+
+/* Packed-ring shadow (spec 2.8). */
+struct vq_packed {
+	struct vring_packed_desc *desc;              /* shared */
+	struct vring_packed_desc_event *driver;      /* shared: we write */
+	struct vring_packed_desc_event *device;      /* shared: device writes */
+	uint16_t next_avail;           /* ring position of the next descriptor we write */
+	uint16_t avail_wrap;           /* driver ring wrap counter (0/1) */
+	uint16_t last_used;            /* ring position of the next used descriptor */
+	uint16_t used_wrap;            /* device ring wrap counter we expect */
+	uint16_t avail_used_flags;     /* AVAIL/USED bits for the current avail_wrap */
+	uint16_t free_id;              /* head of the free buffer-id list (through chain.last) */
+	uint16_t kicked_pos;           /* next_avail at the last kick decision */
+	uint16_t kicked_wrap;          /* avail_wrap at the last kick decision */
+	uint16_t event_flags;          /* shadow of driver->flags */
+	uint16_t pending_first;        /* first descriptor of the unpublished batch */
+	uint16_t pending_first_flags;  /* its flags, stored last to publish the batch */
+	uint16_t pending_count;        /* chains added but not yet published */
+	/* IN_ORDER: ids in the order they were made available. */
+	uint16_t order_head, order_tail, order_count;
+};
+
+struct vnet_vq {
+	enum vnet_vq_layout layout;
+	uint16_t size;
+	uint16_t index;
+	uint16_t num_free;          /* free ring descriptors */
+	uint16_t outstanding;       /* chains owned by the device */
+	uint16_t indirect_max;      /* 0: indirect not used */
+	bool event_idx;
+	bool in_order;
+	bool notif_data;
+	bool broken;
+	bool cb_enabled;
+	char name[16];
+	struct vq_chain *chain;     /* [size] private */
+	struct vnet_dma ring;       /* shared ring memory */
+	struct vnet_dma indir;      /* shared: size * indirect_max descriptors, slot i = chain i */
+	uint16_t detach_cursor;     /* scan position for detach_unused */
+	struct vnet_vq_stats stats;
+	union {
+		struct vq_split split;
+		struct vq_packed packed;
+	};
+};
+
+/* Latch broken with a reason; counted once per violation; logged once. */
+void vq_fault(struct vnet_vq *vq, enum vnet_vq_fault why, uint32_t a, uint32_t b);
+
+/* Indirect table for chain slot i (va and iova). */
+static inline void *vq_indir_va(const struct vnet_vq *vq, uint16_t i)
+{
+	return (char *)vq->indir.va + (size_t)i * vq->indirect_max * 16u;
+}
+static inline uint64_t vq_indir_iova(const struct vnet_vq *vq, uint16_t i)
+{
+	return vq->indir.iova + (uint64_t)i * vq->indirect_max * 16u;
+}
+
+/* ---- per-layout halves ----
+ * Bookkeeping split: virtqueue.c validates arguments, refuses calls on a
+ * broken queue, and counts stats.added/full/completed/kicks; it increments
+ * vq->outstanding after a successful add and decrements it on detach.  The
+ * layout halves maintain vq->num_free, and decrement vq->outstanding for
+ * every chain they hand back from get_used. */
+/* Bytes and alignment of the shared ring area for this size. */
+size_t vq_split_ring_bytes(uint16_t size);
+size_t vq_packed_ring_bytes(uint16_t size);
+/* Point the shadow at vq->ring, allocate layout-private arrays, initialise.
+ * May be called again by vnet_vq_reset (arrays already allocated then). */
+int vq_split_init(struct vnet_vq *vq, bool first);
+int vq_packed_init(struct vnet_vq *vq, bool first);
+void vq_split_fini(struct vnet_vq *vq);
+void vq_packed_fini(struct vnet_vq *vq);
+void vq_split_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, uint64_t *dv);
+void vq_packed_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, uint64_t *dv);
+int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
+int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
+bool vq_split_kick_prepare(struct vnet_vq *vq);
+bool vq_packed_kick_prepare(struct vnet_vq *vq);
+uint32_t vq_split_notify_data(const struct vnet_vq *vq);
+uint32_t vq_packed_notify_data(const struct vnet_vq *vq);
+unsigned vq_split_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max);
+unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max);
+bool vq_split_has_used(struct vnet_vq *vq);
+bool vq_packed_has_used(struct vnet_vq *vq);
+bool vq_split_enable_cb(struct vnet_vq *vq);
+bool vq_packed_enable_cb(struct vnet_vq *vq);
+void vq_split_disable_cb(struct vnet_vq *vq);
+void vq_packed_disable_cb(struct vnet_vq *vq);
+/* Release the chain in slot i back to the free pool (detach path; the
+ * cookie has already been taken). */
+void vq_split_release(struct vnet_vq *vq, uint16_t i);
+void vq_packed_release(struct vnet_vq *vq, uint16_t i);
+
+#endif
