@@ -6,7 +6,7 @@
  * Dispatch is a switch on the layout fixed at creation: one well-predicted
  * branch per call, no function pointers on the data path.
  */
-#include <string.h>
+#include "vnet_mem.h"
 
 #include "vnet_log.h"
 #include "vq_priv.h"
