@@ -64,37 +64,50 @@ struct vq_split {
 	struct vring_used *used;       /* shared */
 	vnet_le16 *used_event;         /* shared: &avail->ring[size] */
 	vnet_le16 *avail_event;        /* shared: &used->ring[size] */
-	struct vring_desc *shadow;     /* private copy of what we wrote in desc[] */
+	struct vring_desc *shadow;     /* private: only .next is kept (host order): the
+	                                * free list, and the links of outstanding chains */
 	uint16_t free_head;            /* first free descriptor (list through shadow[].next) */
 	uint16_t avail_idx;            /* our next avail->idx (free-running) */
 	uint16_t avail_published;      /* avail->idx as last stored */
 	uint16_t avail_kicked;         /* avail->idx at the last kick decision */
 	uint16_t last_used;            /* next used entry to consume (free-running) */
 	uint16_t avail_flags;          /* shadow of avail->flags */
-	/* IN_ORDER: heads in the order they were made available. */
-	uint16_t *order;               /* ring of size entries */
-	uint16_t order_head, order_count;
+	/* IN_ORDER: order[pos % size] is the head made available at avail
+	 * position pos, so the FIFO of outstanding heads is
+	 * order[last_used .. avail_idx) (no separate head/count needed). */
+	uint16_t *order;               /* ring of size entries, NULL without IN_ORDER */
+	uint16_t batch_left;           /* IN_ORDER: chains of the current used batch not yet
+	                                * handed back (the caller's array was full) */
+	uint32_t batch_len;            /* IN_ORDER: checked used len of that batch's last chain */
 };
 
-/* Packed-ring shadow (spec 2.8). */
+/* Packed-ring shadow (spec 2.8).  Positions are ring offsets 0..size-1 that
+ * wrap at size (any size, not only powers of two) together with a one-bit
+ * wrap counter; the pair (position, wrap) is what the device sees. */
 struct vq_packed {
 	struct vring_packed_desc *desc;              /* shared */
 	struct vring_packed_desc_event *driver;      /* shared: we write */
 	struct vring_packed_desc_event *device;      /* shared: device writes */
 	uint16_t next_avail;           /* ring position of the next descriptor we write */
-	uint16_t avail_wrap;           /* driver ring wrap counter (0/1) */
+	uint16_t avail_wrap;           /* Driver Ring Wrap Counter (0/1) at next_avail */
+	uint16_t avail_used_flags;     /* AVAIL/USED bits marking "available" in this lap */
 	uint16_t last_used;            /* ring position of the next used descriptor */
-	uint16_t used_wrap;            /* device ring wrap counter we expect */
-	uint16_t avail_used_flags;     /* AVAIL/USED bits for the current avail_wrap */
+	uint16_t used_wrap;            /* Device Ring Wrap Counter we expect at last_used */
+	uint16_t used_flags;           /* AVAIL|USED bits of a used descriptor in this lap */
 	uint16_t free_id;              /* head of the free buffer-id list (through chain.last) */
-	uint16_t kicked_pos;           /* next_avail at the last kick decision */
-	uint16_t kicked_wrap;          /* avail_wrap at the last kick decision */
-	uint16_t event_flags;          /* shadow of driver->flags */
+	uint16_t pending_desc;         /* ring descriptors written but not yet published */
 	uint16_t pending_first;        /* first descriptor of the unpublished batch */
 	uint16_t pending_first_flags;  /* its flags, stored last to publish the batch */
-	uint16_t pending_count;        /* chains added but not yet published */
-	/* IN_ORDER: ids in the order they were made available. */
+	uint32_t since_kick;           /* descriptors published since the last kick decision */
+	uint16_t event_flags;          /* shadow of driver->flags */
+	uint16_t event_off_wrap;       /* shadow of driver->off_wrap */
+	/* IN_ORDER: outstanding ids in availability order, linked through
+	 * chain.last (an id is either free or in this FIFO, never both). */
 	uint16_t order_head, order_tail, order_count;
+	/* IN_ORDER batch completion being handed back across get_used calls:
+	 * every FIFO entry up to and including io_target is complete. */
+	uint16_t io_target;            /* VQ_PACKED_NONE when no batch is pending */
+	uint32_t io_len;               /* used len reported for io_target */
 };
 
 struct vnet_vq {
