@@ -199,7 +199,17 @@ int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, u
 
 	/* Until avail->idx moves, nothing written here is visible to the
 	 * device (spec 2.7.13.3), so an early return leaves no trace. */
-	if (indirect) {
+	if (total == 1) {
+		/* The common shape (RX refill, TX with the header in front). */
+		struct vring_desc *d = &s->desc[head];
+		uint32_t len = sg[0].len;
+		d->addr = vnet_cpu_to_le64(sg[0].addr);
+		d->len = vnet_cpu_to_le32(len);
+		d->flags = vnet_cpu_to_le16(in_n ? VRING_DESC_F_WRITE : 0u);
+		d->next = 0;
+		in_len = in_n ? len : 0;
+		last = head;
+	} else if (indirect) {
 		/* Table of slot head, sequential indices (spec 2.7.5.3: required
 		 * with IN_ORDER, and the simplest choice anyway). */
 		struct vring_desc *t = vq_indir_va(vq, head);
@@ -388,18 +398,28 @@ static unsigned vq_split_get_used_in_order(struct vnet_vq *vq, struct vnet_vq_us
 			vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, s->last_used);
 			break;
 		}
-		/* Batch size: position of id in the FIFO, which must lie within
-		 * what used->idx says was completed.  Usually found at j = 0. */
-		uint16_t j = 0;
-		while (j < pending && s->order[(uint16_t)(s->last_used + j) & mask] != id)
-			j++;
-		if (VQ_UNLIKELY(j == pending)) {
-			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, id, s->last_used);
-			break;
-		}
 		if (VQ_UNLIKELY(len > c->in_len)) {
 			len = 0;
 			vq->stats.bad_len++;
+		}
+		if (VQ_LIKELY(s->order[s->last_used & mask] == id)) {
+			/* A batch of one (a device that does not batch). */
+			out[n].cookie = c->cookie;
+			out[n].len = len;
+			n++;
+			c->cookie = NULL;
+			vq->num_free = (uint16_t)(vq->num_free + c->ndesc);
+			s->last_used++;
+			continue;
+		}
+		/* Batch size: position of id in the FIFO, which must lie within
+		 * what used->idx says was completed. */
+		uint16_t j = 1;
+		while (j < pending && s->order[(uint16_t)(s->last_used + j) & mask] != id)
+			j++;
+		if (VQ_UNLIKELY(j >= pending)) {
+			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, id, s->last_used);
+			break;
 		}
 		s->batch_left = (uint16_t)(j + 1u);
 		s->batch_len = len;
@@ -431,35 +451,50 @@ unsigned vq_split_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigne
 	if (vq->in_order) {
 		n = vq_split_get_used_in_order(vq, out, max, used_idx);
 	} else {
+		/* Locals for everything the loop updates: the core is built with
+		 * -fno-strict-aliasing, so stores to out[] would otherwise force
+		 * vq fields back to memory on every entry. */
 		uint16_t mask = (uint16_t)(vq->size - 1u);
+		uint32_t size = vq->size;
 		const struct vring_used_elem *ring = s->used->ring;
 		struct vq_chain *chain = vq->chain;
+		struct vring_desc *shadow = s->shadow;
+		uint16_t last_used = s->last_used;
+		uint16_t free_head = s->free_head;
+		uint16_t num_free = vq->num_free;
 		unsigned lim = pending < max ? pending : max;
 		while (n < lim) {
-			const struct vring_used_elem *e = &ring[s->last_used & mask];
+			const struct vring_used_elem *e = &ring[last_used & mask];
 			uint32_t id = VQ_LOAD32(&e->id);
 			uint32_t len = VQ_LOAD32(&e->len);
-			if (VQ_UNLIKELY(id >= vq->size)) {
-				vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, s->last_used);
+			if (VQ_UNLIKELY(id >= size)) {
+				vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, last_used);
 				break;
 			}
 			struct vq_chain *c = &chain[id];
+			void *cookie = c->cookie;
 			/* Not a head we gave, or given back already. */
-			if (VQ_UNLIKELY(!c->cookie)) {
-				vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, s->last_used);
+			if (VQ_UNLIKELY(!cookie)) {
+				vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, last_used);
 				break;
 			}
 			if (VQ_UNLIKELY(len > c->in_len)) {
 				len = 0;
 				vq->stats.bad_len++;
 			}
-			out[n].cookie = c->cookie;
+			c->cookie = NULL;
+			/* Descriptors back to the free list, links from the shadow. */
+			shadow[c->last].next = free_head;
+			free_head = (uint16_t)id;
+			num_free = (uint16_t)(num_free + c->ndesc);
+			out[n].cookie = cookie;
 			out[n].len = len;
 			n++;
-			c->cookie = NULL;
-			vq_split_free_chain(vq, (uint16_t)id);
-			s->last_used++;
+			last_used++;
 		}
+		s->last_used = last_used;
+		s->free_head = free_head;
+		vq->num_free = num_free;
 	}
 	vq->outstanding = (uint16_t)(vq->outstanding - n);
 
