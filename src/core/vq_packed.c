@@ -1,0 +1,527 @@
+/*
+ * Virtqueue engine, packed-ring half (spec 2.8 "Packed Virtqueues").
+ *
+ * What it does: lays out the packed ring in the memory virtqueue.c
+ * allocated, writes available descriptors (direct chains or one indirect
+ * descriptor per chain), publishes them in batches, decides whether the
+ * device wants an available-buffer notification, takes used descriptors
+ * back with every device-written field checked against the private shadow,
+ * and drives the driver event suppression area.  It does not validate the
+ * caller's arguments, count stats other than bad_len, or refuse calls on a
+ * broken queue: the common half (virtqueue.c) does that.
+ *
+ * Ring memory (one DMA area, 4096-aligned by virtqueue.c):
+ *   [0, 16*size)          descriptor ring (16-byte aligned, spec 2.8.10.1)
+ *   [drv, drv+4)          driver event suppression, on its own cache line
+ *   [dev, dev+4)          device event suppression, on its own cache line
+ * The device polls the descriptor ring and reads the driver area; we poll
+ * the device area.  Separate lines keep one side's writes from invalidating
+ * the line the other side is polling.
+ *
+ * Positions: a ring offset 0..size-1 plus a one-bit wrap counter (spec
+ * 2.8.1).  Sizes need not be powers of two, so every advance compares with
+ * size and flips the counter; nothing is masked.
+ *
+ * Buffer ids: one per chain, 0..size-1, from a free list threaded through
+ * vq->chain[id].last.  chain[id] holds the cookie (NULL = id free), the
+ * writable byte count (bound for the used length) and the number of ring
+ * descriptors the chain occupies (how far a used descriptor advances us).
+ *
+ * Batch publishing (chosen over publish-per-add): vnet_vq_add writes every
+ * field of every descriptor except the flags of the first descriptor of the
+ * not-yet-published batch; the flags of the later descriptors are written
+ * directly, which is safe because the device polls descriptors strictly in
+ * ring order (spec 2.8.2) and stops at the first one that is not available
+ * (the spec's own deferral of the first descriptor's flags, 2.8.21.1 and
+ * 2.8.17, stretched over a batch of chains).  kick_prepare then issues one
+ * write barrier and stores that single flags word (spec 2.8.21.1.1), exposing the whole batch at once:
+ * a burst of N adds costs one barrier.  The batch can never lap itself:
+ * descriptors of the pending batch are not free, so it holds at most
+ * size - num_free <= size descriptors, and its first descriptor stays the
+ * one the device is waiting on.
+ *
+ * Trust: the device may write only the used descriptors (id, len, flags)
+ * and the device event suppression area.  A used descriptor is accepted
+ * only if its id is an outstanding chain, its flags carry no bit beyond
+ * AVAIL, USED and WRITE, and the chain fits in the descriptors published
+ * and not yet used; otherwise the queue latches broken (vq_fault) and
+ * get_used stops.  A used length above the chain's writable bytes is
+ * handed back as 0 and counted (stats.bad_len), not latched.
+ */
+#include "vnet_mem.h"
+
+#include "vq_priv.h"
+
+#define VQ_PACKED_NONE 0xffffu /* no id: ids are < size <= 32768 */
+
+#define PD_AVAIL ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
+#define PD_USED ((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
+#define PD_WRAP_BITS ((uint16_t)(PD_AVAIL | PD_USED))
+/* Bits a device may set in a used descriptor: the two wrap bits and WRITE
+ * ("some data was written", spec 2.8.3).  NEXT and INDIRECT are reserved
+ * there; QEMU and DPDK vhost write nothing else, so anything more means the
+ * device is writing garbage into the ring. */
+#define PD_USED_OK ((uint16_t)(PD_WRAP_BITS | VRING_DESC_F_WRITE))
+
+#define VQ_CACHELINE 64u
+
+static inline size_t vq_packed_align(size_t v, size_t a)
+{
+	return (v + a - 1u) & ~(a - 1u);
+}
+
+static inline size_t vq_packed_driver_off(uint16_t size)
+{
+	return vq_packed_align(sizeof(struct vring_packed_desc) * (size_t)size, VQ_CACHELINE);
+}
+
+static inline size_t vq_packed_device_off(uint16_t size)
+{
+	return vq_packed_driver_off(size) + VQ_CACHELINE;
+}
+
+size_t vq_packed_ring_bytes(uint16_t size)
+{
+	return vq_packed_device_off(size) + VQ_CACHELINE;
+}
+
+void vq_packed_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, uint64_t *dv)
+{
+	/* Device addresses (iova), never the driver's virtual addresses. */
+	*d = vq->ring.iova;
+	*dr = vq->ring.iova + vq_packed_driver_off(vq->size);
+	*dv = vq->ring.iova + vq_packed_device_off(vq->size);
+}
+
+int vq_packed_init(struct vnet_vq *vq, bool first)
+{
+	struct vq_packed *p = &vq->packed;
+	char *base = vq->ring.va;
+
+	(void)first; /* no private arrays: ids and the FIFO live in vq->chain */
+	/* Spec 2.8.13: the descriptor ring is zero-initialised, so no
+	 * descriptor looks available (or used) to either side.  The HAL and
+	 * vnet_vq_reset already zeroed it; doing it here too keeps init
+	 * self-contained and it is not on the data path. */
+	memset(base, 0, vq_packed_ring_bytes(vq->size));
+	p->desc = (struct vring_packed_desc *)base;
+	p->driver = (struct vring_packed_desc_event *)(base + vq_packed_driver_off(vq->size));
+	p->device = (struct vring_packed_desc_event *)(base + vq_packed_device_off(vq->size));
+
+	/* Both wrap counters start at 1 (spec 2.8.1). */
+	p->next_avail = 0;
+	p->avail_wrap = 1;
+	p->avail_used_flags = PD_AVAIL;
+	p->last_used = 0;
+	p->used_wrap = 1;
+	p->used_flags = PD_WRAP_BITS;
+
+	for (uint16_t i = 0; i < vq->size; i++) {
+		vq->chain[i].cookie = NULL;
+		vq->chain[i].last = (uint16_t)(i + 1u < vq->size ? i + 1u : VQ_PACKED_NONE);
+	}
+	p->free_id = 0;
+	vq->num_free = vq->size;
+
+	p->pending_desc = 0;
+	p->pending_first = 0;
+	p->pending_first_flags = 0;
+	p->since_kick = 0;
+	/* A zeroed driver area reads as RING_EVENT_FLAGS_ENABLE, off_wrap 0. */
+	p->event_flags = VRING_PACKED_EVENT_FLAG_ENABLE;
+	p->event_off_wrap = 0;
+
+	p->order_head = p->order_tail = VQ_PACKED_NONE;
+	p->order_count = 0;
+	p->io_target = VQ_PACKED_NONE;
+	p->io_len = 0;
+	return VNET_OK;
+}
+
+void vq_packed_fini(struct vnet_vq *vq)
+{
+	(void)vq; /* nothing allocated beyond what virtqueue.c frees */
+}
+
+/* ---- making buffers available ---- */
+
+/* Step a driver position by one descriptor; flip the wrap counter (and the
+ * AVAIL/USED pattern that means "available") when passing the end. */
+static inline void vq_packed_avail_step(struct vq_packed *p, uint16_t size)
+{
+	if (VQ_UNLIKELY(++p->next_avail == size)) {
+		p->next_avail = 0;
+		p->avail_wrap ^= 1u;
+		p->avail_used_flags ^= PD_WRAP_BITS;
+	}
+}
+
+/* Write a descriptor's body (everything but flags). */
+static inline void vq_packed_desc_body(struct vring_packed_desc *d, uint64_t addr, uint32_t len, uint16_t id)
+{
+	VQ_STORE64(&d->addr, addr);
+	VQ_STORE32(&d->len, len);
+	VQ_STORE16(&d->id, id);
+}
+
+/* Write one descriptor of the current chain at next_avail.  The first
+ * descriptor of an unpublished batch keeps its old flags (the device stops
+ * there); its new flags are remembered and stored by vq_packed_publish. */
+static inline void vq_packed_put(struct vnet_vq *vq, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
+{
+	struct vq_packed *p = &vq->packed;
+	struct vring_packed_desc *d = &p->desc[p->next_avail];
+
+	flags |= p->avail_used_flags;
+	vq_packed_desc_body(d, addr, len, id);
+	if (p->pending_desc == 0) {
+		p->pending_first = p->next_avail;
+		p->pending_first_flags = flags;
+	} else {
+		VQ_STORE16(&d->flags, flags);
+	}
+	p->pending_desc++;
+	vq_packed_avail_step(p, vq->size);
+}
+
+int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
+{
+	struct vq_packed *p = &vq->packed;
+	unsigned total = out_n + in_n;
+	/* One ring descriptor pointing at the chain's indirect table when
+	 * indirect is in use, the chain has more than one element and fits;
+	 * otherwise a direct chain (spec 2.8.6 / 2.8.7). */
+	bool indirect = vq->indirect_max != 0 && total > 1 && total <= vq->indirect_max;
+	unsigned need = indirect ? 1u : total;
+
+	if (VQ_UNLIKELY(need > vq->num_free || p->free_id == VQ_PACKED_NONE))
+		return VNET_ENOSPC;
+
+	uint16_t id = p->free_id;
+	struct vq_chain *c = &vq->chain[id];
+	p->free_id = c->last;
+
+	/* Writable bytes, saturated: the bound a used length is checked against. */
+	uint64_t in_len = 0;
+	for (unsigned i = out_n; i < total; i++)
+		in_len += sg[i].len;
+
+	if (indirect) {
+		/* Spec 2.8.7: only WRITE is valid inside the table; ids there are
+		 * reserved.  The table is ordered before the ring descriptor by
+		 * the barrier in vq_packed_publish. */
+		struct vring_packed_desc *t = vq_indir_va(vq, id);
+		for (unsigned i = 0; i < total; i++) {
+			vq_packed_desc_body(&t[i], sg[i].addr, sg[i].len, 0);
+			VQ_STORE16(&t[i].flags, (uint16_t)(i >= out_n ? VRING_DESC_F_WRITE : 0u));
+		}
+		vq_packed_put(vq, vq_indir_iova(vq, id), (uint32_t)(total * sizeof(struct vring_packed_desc)), id,
+		              VRING_DESC_F_INDIRECT);
+	} else {
+		/* Every descriptor carries the id (the spec needs it in the last
+		 * one, 2.8.6; elsewhere it is ignored) and its own wrap bits: a
+		 * chain may cross the end of the ring. */
+		for (unsigned i = 0; i < total; i++) {
+			uint16_t f = (uint16_t)((i >= out_n ? VRING_DESC_F_WRITE : 0u) |
+			                        (i + 1u < total ? VRING_DESC_F_NEXT : 0u));
+			vq_packed_put(vq, sg[i].addr, sg[i].len, id, f);
+		}
+	}
+
+	c->cookie = cookie;
+	c->in_len = in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)in_len;
+	c->ndesc = (uint16_t)need;
+	c->indirect = indirect;
+	vq->num_free = (uint16_t)(vq->num_free - need);
+
+	if (vq->in_order) {
+		c->last = VQ_PACKED_NONE;
+		if (p->order_count)
+			vq->chain[p->order_tail].last = id;
+		else
+			p->order_head = id;
+		p->order_tail = id;
+		p->order_count++;
+	}
+	return VNET_OK;
+}
+
+/* Expose the pending batch: one barrier, then the first descriptor's flags
+ * (spec 2.8.21.1.1 "Updating flags": the driver MUST perform a suitable
+ * memory barrier before the flags update). */
+static inline void vq_packed_publish(struct vnet_vq *vq)
+{
+	struct vq_packed *p = &vq->packed;
+
+	if (p->pending_desc == 0)
+		return;
+	vq_wmb();
+	VQ_STORE16(&p->desc[p->pending_first].flags, p->pending_first_flags);
+	p->since_kick += p->pending_desc;
+	p->pending_desc = 0;
+}
+
+bool vq_packed_kick_prepare(struct vnet_vq *vq)
+{
+	struct vq_packed *p = &vq->packed;
+
+	vq_packed_publish(vq);
+	uint32_t n = p->since_kick;
+	if (n == 0)
+		return false; /* nothing new since the last decision */
+	p->since_kick = 0;
+
+	/* Spec 2.8.21.3.1: barrier between exposing the flags and reading the
+	 * device event suppression area, or a notification the device asked
+	 * for could be missed. */
+	vq_mb();
+	/* One 32-bit load: off_wrap and flags from the same instant. */
+	uint32_t ev = VQ_LOAD32((uint32_t *)(void *)p->device);
+	uint16_t off_wrap = (uint16_t)(ev & 0xffffu);
+	uint16_t flags = (uint16_t)((ev >> 16) & 0x3u);
+
+	if (flags == VRING_PACKED_EVENT_FLAG_DISABLE)
+		return false;
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx)
+		return true; /* ENABLE, reserved value, or DESC without EVENT_IDX */
+
+	/* Spec 2.8.10 / 2.8.14: notify if the descriptor (off, wrap) is among those made
+	 * available since the previous decision, i.e. positions [new-n, new)
+	 * on a line where the current lap is 0..size-1 and the previous lap
+	 * -size..-1 (n <= size as the batch cannot lap itself). */
+	int32_t size = vq->size;
+	int32_t off = off_wrap & 0x7fff;
+	if (off >= size || n > (uint32_t)size)
+		return true; /* nonsense hint or more than a lap: be safe, notify */
+	int32_t ev_pos = ((uint16_t)(off_wrap >> VRING_PACKED_EVENT_F_WRAP_CTR) == p->avail_wrap) ? off : off - size;
+	int32_t new_pos = p->next_avail;
+	int32_t old_pos = new_pos - (int32_t)n;
+	return ev_pos >= old_pos && ev_pos < new_pos;
+}
+
+uint32_t vq_packed_notify_data(const struct vnet_vq *vq)
+{
+	const struct vq_packed *p = &vq->packed;
+
+	/* Spec 2.8.16 and "Driver Notifications": next_off/next_wrap name the next descriptor not yet
+	 * made available, which is the head of an unpublished batch if any. */
+	if (p->pending_desc)
+		return vring_notification_data(vq->index, p->pending_first, (p->pending_first_flags & PD_AVAIL) != 0);
+	return vring_notification_data(vq->index, p->next_avail, p->avail_wrap);
+}
+
+/* ---- taking used buffers back ---- */
+
+static inline bool vq_packed_desc_used(const struct vq_packed *p)
+{
+	uint16_t f = VQ_LOAD16(&p->desc[p->last_used].flags);
+	/* Spec 2.8.1: used when AVAIL == USED == the wrap counter we expect. */
+	return (f & PD_WRAP_BITS) == p->used_flags;
+}
+
+/* Return chain id to the free pool and advance last_used past it. */
+static inline void vq_packed_complete(struct vnet_vq *vq, uint16_t id)
+{
+	struct vq_packed *p = &vq->packed;
+	struct vq_chain *c = &vq->chain[id];
+
+	p->last_used = (uint16_t)(p->last_used + c->ndesc);
+	if (p->last_used >= vq->size) {
+		p->last_used = (uint16_t)(p->last_used - vq->size);
+		p->used_wrap ^= 1u;
+		p->used_flags ^= PD_WRAP_BITS;
+	}
+	vq->num_free = (uint16_t)(vq->num_free + c->ndesc);
+	vq->outstanding--;
+	c->cookie = NULL;
+	c->last = p->free_id;
+	p->free_id = id;
+}
+
+/* Descriptors made available to the device and not yet used: a used
+ * descriptor may never cover more than these (it would reach into the
+ * unpublished batch or beyond next_avail). */
+static inline uint32_t vq_packed_in_flight(const struct vnet_vq *vq)
+{
+	return (uint32_t)vq->size - vq->num_free - vq->packed.pending_desc;
+}
+
+static inline uint32_t vq_packed_checked_len(struct vnet_vq *vq, const struct vq_chain *c, uint32_t len)
+{
+	if (VQ_UNLIKELY(len > c->in_len)) {
+		vq->stats.bad_len++;
+		return 0;
+	}
+	return len;
+}
+
+unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max)
+{
+	struct vq_packed *p = &vq->packed;
+	unsigned n = 0;
+
+	while (n < max) {
+		uint16_t id;
+		uint32_t len;
+
+		if (p->io_target == VQ_PACKED_NONE) {
+			struct vring_packed_desc *d = &p->desc[p->last_used];
+			uint16_t flags = VQ_LOAD16(&d->flags);
+			if ((flags & PD_WRAP_BITS) != p->used_flags)
+				break;
+			/* Spec 2.8.22: read id and len only after seeing
+			 * the flags that make them valid. */
+			vq_rmb();
+			id = VQ_LOAD16(&d->id);
+			len = VQ_LOAD32(&d->len);
+			if (VQ_UNLIKELY(flags & (uint16_t)~PD_USED_OK)) {
+				vq_fault(vq, VNET_VQ_FAULT_FLAGS, flags, p->last_used);
+				break;
+			}
+			if (VQ_UNLIKELY(id >= vq->size)) {
+				vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, vq->size);
+				break;
+			}
+			if (VQ_UNLIKELY(vq->chain[id].cookie == NULL)) {
+				vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, p->last_used);
+				break;
+			}
+			/* Note: QEMU never sets WRITE in used descriptors, so len
+			 * is taken whatever WRITE says and bounded by in_len. */
+			if (!vq->in_order) {
+				struct vq_chain *c = &vq->chain[id];
+				if (VQ_UNLIKELY(c->ndesc > vq_packed_in_flight(vq))) {
+					vq_fault(vq, VNET_VQ_FAULT_USED_IDX, id, c->ndesc);
+					break;
+				}
+				out[n].cookie = c->cookie;
+				out[n].len = vq_packed_checked_len(vq, c, len);
+				n++;
+				vq_packed_complete(vq, id);
+				continue;
+			}
+			/* IN_ORDER (spec 2.8.8): one used descriptor with the id
+			 * of the last buffer of a batch completes every buffer
+			 * made available before it; the used descriptor sits at
+			 * the first descriptor of the batch.  An outstanding id
+			 * is always in the FIFO, so the drain below reaches it. */
+			p->io_target = id;
+			p->io_len = len;
+		}
+
+		/* Hand back the oldest in-order buffer.  Buffers before the
+		 * target get len 0: the device reported no length for them
+		 * (the spec says they were used "completely", but a byte count
+		 * the device never wrote is not one to trust; devices batch
+		 * this way for device-readable buffers, where len is moot). */
+		if (VQ_UNLIKELY(p->order_count == 0)) {
+			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, p->io_target, 0);
+			break;
+		}
+		id = p->order_head;
+		struct vq_chain *c = &vq->chain[id];
+		if (VQ_UNLIKELY(c->cookie == NULL || c->ndesc > vq_packed_in_flight(vq))) {
+			/* Target not among the published buffers: the device
+			 * claims one we have not exposed yet. */
+			vq_fault(vq, VNET_VQ_FAULT_USED_IDX, p->io_target, c->ndesc);
+			break;
+		}
+		p->order_head = c->last;
+		p->order_count--;
+		out[n].cookie = c->cookie;
+		if (id == p->io_target) {
+			out[n].len = vq_packed_checked_len(vq, c, p->io_len);
+			p->io_target = VQ_PACKED_NONE;
+		} else {
+			out[n].len = 0;
+		}
+		n++;
+		vq_packed_complete(vq, id);
+	}
+
+	/* Callbacks armed for a specific descriptor (EVENT_IDX): move the
+	 * event to the new last_used so the device still notifies on the next
+	 * completion.  No barrier: only enable_cb's re-check closes the race
+	 * with a completion landing now, so re-arm with enable_cb before
+	 * sleeping. */
+	if (n && p->event_flags == VRING_PACKED_EVENT_FLAG_DESC) {
+		uint16_t ow = (uint16_t)(p->last_used | (p->used_wrap << VRING_PACKED_EVENT_F_WRAP_CTR));
+		if (ow != p->event_off_wrap) {
+			p->event_off_wrap = ow;
+			VQ_STORE16(&p->driver->off_wrap, ow);
+		}
+	}
+	return n;
+}
+
+bool vq_packed_has_used(struct vnet_vq *vq)
+{
+	return vq->packed.io_target != VQ_PACKED_NONE || vq_packed_desc_used(&vq->packed);
+}
+
+/* ---- used buffer notifications (driver event suppression) ---- */
+
+bool vq_packed_enable_cb(struct vnet_vq *vq)
+{
+	struct vq_packed *p = &vq->packed;
+	uint16_t want = VRING_PACKED_EVENT_FLAG_ENABLE;
+
+	if (vq->event_idx) {
+		/* Ask for a notification when the descriptor at last_used is
+		 * used (spec 2.8.10), i.e. for the next completion only. */
+		uint16_t ow = (uint16_t)(p->last_used | (p->used_wrap << VRING_PACKED_EVENT_F_WRAP_CTR));
+		if (ow != p->event_off_wrap) {
+			p->event_off_wrap = ow;
+			VQ_STORE16(&p->driver->off_wrap, ow);
+		}
+		want = VRING_PACKED_EVENT_FLAG_DESC;
+	}
+	if (want != p->event_flags) {
+		/* The device must see the offset before the flags that make it
+		 * meaningful. */
+		if (want == VRING_PACKED_EVENT_FLAG_DESC)
+			vq_wmb();
+		p->event_flags = want;
+		VQ_STORE16(&p->driver->flags, want);
+	}
+	/* Spec 2.8.22 (receiving used buffers): full barrier between enabling
+	 * notifications and re-testing the ring, else a completion written
+	 * just before the device saw the enable is never signalled. */
+	vq_mb();
+	return !vq_packed_has_used(vq);
+}
+
+void vq_packed_disable_cb(struct vnet_vq *vq)
+{
+	struct vq_packed *p = &vq->packed;
+
+	if (p->event_flags != VRING_PACKED_EVENT_FLAG_DISABLE) {
+		p->event_flags = VRING_PACKED_EVENT_FLAG_DISABLE;
+		VQ_STORE16(&p->driver->flags, VRING_PACKED_EVENT_FLAG_DISABLE);
+	}
+}
+
+/* ---- teardown ---- */
+
+void vq_packed_release(struct vnet_vq *vq, uint16_t i)
+{
+	struct vq_packed *p = &vq->packed;
+	struct vq_chain *c = &vq->chain[i];
+
+	/* The device has been reset: nothing pending will be published and
+	 * the in-order FIFO no longer describes anything the device holds
+	 * (vnet_vq_reset rebuilds both).  Dropping them here keeps the
+	 * counters consistent while the remaining chains are detached. */
+	p->pending_desc = 0;
+	p->since_kick = 0;
+	p->order_head = p->order_tail = VQ_PACKED_NONE;
+	p->order_count = 0;
+	p->io_target = VQ_PACKED_NONE;
+
+	vq->num_free = (uint16_t)(vq->num_free + c->ndesc);
+	c->ndesc = 0;
+	c->in_len = 0;
+	c->indirect = 0;
+	c->last = p->free_id;
+	p->free_id = i;
+}
