@@ -110,8 +110,8 @@ void vnet_vq_ring_addrs(const struct vnet_vq *vq, uint64_t *desc, uint64_t *driv
  * Returns VNET_OK, VNET_ENOSPC (not enough free descriptors; nothing
  * posted), VNET_EINVAL (bad arguments, e.g. zero elements, NULL cookie,
  * more elements than the queue size), VNET_EBROKEN.
- * The buffer is visible to the device only after the next kick_prepare or
- * vnet_vq_publish (batched: many adds, one publish).
+ * The buffer is visible to the device only after the next kick_prepare
+ * (batched: many adds, one publish).
  */
 int vnet_vq_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
 
