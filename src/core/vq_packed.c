@@ -47,6 +47,25 @@
  * and not yet used; otherwise the queue latches broken (vq_fault) and
  * get_used stops.  A used length above the chain's writable bytes is
  * handed back as 0 and counted (stats.bad_len), not latched.
+ *
+ * Semantics where the spec leaves room:
+ *  - kick_prepare returns false when nothing was published since the last
+ *    decision (a device that re-enables notifications re-checks the ring
+ *    itself); a DESC event with an offset >= size, a reserved flags value,
+ *    or DESC without EVENT_IDX all mean "notify" (a kick is always safe).
+ *  - The used length is bounded by the chain's writable bytes whatever the
+ *    WRITE bit says: QEMU never sets WRITE in used descriptors.
+ *  - IN_ORDER: a used descriptor naming id X completes, in availability
+ *    order, every outstanding buffer up to and including X; the earlier
+ *    ones are handed back with len 0 (their length was never reported),
+ *    X with the reported length.  A batch larger than the caller's array
+ *    is handed back over several get_used calls.
+ *  - With EVENT_IDX and callbacks enabled, get_used moves the driver
+ *    event offset to the new last_used (no barrier); enable_cb is still
+ *    what must be called before sleeping.
+ *  - A device completing a buffer it could not have seen yet (unpublished)
+ *    is caught only through the descriptor count (USED_IDX): there is no
+ *    per-chain "published" mark.
  */
 #include "vnet_mem.h"
 
@@ -145,43 +164,43 @@ void vq_packed_fini(struct vnet_vq *vq)
 
 /* ---- making buffers available ---- */
 
-/* Step a driver position by one descriptor; flip the wrap counter (and the
- * AVAIL/USED pattern that means "available") when passing the end. */
-static inline void vq_packed_avail_step(struct vq_packed *p, uint16_t size)
-{
-	if (VQ_UNLIKELY(++p->next_avail == size)) {
-		p->next_avail = 0;
-		p->avail_wrap ^= 1u;
-		p->avail_used_flags ^= PD_WRAP_BITS;
-	}
-}
+/* Hot-path state is copied into locals (struct vq_packed_cursor) and
+ * written back once: the ring stores could alias the shadow as far as the
+ * compiler knows (-fno-strict-aliasing), which would otherwise force a
+ * reload and store of every shadow field around every descriptor write. */
+struct vq_packed_cursor {
+	uint16_t pos;     /* next_avail */
+	uint16_t flags;   /* avail_used_flags */
+	uint16_t wrap;    /* avail_wrap */
+	uint16_t pending; /* pending_desc */
+};
 
-/* Write a descriptor's body (everything but flags). */
-static inline void vq_packed_desc_body(struct vring_packed_desc *d, uint64_t addr, uint32_t len, uint16_t id)
+/* Write one descriptor at the cursor and step it; flip the wrap counter
+ * (and the AVAIL/USED pattern meaning "available") when passing the end.
+ * Every descriptor gets its own wrap bits: a chain may cross the end.  The
+ * first descriptor of an unpublished batch keeps its old flags (the device
+ * stops there); its new flags are kept for vq_packed_publish. */
+static inline void vq_packed_put(struct vnet_vq *vq, struct vq_packed_cursor *k, uint64_t addr, uint32_t len,
+                                 uint16_t id, uint16_t flags)
 {
+	struct vring_packed_desc *d = &vq->packed.desc[k->pos];
+
+	flags |= k->flags;
 	VQ_STORE64(&d->addr, addr);
 	VQ_STORE32(&d->len, len);
 	VQ_STORE16(&d->id, id);
-}
-
-/* Write one descriptor of the current chain at next_avail.  The first
- * descriptor of an unpublished batch keeps its old flags (the device stops
- * there); its new flags are remembered and stored by vq_packed_publish. */
-static inline void vq_packed_put(struct vnet_vq *vq, uint64_t addr, uint32_t len, uint16_t id, uint16_t flags)
-{
-	struct vq_packed *p = &vq->packed;
-	struct vring_packed_desc *d = &p->desc[p->next_avail];
-
-	flags |= p->avail_used_flags;
-	vq_packed_desc_body(d, addr, len, id);
-	if (p->pending_desc == 0) {
-		p->pending_first = p->next_avail;
-		p->pending_first_flags = flags;
+	if (k->pending == 0) {
+		vq->packed.pending_first = k->pos;
+		vq->packed.pending_first_flags = flags;
 	} else {
 		VQ_STORE16(&d->flags, flags);
 	}
-	p->pending_desc++;
-	vq_packed_avail_step(p, vq->size);
+	k->pending++;
+	if (VQ_UNLIKELY(++k->pos == vq->size)) {
+		k->pos = 0;
+		k->wrap ^= 1u;
+		k->flags ^= PD_WRAP_BITS;
+	}
 }
 
 int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
@@ -199,35 +218,52 @@ int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, 
 
 	uint16_t id = p->free_id;
 	struct vq_chain *c = &vq->chain[id];
-	p->free_id = c->last;
-
-	/* Writable bytes, saturated: the bound a used length is checked against. */
+	uint16_t next_free = c->last;
+	struct vq_packed_cursor k = {p->next_avail, p->avail_used_flags, p->avail_wrap, p->pending_desc};
 	uint64_t in_len = 0;
-	for (unsigned i = out_n; i < total; i++)
-		in_len += sg[i].len;
 
-	if (indirect) {
-		/* Spec 2.8.7: only WRITE is valid inside the table; ids there are
-		 * reserved.  The table is ordered before the ring descriptor by
-		 * the barrier in vq_packed_publish. */
+	if (VQ_LIKELY(total == 1)) {
+		/* The common network case: one buffer, one descriptor. */
+		in_len = in_n ? sg[0].len : 0;
+		vq_packed_put(vq, &k, sg[0].addr, sg[0].len, id, (uint16_t)(in_n ? VRING_DESC_F_WRITE : 0u));
+	} else if (indirect) {
+		/* Spec 2.8.7 / 2.8.19: only WRITE is valid inside the table; ids
+		 * there are reserved.  The table is ordered before the ring
+		 * descriptor by the barrier in vq_packed_publish. */
 		struct vring_packed_desc *t = vq_indir_va(vq, id);
 		for (unsigned i = 0; i < total; i++) {
-			vq_packed_desc_body(&t[i], sg[i].addr, sg[i].len, 0);
-			VQ_STORE16(&t[i].flags, (uint16_t)(i >= out_n ? VRING_DESC_F_WRITE : 0u));
+			uint16_t f = 0;
+			if (i >= out_n) {
+				f = VRING_DESC_F_WRITE;
+				in_len += sg[i].len;
+			}
+			VQ_STORE64(&t[i].addr, sg[i].addr);
+			VQ_STORE32(&t[i].len, sg[i].len);
+			VQ_STORE16(&t[i].id, 0);
+			VQ_STORE16(&t[i].flags, f);
 		}
-		vq_packed_put(vq, vq_indir_iova(vq, id), (uint32_t)(total * sizeof(struct vring_packed_desc)), id,
+		vq_packed_put(vq, &k, vq_indir_iova(vq, id), (uint32_t)(total * sizeof(struct vring_packed_desc)), id,
 		              VRING_DESC_F_INDIRECT);
 	} else {
-		/* Every descriptor carries the id (the spec needs it in the last
-		 * one, 2.8.6; elsewhere it is ignored) and its own wrap bits: a
-		 * chain may cross the end of the ring. */
+		/* Direct chain: NEXT on all but the last (spec 2.8.6).  Every
+		 * descriptor carries the id; the spec needs it in the last one
+		 * and the others' are ignored. */
 		for (unsigned i = 0; i < total; i++) {
-			uint16_t f = (uint16_t)((i >= out_n ? VRING_DESC_F_WRITE : 0u) |
-			                        (i + 1u < total ? VRING_DESC_F_NEXT : 0u));
-			vq_packed_put(vq, sg[i].addr, sg[i].len, id, f);
+			uint16_t f = i + 1u < total ? VRING_DESC_F_NEXT : 0u;
+			if (i >= out_n) {
+				f |= VRING_DESC_F_WRITE;
+				in_len += sg[i].len;
+			}
+			vq_packed_put(vq, &k, sg[i].addr, sg[i].len, id, f);
 		}
 	}
 
+	p->next_avail = k.pos;
+	p->avail_used_flags = k.flags;
+	p->avail_wrap = k.wrap;
+	p->pending_desc = k.pending;
+	p->free_id = next_free;
+	/* Writable bytes, saturated: the bound a used length is checked against. */
 	c->cookie = cookie;
 	c->in_len = in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)in_len;
 	c->ndesc = (uint16_t)need;
@@ -285,10 +321,10 @@ bool vq_packed_kick_prepare(struct vnet_vq *vq)
 	if (flags != VRING_PACKED_EVENT_FLAG_DESC || !vq->event_idx)
 		return true; /* ENABLE, reserved value, or DESC without EVENT_IDX */
 
-	/* Spec 2.8.10 / 2.8.14: notify if the descriptor (off, wrap) is among those made
-	 * available since the previous decision, i.e. positions [new-n, new)
-	 * on a line where the current lap is 0..size-1 and the previous lap
-	 * -size..-1 (n <= size as the batch cannot lap itself). */
+	/* Spec 2.8.10 / 2.8.14: notify if the descriptor (off, wrap) is among
+	 * those made available since the previous decision, i.e. positions
+	 * [new-n, new) on a line where the current lap is 0..size-1 and the
+	 * previous lap -size..-1 (n <= size: a batch cannot lap itself). */
 	int32_t size = vq->size;
 	int32_t off = off_wrap & 0x7fff;
 	if (off >= size || n > (uint32_t)size)
@@ -303,8 +339,9 @@ uint32_t vq_packed_notify_data(const struct vnet_vq *vq)
 {
 	const struct vq_packed *p = &vq->packed;
 
-	/* Spec 2.8.16 and "Driver Notifications": next_off/next_wrap name the next descriptor not yet
-	 * made available, which is the head of an unpublished batch if any. */
+	/* Spec 2.8.16 and "Driver Notifications": next_off/next_wrap name the
+	 * next descriptor not yet made available, which is the head of the
+	 * unpublished batch if there is one. */
 	if (p->pending_desc)
 		return vring_notification_data(vq->index, p->pending_first, (p->pending_first_flags & PD_AVAIL) != 0);
 	return vring_notification_data(vq->index, p->next_avail, p->avail_wrap);
@@ -319,31 +356,30 @@ static inline bool vq_packed_desc_used(const struct vq_packed *p)
 	return (f & PD_WRAP_BITS) == p->used_flags;
 }
 
-/* Return chain id to the free pool and advance last_used past it. */
-static inline void vq_packed_complete(struct vnet_vq *vq, uint16_t id)
-{
-	struct vq_packed *p = &vq->packed;
-	struct vq_chain *c = &vq->chain[id];
+/* Used-side cursor, kept in locals for the same reason as the avail side. */
+struct vq_packed_ucursor {
+	uint16_t pos;      /* last_used */
+	uint16_t flags;    /* used_flags */
+	uint16_t wrap;     /* used_wrap */
+	uint16_t free_id;  /* head of the free-id list */
+	uint32_t in_flight;/* descriptors published and not yet used */
+};
 
-	p->last_used = (uint16_t)(p->last_used + c->ndesc);
-	if (p->last_used >= vq->size) {
-		p->last_used = (uint16_t)(p->last_used - vq->size);
-		p->used_wrap ^= 1u;
-		p->used_flags ^= PD_WRAP_BITS;
+/* Return chain id (c) to the free pool and step past its descriptors. */
+static inline void vq_packed_complete(struct vnet_vq *vq, struct vq_packed_ucursor *u, uint16_t id, struct vq_chain *c)
+{
+	uint16_t nd = c->ndesc;
+
+	u->pos = (uint16_t)(u->pos + nd);
+	if (u->pos >= vq->size) {
+		u->pos = (uint16_t)(u->pos - vq->size);
+		u->wrap ^= 1u;
+		u->flags ^= PD_WRAP_BITS;
 	}
-	vq->num_free = (uint16_t)(vq->num_free + c->ndesc);
-	vq->outstanding--;
+	u->in_flight -= nd;
 	c->cookie = NULL;
-	c->last = p->free_id;
-	p->free_id = id;
-}
-
-/* Descriptors made available to the device and not yet used: a used
- * descriptor may never cover more than these (it would reach into the
- * unpublished batch or beyond next_avail). */
-static inline uint32_t vq_packed_in_flight(const struct vnet_vq *vq)
-{
-	return (uint32_t)vq->size - vq->num_free - vq->packed.pending_desc;
+	c->last = u->free_id;
+	u->free_id = id;
 }
 
 static inline uint32_t vq_packed_checked_len(struct vnet_vq *vq, const struct vq_chain *c, uint32_t len)
@@ -358,53 +394,64 @@ static inline uint32_t vq_packed_checked_len(struct vnet_vq *vq, const struct vq
 unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max)
 {
 	struct vq_packed *p = &vq->packed;
+	struct vring_packed_desc *ring = p->desc;
+	struct vq_chain *chain = vq->chain;
+	const uint16_t size = vq->size;
+	/* A used descriptor may never cover more than the descriptors made
+	 * available and not yet used: that would reach into the unpublished
+	 * batch (or past next_avail). */
+	struct vq_packed_ucursor u = {p->last_used, p->used_flags, p->used_wrap, p->free_id,
+	                              (uint32_t)size - vq->num_free - p->pending_desc};
+	uint32_t in_flight0 = u.in_flight;
 	unsigned n = 0;
 
 	while (n < max) {
 		uint16_t id;
 		uint32_t len;
+		struct vq_chain *c;
 
-		if (p->io_target == VQ_PACKED_NONE) {
-			struct vring_packed_desc *d = &p->desc[p->last_used];
+		if (VQ_LIKELY(p->io_target == VQ_PACKED_NONE)) {
+			struct vring_packed_desc *d = &ring[u.pos];
 			uint16_t flags = VQ_LOAD16(&d->flags);
-			if ((flags & PD_WRAP_BITS) != p->used_flags)
+			/* Spec 2.8.1: used when AVAIL == USED == our wrap counter. */
+			if ((flags & PD_WRAP_BITS) != u.flags)
 				break;
-			/* Spec 2.8.22: read id and len only after seeing
-			 * the flags that make them valid. */
+			/* Spec 2.8.22: read id and len only after seeing the
+			 * flags that make them valid. */
 			vq_rmb();
 			id = VQ_LOAD16(&d->id);
 			len = VQ_LOAD32(&d->len);
 			if (VQ_UNLIKELY(flags & (uint16_t)~PD_USED_OK)) {
-				vq_fault(vq, VNET_VQ_FAULT_FLAGS, flags, p->last_used);
+				vq_fault(vq, VNET_VQ_FAULT_FLAGS, flags, u.pos);
 				break;
 			}
-			if (VQ_UNLIKELY(id >= vq->size)) {
-				vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, vq->size);
+			if (VQ_UNLIKELY(id >= size)) {
+				vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, size);
 				break;
 			}
-			if (VQ_UNLIKELY(vq->chain[id].cookie == NULL)) {
-				vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, p->last_used);
+			c = &chain[id];
+			if (VQ_UNLIKELY(c->cookie == NULL)) {
+				vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, u.pos);
 				break;
 			}
-			/* Note: QEMU never sets WRITE in used descriptors, so len
-			 * is taken whatever WRITE says and bounded by in_len. */
-			if (!vq->in_order) {
-				struct vq_chain *c = &vq->chain[id];
-				if (VQ_UNLIKELY(c->ndesc > vq_packed_in_flight(vq))) {
+			/* len is taken whatever WRITE says (QEMU never sets WRITE
+			 * in used descriptors) and bounded by in_len instead. */
+			if (VQ_LIKELY(!vq->in_order)) {
+				if (VQ_UNLIKELY(c->ndesc > u.in_flight)) {
 					vq_fault(vq, VNET_VQ_FAULT_USED_IDX, id, c->ndesc);
 					break;
 				}
 				out[n].cookie = c->cookie;
 				out[n].len = vq_packed_checked_len(vq, c, len);
 				n++;
-				vq_packed_complete(vq, id);
+				vq_packed_complete(vq, &u, id, c);
 				continue;
 			}
 			/* IN_ORDER (spec 2.8.8): one used descriptor with the id
 			 * of the last buffer of a batch completes every buffer
-			 * made available before it; the used descriptor sits at
-			 * the first descriptor of the batch.  An outstanding id
-			 * is always in the FIFO, so the drain below reaches it. */
+			 * made available before it; it sits at the first
+			 * descriptor of the batch.  An outstanding id is always in
+			 * the FIFO, so the drain below reaches it. */
 			p->io_target = id;
 			p->io_len = len;
 		}
@@ -419,10 +466,9 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 			break;
 		}
 		id = p->order_head;
-		struct vq_chain *c = &vq->chain[id];
-		if (VQ_UNLIKELY(c->cookie == NULL || c->ndesc > vq_packed_in_flight(vq))) {
-			/* Target not among the published buffers: the device
-			 * claims one we have not exposed yet. */
+		c = &chain[id];
+		if (VQ_UNLIKELY(c->cookie == NULL || c->ndesc > u.in_flight)) {
+			/* The batch reaches a buffer we have not exposed yet. */
 			vq_fault(vq, VNET_VQ_FAULT_USED_IDX, p->io_target, c->ndesc);
 			break;
 		}
@@ -436,8 +482,15 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 			out[n].len = 0;
 		}
 		n++;
-		vq_packed_complete(vq, id);
+		vq_packed_complete(vq, &u, id, c);
 	}
+
+	p->last_used = u.pos;
+	p->used_flags = u.flags;
+	p->used_wrap = u.wrap;
+	p->free_id = u.free_id;
+	vq->num_free = (uint16_t)(vq->num_free + (in_flight0 - u.in_flight));
+	vq->outstanding = (uint16_t)(vq->outstanding - n);
 
 	/* Callbacks armed for a specific descriptor (EVENT_IDX): move the
 	 * event to the new last_used so the device still notifies on the next
@@ -445,7 +498,7 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 	 * with a completion landing now, so re-arm with enable_cb before
 	 * sleeping. */
 	if (n && p->event_flags == VRING_PACKED_EVENT_FLAG_DESC) {
-		uint16_t ow = (uint16_t)(p->last_used | (p->used_wrap << VRING_PACKED_EVENT_F_WRAP_CTR));
+		uint16_t ow = (uint16_t)(u.pos | (u.wrap << VRING_PACKED_EVENT_F_WRAP_CTR));
 		if (ow != p->event_off_wrap) {
 			p->event_off_wrap = ow;
 			VQ_STORE16(&p->driver->off_wrap, ow);
