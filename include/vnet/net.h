@@ -1,0 +1,189 @@
+/*
+ * orion-vnet virtio-net device: the layer applications and network stacks
+ * use.  It negotiates features on top of a transport (PCI, MMIO,
+ * vhost-user), creates the receive/transmit (and control) virtqueues, keeps
+ * the receive queues filled from a preallocated pool of zero-copy packet
+ * buffers, and moves packets in bursts.
+ *
+ * Packet buffers: every buffer is one DMA region with room for the
+ * virtio-net header in front of the frame, so header and frame travel as a
+ * single descriptor (VIRTIO_F_VERSION_1 implies ANY_LAYOUT, spec 5.1.6.6).
+ * A buffer is owned by exactly one party at a time:
+ *   pool -> application: vnet_net_pkt_alloc(), or vnet_net_rx_burst()
+ *   application -> device: vnet_net_tx_burst() (accepted ones only)
+ *   application -> pool: vnet_net_pkt_free()
+ * Buffers the device completes on transmit go back to the pool inside the
+ * next tx_burst (batched reclaim); receive buffers are reposted inside
+ * rx_burst.  With mergeable receive buffers a frame may span several
+ * buffers, linked through `next` (the head carries pkt_len).
+ *
+ * Concurrency: each queue pair is used by one thread at a time; the pool is
+ * shared between queue pairs and is NOT locked: use one queue pair, or one
+ * thread, unless the platform serialises (the kernel does).  Control calls
+ * (create, destroy, set_*) are control-path and may busy-wait, bounded.
+ */
+#ifndef VNET_NET_H
+#define VNET_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "virtqueue.h"
+#include "vnet_error.h"
+
+struct vnet_transport_ops;
+struct vnet_net; /* opaque */
+
+/* Per-packet offload flags (struct vnet_pkt.flags). */
+#define VNET_PKT_F_CSUM_PARTIAL 0x01u /* tx: device completes the L4 checksum at csum_start/csum_offset;
+                                       * rx: checksum not filled in, same fields valid (GUEST_CSUM) */
+#define VNET_PKT_F_CSUM_VALID   0x02u /* rx: device validated the checksum (DATA_VALID) */
+#define VNET_PKT_F_GSO          0x04u /* gso_type/gso_size/hdr_len valid */
+
+struct vnet_pkt {
+	uint8_t *data;          /* first byte of the Ethernet frame in this segment */
+	uint32_t len;           /* bytes of frame in this segment */
+	uint32_t pkt_len;       /* head segment: whole frame length */
+	uint32_t room;          /* bytes available from data to the end of the buffer */
+	uint16_t flags;         /* VNET_PKT_F_* */
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint8_t gso_type;       /* VIRTIO_NET_HDR_GSO_* */
+	uint8_t nseg;           /* head: number of segments */
+	uint16_t gso_size;
+	uint16_t hdr_len;
+	uint16_t queue;         /* rx: queue pair it arrived on */
+	struct vnet_pkt *next;  /* next segment (mergeable rx), NULL at the end */
+	/* private to the driver */
+	uint64_t iova;          /* device address of the buffer start (header) */
+	uint8_t *buf;           /* buffer start (header) */
+	uint32_t idx;           /* index in the pool */
+	uint32_t owner;         /* ownership marker, checked on free/tx */
+};
+
+enum vnet_net_ring {
+	VNET_NET_RING_AUTO = 0, /* packed when offered, split otherwise */
+	VNET_NET_RING_SPLIT,
+	VNET_NET_RING_PACKED,
+};
+
+struct vnet_net_opts {
+	uint16_t queue_pairs;      /* wanted pairs; 0 = 1; capped by the device's max (MQ) */
+	uint16_t queue_size;       /* 0 = min(device max, 256) */
+	enum vnet_net_ring ring;
+	bool no_event_idx;         /* decline VIRTIO_F_EVENT_IDX */
+	bool no_indirect;          /* decline VIRTIO_F_INDIRECT_DESC */
+	bool no_in_order;          /* decline VIRTIO_F_IN_ORDER */
+	bool no_mrg_rxbuf;         /* decline VIRTIO_NET_F_MRG_RXBUF */
+	bool no_ctrl_vq;           /* decline the control queue (and everything needing it) */
+	bool tx_csum;              /* accept VIRTIO_NET_F_CSUM (caller may send CSUM_PARTIAL) */
+	bool rx_csum;              /* accept VIRTIO_NET_F_GUEST_CSUM (caller handles CSUM_PARTIAL rx) */
+	uint32_t pool_size;        /* packet buffers; 0 = enough to fill every rx queue twice */
+	uint32_t buf_size;         /* bytes per buffer incl. header room; 0 = 2048 */
+	uint64_t extra_features;   /* further features the caller handles itself */
+	uint64_t timeout_ns;       /* bound for device waits; 0 = 1 s */
+	/* MSI-X table entries the host has routed (0 = no MSI-X: INTx or
+	 * polling).  Entry 0 takes configuration changes; virtqueue i takes
+	 * entry 1 + i, or shares entry 1 + i % (n - 1) when there are fewer;
+	 * with a single entry everything shares entry 0. */
+	uint16_t msix_vectors;
+};
+
+struct vnet_net_queue_stats {
+	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;
+	uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;
+	uint64_t rx_kicks, tx_kicks;        /* notifications sent to the device */
+	uint64_t rx_interrupts, tx_interrupts; /* counted by the host calling vnet_net_irq_* */
+	uint64_t rx_merged;                 /* frames made of more than one buffer */
+	uint64_t rx_no_buf;                 /* refill found the pool empty */
+};
+
+struct vnet_net_info {
+	uint8_t mac[6];
+	bool mac_from_device;
+	bool link_up;
+	uint16_t mtu;
+	uint16_t queue_pairs;        /* in use */
+	uint16_t max_queue_pairs;    /* device maximum */
+	uint16_t queue_size;
+	enum vnet_vq_layout layout;
+	uint64_t offered;            /* device features */
+	uint64_t negotiated;
+	uint16_t hdr_len;            /* virtio-net header bytes in use */
+	bool ctrl_vq;
+};
+
+/*
+ * Bring the device up: negotiate, read and validate config, create queues,
+ * fill the receive queues, DRIVER_OK, and (with MQ) tell the device how many
+ * pairs to use.  On failure everything is released, the device is left
+ * with FAILED set (or reset), and a negative vnet_err says why (also logged).
+ * Virtqueue indices follow the spec (5.1.2): receiveq i = 2i, transmitq
+ * i = 2i + 1, controlq = 2 * max_virtqueue_pairs (MQ) or 2.
+ */
+int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struct vnet_net_opts *opts,
+                    struct vnet_net **out);
+/* Reset the device, take every buffer back, free everything. NULL-safe. */
+void vnet_net_destroy(struct vnet_net *net);
+
+void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info);
+void vnet_net_get_stats(const struct vnet_net *net, uint16_t qp, struct vnet_net_queue_stats *st);
+/* Virtqueue of queue pair qp (rx or tx) or the control queue, for stats/debug. */
+struct vnet_vq *vnet_net_rxq(const struct vnet_net *net, uint16_t qp);
+struct vnet_vq *vnet_net_txq(const struct vnet_net *net, uint16_t qp);
+struct vnet_vq *vnet_net_ctrlq(const struct vnet_net *net);
+
+/* Pool. alloc returns NULL when empty.  free takes a whole chain (next). */
+struct vnet_pkt *vnet_net_pkt_alloc(struct vnet_net *net);
+void vnet_net_pkt_free(struct vnet_net *net, struct vnet_pkt *pkt);
+uint32_t vnet_net_pool_free_count(const struct vnet_net *net);
+
+/*
+ * Receive up to n frames from queue pair qp into pkts[]; refills the ring.
+ * Returns the number received (0..n).  Frames with a bad header or length
+ * are dropped and counted (rx_errors / rx_drops), never returned.
+ */
+unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n);
+
+/*
+ * Transmit up to n frames (single-segment, data/len set, offload fields per
+ * flags).  Reclaims completed transmissions first.  Returns how many were
+ * accepted (the first ones); the rest still belong to the caller.
+ */
+unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n);
+
+/* Reclaim completed transmit buffers without sending (e.g. from a tx interrupt). */
+unsigned vnet_net_tx_reclaim(struct vnet_net *net, uint16_t qp);
+
+/*
+ * Interrupt-mode helpers.  enable returns false if work arrived in the
+ * meantime (poll again before sleeping).  The host calls *_irq when it
+ * takes an interrupt for that queue (counted in stats).
+ */
+bool vnet_net_rx_intr_enable(struct vnet_net *net, uint16_t qp);
+void vnet_net_rx_intr_disable(struct vnet_net *net, uint16_t qp);
+void vnet_net_rx_irq(struct vnet_net *net, uint16_t qp);
+void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp);
+
+/* Configuration-change interrupt: re-read link status (and announce). */
+void vnet_net_config_changed(struct vnet_net *net);
+
+/*
+ * Control queue (VIRTIO_NET_F_CTRL_VQ) command, synchronous and bounded by
+ * opts.timeout_ns: class/cmd and an optional device-readable payload
+ * (<= 256 bytes).  Returns VNET_OK (device acked VIRTIO_NET_OK), VNET_EIO
+ * (device said VIRTIO_NET_ERR), VNET_ENOTSUP (no control queue),
+ * VNET_ETIMEDOUT (no answer: the control queue is latched broken, the
+ * command buffer stays with the device until reset).
+ */
+int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const void *data, uint32_t len);
+/* Promiscuous mode (VIRTIO_NET_F_CTRL_RX). */
+int vnet_net_set_promisc(struct vnet_net *net, bool on);
+/* Queue pairs in use (VIRTIO_NET_F_MQ), 1..max_queue_pairs. */
+int vnet_net_set_queue_pairs(struct vnet_net *net, uint16_t pairs);
+
+/* Virtio device core of this net device (for transports/hosts that need
+ * status or config reads). */
+struct vnet_device *vnet_net_device(struct vnet_net *net);
+
+#endif
