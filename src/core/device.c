@@ -163,10 +163,14 @@ int vnet_device_probe(struct vnet_device *dev)
 	if (!dev || dev->state == VNET_DEV_UNBOUND)
 		return VNET_EINVAL;
 
-	/* Spec 3.1.1 step 1: reset the device. */
+	/* Spec 3.1.1 step 1: reset the device.  If the reset never
+	 * completes, FAILED is not written: a device still resetting is in
+	 * no state to take status writes; only a later reset can help. */
 	int rc = vnet_device_reset(dev);
-	if (rc < 0)
-		goto err_fail;
+	if (rc < 0) {
+		dev->state = VNET_DEV_FAILED;
+		return rc;
+	}
 	/* Step 2: ACKNOWLEDGE, the OS has noticed the device. */
 	rc = status_add(dev, VIRTIO_STATUS_ACKNOWLEDGE);
 	if (rc < 0)
