@@ -56,10 +56,12 @@
  *  - The used length is bounded by the chain's writable bytes whatever the
  *    WRITE bit says: QEMU never sets WRITE in used descriptors.
  *  - IN_ORDER: a used descriptor naming id X completes, in availability
- *    order, every outstanding buffer up to and including X; the earlier
- *    ones are handed back with len 0 (their length was never reported),
- *    X with the reported length.  A batch larger than the caller's array
- *    is handed back over several get_used calls.
+ *    order, every outstanding buffer up to and including X.  The earlier
+ *    ones are handed back with their whole writable length: spec 2.8.8
+ *    says skipped buffers "are assumed to have been used (read or written)
+ *    by the device completely" (the split half does the same); X comes
+ *    back with the reported length.  A batch larger than the caller's
+ *    array is handed back over several get_used calls.
  *  - With EVENT_IDX and callbacks enabled, get_used moves the driver
  *    event offset to the new last_used (no barrier); enable_cb is still
  *    what must be called before sleeping.
@@ -457,10 +459,8 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 		}
 
 		/* Hand back the oldest in-order buffer.  Buffers before the
-		 * target get len 0: the device reported no length for them
-		 * (the spec says they were used "completely", but a byte count
-		 * the device never wrote is not one to trust; devices batch
-		 * this way for device-readable buffers, where len is moot). */
+		 * target were used "completely" (spec 2.8.8): their length is
+		 * everything they offered the device to write. */
 		if (VQ_UNLIKELY(p->order_count == 0)) {
 			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, p->io_target, 0);
 			break;
@@ -479,7 +479,7 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 			out[n].len = vq_packed_checked_len(vq, c, p->io_len);
 			p->io_target = VQ_PACKED_NONE;
 		} else {
-			out[n].len = 0;
+			out[n].len = c->in_len;
 		}
 		n++;
 		vq_packed_complete(vq, &u, id, c);
