@@ -1,0 +1,144 @@
+/*
+ * Time keeping (see timer.h).
+ *
+ * The PIT runs at 1.193182 MHz whatever the machine.  Channel 2 is the
+ * one whose output can be read back (port 0x61 bit 5) and whose gate is
+ * software-controlled (bit 0), so it times a 20 ms one-shot (mode 0)
+ * against the TSC without any interrupt.  The wait is bounded; if the PIT
+ * never fires, a 1 GHz TSC is assumed and a warning printed.  The LAPIC
+ * timer (divide by 16) is then calibrated against the TSC and runs
+ * periodically at TIMER_HZ.
+ */
+#include <stdint.h>
+
+#include "orion/io.h"
+#include "orion/irq.h"
+#include "orion/kprintf.h"
+#include "orion/timer.h"
+
+#define PIT_HZ 1193182u
+#define CAL_MS 20u
+
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR 0x390
+#define LAPIC_TIMER_DIV 0x3e0
+
+__extension__ typedef unsigned __int128 u128;
+
+static uint64_t tsc0, tsc_hz, ns_mult;   /* ns = ((tsc - tsc0) * ns_mult) >> 32 */
+static volatile uint64_t ticks;
+static struct {
+	void (*fn)(void *);
+	void *arg;
+} hooks[8];
+
+static uint64_t pit_measure_tsc(void)
+{
+	uint16_t count = PIT_HZ * CAL_MS / 1000;
+	uint8_t g = inb(0x61);
+
+	outb(0x61, (g & ~0x02) & ~0x01);       /* speaker off, gate low */
+	outb(0x43, 0xb0);                      /* ch2, lo/hi byte, mode 0, binary */
+	outb(0x42, count & 0xff);
+	outb(0x42, count >> 8);
+	g = inb(0x61) & ~0x02;
+	outb(0x61, g | 0x01);                  /* gate high: counting starts */
+	uint64_t t0 = rdtsc();
+	for (uint32_t i = 0; i < 50000000u; i++) {
+		if (inb(0x61) & 0x20) {
+			uint64_t t1 = rdtsc();
+			outb(0x61, g & ~0x01);
+			return t1 - t0;
+		}
+	}
+	outb(0x61, g & ~0x01);
+	return 0;
+}
+
+void timer_init(void)
+{
+	uint64_t best = 0;
+
+	/* Best (shortest) of three: a VM exit or SMI only ever adds time. */
+	for (int i = 0; i < 3; i++) {
+		uint64_t d = pit_measure_tsc();
+		if (d && (!best || d < best))
+			best = d;
+	}
+	if (!best) {
+		kprintf("timer: PIT calibration failed, assuming 1 GHz TSC\n");
+		tsc_hz = 1000000000ull;
+	} else {
+		tsc_hz = best * 1000 / CAL_MS;
+	}
+	ns_mult = (1000000000ull << 32) / tsc_hz;
+	tsc0 = rdtsc();
+	kprintf("timer: TSC %lu.%03lu MHz\n", tsc_hz / 1000000, (tsc_hz / 1000) % 1000);
+}
+
+uint64_t timer_ns(void)
+{
+	return (uint64_t)(((u128)(rdtsc() - tsc0) * ns_mult) >> 32);
+}
+
+uint64_t timer_tsc_hz(void)
+{
+	return tsc_hz;
+}
+
+uint64_t timer_ticks(void)
+{
+	return ticks;
+}
+
+void delay_ns(uint64_t ns)
+{
+	uint64_t end = timer_ns() + ns;
+	while (timer_ns() < end)
+		cpu_relax();
+}
+
+void delay_us(uint64_t us) { delay_ns(us * 1000); }
+void delay_ms(uint64_t ms) { delay_ns(ms * 1000000); }
+
+int timer_add_tick_hook(void (*fn)(void *), void *arg)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		if (!hooks[i].fn) {
+			uint64_t f = irq_save();
+			hooks[i].arg = arg;
+			hooks[i].fn = fn;
+			irq_restore(f);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void tick(void *arg)
+{
+	(void)arg;
+	ticks++;
+	for (unsigned i = 0; i < 8; i++)
+		if (hooks[i].fn)
+			hooks[i].fn(hooks[i].arg);
+}
+
+void timer_start_tick(void)
+{
+	lapic_write(LAPIC_TIMER_DIV, 0x3);          /* divide by 16 */
+	lapic_write(LAPIC_LVT_TIMER, 1u << 16);     /* masked while measuring */
+	lapic_write(LAPIC_TIMER_INIT, 0xffffffffu);
+	delay_ms(10);
+	uint32_t elapsed = 0xffffffffu - lapic_read(LAPIC_TIMER_CUR);
+	lapic_write(LAPIC_TIMER_INIT, 0);
+	uint64_t per_sec = (uint64_t)elapsed * 100;
+	uint32_t init = (uint32_t)(per_sec / TIMER_HZ);
+	if (!init)
+		init = 1;
+	irq_register(IRQ_VEC_TIMER, tick, NULL);
+	lapic_write(LAPIC_LVT_TIMER, IRQ_VEC_TIMER | (1u << 17));   /* periodic */
+	lapic_write(LAPIC_TIMER_INIT, init);
+	kprintf("timer: LAPIC timer %lu kHz (/16), tick %u Hz\n", per_sec / 1000, TIMER_HZ);
+}

@@ -1,0 +1,395 @@
+/*
+ * PCI enumeration, BAR decoding, capabilities and MSI-X (see pci.h).
+ *
+ * The scan starts at bus 0 and descends into every PCI-to-PCI bridge's
+ * secondary bus (depth-bounded, each bus visited once), so q35's PCIe
+ * root ports are followed.  BAR sizes use the write-ones probe with the
+ * command register's I/O and memory decode bits cleared meanwhile, so the
+ * device never decodes the temporary all-ones address.
+ */
+#include <stdint.h>
+
+#include "orion/io.h"
+#include "orion/irq.h"
+#include "orion/klib.h"
+#include "orion/kprintf.h"
+#include "orion/pci.h"
+
+#define CFG_ADDR 0xcf8
+#define CFG_DATA 0xcfc
+
+static struct pci_dev devs[PCI_MAX_DEVS];
+static unsigned ndevs;
+static bool bus_seen[256];
+
+static uint32_t cfg_addr(unsigned bus, unsigned dev, unsigned fn, unsigned off)
+{
+	return 0x80000000u | (bus << 16) | (dev << 11) | (fn << 8) | (off & 0xfc);
+}
+
+static uint32_t raw_read32(unsigned bus, unsigned dev, unsigned fn, unsigned off)
+{
+	uint64_t f = irq_save();
+	outl(CFG_ADDR, cfg_addr(bus, dev, fn, off));
+	uint32_t v = inl(CFG_DATA);
+	irq_restore(f);
+	return v;
+}
+
+static void raw_write32(unsigned bus, unsigned dev, unsigned fn, unsigned off, uint32_t v)
+{
+	uint64_t f = irq_save();
+	outl(CFG_ADDR, cfg_addr(bus, dev, fn, off));
+	outl(CFG_DATA, v);
+	irq_restore(f);
+}
+
+uint32_t pci_cfg_read32(const struct pci_dev *d, unsigned off)
+{
+	if (off > 252 || (off & 3))
+		return 0xffffffffu;
+	return raw_read32(d->bus, d->dev, d->fn, off);
+}
+
+uint16_t pci_cfg_read16(const struct pci_dev *d, unsigned off)
+{
+	if (off > 254 || (off & 1))
+		return 0xffff;
+	uint64_t f = irq_save();
+	outl(CFG_ADDR, cfg_addr(d->bus, d->dev, d->fn, off));
+	uint16_t v = inw(CFG_DATA + (off & 2));
+	irq_restore(f);
+	return v;
+}
+
+uint8_t pci_cfg_read8(const struct pci_dev *d, unsigned off)
+{
+	if (off > 255)
+		return 0xff;
+	uint64_t f = irq_save();
+	outl(CFG_ADDR, cfg_addr(d->bus, d->dev, d->fn, off));
+	uint8_t v = inb(CFG_DATA + (off & 3));
+	irq_restore(f);
+	return v;
+}
+
+void pci_cfg_write32(const struct pci_dev *d, unsigned off, uint32_t v)
+{
+	if (off > 252 || (off & 3))
+		return;
+	raw_write32(d->bus, d->dev, d->fn, off, v);
+}
+
+void pci_cfg_write16(const struct pci_dev *d, unsigned off, uint16_t v)
+{
+	if (off > 254 || (off & 1))
+		return;
+	uint64_t f = irq_save();
+	outl(CFG_ADDR, cfg_addr(d->bus, d->dev, d->fn, off));
+	outw(CFG_DATA + (off & 2), v);
+	irq_restore(f);
+}
+
+void pci_cfg_write8(const struct pci_dev *d, unsigned off, uint8_t v)
+{
+	if (off > 255)
+		return;
+	uint64_t f = irq_save();
+	outl(CFG_ADDR, cfg_addr(d->bus, d->dev, d->fn, off));
+	outb(CFG_DATA + (off & 3), v);
+	irq_restore(f);
+}
+
+unsigned pci_cap_find(const struct pci_dev *d, uint8_t cap_id, unsigned after)
+{
+	if (!(pci_cfg_read16(d, 0x06) & (1u << 4)))   /* status: capability list */
+		return 0;
+	unsigned off = after ? pci_cfg_read8(d, after + 1) : pci_cfg_read8(d, 0x34);
+	for (unsigned steps = 0; steps < 48 && off >= 0x40 && off < 0x100; steps++) {
+		off &= 0xfc;
+		if (pci_cfg_read8(d, off) == cap_id)
+			return off;
+		off = pci_cfg_read8(d, off + 1);
+	}
+	return 0;
+}
+
+uint16_t pci_enable(struct pci_dev *d, uint16_t bits)
+{
+	uint16_t cmd = pci_cfg_read16(d, 0x04) | bits;
+	pci_cfg_write16(d, 0x04, cmd);
+	return cmd;
+}
+
+void pci_disable(struct pci_dev *d, uint16_t bits)
+{
+	pci_cfg_write16(d, 0x04, pci_cfg_read16(d, 0x04) & ~bits);
+}
+
+static void decode_bars(struct pci_dev *d, unsigned nbars)
+{
+	uint16_t cmd = pci_cfg_read16(d, 0x04);
+	pci_cfg_write16(d, 0x04, cmd & ~(PCI_CMD_IO | PCI_CMD_MEM));
+
+	for (unsigned i = 0; i < nbars; i++) {
+		unsigned off = 0x10 + 4 * i;
+		uint32_t orig = pci_cfg_read32(d, off);
+		pci_cfg_write32(d, off, 0xffffffffu);
+		uint32_t probe = pci_cfg_read32(d, off);
+		pci_cfg_write32(d, off, orig);
+		struct pci_bar *b = &d->bar[i];
+
+		if (orig & 1) {   /* I/O */
+			uint32_t mask = probe & 0xfffffffcu;
+			if (!mask)
+				continue;
+			mask |= 0xffff0000u;   /* I/O BARs may implement only 16 bits */
+			b->type = PCI_BAR_IO;
+			b->base = orig & 0xfffffffcu;
+			b->size = (uint32_t)(~mask + 1);
+			continue;
+		}
+		unsigned kind = (orig >> 1) & 3;
+		uint64_t base = orig & 0xfffffff0u;
+		uint64_t mask = probe & 0xfffffff0u;
+		if (kind == 2 && i + 1 < nbars) {
+			uint32_t orig_hi = pci_cfg_read32(d, off + 4);
+			pci_cfg_write32(d, off + 4, 0xffffffffu);
+			uint32_t probe_hi = pci_cfg_read32(d, off + 4);
+			pci_cfg_write32(d, off + 4, orig_hi);
+			base |= (uint64_t)orig_hi << 32;
+			mask |= (uint64_t)probe_hi << 32;
+			b->type = PCI_BAR_MEM64;
+			i++;   /* the next slot is the upper half */
+		} else {
+			mask |= 0xffffffff00000000ull;
+			b->type = PCI_BAR_MEM32;
+		}
+		if (!(mask & 0xfffffffffffffff0ull)) {
+			b->type = PCI_BAR_NONE;
+			continue;
+		}
+		b->base = base;
+		b->size = ~mask + 1;
+		b->prefetchable = (orig >> 3) & 1;
+	}
+	pci_cfg_write16(d, 0x04, cmd);
+}
+
+static void scan_bus(unsigned bus, unsigned depth);
+
+static void add_fn(unsigned bus, unsigned dev, unsigned fn, unsigned depth)
+{
+	uint32_t id = raw_read32(bus, dev, fn, 0);
+	if ((id & 0xffff) == 0xffff)
+		return;
+	uint8_t htype = (raw_read32(bus, dev, fn, 0x0c) >> 16) & 0x7f;
+
+	if (ndevs < PCI_MAX_DEVS) {
+		struct pci_dev *d = &devs[ndevs++];
+		memset(d, 0, sizeof(*d));
+		d->bus = bus;
+		d->dev = dev;
+		d->fn = fn;
+		d->vendor = id & 0xffff;
+		d->device = id >> 16;
+		uint32_t cls = raw_read32(bus, dev, fn, 0x08);
+		d->revision = cls & 0xff;
+		d->prog_if = (cls >> 8) & 0xff;
+		d->subclass = (cls >> 16) & 0xff;
+		d->class_code = cls >> 24;
+		d->header_type = htype;
+		uint32_t intr = raw_read32(bus, dev, fn, 0x3c);
+		d->irq_line = intr & 0xff;
+		d->irq_pin = (intr >> 8) & 0xff;
+		for (unsigned i = 0; i < PCI_MSIX_MAX; i++)
+			d->msix_vec[i] = -1;
+		ksnprintf(d->name, sizeof(d->name), "%02x:%02x.%u", bus, dev, fn);
+		if (htype == 0) {
+			uint32_t ss = raw_read32(bus, dev, fn, 0x2c);
+			d->subsys_vendor = ss & 0xffff;
+			d->subsys_id = ss >> 16;
+			decode_bars(d, 6);
+		} else if (htype == 1) {
+			decode_bars(d, 2);
+		}
+		d->msix_cap = (uint8_t)pci_cap_find(d, PCI_CAP_MSIX, 0);
+		if (d->msix_cap)
+			d->msix_size = (pci_cfg_read16(d, d->msix_cap + 2) & 0x7ff) + 1;
+	} else {
+		kprintf("pci: more than %u functions, %02x:%02x.%u ignored\n", PCI_MAX_DEVS, bus, dev, fn);
+	}
+	if (htype == 1 && depth < 8) {
+		unsigned secondary = (raw_read32(bus, dev, fn, 0x18) >> 8) & 0xff;
+		if (secondary && secondary != bus)
+			scan_bus(secondary, depth + 1);
+	}
+}
+
+static void scan_bus(unsigned bus, unsigned depth)
+{
+	if (bus_seen[bus])
+		return;
+	bus_seen[bus] = true;
+	for (unsigned dev = 0; dev < 32; dev++) {
+		if ((raw_read32(bus, dev, 0, 0) & 0xffff) == 0xffff)
+			continue;
+		bool multi = (raw_read32(bus, dev, 0, 0x0c) >> 16) & 0x80;
+		for (unsigned fn = 0; fn < (multi ? 8u : 1u); fn++)
+			add_fn(bus, dev, fn, depth);
+	}
+}
+
+void pci_init(void)
+{
+	ndevs = 0;
+	memset(bus_seen, 0, sizeof(bus_seen));
+	scan_bus(0, 0);
+	/* Host bridge with several functions = several root buses (rare in QEMU). */
+	if ((raw_read32(0, 0, 0, 0x0c) >> 16) & 0x80)
+		for (unsigned fn = 1; fn < 8; fn++)
+			if ((raw_read32(0, 0, fn, 0) & 0xffff) != 0xffff)
+				scan_bus(fn, 0);
+}
+
+unsigned pci_count(void) { return ndevs; }
+
+struct pci_dev *pci_get(unsigned i)
+{
+	return i < ndevs ? &devs[i] : NULL;
+}
+
+struct pci_dev *pci_find(uint16_t vendor, uint16_t device, unsigned nth)
+{
+	for (unsigned i = 0; i < ndevs; i++)
+		if (devs[i].vendor == vendor && (device == 0xffff || devs[i].device == device))
+			if (nth-- == 0)
+				return &devs[i];
+	return NULL;
+}
+
+const char *pci_known_name(const struct pci_dev *d)
+{
+	if (d->vendor == 0x1af4) {
+		/* virtio 1.x: 0x1040 + device type is modern-only; 0x1000-0x103f transitional */
+		switch (d->device) {
+		case 0x1000: return "virtio-net (transitional)";
+		case 0x1041: return "virtio-net (modern)";
+		case 0x1001: return "virtio-blk (transitional)";
+		case 0x1042: return "virtio-blk (modern)";
+		default: return d->device >= 0x1040 ? "virtio (modern)" : "virtio (transitional)";
+		}
+	}
+	if (d->class_code == 0x06 && d->subclass == 0x00)
+		return "host bridge";
+	if (d->class_code == 0x06 && d->subclass == 0x01)
+		return "ISA bridge";
+	if (d->class_code == 0x06 && d->subclass == 0x04)
+		return "PCI bridge";
+	if (d->class_code == 0x03)
+		return "display";
+	if (d->class_code == 0x01)
+		return "storage";
+	if (d->class_code == 0x02)
+		return "network";
+	if (d->class_code == 0x0c && d->subclass == 0x05)
+		return "SMBus";
+	return NULL;
+}
+
+void pci_print(bool verbose)
+{
+	for (unsigned i = 0; i < ndevs; i++) {
+		struct pci_dev *d = &devs[i];
+		const char *n = pci_known_name(d);
+		kprintf("pci %s %04x:%04x class %02x.%02x.%02x%s%s", d->name, d->vendor, d->device,
+			d->class_code, d->subclass, d->prog_if, n ? " " : "", n ? n : "");
+		if (d->msix_cap)
+			kprintf(" msix %u", d->msix_size);
+		kprintf("\n");
+		if (!verbose)
+			continue;
+		for (unsigned b = 0; b < 6; b++) {
+			struct pci_bar *bar = &d->bar[b];
+			if (bar->type == PCI_BAR_NONE)
+				continue;
+			kprintf("      bar%u %s %#lx size %#lx%s\n", b,
+				bar->type == PCI_BAR_IO ? "io   " : bar->type == PCI_BAR_MEM64 ? "mem64" : "mem32",
+				bar->base, bar->size, bar->prefetchable ? " prefetch" : "");
+		}
+		if (d->irq_pin)
+			kprintf("      intx pin %c line %u\n", 'A' + d->irq_pin - 1, d->irq_line);
+	}
+}
+
+/* ---- MSI-X (PCI Local Bus 3.0 / PCIe base spec, MSI-X capability) ---- */
+
+#define MSIX_CTRL_ENABLE (1u << 15)
+#define MSIX_CTRL_FMASK (1u << 14)
+#define MSIX_ENTRY_MASKED 1u
+
+int pci_msix_enable(struct pci_dev *d, unsigned nvec)
+{
+	if (!d->msix_cap)
+		return -1;
+	uint32_t tbl = pci_cfg_read32(d, d->msix_cap + 4);
+	unsigned bir = tbl & 7;
+	uint64_t off = tbl & ~7u;
+	if (bir > 5 || d->bar[bir].type == PCI_BAR_NONE || d->bar[bir].type == PCI_BAR_IO ||
+	    off + 16ull * d->msix_size > d->bar[bir].size) {
+		kprintf("pci %s: MSI-X table outside its BAR\n", d->name);
+		return -1;
+	}
+	d->msix_table = (volatile uint32_t *)(uintptr_t)(d->bar[bir].base + off);
+	pci_enable(d, PCI_CMD_MEM);
+
+	/* Function-mask while entries are masked one by one, then enable. */
+	uint16_t ctrl = pci_cfg_read16(d, d->msix_cap + 2);
+	pci_cfg_write16(d, d->msix_cap + 2, ctrl | MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
+	for (unsigned i = 0; i < d->msix_size; i++)
+		d->msix_table[4 * i + 3] |= MSIX_ENTRY_MASKED;
+	pci_cfg_write16(d, d->msix_cap + 2, (ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK);
+	/* MSI-X replaces INTx; keep the legacy line quiet too. */
+	pci_enable(d, PCI_CMD_INTX_DISABLE);
+	d->msix_on = true;
+	return (int)MIN(nvec, (unsigned)d->msix_size);
+}
+
+int pci_msix_set(struct pci_dev *d, unsigned idx, uint8_t vector)
+{
+	if (!d->msix_on || idx >= d->msix_size)
+		return -1;
+	uint64_t addr;
+	uint32_t data;
+	msi_compose(vector, &addr, &data);
+	volatile uint32_t *e = d->msix_table + 4 * idx;
+	e[3] |= MSIX_ENTRY_MASKED;   /* never let the device see a half-written entry */
+	e[0] = (uint32_t)addr;
+	e[1] = (uint32_t)(addr >> 32);
+	e[2] = data;
+	e[3] &= ~MSIX_ENTRY_MASKED;
+	if (idx < PCI_MSIX_MAX)
+		d->msix_vec[idx] = vector;
+	return 0;
+}
+
+void pci_msix_mask(struct pci_dev *d, unsigned idx, bool masked)
+{
+	if (!d->msix_on || idx >= d->msix_size)
+		return;
+	volatile uint32_t *e = d->msix_table + 4 * idx;
+	e[3] = masked ? (e[3] | MSIX_ENTRY_MASKED) : (e[3] & ~MSIX_ENTRY_MASKED);
+}
+
+void pci_msix_disable(struct pci_dev *d)
+{
+	if (!d->msix_on)
+		return;
+	for (unsigned i = 0; i < d->msix_size; i++)
+		d->msix_table[4 * i + 3] |= MSIX_ENTRY_MASKED;
+	uint16_t ctrl = pci_cfg_read16(d, d->msix_cap + 2);
+	pci_cfg_write16(d, d->msix_cap + 2, ctrl & ~MSIX_CTRL_ENABLE);
+	for (unsigned i = 0; i < PCI_MSIX_MAX; i++)
+		d->msix_vec[i] = -1;
+	d->msix_on = false;
+}

@@ -1,0 +1,80 @@
+/*
+ * Interrupts: IDT, vector allocation, handler registration, LAPIC/IOAPIC.
+ *
+ * Vector map:
+ *   0x00-0x1f  CPU exceptions: register dump and panic (unless a handler
+ *              was registered with irq_register, used by self-tests)
+ *   0x20-0x2f  legacy 8259 PIC after remapping; the PIC is fully masked,
+ *              these only catch its spurious interrupts
+ *   0x30-0x3f  ISA IRQ n -> vector 0x30+n via the IOAPIC (irq_route_isa)
+ *   0x40-0xef  dynamically allocated (irq_alloc_vector), e.g. MSI-X
+ *   0xf0       LAPIC timer tick
+ *   0xff       LAPIC spurious vector (no EOI)
+ *
+ * Handlers run with interrupts disabled on the only CPU (the BSP).  The
+ * dispatcher sends the LAPIC EOI after the handler returns, so handlers
+ * must not call irq_eoi() themselves.
+ */
+#ifndef ORION_IRQ_H
+#define ORION_IRQ_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Saved state on interrupt entry; layout matches arch/isr.S. */
+struct regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss;
+};
+
+#define IRQ_VEC_ISA_BASE 0x30
+#define IRQ_VEC_DYN_FIRST 0x40
+#define IRQ_VEC_DYN_LAST 0xef
+#define IRQ_VEC_TIMER 0xf0
+#define IRQ_VEC_SPURIOUS 0xff
+
+typedef void (*irq_handler_fn)(void *arg);
+
+void gdt_init(void);
+void idt_init(void);
+
+/* A free vector in 0x40..0xef, or -1.  Release with irq_free_vector(). */
+int irq_alloc_vector(void);
+void irq_free_vector(int vector);
+/*
+ * Install fn(arg) on a vector (replaces any previous handler); -1 if bad.
+ * For exception vectors (< 32) fn receives the struct regs * instead of
+ * arg and the faulting context resumes when it returns.
+ */
+int irq_register(int vector, irq_handler_fn fn, void *arg);
+void irq_unregister(int vector);
+/* Number of times a vector fired since boot. */
+uint64_t irq_count(int vector);
+
+/* LAPIC / IOAPIC (arch/apic.c). */
+void apic_init(void);
+void lapic_eoi(void);
+uint32_t lapic_id(void);
+uint64_t lapic_base(void);
+uint64_t ioapic_base(void);
+/* Raw LAPIC register access (reg = byte offset, e.g. 0x320 LVT timer). */
+uint32_t lapic_read(unsigned reg);
+void lapic_write(unsigned reg, uint32_t v);
+/*
+ * Route ISA IRQ isa_irq (0-15) through the IOAPIC to vector 0x30+isa_irq on
+ * the BSP, honouring the MADT interrupt source overrides; unmasked.
+ */
+int irq_route_isa(unsigned isa_irq);
+/* Route a GSI with explicit polarity/trigger to a vector; unmasked. */
+int ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low);
+void ioapic_mask(unsigned gsi, bool masked);
+
+/*
+ * MSI/MSI-X message for edge-triggered, fixed delivery of vector to the
+ * BSP's LAPIC (physical destination mode).
+ */
+void msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data);
+
+#endif

@@ -1,0 +1,31 @@
+/* Multiboot (v1) information structure, the subset Orion reads. */
+#ifndef ORION_MULTIBOOT_H
+#define ORION_MULTIBOOT_H
+
+#include <stdint.h>
+
+#define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
+#define MB_INFO_MEMORY (1u << 0)
+#define MB_INFO_CMDLINE (1u << 2)
+#define MB_INFO_MMAP (1u << 6)
+
+struct multiboot_info {
+	uint32_t flags;
+	uint32_t mem_lower, mem_upper;
+	uint32_t boot_device;
+	uint32_t cmdline;
+	uint32_t mods_count, mods_addr;
+	uint32_t syms[4];
+	uint32_t mmap_length, mmap_addr;
+} __attribute__((packed));
+
+struct multiboot_mmap_entry {
+	uint32_t size;        /* of the rest of the entry */
+	uint64_t addr, len;
+	uint32_t type;        /* 1 = usable RAM */
+} __attribute__((packed));
+
+/* Linker-script symbols. */
+extern char __kernel_start[], __kernel_end[];
+
+#endif
