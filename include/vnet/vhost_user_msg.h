@@ -34,7 +34,8 @@
  *                (non-zero REPLY_ACK, empty GET_CONFIG reply); VNET_EINVAL for
  *                a caller bug (NULL pointer).  `why` may be NULL; on success
  *                and on VNET_EINVAL it is set to VNET_VU_ERR_NONE.
- *   Outputs are written only on VNET_OK.
+ *   Outputs are written only on VNET_OK (exception: vnet_vu_parse_ack
+ *   also reports the back-end's non-zero code on VNET_EIO).
  */
 #ifndef VNET_VHOST_USER_MSG_H
 #define VNET_VHOST_USER_MSG_H
