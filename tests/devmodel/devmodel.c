@@ -829,6 +829,9 @@ static void complete_batch(struct dm *dm, struct dm_pend *work, unsigned n)
 	bool split = dm->cfg.layout == VNET_VQ_SPLIT;
 	bool batch_one = dm->in_order && dm->cfg.in_order_batch && n > 1;
 	int idx_jump = -1;
+	bool dup = false;
+	uint16_t dup_id = 0, dup_ndesc = 0;
+	uint32_t dup_len = 0;
 	uint32_t jump_arg = 0;
 	struct dm_fault_req fr;
 
@@ -855,9 +858,20 @@ static void complete_batch(struct dm *dm, struct dm_pend *work, unsigned n)
 		(void)pf;
 		dm->st.completed += n;
 	} else {
+		/* (a duplicate with no completion left to replace is written
+		 * after the loop) */
 		for (unsigned k = 0; k < n; k++) {
 			struct dm_pend *p = &work[k];
 			uint32_t len = p->used_len;
+			if (dup) {
+				dup = false;
+				if (split)
+					split_put(dm, dup_id, dup_len);
+				else
+					packed_put(dm, dup_id, dup_len, dup_ndesc, 0, -1);
+				dm->pend[dm->npend++] = *p;
+				continue;
+			}
 			bool have = take_fault(dm, &fr);
 			if (have) {
 				dm->st.faults_applied++;
@@ -891,15 +905,19 @@ static void complete_batch(struct dm *dm, struct dm_pend *work, unsigned n)
 					jump_arg = fr.arg;
 					break;
 				case DM_FAULT_DOUBLE:
+					/* the real completion now; the duplicate takes the
+					 * place of the next one (which stays pending), so
+					 * the index never runs past what is outstanding */
 					release_busy(dm, p);
-					if (split) {
+					if (split)
 						split_put(dm, p->id, len);
-						split_put(dm, p->id, len);
-					} else {
+					else
 						packed_put(dm, p->id, len, p->ndesc, 0, -1);
-						packed_put(dm, p->id, len, p->ndesc, 0, -1);
-					}
 					dm->st.completed++;
+					dup = true;
+					dup_id = p->id;
+					dup_len = len;
+					dup_ndesc = p->ndesc;
 					continue;
 				case DM_FAULT_FLAGS:
 					if (!split) {
@@ -941,6 +959,12 @@ static void complete_batch(struct dm *dm, struct dm_pend *work, unsigned n)
 				packed_put(dm, p->id, len, p->ndesc, 0, -1);
 			dm->st.completed++;
 		}
+	}
+	if (dup) {
+		if (split)
+			split_put(dm, dup_id, dup_len);
+		else
+			packed_put(dm, dup_id, dup_len, dup_ndesc, 0, -1);
 	}
 	if (split) {
 		uint16_t pub = dm->used_idx;
@@ -986,9 +1010,16 @@ static unsigned complete_round(struct dm *dm, bool all)
 	enum dm_fault pf;
 	bool ooo = peek_fault(dm, &pf) && pf == DM_FAULT_OUT_OF_ORDER && n >= 2;
 	if (ooo) {
+		/* complete the second pending buffer alone, before the first */
 		struct dm_fault_req fr;
 		take_fault(dm, &fr);
 		dm->st.faults_applied++;
+		sel[0] = 1;
+		unsigned before = dm->npend;
+		take_pending(dm, sel, 1, dm->work);
+		complete_batch(dm, dm->work, 1);
+		free(sel);
+		return before - dm->npend;
 	}
 	switch (ooo ? DM_IN_ORDER : dm->cfg.policy) {
 	case DM_IN_ORDER:

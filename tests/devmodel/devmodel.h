@@ -111,7 +111,8 @@ enum dm_fault {
 	                        * (0 = NEXT|INDIRECT) */
 	DM_FAULT_WRONG_WRAP,   /* packed: next used descriptor written with the wrong wrap:
 	                        * arg 0 = AVAIL=USED=!wrap, 1 = AVAIL=wrap, USED=!wrap */
-	DM_FAULT_OUT_OF_ORDER, /* next two completions swapped even with IN_ORDER */
+	DM_FAULT_OUT_OF_ORDER, /* the second pending buffer is completed alone, before the
+	                        * first (an IN_ORDER violation; the first stays pending) */
 	DM_FAULT__COUNT
 };
 
