@@ -48,6 +48,12 @@ struct dm_pend {
 	uint16_t first;   /* split: head; packed: ring position of the first descriptor */
 };
 
+/* Second pass over writable segments once the used length is known. */
+struct dm_wseg {
+	uint64_t addr;
+	uint32_t len;
+};
+
 struct dm_fault_req {
 	enum dm_fault fault;
 	uint32_t arg;
@@ -82,6 +88,8 @@ struct dm {
 	struct dm_pend *pend;    /* consumed, not completed, in consumption order */
 	unsigned npend;
 	struct dm_pend *work;    /* scratch for one completion round */
+	struct dm_wseg *ws;      /* scratch: writable segments of one buffer */
+	unsigned *sel, *perm;    /* scratch: completion selection */
 	uint32_t rng;
 	bool paused;
 	bool sleeping;
@@ -157,8 +165,11 @@ struct dm *dm_create(const struct dm_config *cfg)
 	dm->cnext = calloc(n ? n : 1, sizeof(uint16_t));
 	dm->pend = calloc(n ? n : 1, sizeof(*dm->pend));
 	dm->work = calloc(n ? n : 1, sizeof(*dm->work));
+	dm->ws = calloc(n ? n : 1, sizeof(*dm->ws));
+	dm->sel = calloc(n ? n : 1, sizeof(unsigned));
+	dm->perm = calloc(n ? n : 1, sizeof(unsigned));
 	dm->sleeping = cfg->notify == DM_NOTIFY_SLEEP;
-	if (!dm->busy || !dm->cnext || !dm->pend || !dm->work) {
+	if (!dm->busy || !dm->cnext || !dm->pend || !dm->work || !dm->ws || !dm->sel || !dm->perm) {
 		dm_destroy(dm);
 		return NULL;
 	}
@@ -212,6 +223,9 @@ void dm_destroy(struct dm *dm)
 	free(dm->cnext);
 	free(dm->pend);
 	free(dm->work);
+	free(dm->ws);
+	free(dm->sel);
+	free(dm->perm);
 	free(dm);
 }
 
@@ -290,11 +304,6 @@ static void seg(struct dm *dm, struct dm_walk *w, uint64_t addr, uint32_t len, b
 	}
 }
 
-/* Second pass over writable segments once the used length is known. */
-struct dm_wseg {
-	uint64_t addr;
-	uint32_t len;
-};
 
 static uint32_t pick_used_len(struct dm *dm, uint32_t in_len)
 {
@@ -833,7 +842,7 @@ static void complete_batch(struct dm *dm, struct dm_pend *work, unsigned n)
 	uint16_t dup_id = 0, dup_ndesc = 0;
 	uint32_t dup_len = 0;
 	uint32_t jump_arg = 0;
-	struct dm_fault_req fr;
+	struct dm_fault_req fr = {DM_FAULT_NONE, 0};
 
 	if (batch_one) {
 		/* IN_ORDER: one used entry for the last buffer of the batch
@@ -1002,23 +1011,20 @@ static unsigned complete_round(struct dm *dm, bool all)
 	unsigned total = 0;
 	if (dm->npend == 0 || dm->paused || dm->dead)
 		return 0;
-	unsigned *sel = malloc(sizeof(unsigned) * dm->npend);
-	if (!sel)
-		return 0;
+	unsigned *sel = dm->sel;
 	unsigned n = dm->npend;
 	unsigned chunk = dm->cfg.batch ? dm->cfg.batch : n;
 	enum dm_fault pf;
 	bool ooo = peek_fault(dm, &pf) && pf == DM_FAULT_OUT_OF_ORDER && n >= 2;
 	if (ooo) {
 		/* complete the second pending buffer alone, before the first */
-		struct dm_fault_req fr;
+		struct dm_fault_req fr = {DM_FAULT_NONE, 0};
 		take_fault(dm, &fr);
 		dm->st.faults_applied++;
 		sel[0] = 1;
 		unsigned before = dm->npend;
 		take_pending(dm, sel, 1, dm->work);
 		complete_batch(dm, dm->work, 1);
-		free(sel);
 		return before - dm->npend;
 	}
 	switch (ooo ? DM_IN_ORDER : dm->cfg.policy) {
@@ -1048,9 +1054,7 @@ static unsigned complete_round(struct dm *dm, bool all)
 	case DM_RANDOM: {
 		unsigned m = all ? n : 1u + rnd(dm) % n;
 		/* random selection without repetition: partial Fisher-Yates */
-		unsigned *perm = malloc(sizeof(unsigned) * n);
-		if (!perm)
-			break;
+		unsigned *perm = dm->perm;
 		for (unsigned k = 0; k < n; k++)
 			perm[k] = k;
 		for (unsigned k = 0; k < m; k++) {
@@ -1060,7 +1064,6 @@ static unsigned complete_round(struct dm *dm, bool all)
 			perm[r] = t;
 			sel[k] = perm[k];
 		}
-		free(perm);
 		unsigned before = dm->npend;
 		take_pending(dm, sel, m, dm->work);
 		complete_batch(dm, dm->work, m);
@@ -1068,7 +1071,6 @@ static unsigned complete_round(struct dm *dm, bool all)
 		break;
 	}
 	}
-	free(sel);
 	return total;
 }
 
@@ -1087,7 +1089,7 @@ static unsigned poll_locked(struct dm *dm, unsigned budget)
 {
 	if (dm->dead)
 		return 0;
-	struct dm_fault_req fr;
+	struct dm_fault_req fr = {DM_FAULT_NONE, 0};
 	enum dm_fault pf;
 	/* consume-side and index faults that act at the start of a poll */
 	while (peek_fault(dm, &pf) && (pf == DM_FAULT_REWRITE_DESC || pf == DM_FAULT_IDX_BACK)) {
@@ -1113,9 +1115,7 @@ static unsigned poll_locked(struct dm *dm, unsigned budget)
 		__atomic_store_n(&dm->doorbell, 0, __ATOMIC_RELAXED);
 	}
 
-	struct dm_wseg *ws = malloc(sizeof(*ws) * dm->cfg.size);
-	if (!ws)
-		return 0;
+	struct dm_wseg *ws = dm->ws;
 	unsigned consumed = 0;
 	if (!dm->sleeping) {
 		consumed = dm->cfg.layout == VNET_VQ_SPLIT ? split_consume(dm, budget, ws)
@@ -1134,7 +1134,6 @@ static unsigned poll_locked(struct dm *dm, unsigned budget)
 				set_avail_suppression(dm, false);
 		}
 	}
-	free(ws);
 	(void)consumed;
 	return complete_round(dm, false);
 }
