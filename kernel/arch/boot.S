@@ -164,6 +164,7 @@ msg_no_lm:
 	.balign 4096
 boot_pml4:
 	.skip 4096
+	.globl boot_pdpt
 boot_pdpt:
 	.skip 4096
 boot_pd:

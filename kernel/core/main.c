@@ -27,6 +27,7 @@
 void kmain(uint32_t magic, uint32_t mbi_pa);
 
 __attribute__((weak)) void orion_late_init(void);
+extern const uint64_t boot_pdpt[512];
 
 static void report_virtio_net(void)
 {
@@ -50,6 +51,8 @@ void kmain(uint32_t magic, uint32_t mbi_pa)
 	cmdline_init((mbi->flags & MB_INFO_CMDLINE) ? (const char *)(uintptr_t)mbi->cmdline : "");
 	kprintf("orion: cmdline '%s'\n", cmdline_raw());
 
+	kprintf("orion: identity map 0-64 GiB with %s pages\n",
+		(boot_pdpt[0] & 0x80) ? "1 GiB" : "2 MiB");
 	gdt_init();
 	idt_init();
 	pmm_init(mbi);   /* last use of the multiboot data */

@@ -158,10 +158,13 @@ static int check_virtio_net(void)
 	/* virtio 1.x 4.1.4: vendor caps; cfg_type 1 = common config. */
 	const struct pci_dev *d = pci_find(info.vendor_id, info.device_id, 0);
 	unsigned off = 0, nvendor = 0, common_bar = 6;
+	uint32_t common_off = 0;
 	while ((off = pci_cap_find(d, PCI_CAP_VENDOR, off)) != 0) {
 		nvendor++;
-		if (vnet_hal_pci_cfg_read8(dev, off + 3) == 1)
+		if (vnet_hal_pci_cfg_read8(dev, off + 3) == 1 && common_bar == 6) {
 			common_bar = vnet_hal_pci_cfg_read8(dev, off + 4);
+			common_off = vnet_hal_pci_cfg_read32(dev, off + 8);
+		}
 	}
 	CHECK(nvendor >= 4 && common_bar < 6, "virtio vendor caps %u, common cfg bar %u", nvendor,
 	      common_bar);
@@ -169,6 +172,10 @@ static int check_virtio_net(void)
 	uint64_t len;
 	int r = vnet_hal_pci_bar_map(dev, common_bar, &va, &len);
 	CHECK(r == VNET_OK && va && len >= 4096, "bar_map(%u) = %d", common_bar, r);
+	/* MMIO through the map: common cfg num_queues (offset 0x12) is >= 2 for a NIC. */
+	CHECK(common_off + 0x38 <= len, "common cfg at %#x beyond BAR", common_off);
+	uint16_t nq = vnet_mmio_read16((const volatile uint8_t *)va + common_off + 0x12);
+	CHECK(nq >= 2 && nq <= 1024, "num_queues %u", nq);
 
 	int n = vnet_hal_pci_msix_enable(dev, 2);
 	CHECK(n == 2, "msix_enable = %d", n);
@@ -185,9 +192,9 @@ static int check_virtio_net(void)
 	irq_free_vector(v);
 
 	kprintf("selftest: virtio-net %s %04x:%04x (%s) ok: %u vendor caps, common cfg bar %u "
-		"(%#lx bytes), msix %u entries\n", info.name, info.vendor_id, info.device_id,
-		info.device_id == 0x1041 ? "modern" : "transitional", nvendor, common_bar, len,
-		d->msix_size);
+		"(%#lx bytes at %p), %u queues, msix %u entries\n", info.name, info.vendor_id,
+		info.device_id, info.device_id == 0x1041 ? "modern" : "transitional", nvendor,
+		common_bar, len, (const void *)va, nq, d->msix_size);
 	return 0;
 }
 

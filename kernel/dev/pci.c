@@ -152,6 +152,8 @@ static void decode_bars(struct pci_dev *d, unsigned nbars)
 		unsigned kind = (orig >> 1) & 3;
 		uint64_t base = orig & 0xfffffff0u;
 		uint64_t mask = probe & 0xfffffff0u;
+		if (kind != 2 && !mask)
+			continue;   /* unimplemented: reads back as zero */
 		if (kind == 2 && i + 1 < nbars) {
 			uint32_t orig_hi = pci_cfg_read32(d, off + 4);
 			pci_cfg_write32(d, off + 4, 0xffffffffu);

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Boot the Orion kernel in QEMU with a virtio-net-pci device and
+# -append "selftest=boot", then assert what a user of the kernel relies on:
+#   - QEMU exits through isa-debug-exit with the PASS code (0x10 -> 33),
+#   - the kernel printed "orion: boot ok",
+#   - PCI enumeration listed the virtio-net function with the expected id
+#     (pc: transitional 1af4:1000; q35: the device is forced modern with
+#     disable-legacy=on, so 1af4:1041; --device-id overrides),
+#   - the in-kernel self-test printed "orion: selftest boot PASS".
+#
+# usage: boot_test.sh --kernel ELF [--machine pc|q35] [--accel auto|kvm|tcg]
+#                     [--device-id 1000|1041] [--timeout SECONDS] [--log FILE]
+# Exit: 0 pass, 1 fail, 77 skipped (no qemu-system-x86_64).
+set -u
+
+kernel= machine=pc accel=auto devid= tmo=60 log=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--machine) machine=$2; shift 2 ;;
+	--accel) accel=$2; shift 2 ;;
+	--device-id) devid=$2; shift 2 ;;
+	--timeout) tmo=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	*) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ -n "$kernel" ] && [ -f "$kernel" ] || { echo "boot_test: --kernel ELF required" >&2; exit 2; }
+
+qemu=$(command -v qemu-system-x86_64) || { echo "boot_test: SKIP: qemu-system-x86_64 not found"; exit 77; }
+
+if [ "$accel" = auto ]; then
+	# KVM only if /dev/kvm can really be opened read-write by us.
+	if ( exec 3<>/dev/kvm ) 2>/dev/null; then accel=kvm; else accel=tcg; fi
+fi
+
+case "$machine" in
+pc) netdev_opts=""; : "${devid:=1000}" ;;
+q35) netdev_opts=",disable-legacy=on"; : "${devid:=1041}" ;;
+*) echo "boot_test: machine must be pc or q35" >&2; exit 2 ;;
+esac
+
+[ -n "$log" ] || log=$(mktemp "${TMPDIR:-/tmp}/orion-boot-$machine-$accel.XXXXXX.log")
+
+echo "boot_test: $machine/$accel, expecting virtio-net 1af4:$devid, log $log"
+timeout --kill-after=5 "$tmo" "$qemu" -M "$machine" -accel "$accel" -m 256M \
+	-kernel "$kernel" -append "selftest=boot" \
+	-display none -monitor none -serial "file:$log" -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-netdev user,id=n0 -device "virtio-net-pci,netdev=n0$netdev_opts" </dev/null
+rc=$?
+
+fail=0
+check() {   # check DESCRIPTION EXTENDED-REGEX
+	if grep -Eq "$2" "$log"; then
+		echo "boot_test: ok   $1"
+	else
+		echo "boot_test: FAIL $1 (no line matching /$2/)"
+		fail=1
+	fi
+}
+if [ "$rc" -eq 33 ]; then
+	echo "boot_test: ok   QEMU exit status 33 (isa-debug-exit PASS 0x10)"
+else
+	echo "boot_test: FAIL QEMU exit status $rc, expected 33 (35 = kernel FAIL, 124 = timeout)"
+	fail=1
+fi
+check "boot line" '^orion: boot ok'
+check "PCI lists virtio-net 1af4:$devid" "^pci [0-9a-f]{2}:[0-9a-f]{2}\.[0-7] 1af4:$devid class 02\.00\.00 virtio-net"
+check "virtio-net reported" "^orion: virtio-net [0-9a-f:.]+ 1af4:$devid (modern|transitional)"
+check "selftest passed" '^orion: selftest boot PASS'
+
+if [ "$fail" -ne 0 ]; then
+	echo "---- kernel console ($log) ----"
+	tr -d '\r' <"$log"
+	exit 1
+fi
+echo "boot_test: PASS ($machine/$accel)"
+exit 0
