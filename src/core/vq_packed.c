@@ -78,11 +78,12 @@
 #define PD_AVAIL ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
 #define PD_USED ((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
 #define PD_WRAP_BITS ((uint16_t)(PD_AVAIL | PD_USED))
-/* Bits a device may set in a used descriptor: the two wrap bits and WRITE
- * ("some data was written", spec 2.8.3).  NEXT and INDIRECT are reserved
- * there; QEMU and DPDK vhost write nothing else, so anything more means the
- * device is writing garbage into the ring. */
-#define PD_USED_OK ((uint16_t)(PD_WRAP_BITS | VRING_DESC_F_WRITE))
+/* Bits a device may set in a used descriptor: the two wrap bits, WRITE
+ * ("some data was written", spec 2.8.3) and NEXT, which spec 2.8.6 calls
+ * reserved in used descriptors and says drivers should ignore.  INDIRECT
+ * and the undefined bits have no meaning there; QEMU and DPDK vhost never
+ * write them, so they mean the device is writing garbage into the ring. */
+#define PD_USED_OK ((uint16_t)(PD_WRAP_BITS | VRING_DESC_F_WRITE | VRING_DESC_F_NEXT))
 
 #define VQ_CACHELINE 64u
 
