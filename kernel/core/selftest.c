@@ -206,9 +206,23 @@ static int test_boot(void)
 	return 0;
 }
 
+/*
+ * selftest=fault: an unhandled #UD must produce the register dump and a
+ * panic that leaves QEMU with the FAIL code; boot_test.sh --selftest fault
+ * checks exactly that.  Returning at all is the failure.
+ */
+static int test_fault(void)
+{
+	__asm__ volatile("ud2" ::: "memory");
+	kprintf("selftest: unhandled #UD returned\n");
+	return -1;
+}
+
 static const struct selftest boot_test = { "boot", test_boot };
+static const struct selftest fault_test = { "fault", test_fault };
 
 void selftest_builtins_init(void)
 {
 	selftest_register(&boot_test);
+	selftest_register(&fault_test);
 }

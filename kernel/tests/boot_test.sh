@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
 # Boot the Orion kernel in QEMU with a virtio-net-pci device and
-# -append "selftest=boot", then assert what a user of the kernel relies on:
+# -append "selftest=$selftest", then assert what a user of the kernel relies on:
 #   - QEMU exits through isa-debug-exit with the PASS code (0x10 -> 33),
 #   - the kernel printed "orion: boot ok",
 #   - PCI enumeration listed the virtio-net function with the expected id
 #     (pc: transitional 1af4:1000; q35: the device is forced modern with
 #     disable-legacy=on, so 1af4:1041; --device-id overrides),
 #   - the in-kernel self-test printed "orion: selftest boot PASS".
+# With --selftest fault it instead asserts that an unhandled exception
+# prints the register dump and panics out with the FAIL code (35).
 #
 # usage: boot_test.sh --kernel ELF [--machine pc|q35] [--accel auto|kvm|tcg]
 #                     [--device-id 1000|1041] [--timeout SECONDS] [--log FILE]
+#                     [--selftest boot|fault]
 # Exit: 0 pass, 1 fail, 77 skipped (no qemu-system-x86_64).
 set -u
 
-kernel= machine=pc accel=auto devid= tmo=60 log=
+kernel= machine=pc accel=auto devid= tmo=60 log= selftest=boot
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -22,6 +25,7 @@ while [ $# -gt 0 ]; do
 	--device-id) devid=$2; shift 2 ;;
 	--timeout) tmo=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
+	--selftest) selftest=$2; shift 2 ;;
 	*) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -44,7 +48,7 @@ esac
 
 echo "boot_test: $machine/$accel, expecting virtio-net 1af4:$devid, log $log"
 timeout --kill-after=5 "$tmo" "$qemu" -M "$machine" -accel "$accel" -m 256M \
-	-kernel "$kernel" -append "selftest=boot" \
+	-kernel "$kernel" -append "selftest=$selftest" \
 	-display none -monitor none -serial "file:$log" -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-netdev user,id=n0 -device "virtio-net-pci,netdev=n0$netdev_opts" </dev/null
@@ -59,21 +63,29 @@ check() {   # check DESCRIPTION EXTENDED-REGEX
 		fail=1
 	fi
 }
-if [ "$rc" -eq 33 ]; then
-	echo "boot_test: ok   QEMU exit status 33 (isa-debug-exit PASS 0x10)"
+want=33
+[ "$selftest" = fault ] && want=35
+if [ "$rc" -eq "$want" ]; then
+	echo "boot_test: ok   QEMU exit status $rc (isa-debug-exit $([ $want = 33 ] && echo 'PASS 0x10' || echo 'FAIL 0x11'))"
 else
-	echo "boot_test: FAIL QEMU exit status $rc, expected 33 (35 = kernel FAIL, 124 = timeout)"
+	echo "boot_test: FAIL QEMU exit status $rc, expected $want (33 = PASS, 35 = kernel FAIL, 124 = timeout)"
 	fail=1
 fi
 check "boot line" '^orion: boot ok'
 check "PCI lists virtio-net 1af4:$devid" "^pci [0-9a-f]{2}:[0-9a-f]{2}\.[0-7] 1af4:$devid class 02\.00\.00 virtio-net"
 check "virtio-net reported" "^orion: virtio-net [0-9a-f:.]+ 1af4:$devid (modern|transitional)"
-check "selftest passed" '^orion: selftest boot PASS'
+if [ "$selftest" = fault ]; then
+	check "exception reported" '^\*\*\* exception 6 \(invalid opcode\)'
+	check "register dump" '^RAX [0-9a-f]{16} RBX'
+	check "panic" '^PANIC: unhandled exception 6'
+else
+	check "selftest passed" "^orion: selftest $selftest PASS"
+fi
 
 if [ "$fail" -ne 0 ]; then
 	echo "---- kernel console ($log) ----"
 	tr -d '\r' <"$log"
 	exit 1
 fi
-echo "boot_test: PASS ($machine/$accel)"
+echo "boot_test: PASS ($machine/$accel, selftest=$selftest)"
 exit 0
