@@ -1,0 +1,109 @@
+/*
+ * orion-vnet virtio-pci modern transport: what a host (the Orion kernel, a
+ * test) calls to turn a PCI function into a struct vnet_transport_ops +
+ * ctx pair for the device core (include/vnet/device.h).
+ *
+ * Typical use:
+ *
+ *   struct vnet_pci *p;
+ *   for (n = 0; (pdev = vnet_hal_pci_dev_get(n)); n++)
+ *           if (vnet_pci_probe(pdev, &p) == VNET_OK)
+ *                   break;
+ *   nvec = vnet_pci_irq_setup(p, 3, my_irq, me);   // 0: no MSI-X, poll ISR
+ *   vnet_device_init(&dev, vnet_pci_ops(), p, NULL);
+ *   vnet_device_negotiate(...); vnet_device_setup_queue(..., vector); ...
+ *   ...
+ *   vnet_device_reset(&dev); vnet_pci_remove(p);
+ *
+ * The transport only ever speaks the modern interface (virtio 1.x
+ * capabilities).  A device without them (legacy-only, e.g. QEMU
+ * disable-modern=on) is refused with VNET_ENOTSUP.
+ *
+ * Concurrency: like every transport, the caller serialises all calls on one
+ * device except the ops' notify() (data path, concurrent per queue) and
+ * vnet_pci_isr() (any context, including an interrupt handler).
+ */
+#ifndef VNET_VIRTIO_PCI_H
+#define VNET_VIRTIO_PCI_H
+
+#include <stdint.h>
+
+#include "transport.h"
+#include "vnet_error.h"
+#include "vnet_hal_pci.h"
+
+/* One probed virtio-pci function (opaque; owned by the transport). */
+struct vnet_pci;
+
+/* Queues the transport keeps per-queue state for: num_queues above this
+ * is reported as this (a device may advertise up to 65535; a NIC driver
+ * has no use for more than a few hundred, and the state is allocated at
+ * probe). */
+#define VNET_PCI_MAX_QUEUES 1024u
+
+/*
+ * Recognise and bind a virtio-net PCI function: vendor 0x1af4 with device
+ * 0x1041 (modern) or 0x1000 with subsystem id 1 (transitional, driven
+ * through its modern interface).  Walks and checks the capability list,
+ * maps the BARs holding the common, notify, ISR and device-config
+ * structures, reads num_queues and enables bus mastering.  The device is
+ * not reset here: the core does that in vnet_device_probe().
+ *
+ * Returns VNET_OK with *out set; VNET_ENODEV (not a virtio-net function,
+ * no log: callers probe every function), VNET_ENOTSUP (no virtio
+ * capabilities: legacy-only device; logged), VNET_EPROTO (malformed
+ * capability list or capability; logged with the field), VNET_ERANGE (a
+ * capability's offset/length does not fit its BAR or is too short;
+ * logged), a vnet_hal_pci_bar_map() error, VNET_ENOMEM.  Never faults on a
+ * malformed list.  May sleep; probe context.
+ */
+int vnet_pci_probe(struct vnet_pci_dev *pdev, struct vnet_pci **out);
+
+/*
+ * Undo probe: mask and release MSI-X vectors, write device status 0 and
+ * wait (bounded, 1 s) for it to read back 0, disable bus mastering (only
+ * if the reset completed: a device that did not reset may still DMA),
+ * unmap the BARs and free p.  The caller has stopped using the queues.
+ * NULL-safe.  May sleep.
+ */
+void vnet_pci_remove(struct vnet_pci *p);
+
+/* The ops table; ctx is the struct vnet_pci * from vnet_pci_probe(). */
+const struct vnet_transport_ops *vnet_pci_ops(void);
+
+/* Interrupt callback: entry is the MSI-X table entry that fired (the value
+ * to pass as a queue or config vector).  Interrupt context. */
+typedef void (*vnet_pci_vector_fn)(void *arg, unsigned entry);
+
+/*
+ * Enable MSI-X with up to want_vectors entries (at most 0x800) and bind
+ * every granted entry i to cb(arg, i).  Call after probe and before
+ * setting up queues; queue and config vectors must then be < the returned
+ * count (setup_queue/set_config_vector refuse others with VNET_EINVAL).
+ * Returns the number of entries bound (>= 1), 0 if the function has no
+ * MSI-X (or want_vectors is 0): the host then uses INTx and
+ * vnet_pci_isr(), and queues are set up with VNET_VECTOR_NONE; VNET_ENOTSUP
+ * if there is neither MSI-X nor an ISR capability; VNET_EINVAL (cb NULL,
+ * called twice); VNET_ENOMEM; a vnet_hal_pci_msix_* error.  May sleep.
+ */
+int vnet_pci_irq_setup(struct vnet_pci *p, unsigned want_vectors, vnet_pci_vector_fn cb,
+		       void *arg);
+
+/*
+ * INTx mode: read the ISR status byte, which clears it and deasserts the
+ * interrupt (spec 4.1.4.5).  Bit 0 (VIRTIO_PCI_ISR_QUEUE): look at every
+ * queue; bit 1 (VIRTIO_PCI_ISR_CONFIG): re-read the configuration.
+ * Returns 0 if the device has no ISR capability.  Do not call for queue
+ * interrupts while MSI-X is on (spec: SHOULD NOT access ISR then).  Any
+ * context.
+ */
+uint8_t vnet_pci_isr(struct vnet_pci *p);
+
+/* Values read from the device that failed a range check since probe
+ * (hostile queue sizes, notify offsets, vector read-backs...). */
+unsigned vnet_pci_violations(const struct vnet_pci *p);
+
+/* "pci bb:dd.f", for log lines. */
+const char *vnet_pci_name(const struct vnet_pci *p);
+
+#endif
