@@ -1,0 +1,673 @@
+/*
+ * virtio-net device model: see netdev_model.h for what it is.
+ *
+ * Ring handling is written here from the spec (split-ring.tex,
+ * packed-ring.tex) rather than borrowed from tests/devmodel/devmodel.c,
+ * because a network device needs what the generic model does not offer:
+ * the bytes of each buffer (to record a transmitted frame, to write a
+ * received one with a header of the test's choosing) and control over
+ * how many buffers one completion round uses.  Only what the net tests
+ * need is modelled: the device asks for every doorbell (used->flags 0,
+ * avail_event kept at the next entry, packed device event ENABLE) and
+ * completes in the order it consumed.
+ *
+ * Violations (addresses outside live DMA memory, malformed chains, a
+ * readable buffer on the receive side...) are counted in m->violations
+ * and, like a real device that hits a DMA fault, the queue stops.
+ */
+#include "netdev_model.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_hal.h"
+#include "vnet/features.h"
+#include "vnet/spec/virtio_config.h"
+#include "vnet/spec/virtio_ring.h"
+
+#define LD16(p) vnet_le16_to_cpu(__atomic_load_n((p), __ATOMIC_RELAXED))
+#define LD32(p) vnet_le32_to_cpu(__atomic_load_n((p), __ATOMIC_RELAXED))
+#define LD64(p) vnet_le64_to_cpu(__atomic_load_n((p), __ATOMIC_RELAXED))
+#define ST16(p, v) __atomic_store_n((p), vnet_cpu_to_le16(v), __ATOMIC_RELAXED)
+#define ST32(p, v) __atomic_store_n((p), vnet_cpu_to_le32(v), __ATOMIC_RELAXED)
+#define F_ACQ() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define F_REL() __atomic_thread_fence(__ATOMIC_RELEASE)
+
+#define P_AVAIL ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
+#define P_USED ((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
+#define NDM_SEG_MAX 64u
+#define NDM_HDR_LEN VIRTIO_NET_HDR_LEN_BASE
+
+struct ndm_vq {
+	bool live;
+	bool dead;
+	bool packed;
+	uint16_t index;
+	uint16_t size;
+	/* split */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_avail;
+	uint16_t used_idx;
+	/* packed */
+	struct vring_packed_desc *pdesc;
+	uint16_t avail_pos, used_pos;
+	bool avail_wrap, used_wrap;
+};
+
+/* One consumed buffer (chain) as the device sees it. */
+struct ndm_buf {
+	uint16_t id;
+	uint16_t ndesc;     /* ring slots it occupies (packed used_pos step) */
+	unsigned nseg;
+	struct {
+		uint8_t *va;
+		uint32_t len;
+		bool write;
+	} seg[NDM_SEG_MAX];
+	uint32_t out_len, in_len;
+};
+
+/* Saved consumer position, to give buffers back when a frame does not fit. */
+struct ndm_pos {
+	uint16_t last_avail, avail_pos;
+	bool avail_wrap;
+};
+
+__attribute__((format(printf, 2, 3))) static void vio(struct netdev_model *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->last_violation, sizeof(m->last_violation), fmt, ap);
+	va_end(ap);
+	m->violations++;
+	if (getenv("ORION_VNET_TEST_VERBOSE"))
+		fprintf(stderr, "netdev_model violation: %s\n", m->last_violation);
+}
+
+/* ------------------------------------------------------------ config */
+
+void ndm_set_mac(struct netdev_model *m, const uint8_t mac[6])
+{
+	fake_transport_set_config(&m->ft, offsetof(struct virtio_net_config, mac), mac, 6);
+}
+
+static void set_le16(struct netdev_model *m, uint32_t off, uint16_t v)
+{
+	vnet_le16 le = vnet_cpu_to_le16(v);
+	fake_transport_set_config(&m->ft, off, &le, 2);
+}
+
+void ndm_set_status(struct netdev_model *m, uint16_t status)
+{
+	set_le16(m, offsetof(struct virtio_net_config, status), status);
+}
+
+void ndm_set_max_pairs(struct netdev_model *m, uint16_t pairs)
+{
+	set_le16(m, offsetof(struct virtio_net_config, max_virtqueue_pairs), pairs);
+	/* receiveq/transmitq per pair plus the control queue, as far as the
+	 * fake transport has queue slots. */
+	uint32_t nq = 2u * pairs + 1u;
+	m->ft.num_queues = (uint16_t)(nq < FT_MAX_QUEUES ? nq : FT_MAX_QUEUES);
+}
+
+void ndm_set_mtu(struct netdev_model *m, uint16_t mtu)
+{
+	set_le16(m, offsetof(struct virtio_net_config, mtu), mtu);
+}
+
+uint64_t ndm_features(const struct netdev_model *m)
+{
+	return (m->ft.status & VIRTIO_STATUS_FEATURES_OK) ? m->ft.driver_features : 0;
+}
+
+static uint16_t cfg_max_pairs(const struct netdev_model *m)
+{
+	vnet_le16 v;
+	memcpy(&v, m->ft.config + offsetof(struct virtio_net_config, max_virtqueue_pairs), 2);
+	return vnet_le16_to_cpu(v);
+}
+
+/* Spec 5.1.2: controlq is 2N with MQ, else 2. */
+static uint16_t ctrl_index(const struct netdev_model *m)
+{
+	if (m->ft.driver_features & VNET_BIT(VIRTIO_NET_F_MQ))
+		return (uint16_t)(2u * cfg_max_pairs(m));
+	return 2;
+}
+
+/* ------------------------------------------------------------ rings */
+
+static void vq_attach(struct netdev_model *m, const struct vnet_queue_setup *q)
+{
+	struct ndm_vq *v = &m->vq[q->index];
+	memset(v, 0, sizeof(*v));
+	v->index = q->index;
+	v->size = q->size;
+	v->packed = (m->ft.driver_features & VNET_BIT(VIRTIO_F_RING_PACKED)) != 0;
+	/* Spec 2.8.1: both wrap counters start at 1. */
+	v->avail_wrap = true;
+	v->used_wrap = true;
+	if (v->packed) {
+		v->pdesc = fake_hal_iova_to_va(q->desc, 16u * (size_t)q->size);
+		if (!v->pdesc || !fake_hal_iova_to_va(q->driver, 4) || !fake_hal_iova_to_va(q->device, 4)) {
+			vio(m, "queue %u: packed ring not in DMA memory", q->index);
+			return;
+		}
+	} else {
+		v->desc = fake_hal_iova_to_va(q->desc, vring_split_desc_bytes(q->size));
+		v->avail = fake_hal_iova_to_va(q->driver, vring_split_avail_bytes(q->size));
+		v->used = fake_hal_iova_to_va(q->device, vring_split_used_bytes(q->size));
+		if (!v->desc || !v->avail || !v->used) {
+			vio(m, "queue %u: split ring not in DMA memory", q->index);
+			return;
+		}
+	}
+	v->live = true;
+}
+
+static struct ndm_pos pos_save(const struct ndm_vq *v)
+{
+	return (struct ndm_pos){v->last_avail, v->avail_pos, v->avail_wrap};
+}
+
+static void pos_restore(struct ndm_vq *v, struct ndm_pos p)
+{
+	v->last_avail = p.last_avail;
+	v->avail_pos = p.avail_pos;
+	v->avail_wrap = p.avail_wrap;
+}
+
+static bool buf_seg(struct netdev_model *m, struct ndm_vq *v, struct ndm_buf *b, uint64_t addr, uint32_t len,
+                    bool write)
+{
+	if (b->nseg == NDM_SEG_MAX) {
+		vio(m, "queue %u: chain longer than %u", v->index, NDM_SEG_MAX);
+		return false;
+	}
+	if (!write && b->in_len) {
+		vio(m, "queue %u: readable descriptor after a writable one", v->index);
+		return false;
+	}
+	uint8_t *va = fake_hal_iova_to_va(addr, len);
+	if (!va || len == 0) {
+		vio(m, "queue %u: buffer iova 0x%llx len %u not in DMA memory", v->index, (unsigned long long)addr, len);
+		return false;
+	}
+	b->seg[b->nseg].va = va;
+	b->seg[b->nseg].len = len;
+	b->seg[b->nseg].write = write;
+	b->nseg++;
+	if (write)
+		b->in_len += len;
+	else
+		b->out_len += len;
+	return true;
+}
+
+/* An indirect table (spec 2.7.5.3 / 2.8.7): its entries become segments. */
+static bool buf_indirect(struct netdev_model *m, struct ndm_vq *v, struct ndm_buf *b, uint64_t addr, uint32_t len)
+{
+	if (len == 0 || len % 16u) {
+		vio(m, "queue %u: indirect table length %u", v->index, len);
+		return false;
+	}
+	unsigned n = len / 16u;
+	if (v->packed) {
+		struct vring_packed_desc *t = fake_hal_iova_to_va(addr, len);
+		if (!t) {
+			vio(m, "queue %u: indirect table not in DMA memory", v->index);
+			return false;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			uint16_t f = LD16(&t[i].flags);
+			if (!buf_seg(m, v, b, LD64(&t[i].addr), LD32(&t[i].len), (f & VRING_DESC_F_WRITE) != 0))
+				return false;
+		}
+		return true;
+	}
+	struct vring_desc *t = fake_hal_iova_to_va(addr, len);
+	if (!t) {
+		vio(m, "queue %u: indirect table not in DMA memory", v->index);
+		return false;
+	}
+	unsigned i = 0;
+	for (unsigned k = 0; k <= n; k++) {
+		if (k == n || i >= n) {
+			vio(m, "queue %u: indirect chain loops or leaves the table", v->index);
+			return false;
+		}
+		uint16_t f = LD16(&t[i].flags);
+		if (f & VRING_DESC_F_INDIRECT) {
+			vio(m, "queue %u: nested indirect", v->index);
+			return false;
+		}
+		if (!buf_seg(m, v, b, LD64(&t[i].addr), LD32(&t[i].len), (f & VRING_DESC_F_WRITE) != 0))
+			return false;
+		if (!(f & VRING_DESC_F_NEXT))
+			return true;
+		i = LD16(&t[i].next);
+	}
+	return false;
+}
+
+/* Take the next available buffer.  1: got one; 0: none; -1: violation (queue stops). */
+static int vq_pop_split(struct netdev_model *m, struct ndm_vq *v, struct ndm_buf *b)
+{
+	uint16_t aidx = LD16(&v->avail->idx);
+	if (aidx == v->last_avail)
+		return 0;
+	if ((uint16_t)(aidx - v->last_avail) > v->size) {
+		vio(m, "queue %u: avail idx %u runs %u ahead", v->index, aidx, (uint16_t)(aidx - v->last_avail));
+		return -1;
+	}
+	/* Spec 2.7.13: read the ring entry only after seeing idx. */
+	F_ACQ();
+	uint16_t head = LD16(&v->avail->ring[v->last_avail % v->size]);
+	if (head >= v->size) {
+		vio(m, "queue %u: avail head %u >= size", v->index, head);
+		return -1;
+	}
+	b->id = head;
+	uint16_t i = head;
+	for (unsigned k = 0;; k++) {
+		if (k >= v->size || i >= v->size) {
+			vio(m, "queue %u: descriptor chain loops or leaves the table", v->index);
+			return -1;
+		}
+		struct vring_desc *d = &v->desc[i];
+		uint16_t f = LD16(&d->flags);
+		b->ndesc++;
+		bool ok;
+		if (f & VRING_DESC_F_INDIRECT) {
+			if (f & VRING_DESC_F_NEXT) {
+				vio(m, "queue %u: INDIRECT with NEXT", v->index);
+				return -1;
+			}
+			ok = buf_indirect(m, v, b, LD64(&d->addr), LD32(&d->len));
+		} else {
+			ok = buf_seg(m, v, b, LD64(&d->addr), LD32(&d->len), (f & VRING_DESC_F_WRITE) != 0);
+		}
+		if (!ok)
+			return -1;
+		if (!(f & VRING_DESC_F_NEXT))
+			break;
+		i = LD16(&d->next);
+	}
+	v->last_avail++;
+	/* Keep asking for every doorbell (spec 2.7.10, EVENT_IDX avail_event). */
+	ST16((vnet_le16 *)&v->used->ring[v->size], v->last_avail);
+	return 1;
+}
+
+static int vq_pop_packed(struct netdev_model *m, struct ndm_vq *v, struct ndm_buf *b)
+{
+	struct vring_packed_desc *d = &v->pdesc[v->avail_pos];
+	uint16_t f = LD16(&d->flags);
+	/* Spec 2.8.1: available when AVAIL matches the device's avail wrap
+	 * counter and USED does not. */
+	if (((f & P_AVAIL) != 0) != v->avail_wrap || ((f & P_USED) != 0) == v->avail_wrap)
+		return 0;
+	/* Spec 2.8.21.1: the rest of the descriptor only after its flags. */
+	F_ACQ();
+	for (unsigned k = 0;; k++) {
+		if (k >= v->size) {
+			vio(m, "queue %u: packed chain longer than the ring", v->index);
+			return -1;
+		}
+		d = &v->pdesc[v->avail_pos];
+		f = LD16(&d->flags);
+		if (k > 0 && (((f & P_AVAIL) != 0) != v->avail_wrap || ((f & P_USED) != 0) == v->avail_wrap)) {
+			vio(m, "queue %u: chain continues into a descriptor not made available", v->index);
+			return -1;
+		}
+		bool ok;
+		if (f & VRING_DESC_F_INDIRECT)
+			ok = buf_indirect(m, v, b, LD64(&d->addr), LD32(&d->len));
+		else
+			ok = buf_seg(m, v, b, LD64(&d->addr), LD32(&d->len), (f & VRING_DESC_F_WRITE) != 0);
+		if (!ok)
+			return -1;
+		b->ndesc++;
+		/* Spec 2.8.6: the buffer id is in the last descriptor of the chain. */
+		b->id = LD16(&d->id);
+		if (++v->avail_pos == v->size) {
+			v->avail_pos = 0;
+			v->avail_wrap = !v->avail_wrap;
+		}
+		if (!(f & VRING_DESC_F_NEXT))
+			break;
+	}
+	if (b->id >= v->size) {
+		vio(m, "queue %u: buffer id %u >= size", v->index, b->id);
+		return -1;
+	}
+	return 1;
+}
+
+static int vq_pop(struct netdev_model *m, struct ndm_vq *v, struct ndm_buf *b)
+{
+	if (!v->live || v->dead)
+		return 0;
+	memset(b, 0, offsetof(struct ndm_buf, seg));
+	b->nseg = 0;
+	b->in_len = b->out_len = 0;
+	int r = v->packed ? vq_pop_packed(m, v, b) : vq_pop_split(m, v, b);
+	if (r < 0)
+		v->dead = true;
+	return r;
+}
+
+/* Write one used element; split publishes it with vq_publish(). */
+static void vq_push(struct ndm_vq *v, const struct ndm_buf *b, uint32_t len)
+{
+	if (!v->packed) {
+		struct vring_used_elem *e = &v->used->ring[v->used_idx % v->size];
+		ST32(&e->id, b->id);
+		ST32(&e->len, len);
+		v->used_idx++;
+		return;
+	}
+	struct vring_packed_desc *d = &v->pdesc[v->used_pos];
+	ST32(&d->len, len);
+	ST16(&d->id, b->id);
+	uint16_t f = v->used_wrap ? (uint16_t)(P_AVAIL | P_USED) : 0;
+	if (len)
+		f |= VRING_DESC_F_WRITE;
+	/* Spec 2.8.21.2: id and len before the flags that expose them. */
+	F_REL();
+	ST16(&d->flags, f);
+	v->used_pos = (uint16_t)(v->used_pos + b->ndesc);
+	if (v->used_pos >= v->size) {
+		v->used_pos = (uint16_t)(v->used_pos - v->size);
+		v->used_wrap = !v->used_wrap;
+	}
+}
+
+static void vq_publish(struct ndm_vq *v)
+{
+	if (v->packed)
+		return;
+	/* Spec 2.7.14: used elements before the index that exposes them. */
+	F_REL();
+	ST16(&v->used->idx, v->used_idx);
+}
+
+/* Copy n bytes at byte offset off of the buffer's writable space. */
+static void buf_write(struct ndm_buf *b, uint32_t off, const void *src, uint32_t n)
+{
+	const uint8_t *s = src;
+	for (unsigned i = 0; i < b->nseg && n; i++) {
+		if (!b->seg[i].write)
+			continue;
+		if (off >= b->seg[i].len) {
+			off -= b->seg[i].len;
+			continue;
+		}
+		uint32_t k = b->seg[i].len - off;
+		if (k > n)
+			k = n;
+		memcpy(b->seg[i].va + off, s, k);
+		s += k;
+		n -= k;
+		off = 0;
+	}
+}
+
+/* Gather the readable bytes (up to cap); returns how many were copied. */
+static uint32_t buf_read(const struct ndm_buf *b, void *dst, uint32_t cap)
+{
+	uint8_t *d = dst;
+	uint32_t got = 0;
+	for (unsigned i = 0; i < b->nseg; i++) {
+		if (b->seg[i].write)
+			continue;
+		uint32_t k = b->seg[i].len;
+		if (k > cap - got)
+			k = cap - got;
+		memcpy(d + got, b->seg[i].va, k);
+		got += k;
+	}
+	return got;
+}
+
+/* ------------------------------------------------------------ transport wrappers */
+
+static int ndm_setup_queue(void *ctx, const struct vnet_queue_setup *q)
+{
+	struct netdev_model *m = (struct netdev_model *)ctx;
+	int rc = fake_transport_ops.setup_queue(ctx, q);
+	if (rc == VNET_OK)
+		vq_attach(m, q);
+	return rc;
+}
+
+static int ndm_reset(void *ctx)
+{
+	struct netdev_model *m = (struct netdev_model *)ctx;
+	/* Spec 2.4: after reset the device forgets every queue. */
+	memset(m->vq, 0, sizeof(*m->vq) * FT_MAX_QUEUES);
+	return fake_transport_ops.reset(ctx);
+}
+
+static void ndm_ctrl_process(struct netdev_model *m, struct ndm_vq *v)
+{
+	struct ndm_buf b;
+	bool done = false;
+	while (vq_pop(m, v, &b) == 1) {
+		uint8_t cmd[2 + 256];
+		uint32_t n = buf_read(&b, cmd, sizeof(cmd));
+		m->ctrl_total++;
+		/* Spec 5.1.6.5: class, command, data readable; ack writable. */
+		if (n < 2 || b.in_len < 1) {
+			vio(m, "controlq: command of %u readable / %u writable bytes", n, b.in_len);
+			v->dead = true;
+			return;
+		}
+		struct ndm_ctrl_rec *r = m->nctrl < NDM_CTRL_MAX ? &m->ctrl[m->nctrl++] : 0;
+		uint8_t ack = m->ctrl_mode == NDM_CTRL_OK ? VIRTIO_NET_OK : VIRTIO_NET_ERR;
+		if (m->ctrl_mode == NDM_CTRL_SILENT)
+			ack = 0xff;
+		if (r) {
+			r->class_ = cmd[0];
+			r->cmd = cmd[1];
+			r->len = n - 2;
+			memcpy(r->data, cmd + 2, n - 2);
+			r->ack = ack;
+		}
+		if (m->ctrl_mode == NDM_CTRL_SILENT)
+			continue; /* keep the buffer forever */
+		buf_write(&b, 0, &ack, 1);
+		vq_push(v, &b, 1);
+		done = true;
+	}
+	if (done)
+		vq_publish(v);
+}
+
+static void ndm_on_notify(void *arg, uint16_t index, uint32_t data)
+{
+	struct netdev_model *m = arg;
+	(void)data;
+	if (index < FT_MAX_QUEUES && index == ctrl_index(m))
+		ndm_ctrl_process(m, &m->vq[index]);
+}
+
+/* ------------------------------------------------------------ public */
+
+int ndm_init(struct netdev_model *m, uint64_t offered, uint16_t max_pairs, uint16_t qmax)
+{
+	memset(m, 0, sizeof(*m));
+	fake_transport_init(&m->ft, offered, 3, qmax);
+	for (unsigned i = 0; i < FT_MAX_QUEUES; i++)
+		m->ft.q[i].max_size = qmax;
+	m->ops = fake_transport_ops;
+	m->ops.name = "ndm";
+	m->ops.setup_queue = ndm_setup_queue;
+	m->ops.reset = ndm_reset;
+	m->ft.on_notify = ndm_on_notify;
+	m->ft.on_notify_arg = m;
+	m->vq = calloc(FT_MAX_QUEUES, sizeof(*m->vq));
+	m->tx = calloc(NDM_TX_MAX, sizeof(*m->tx));
+	if (!m->vq || !m->tx) {
+		ndm_fini(m);
+		return -1;
+	}
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+	ndm_set_mac(m, mac);
+	ndm_set_status(m, VIRTIO_NET_S_LINK_UP);
+	ndm_set_max_pairs(m, max_pairs);
+	ndm_set_mtu(m, 1500);
+	return 0;
+}
+
+void ndm_fini(struct netdev_model *m)
+{
+	free(m->vq);
+	free(m->tx);
+	m->vq = 0;
+	m->tx = 0;
+}
+
+unsigned ndm_poll(struct netdev_model *m)
+{
+	unsigned n = 0;
+	if (m->tx_hold)
+		return 0;
+	static uint8_t tmp[NDM_HDR_LEN + NDM_FRAME_MAX];
+	for (uint16_t i = 1; i < FT_MAX_QUEUES; i += 2) {
+		struct ndm_vq *v = &m->vq[i];
+		struct ndm_buf b;
+		bool done = false;
+		while (vq_pop(m, v, &b) == 1) {
+			if (b.in_len) {
+				vio(m, "transmitq %u: buffer with %u writable bytes", i, b.in_len);
+				v->dead = true;
+				break;
+			}
+			if (b.out_len < NDM_HDR_LEN) {
+				/* Spec 5.1.6.2: every packet is preceded by the header. */
+				vio(m, "transmitq %u: %u bytes, shorter than the header", i, b.out_len);
+			}
+			uint32_t got = buf_read(&b, tmp, sizeof(tmp));
+			m->tx_total++;
+			if (m->ntx < NDM_TX_MAX && got >= NDM_HDR_LEN) {
+				struct ndm_tx_frame *t = &m->tx[m->ntx++];
+				t->qp = (uint16_t)(i / 2);
+				memcpy(&t->hdr, tmp, sizeof(t->hdr));
+				t->len = got - NDM_HDR_LEN;
+				memcpy(t->data, tmp + NDM_HDR_LEN, t->len);
+			}
+			/* Nothing written: used length 0 (spec 2.7.8). */
+			vq_push(v, &b, 0);
+			done = true;
+			n++;
+		}
+		if (done)
+			vq_publish(v);
+	}
+	return n;
+}
+
+unsigned ndm_rx_avail(struct netdev_model *m, uint16_t qp)
+{
+	if (2u * qp >= FT_MAX_QUEUES)
+		return 0;
+	struct ndm_vq *v = &m->vq[2 * qp];
+	struct ndm_pos p = pos_save(v);
+	struct ndm_buf b;
+	unsigned n = 0;
+	while (vq_pop(m, v, &b) == 1)
+		n++;
+	pos_restore(v, p);
+	return n;
+}
+
+int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32_t len, const struct ndm_rx *opt)
+{
+	static const struct ndm_rx plain;
+	static struct ndm_buf bufs[NDM_RX_SEG_MAX];
+	if (!opt)
+		opt = &plain;
+	if (2u * qp >= FT_MAX_QUEUES)
+		return -1;
+	struct ndm_vq *v = &m->vq[2 * qp];
+	if (!v->live || v->dead)
+		return -1;
+	bool mrg = (m->ft.driver_features & VNET_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	struct ndm_pos saved = pos_save(v);
+	uint32_t total = NDM_HDR_LEN + len;
+	uint32_t put[NDM_RX_SEG_MAX];
+	unsigned nb = 0;
+	uint32_t placed = 0;
+	/* Spec 5.1.6.4: without MRG_RXBUF one buffer holds the whole packet;
+	 * with it the device uses as many as it needs, in order. */
+	while (placed < total) {
+		if (nb == NDM_RX_SEG_MAX || (nb == 1 && !mrg) || vq_pop(m, v, &bufs[nb]) != 1) {
+			pos_restore(v, saved);
+			return -1;
+		}
+		if (bufs[nb].out_len) {
+			vio(m, "receiveq %u: buffer with %u readable bytes", qp, bufs[nb].out_len);
+			v->dead = true;
+			return -1;
+		}
+		uint32_t cap = bufs[nb].in_len;
+		if (opt->chunk && opt->chunk < cap)
+			cap = opt->chunk;
+		if (nb == 0 && cap < NDM_HDR_LEN) {
+			pos_restore(v, saved);
+			return -1;
+		}
+		uint32_t k = total - placed < cap ? total - placed : cap;
+		put[nb++] = k;
+		placed += k;
+	}
+	struct virtio_net_hdr h = {
+		.flags = opt->flags,
+		.gso_type = opt->gso_type,
+		.hdr_len = vnet_cpu_to_le16(opt->hdr_len),
+		.gso_size = vnet_cpu_to_le16(opt->gso_size),
+		.csum_start = vnet_cpu_to_le16(opt->csum_start),
+		.csum_offset = vnet_cpu_to_le16(opt->csum_offset),
+		.num_buffers = vnet_cpu_to_le16(opt->set_num_buffers ? opt->num_buffers : (uint16_t)nb),
+	};
+	const uint8_t *src = frame;
+	uint32_t off = 0; /* offset in frame */
+	for (unsigned i = 0; i < nb; i++) {
+		uint32_t used = put[i];
+		if (i == 0) {
+			buf_write(&bufs[0], 0, &h, NDM_HDR_LEN);
+			buf_write(&bufs[0], NDM_HDR_LEN, src, used - NDM_HDR_LEN);
+			off = used - NDM_HDR_LEN;
+			if (opt->set_used_len)
+				used = opt->used_len;
+		} else {
+			buf_write(&bufs[i], 0, src + off, used);
+			off += used;
+		}
+		vq_push(v, &bufs[i], used);
+	}
+	vq_publish(v);
+	return (int)nb;
+}
+
+unsigned ndm_ctrl_count(const struct netdev_model *m, uint8_t class_, uint8_t cmd)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < m->nctrl; i++)
+		n += m->ctrl[i].class_ == class_ && m->ctrl[i].cmd == cmd;
+	return n;
+}
+
+const struct ndm_ctrl_rec *ndm_ctrl_last(const struct netdev_model *m, uint8_t class_, uint8_t cmd)
+{
+	for (unsigned i = m->nctrl; i-- > 0;)
+		if (m->ctrl[i].class_ == class_ && m->ctrl[i].cmd == cmd)
+			return &m->ctrl[i];
+	return 0;
+}

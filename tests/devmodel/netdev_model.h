@@ -1,0 +1,146 @@
+/*
+ * virtio-net device model for unit tests of src/net/net.c: a network
+ * device (spec 5.1) on top of the fake transport, playing the device side
+ * of every receiveq/transmitq/controlq the driver sets up.
+ *
+ * What it does:
+ *  - offers a chosen feature set and a config space (mac, status with
+ *    LINK_UP, max_virtqueue_pairs, mtu: spec 5.1.4), all changeable before
+ *    the driver comes up, including values the spec forbids;
+ *  - learns ring addresses and sizes by wrapping the transport's
+ *    setup_queue, forgets them on device reset, and walks the split
+ *    (spec 2.7) and packed (spec 2.8) rings itself through
+ *    fake_hal_iova_to_va(), so any address the driver hands out that is
+ *    not live DMA memory is a recorded violation;
+ *  - transmitq: ndm_poll() consumes every posted frame, strips the
+ *    virtio_net_hdr (spec 5.1.6.2), records header and frame bytes for the
+ *    test, and completes the buffer with used length 0;
+ *  - receiveq: ndm_rx_inject() writes a frame with a header the test
+ *    controls into posted receive buffers, spreading it over several
+ *    buffers with num_buffers when MRG_RXBUF is negotiated (spec 5.1.6.4),
+ *    and lets the test lie in every field (num_buffers, flags, csum
+ *    offsets, gso_type, used length);
+ *  - controlq: answered synchronously from the doorbell (the driver waits
+ *    for it in a busy loop) with VIRTIO_NET_OK, VIRTIO_NET_ERR, or never
+ *    (spec 5.1.6.5); every command is recorded.
+ * What it does not: interrupts, event suppression beyond asking for every
+ * doorbell, indirect descriptors on the receive side, threads.
+ * Everything is synchronous; one test thread drives it.
+ */
+#ifndef VNET_TEST_NETDEV_MODEL_H
+#define VNET_TEST_NETDEV_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fake_transport.h"
+#include "vnet/spec/virtio_net.h"
+#include "vnet/transport.h"
+
+#define NDM_FRAME_MAX 9216u   /* largest frame the model records or injects */
+#define NDM_TX_MAX 256u       /* recorded tx frames (later ones only counted) */
+#define NDM_CTRL_MAX 32u      /* recorded control commands */
+#define NDM_RX_SEG_MAX 16u    /* buffers one injected frame may span */
+
+enum ndm_ctrl_mode {
+	NDM_CTRL_OK = 0,  /* ack VIRTIO_NET_OK */
+	NDM_CTRL_ERR,     /* ack VIRTIO_NET_ERR */
+	NDM_CTRL_SILENT,  /* consume the command, never complete it */
+};
+
+struct ndm_tx_frame {
+	uint16_t qp;
+	struct virtio_net_hdr hdr;  /* as the driver wrote it (little-endian fields) */
+	uint32_t len;               /* frame bytes after the header */
+	uint8_t data[NDM_FRAME_MAX];
+};
+
+struct ndm_ctrl_rec {
+	uint8_t class_, cmd;
+	uint32_t len;               /* command-specific data bytes */
+	uint8_t data[256];
+	uint8_t ack;                /* what the model answered (0xff: nothing) */
+};
+
+/* How one injected frame is presented (all fields in CPU order). */
+struct ndm_rx {
+	uint8_t flags;              /* VIRTIO_NET_HDR_F_* */
+	uint8_t gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset;
+	bool set_num_buffers;       /* write num_buffers as given, not the true count */
+	uint16_t num_buffers;
+	uint32_t chunk;             /* at most this many bytes per buffer incl. the header (0: fill) */
+	bool set_used_len;          /* report used_len for the first buffer instead of the true one */
+	uint32_t used_len;
+};
+
+struct ndm_vq;
+
+struct netdev_model {
+	struct fake_transport ft;   /* first: the transport ctx is &m->ft */
+	struct vnet_transport_ops ops;
+	enum ndm_ctrl_mode ctrl_mode;
+	bool tx_hold;               /* ndm_poll leaves transmit buffers posted */
+	struct ndm_vq *vq;          /* [FT_MAX_QUEUES] device-side ring state */
+	/* records */
+	struct ndm_tx_frame *tx;    /* [NDM_TX_MAX] */
+	unsigned ntx;               /* frames recorded (<= NDM_TX_MAX) */
+	uint64_t tx_total;          /* frames consumed */
+	struct ndm_ctrl_rec ctrl[NDM_CTRL_MAX];
+	unsigned nctrl;
+	uint64_t ctrl_total;
+	unsigned violations;        /* driver bugs seen by the model */
+	char last_violation[200];
+};
+
+/*
+ * Set up a device: offers `offered` (VNET_BIT() mask), max_pairs queue
+ * pairs (config max_virtqueue_pairs, also when MQ is not offered) plus the
+ * control queue, every queue of max size qmax; mac 52:54:00:12:34:56,
+ * status LINK_UP, mtu 1500.  Returns 0, or -1 if out of memory.
+ */
+int ndm_init(struct netdev_model *m, uint64_t offered, uint16_t max_pairs, uint16_t qmax);
+void ndm_fini(struct netdev_model *m);
+
+/* The transport to hand to vnet_net_create(ops, ctx, ...). */
+static inline const struct vnet_transport_ops *ndm_ops(struct netdev_model *m)
+{
+	return &m->ops;
+}
+static inline void *ndm_ctx(struct netdev_model *m)
+{
+	return &m->ft;
+}
+
+/* Config space writers (raw values: anything goes, as a lying device). */
+void ndm_set_mac(struct netdev_model *m, const uint8_t mac[6]);
+void ndm_set_status(struct netdev_model *m, uint16_t status);
+void ndm_set_max_pairs(struct netdev_model *m, uint16_t pairs);
+void ndm_set_mtu(struct netdev_model *m, uint16_t mtu);
+
+/* Negotiated features as the device saw them (0 before FEATURES_OK). */
+uint64_t ndm_features(const struct netdev_model *m);
+
+/* Process transmit queues: consume and record every posted frame, complete
+ * them (unless tx_hold).  Returns frames consumed. */
+unsigned ndm_poll(struct netdev_model *m);
+
+/* Receive buffers the driver has posted on receiveq qp and the model has
+ * not used yet. */
+unsigned ndm_rx_avail(struct netdev_model *m, uint16_t qp);
+
+/*
+ * Write one frame into receive buffers of queue pair qp and complete them.
+ * opt NULL: a plain header (no flags, GSO_NONE, num_buffers = buffers
+ * used).  Without MRG_RXBUF the frame must fit one buffer.
+ * Returns the number of buffers used (>= 1), or -1 if the queue is not live,
+ * there are not enough posted buffers, or the frame does not fit.
+ */
+int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32_t len, const struct ndm_rx *opt);
+
+/* Control commands answered and recorded, with a given class/cmd. */
+unsigned ndm_ctrl_count(const struct netdev_model *m, uint8_t class_, uint8_t cmd);
+/* Last recorded command of class/cmd, or NULL. */
+const struct ndm_ctrl_rec *ndm_ctrl_last(const struct netdev_model *m, uint8_t class_, uint8_t cmd);
+
+#endif
