@@ -1,0 +1,94 @@
+/*
+ * orion-vnet user-space port: a virtio-net device reached over vhost-user
+ * (DPDK's vhost PMD, Open vSwitch with DPDK, any vhost-user back-end),
+ * driven entirely from the calling process.  Linux only (libvnet).
+ *
+ *   struct vnet_port_opts o = { .socket_path = "/tmp/vhost.sock" };
+ *   struct vnet_port *port;
+ *   if (vnet_port_open(&o, &port) != VNET_OK) ... vnet_strerror() ...
+ *   struct vnet_net *net = vnet_port_net(port);
+ *   n = vnet_net_rx_burst(net, 0, pkts, 32);      // zero-copy, include/vnet/net.h
+ *   ...
+ *   vnet_port_close(port);
+ *
+ * The data path is the virtio-net burst API of include/vnet/net.h on the
+ * struct vnet_net this port owns: no allocation, lock or system call per
+ * packet, except the eventfd write of a kick when the back-end asks for one.
+ *
+ * Back-end loss: when the back-end closes the socket or dies, the port
+ * notices (in vnet_port_service(), or when a kick/config operation fails),
+ * takes back every buffer the device held (none leaked, none freed twice;
+ * struct vnet_port_stats says how many were in flight), and then:
+ *   client mode: reconnects (every reconnect_ms) and resumes when the
+ *                back-end returns;
+ *   server mode: accepts the next back-end that connects.
+ * While the port is down, rx_burst returns 0 and tx_burst accepts nothing;
+ * the struct vnet_net pointer and the packet pool stay valid throughout,
+ * so packets the application holds remain its own.
+ *
+ * Concurrency: one thread per port for the data path and service calls
+ * (the pool is shared by the port's queue pairs and not locked).
+ */
+#ifndef VNET_PORT_H
+#define VNET_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net.h"
+#include "vnet_error.h"
+
+struct vnet_port; /* opaque */
+
+struct vnet_port_opts {
+	const char *socket_path;   /* required */
+	bool server;               /* listen on socket_path; default: connect to it */
+	uint16_t queue_pairs;      /* 0 = 1 */
+	uint16_t queue_size;       /* 0 = 256 */
+	enum vnet_net_ring ring;   /* split, packed, or auto (packed if offered) */
+	bool interrupt_mode;       /* ask for call eventfds and sleep on them; default poll mode */
+	uint32_t pool_size;        /* 0 = sized from queues */
+	uint32_t connect_timeout_ms; /* open(): how long to wait for the back-end; 0 = 5000 */
+	uint32_t reconnect_ms;     /* client mode: retry period after loss; 0 = 1000 */
+	struct vnet_net_opts net;  /* further virtio-net options (offloads, in-order ...);
+	                            * queue_pairs/queue_size/ring above take precedence */
+};
+
+struct vnet_port_stats {
+	uint64_t connects;          /* successful bring-ups, including the first */
+	uint64_t disconnects;       /* back-end losses noticed */
+	uint64_t inflight_reclaimed;/* buffers taken back from the device at losses */
+	uint64_t kick_errors;       /* eventfd writes that failed */
+};
+
+/*
+ * Connect (or listen and accept), negotiate, set up memory and rings, start.
+ * Returns VNET_OK, VNET_EINVAL (bad options), VNET_ENODEV (socket missing
+ * or refused, after connect_timeout_ms), VNET_ENOTSUP (back-end lacks
+ * VERSION_1 or something required), VNET_EPROTO (malformed reply; the
+ * reason is logged), VNET_ETIMEDOUT (no reply), VNET_ENOMEM.
+ */
+int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out);
+
+/* The virtio-net device behind the port (valid until vnet_port_close). */
+struct vnet_net *vnet_port_net(struct vnet_port *port);
+
+/* True while the back-end is connected and the device is live. */
+bool vnet_port_is_up(const struct vnet_port *port);
+
+/*
+ * Housekeeping: notice back-end loss, reconnect/accept, handle
+ * configuration changes.  Non-blocking when timeout_ms == 0; otherwise
+ * waits up to timeout_ms for a socket event, or (interrupt mode) for a
+ * used-buffer notification on any queue.  Returns VNET_OK, or the error
+ * that took the port down (the port stays usable and keeps trying).
+ * Call it from the data-path thread every few milliseconds in poll mode.
+ */
+int vnet_port_service(struct vnet_port *port, int timeout_ms);
+
+void vnet_port_get_stats(const struct vnet_port *port, struct vnet_port_stats *st);
+
+/* Stop: reset the device, take every buffer back, close the socket, free. */
+void vnet_port_close(struct vnet_port *port);
+
+#endif
