@@ -126,6 +126,22 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 /* Reset the device, take every buffer back, free everything. NULL-safe. */
 void vnet_net_destroy(struct vnet_net *net);
 
+/*
+ * Recovery (device reset, DEVICE_NEEDS_RESET, vhost-user back-end lost).
+ * vnet_net_stop: reset the device (best effort: a lost back-end cannot
+ * answer), take every buffer the device held back into the pool, and
+ * reinitialise the rings; returns how many buffers were in flight.  While
+ * stopped, rx_burst returns 0 and tx_burst accepts nothing; packets the
+ * application holds stay valid and its own.
+ * vnet_net_restart: bring the same device up again on the same transport
+ * (after the transport reconnected): probe, negotiate the same features
+ * (VNET_ENOTSUP if the device no longer offers one the rings depend on),
+ * set the queues up again, refill, DRIVER_OK.  Context: control path.
+ */
+uint32_t vnet_net_stop(struct vnet_net *net);
+int vnet_net_restart(struct vnet_net *net);
+bool vnet_net_is_running(const struct vnet_net *net);
+
 void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info);
 void vnet_net_get_stats(const struct vnet_net *net, uint16_t qp, struct vnet_net_queue_stats *st);
 /* Virtqueue of queue pair qp (rx or tx) or the control queue, for stats/debug. */
