@@ -216,7 +216,8 @@ static bool rx_parse_hdr(struct vnet_net *net, struct vnet_pkt *p, const struct 
 			return false;
 		uint16_t start = vnet_le16_to_cpu(h->csum_start);
 		uint16_t off = vnet_le16_to_cpu(h->csum_offset);
-		/* The checksum field (2 bytes at start+off) must be inside the frame. */
+		/* The checksum field (2 bytes at start+off) must be inside the
+		 * packet (frame_len: all its segments). */
 		if ((uint32_t)start + off + 2u > frame_len)
 			return false;
 		p->flags |= VNET_PKT_F_CSUM_PARTIAL;
@@ -263,11 +264,9 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		p->nseg = 1;
 		p->next = 0;
 		p->queue = qp;
-		bool ok = rx_parse_hdr(net, p, h, frame);
 		/* num_buffers: 1 without MRG_RXBUF; with it, at least 1 and no
 		 * more than the ring can hold (spec 5.1.6.4). */
-		if (nbufs == 0 || nbufs > net->qsize || nbufs > 255)
-			ok = false;
+		bool ok = !(nbufs == 0 || nbufs > net->qsize || nbufs > 255);
 		struct vnet_pkt *tail = p;
 		uint32_t total = frame;
 		for (uint16_t i = 1; i < nbufs && nbufs <= net->qsize; i++) {
@@ -288,6 +287,10 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 			total += slen;
 			p->nseg++;
 		}
+		/* After merging: csum_start/csum_offset are offsets in the whole
+		 * packet (spec 5.1.6.4.1), not in the first buffer. */
+		if (ok)
+			ok = rx_parse_hdr(net, p, h, total);
 		if (!ok || total > 65535u + VNET_NET_ETH_HLEN) {
 			q->st.rx_errors++;
 			vnet_net_pkt_free(net, p);
