@@ -110,8 +110,8 @@ void ndm_set_max_pairs(struct netdev_model *m, uint16_t pairs)
 {
 	set_le16(m, offsetof(struct virtio_net_config, max_virtqueue_pairs), pairs);
 	/* receiveq/transmitq per pair plus the control queue, as far as the
-	 * fake transport has queue slots. */
-	uint32_t nq = 2u * pairs + 1u;
+	 * fake transport has queue slots; a lying 0 still has pair 0. */
+	uint32_t nq = 2u * (pairs ? pairs : 1u) + 1u;
 	m->ft.num_queues = (uint16_t)(nq < FT_MAX_QUEUES ? nq : FT_MAX_QUEUES);
 }
 

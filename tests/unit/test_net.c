@@ -286,6 +286,37 @@ static void test_bad_max_pairs(void **state)
 		assert_non_null(strstr(fake_hal_last_log(), "bring-up failed"));
 		fx_free(f);
 	}
+	/* Without MQ the field means nothing: one pair, whatever it says. */
+	struct fx *f = fx_new(state, BASE, 1);
+	ndm_set_max_pairs(&f->m, 0);
+	fx_up(f, NULL);
+	struct vnet_net_info info;
+	vnet_net_get_info(f->net, &info);
+	assert_int_equal(info.queue_pairs, 1);
+	assert_int_equal(info.max_queue_pairs, 1);
+	fx_free(f);
+}
+
+static void test_msix_vectors(void **state)
+{
+	/* 3 entries: config on 0, virtqueue i on 1 + i % 2 (vnet/net.h). */
+	struct fx *f = fx_new(state, BASE, 1);
+	struct vnet_net_opts o = default_opts();
+	o.msix_vectors = 3;
+	fx_up(f, &o);
+	assert_int_equal(f->m.ft.config_vector, 0);
+	assert_int_equal(f->m.ft.q[0].setup.vector, 1);
+	assert_int_equal(f->m.ft.q[1].setup.vector, 2);
+	assert_int_equal(f->m.ft.q[2].setup.vector, 1);
+	fx_free(f);
+
+	/* A vector the device cannot map: bring-up fails, nothing leaks. */
+	f = fx_new(state, BASE, 1);
+	f->m.ft.vector_limit = 2;
+	struct vnet_net *net = NULL;
+	assert_int_equal(vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &net), VNET_EIO);
+	assert_null(net);
+	fx_free(f);
 }
 
 static void test_mtu_below_minimum_declined(void **state)
@@ -455,6 +486,35 @@ static void test_tx_forward_rx_buffer(void **state)
 	fx_free(f);
 }
 
+static void test_tx_malformed_consumed(void **state)
+{
+	/* A frame asking for something impossible is consumed (counted in
+	 * the burst's return), counted as an error, back in the pool, and
+	 * never reaches the device; the frames around it go out. */
+	struct fx *f = fx_new(state, BASE | N(HOST_TSO4), 1);
+	fx_up(f, NULL); /* tx_csum not asked: CSUM not negotiated */
+	uint32_t free0 = vnet_net_pool_free_count(f->net);
+	struct vnet_pkt *p[5];
+	p[0] = make_tx(f, 70, 1);
+	p[1] = make_tx(f, 70, 2);
+	p[1]->len = 0;
+	p[2] = make_tx(f, 70, 3);
+	p[2]->flags = VNET_PKT_F_CSUM_PARTIAL; /* CSUM not negotiated */
+	p[3] = make_tx(f, 70, 4);
+	p[3]->flags = VNET_PKT_F_GSO; /* HOST_TSO4 offered, never accepted */
+	p[4] = make_tx(f, 71, 5);
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, p, 5), 5);
+	assert_int_equal(stats(f, 0).tx_errors, 3);
+	assert_int_equal(stats(f, 0).tx_packets, 2);
+	check_pool(f, 0);
+	assert_int_equal(ndm_poll(&f->m), 2);
+	check_tx_record(f, 0, 0, 70, 1);
+	check_tx_record(f, 1, 0, 71, 5);
+	vnet_net_tx_reclaim(f->net, 0);
+	assert_int_equal(vnet_net_pool_free_count(f->net), free0);
+	fx_free(f);
+}
+
 static void test_tx_csum_offload(void **state)
 {
 	struct fx *f = fx_new(state, BASE | N(CSUM), 1);
@@ -568,6 +628,59 @@ static void test_rx_csum_flags_accepted(void **state)
 	assert_int_equal(p[1]->flags, VNET_PKT_F_CSUM_VALID);
 	vnet_net_pkt_free(f->net, p[0]);
 	vnet_net_pkt_free(f->net, p[1]);
+	fx_free(f);
+}
+
+static void test_rx_csum_in_later_segment(void **state)
+{
+	/* GUEST_CSUM + MRG_RXBUF: csum_start/csum_offset are offsets in the
+	 * whole packet (spec 5.1.6.4.1), which may end past the first buffer. */
+	struct fx *f = fx_new(state, BASE | N(GUEST_CSUM) | N(MRG_RXBUF), 1);
+	struct vnet_net_opts o = default_opts();
+	o.rx_csum = true;
+	fx_up(f, &o);
+	static uint8_t fr[200];
+	fill_frame(fr, sizeof(fr), 21);
+	struct ndm_rx opt = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16, .chunk = 40};
+	assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), &opt), 6);
+	/* And one whose checksum field ends past the whole packet: dropped. */
+	opt.csum_start = 190;
+	opt.csum_offset = 9;
+	assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), &opt), 6);
+	struct vnet_pkt *p[2];
+	assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 2), 1);
+	check_rx_pkt(p[0], fr, sizeof(fr), 6);
+	assert_int_equal(p[0]->flags, VNET_PKT_F_CSUM_PARTIAL);
+	assert_int_equal(p[0]->csum_start, 34);
+	assert_int_equal(p[0]->csum_offset, 16);
+	assert_int_equal(stats(f, 0).rx_errors, 1);
+	check_pool(f, 6);
+	vnet_net_pkt_free(f->net, p[0]);
+	fx_free(f);
+}
+
+static void test_rx_intr_enable(void **state)
+{
+	/* enable returns false when work is already there (the caller must
+	 * poll again before sleeping), true once drained. */
+	struct fx *f = fx_new(state, BASE, 1);
+	fx_up(f, NULL);
+	vnet_net_rx_intr_disable(f->net, 0);
+	assert_true(vnet_net_rx_intr_enable(f->net, 0));
+	vnet_net_rx_intr_disable(f->net, 0);
+	static uint8_t fr[64];
+	fill_frame(fr, sizeof(fr), 2);
+	assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), NULL), 1);
+	assert_false(vnet_net_rx_intr_enable(f->net, 0));
+	struct vnet_pkt *p[1];
+	assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 1), 1);
+	vnet_net_pkt_free(f->net, p[0]);
+	assert_true(vnet_net_rx_intr_enable(f->net, 0));
+	vnet_net_rx_irq(f->net, 0);
+	vnet_net_tx_irq(f->net, 0);
+	vnet_net_tx_irq(f->net, 0);
+	assert_int_equal(stats(f, 0).rx_interrupts, 1);
+	assert_int_equal(stats(f, 0).tx_interrupts, 2);
 	fx_free(f);
 }
 
@@ -948,16 +1061,20 @@ int main(void)
 		cmocka_unit_test(test_link_status),
 		cmocka_unit_test(test_no_mac_feature),
 		cmocka_unit_test(test_bad_max_pairs),
+		cmocka_unit_test(test_msix_vectors),
 		cmocka_unit_test(test_mtu_below_minimum_declined),
 		cmocka_unit_test(test_mtu_jumbo_without_mrg),
 		ALL4(test_tx_roundtrip),
 		ALL4(test_tx_ring_full),
 		BOTH(test_tx_not_owned_refused),
 		BOTH(test_tx_forward_rx_buffer),
+		BOTH(test_tx_malformed_consumed),
 		cmocka_unit_test(test_tx_csum_offload),
 		BOTH(test_rx_single),
 		ALL4(test_rx_merged),
 		cmocka_unit_test(test_rx_csum_flags_accepted),
+		BOTH(test_rx_csum_in_later_segment),
+		BOTH(test_rx_intr_enable),
 		ALL4(test_rx_hostile),
 		cmocka_unit_test(test_rx_num_buffers_ignored_without_mrg),
 		BOTH(test_rx_pool_exhausted),
