@@ -319,6 +319,32 @@ static void test_msix_vectors(void **state)
 	fx_free(f);
 }
 
+static void test_device_needs_reset_at_bringup(void **state)
+{
+	/* The device enters DEVICE_NEEDS_RESET during negotiation: bring-up
+	 * fails with an error and frees everything. */
+	struct fx *f = fx_new(state, BASE, 1);
+	f->m.ft.needs_reset_at_features_ok = true;
+	struct vnet_net_opts o = default_opts();
+	struct vnet_net *net = NULL;
+	assert_true(vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &net) < 0);
+	assert_null(net);
+	fx_free(f);
+
+	/* The device refuses FEATURES_OK. */
+	f = fx_new(state, BASE, 1);
+	f->m.ft.refuse_features_ok = true;
+	assert_int_equal(vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &net), VNET_EIO);
+	assert_null(net);
+	fx_free(f);
+
+	/* A legacy device (no VERSION_1). */
+	f = fx_new(state, BASE & ~V1, 1);
+	assert_int_equal(vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &net), VNET_ENOTSUP);
+	assert_null(net);
+	fx_free(f);
+}
+
 static void test_mtu_below_minimum_declined(void **state)
 {
 	struct fx *f = fx_new(state, BASE, 1);
@@ -816,6 +842,50 @@ static void test_rx_pool_exhausted(void **state)
 	fx_free(f);
 }
 
+static void test_many_rounds(void **state)
+{
+	/* Several times around every ring, with frames of 1..3 buffers on
+	 * receive: ring wrap (packed wrap counters, split free-running
+	 * indices) and buffer recycling stay consistent. */
+	struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
+	fx_up(f, NULL);
+	uint32_t free0 = vnet_net_pool_free_count(f->net);
+	static uint8_t fr[4500];
+	unsigned seq = 0, txseq = 0;
+	for (unsigned round = 0; round < 6 * QMAX; round++) {
+		uint32_t len = 60 + (round * 397u) % (sizeof(fr) - 60);
+		fill_frame(fr, len, round);
+		int nb = ndm_rx_inject(&f->m, 0, fr, len, NULL);
+		assert_true(nb >= 1 && nb <= 3);
+		struct vnet_pkt *p[2];
+		assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 2), 1);
+		check_rx_pkt(p[0], fr, len, (unsigned)nb);
+		seq++;
+		/* Echo single-buffer frames back out, free the others. */
+		if (p[0]->nseg == 1) {
+			assert_int_equal(vnet_net_tx_burst(f->net, 0, p, 1), 1);
+			assert_int_equal(ndm_poll(&f->m), 1);
+			const struct ndm_tx_frame *t = &f->m.tx[f->m.ntx - 1];
+			assert_int_equal(t->len, len);
+			assert_memory_equal(t->data, fr, len);
+			if (f->m.ntx == NDM_TX_MAX)
+				f->m.ntx = 0; /* recycle the record space */
+			txseq++;
+		} else {
+			vnet_net_pkt_free(f->net, p[0]);
+		}
+		check_pool(f, 0);
+	}
+	assert_true(txseq > QMAX);
+	vnet_net_tx_reclaim(f->net, 0);
+	assert_int_equal(vnet_net_pool_free_count(f->net), free0);
+	struct vnet_net_queue_stats st = stats(f, 0);
+	assert_int_equal(st.rx_packets, seq);
+	assert_int_equal(st.rx_errors, 0);
+	assert_int_equal(st.tx_packets, txseq);
+	fx_free(f);
+}
+
 /* ------------------------------------------------------------ control queue */
 
 static void test_ctrl_promisc(void **state)
@@ -1062,6 +1132,7 @@ int main(void)
 		cmocka_unit_test(test_no_mac_feature),
 		cmocka_unit_test(test_bad_max_pairs),
 		cmocka_unit_test(test_msix_vectors),
+		cmocka_unit_test(test_device_needs_reset_at_bringup),
 		cmocka_unit_test(test_mtu_below_minimum_declined),
 		cmocka_unit_test(test_mtu_jumbo_without_mrg),
 		ALL4(test_tx_roundtrip),
@@ -1078,6 +1149,7 @@ int main(void)
 		ALL4(test_rx_hostile),
 		cmocka_unit_test(test_rx_num_buffers_ignored_without_mrg),
 		BOTH(test_rx_pool_exhausted),
+		ALL4(test_many_rounds),
 		ALL4(test_ctrl_promisc),
 		BOTH(test_ctrl_timeout),
 		cmocka_unit_test(test_ctrl_absent),
