@@ -28,6 +28,8 @@ void kmain(uint32_t magic, uint32_t mbi_pa);
 
 __attribute__((weak)) void orion_late_init(void);
 extern const uint64_t boot_pdpt[512];
+/* TSC at kmain entry, for "ms since kernel entry" figures (vnet0: up). */
+uint64_t orion_boot_tsc;
 
 static void report_virtio_net(void)
 {
@@ -44,6 +46,7 @@ void kmain(uint32_t magic, uint32_t mbi_pa)
 {
 	const struct multiboot_info *mbi = (const struct multiboot_info *)(uintptr_t)mbi_pa;
 
+	orion_boot_tsc = rdtsc();
 	serial_init();
 	kprintf("\norion: Orion test kernel (orion-vnet), x86_64\n");
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)

@@ -1,0 +1,501 @@
+/*
+ * vnet0: the Orion kernel's glue between QEMU's virtio-net-pci function,
+ * the orion-vnet driver (virtio-pci transport + net layer) and the test
+ * IPv4 stack (kernel/net/).
+ *
+ * At boot (orion_late_init) it finds the first virtio-net PCI function
+ * (1af4:1041, or 1af4:1000 with subsystem id 1), probes it through the
+ * modern transport and brings the device up with options from the command
+ * line (mode=irq|poll, ring=split|packed|auto, qsize=N, pairs=N,
+ * ip=A.B.C.D/N, gw=A.B.C.D).  A device the driver cannot use (legacy-only,
+ * FEATURES_OK refused, ...) is reported as "vnet0: ... not supported:
+ * <reason>" and the kernel carries on without a network.
+ *
+ * How packets move:
+ *   - mode=irq with MSI-X (the default): entry 0 takes configuration
+ *     changes, queue entries follow vnet_net_opts.msix_vectors' rule.  The
+ *     handler drains the receive queue with its callback disabled, then
+ *     re-enables it and drains again if the driver reports that work
+ *     arrived in between (lost-wakeup re-check).  Transmit interrupts are
+ *     suppressed (the callback is disabled): completed buffers are
+ *     reclaimed by the next transmit, which is all a request/response
+ *     stack needs.
+ *   - no MSI-X (QEMU vectors=0): INTx is not wired in this kernel, so the
+ *     100 Hz tick reads the ISR status byte (which also deasserts the
+ *     line) and drains the queues; waiting code (ping) polls directly.
+ *   - mode=poll: no interrupts are requested; waiting code calls
+ *     netdev_poll() in a loop, and the tick drains the queues while the
+ *     shell sits idle so ARP and echo keep being answered.
+ * In every case frames are processed with interrupts off: that is the one
+ * lock between the handler, the tick and main context (single CPU).
+ */
+#include "orion/cmdline.h"
+#include "orion/io.h"
+#include "orion/klib.h"
+#include "orion/kprintf.h"
+#include "orion/net.h"
+#include "orion/selftest.h"
+#include "orion/shell.h"
+#include "orion/timer.h"
+#include "vnet/device.h"
+#include "vnet/features.h"
+#include "vnet/net.h"
+#include "vnet/virtio_pci.h"
+#include "vnet/virtqueue.h"
+
+#define VNET_RX_BURST 32u
+#define VNET_POLL_BUDGET 512u  /* frames per netdev_poll call per queue pair */
+#define VNET_LINEAR_MAX 9216u  /* largest multi-buffer frame we linearise */
+#define MS_NS 1000000ull
+
+extern uint64_t orion_boot_tsc;
+
+enum vnet_mode { MODE_IRQ, MODE_ISR_POLL, MODE_POLL };
+static const char *const mode_names[] = {"irq", "isr-poll", "poll"};
+
+static struct {
+	struct vnet_pci *pci;
+	struct vnet_net *net;
+	enum vnet_mode mode;
+	int nvec;            /* MSI-X entries bound, 0 none */
+	uint16_t pairs;
+	bool up;
+	uint64_t up_ms;
+	uint64_t linearised, too_long, tx_nobuf, isr_reads, config_irqs;
+	uint64_t entry_irqs[8];
+} vn;
+
+static uint8_t linear[VNET_LINEAR_MAX];
+
+bool netdev_up(void) { return vn.up; }
+bool netdev_needs_poll(void) { return vn.up && vn.mode != MODE_IRQ; }
+
+/* ------------------------------------------------------------ data path */
+
+static void deliver(struct vnet_pkt *p)
+{
+	if (p->nseg == 1 || !p->next) {
+		net_input(p->data, p->len);
+	} else if (p->pkt_len <= sizeof(linear)) {
+		/* Mergeable receive buffers: one frame over several buffers. */
+		size_t off = 0;
+		for (struct vnet_pkt *s = p; s && off + s->len <= sizeof(linear); s = s->next) {
+			memcpy(linear + off, s->data, s->len);
+			off += s->len;
+		}
+		vn.linearised++;
+		net_input(linear, off);
+	} else {
+		vn.too_long++;
+	}
+	vnet_net_pkt_free(vn.net, p);
+}
+
+/* Receive until the ring is empty or the budget is spent; returns frames. */
+static unsigned rx_drain(uint16_t qp, unsigned budget)
+{
+	struct vnet_pkt *pk[VNET_RX_BURST];
+	unsigned total = 0;
+	while (total < budget) {
+		unsigned n = vnet_net_rx_burst(vn.net, qp, pk, VNET_RX_BURST);
+		for (unsigned i = 0; i < n; i++)
+			deliver(pk[i]);
+		total += n;
+		if (n < VNET_RX_BURST)
+			break;
+	}
+	return total;
+}
+
+void netdev_poll(void)
+{
+	if (!vn.up)
+		return;
+	if (vn.mode == MODE_ISR_POLL) {
+		/* Reading ISR clears it and deasserts INTx (spec 4.1.4.5). */
+		uint8_t isr = vnet_pci_isr(vn.pci);
+		vn.isr_reads++;
+		if (isr & 2)
+			vnet_net_config_changed(vn.net);
+	}
+	for (uint16_t q = 0; q < vn.pairs; q++) {
+		rx_drain(q, VNET_POLL_BUDGET);
+		vnet_net_tx_reclaim(vn.net, q);
+	}
+}
+
+int netdev_tx(const void *frame, size_t len)
+{
+	if (!vn.up)
+		return -1;
+	struct vnet_pkt *p = vnet_net_pkt_alloc(vn.net);
+	if (!p) {
+		vnet_net_tx_reclaim(vn.net, 0);
+		p = vnet_net_pkt_alloc(vn.net);
+	}
+	if (!p) {
+		vn.tx_nobuf++;
+		return -1;
+	}
+	if (len > p->room) {
+		vnet_net_pkt_free(vn.net, p);
+		return -1;
+	}
+	memcpy(p->data, frame, len);
+	p->len = (uint32_t)len;
+	if (vnet_net_tx_burst(vn.net, 0, &p, 1) != 1) {
+		/* Ring full even after reclaim: the frame is dropped. */
+		vnet_net_pkt_free(vn.net, p);
+		vn.tx_nobuf++;
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ interrupts */
+
+/* MSI-X entry of virtqueue index i: the rule documented for
+ * vnet_net_opts.msix_vectors (config on 0, queues on 1..n-1). */
+static unsigned entry_of(unsigned vq_index)
+{
+	if (vn.nvec <= 1)
+		return 0;
+	return 1u + vq_index % (unsigned)(vn.nvec - 1);
+}
+
+static void rx_intr(uint16_t qp)
+{
+	vnet_net_rx_irq(vn.net, qp);
+	for (;;) {
+		vnet_net_rx_intr_disable(vn.net, qp);
+		/* Drain everything: budget bounded only by what the ring holds. */
+		while (rx_drain(qp, VNET_POLL_BUDGET) != 0)
+			;
+		/* Re-arm; false means a buffer was used between our last look
+		 * and the re-arm, and no interrupt will come for it. */
+		if (vnet_net_rx_intr_enable(vn.net, qp))
+			break;
+	}
+}
+
+static void vnet_irq(void *arg, unsigned entry)
+{
+	(void)arg;
+	if (entry < ARRAY_SIZE(vn.entry_irqs))
+		vn.entry_irqs[entry]++;
+	if (!vn.net)
+		return; /* before bring-up finished (a config interrupt) */
+	if (entry == 0) {
+		vn.config_irqs++;
+		vnet_net_config_changed(vn.net);
+		if (vn.nvec > 1)
+			return;
+	}
+	if (!vn.up)
+		return;
+	for (uint16_t q = 0; q < vn.pairs; q++) {
+		if (entry_of(2u * q) == entry)
+			rx_intr(q);
+		if (entry_of(2u * q + 1u) == entry) {
+			vnet_net_tx_irq(vn.net, q);
+			vnet_net_tx_reclaim(vn.net, q);
+		}
+	}
+}
+
+static void vnet_tick(void *arg)
+{
+	(void)arg;
+	if (netdev_needs_poll())
+		netdev_poll();
+}
+
+/* ------------------------------------------------------------ bring-up */
+
+static bool parse_u64(const char *key, uint64_t *v, uint64_t max)
+{
+	const char *s = cmdline_get(key);
+	if (!s)
+		return false;
+	if (!kstrtou64(s, v) || *v > max) {
+		kprintf("vnet0: ignoring bad %s=%s\n", key, s);
+		return false;
+	}
+	return true;
+}
+
+static void parse_ipcfg(struct net_if_cfg *c)
+{
+	c->ip = 0x0a00020f;   /* 10.0.2.15: QEMU user networking's guest address */
+	c->prefix = 24;
+	c->gw = 0x0a000202;   /* 10.0.2.2 */
+	const char *s = cmdline_get("ip");
+	uint32_t v;
+	if (s) {
+		if (net_parse_ip(s, &v)) {
+			c->ip = v;
+			const char *sl = strchr(s, '/');
+			uint64_t len;
+			if (sl && kstrtou64(sl + 1, &len) && len >= 1 && len <= 31)
+				c->prefix = (uint8_t)len;
+		} else {
+			kprintf("vnet0: ignoring bad ip=%s\n", s);
+		}
+	}
+	s = cmdline_get("gw");
+	if (s && net_parse_ip(s, &v))
+		c->gw = v;
+	c->mask = c->prefix ? ~0u << (32 - c->prefix) : 0;
+}
+
+static struct vnet_pci_dev *find_nic(struct vnet_pci_info *info)
+{
+	struct vnet_pci_dev *d;
+	for (unsigned n = 0; (d = vnet_hal_pci_dev_get(n)) != NULL; n++) {
+		vnet_hal_pci_dev_info(d, info);
+		if (info->vendor_id != 0x1af4)
+			continue;
+		if (info->device_id == 0x1041 || (info->device_id == 0x1000 && info->subsys_id == 1))
+			return d;
+	}
+	return NULL;
+}
+
+static const char *ring_name(enum vnet_vq_layout l) { return l == VNET_VQ_PACKED ? "packed" : "split"; }
+
+static void vnet_bringup(void)
+{
+	struct vnet_pci_info info;
+	struct vnet_pci_dev *pdev = find_nic(&info);
+	if (!pdev) {
+		kprintf("vnet0: no virtio-net PCI function found: network disabled\n");
+		return;
+	}
+	int rc = vnet_pci_probe(pdev, &vn.pci);
+	if (rc != VNET_OK) {
+		const char *why = rc == VNET_ENOTSUP ? "legacy-only device (no virtio 1.x PCI capabilities)"
+						     : vnet_strerror(rc);
+		kprintf("vnet0: virtio-net %s 1af4:%04x not supported: %s\n", info.name, info.device_id, why);
+		vn.pci = NULL;
+		return;
+	}
+
+	struct vnet_net_opts o = {0};
+	uint64_t v;
+	const char *mode = cmdline_get("mode");
+	vn.mode = (mode && !strcmp(mode, "poll")) ? MODE_POLL : MODE_IRQ;
+	if (mode && strcmp(mode, "poll") && strcmp(mode, "irq"))
+		kprintf("vnet0: unknown mode=%s, using irq\n", mode);
+	const char *ring = cmdline_get("ring");
+	o.ring = VNET_NET_RING_AUTO;
+	if (ring && !strcmp(ring, "split"))
+		o.ring = VNET_NET_RING_SPLIT;
+	else if (ring && !strcmp(ring, "packed"))
+		o.ring = VNET_NET_RING_PACKED;
+	if (parse_u64("qsize", &v, 32768))
+		o.queue_size = (uint16_t)v;
+	o.queue_pairs = 1;
+	if (parse_u64("pairs", &v, 64) && v > 0)
+		o.queue_pairs = (uint16_t)v;
+	/* The host asks for nothing it cannot consume: no checksum offload (the
+	 * stack verifies and fills every checksum itself). */
+	o.timeout_ns = 1000 * MS_NS;
+
+	if (vn.mode == MODE_IRQ) {
+		unsigned want = 1u + 2u * o.queue_pairs + 1u;  /* config + rx/tx per pair + ctrl */
+		rc = vnet_pci_irq_setup(vn.pci, want, vnet_irq, NULL);
+		if (rc < 0) {
+			kprintf("vnet0: interrupt setup failed: %s\n", vnet_strerror(rc));
+			goto fail_pci;
+		}
+		vn.nvec = rc;
+		if (rc == 0) {
+			kprintf("vnet0: no MSI-X: polling the ISR status from the %u Hz tick\n", TIMER_HZ);
+			vn.mode = MODE_ISR_POLL;
+		}
+	}
+	o.msix_vectors = (uint16_t)vn.nvec;
+
+	rc = vnet_net_create(vnet_pci_ops(), vn.pci, &o, &vn.net);
+	if (rc != VNET_OK) {
+		const char *why = rc == VNET_EIO ? "device refused the feature set (FEATURES_OK not kept) or failed"
+						 : vnet_strerror(rc);
+		kprintf("vnet0: virtio-net %s not supported: %s (%s)\n", info.name, why, vnet_strerror(rc));
+		vn.net = NULL;
+		goto fail_pci;
+	}
+	struct vnet_net_info ni;
+	vnet_net_get_info(vn.net, &ni);
+	vn.pairs = ni.queue_pairs;
+	/* Transmit completions are reclaimed on the next send; no interrupt. */
+	for (uint16_t q = 0; q < vn.pairs; q++)
+		vnet_vq_disable_cb(vnet_net_txq(vn.net, q));
+
+	struct net_if_cfg c;
+	memset(&c, 0, sizeof(c));
+	memcpy(c.mac, ni.mac, 6);
+	parse_ipcfg(&c);
+	uint64_t f = irq_save();
+	net_init(&c);
+	vn.up = true;
+	irq_restore(f);
+	if (vn.mode != MODE_IRQ)
+		timer_add_tick_hook(vnet_tick, NULL);
+
+	uint64_t hz = timer_tsc_hz();
+	vn.up_ms = hz ? (rdtsc() - orion_boot_tsc) / (hz / 1000) : 0;
+	char ip[16], gw[16];
+	kprintf("vnet0: up mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u gw %s link %s ring %s qsize %u mode %s "
+		"msix %d mtu %u (%lu ms since kernel entry)\n",
+		ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5], net_fmt_ip(c.ip, ip), c.prefix,
+		net_fmt_ip(c.gw, gw), ni.link_up ? "up" : "down", ring_name(ni.layout), ni.queue_size,
+		mode_names[vn.mode], vn.nvec, ni.mtu, vn.up_ms);
+	return;
+
+fail_pci:
+	vnet_pci_remove(vn.pci);
+	vn.pci = NULL;
+	vn.nvec = 0;
+}
+
+/* ------------------------------------------------------------ shell */
+
+static void print_features(const char *what, uint64_t feat)
+{
+	static char buf[1024];
+	vnet_features_format(buf, sizeof(buf), feat);
+	kprintf("%s %#lx: %s\n", what, feat, buf);
+}
+
+static void vq_stats_line(const char *label, struct vnet_vq *vq)
+{
+	if (!vq)
+		return;
+	struct vnet_vq_stats s;
+	vnet_vq_get_stats(vq, &s);
+	kprintf("  %-5s size %u added %lu completed %lu kicks %lu suppressed %lu full %lu bad_len %lu faults %lu "
+		"broken %s\n",
+		label, vnet_vq_size(vq), s.added, s.completed, s.kicks, s.kicks_suppressed, s.full, s.bad_len, s.faults,
+		vnet_vq_is_broken(vq) ? "YES" : "no");
+}
+
+static int cmd_vnet(int argc, char **argv)
+{
+	if (argc < 2 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats"))) {
+		kprintf("usage: vnet info|stats\n");
+		return 1;
+	}
+	if (!vn.net) {
+		kprintf("vnet0: not up\n");
+		return 1;
+	}
+	uint64_t fl = irq_save();
+	struct vnet_net_info ni;
+	vnet_net_get_info(vn.net, &ni);
+	if (!strcmp(argv[1], "info")) {
+		irq_restore(fl);
+		kprintf("vnet0: %s, mac %02x:%02x:%02x:%02x:%02x:%02x (%s), mtu %u, link %s\n", vnet_pci_name(vn.pci),
+			ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5],
+			ni.mac_from_device ? "from device" : "generated", ni.mtu, ni.link_up ? "up" : "down");
+		print_features("offered   ", ni.offered);
+		print_features("negotiated", ni.negotiated);
+		kprintf("queues: %u pair(s) in use of %u, control queue %s, ring %s, queue size %u, header %u bytes\n",
+			ni.queue_pairs, ni.max_queue_pairs, ni.ctrl_vq ? "yes" : "no", ring_name(ni.layout),
+			ni.queue_size, ni.hdr_len);
+		kprintf("mode %s, MSI-X vectors %d, transport violations %u, up %lu ms after kernel entry\n",
+			mode_names[vn.mode], vn.nvec, vnet_pci_violations(vn.pci), vn.up_ms);
+		return 0;
+	}
+	struct vnet_net_queue_stats qs[4];
+	uint16_t np = vn.pairs < 4 ? vn.pairs : 4;
+	for (uint16_t q = 0; q < np; q++)
+		vnet_net_get_stats(vn.net, q, &qs[q]);
+	uint64_t ent[ARRAY_SIZE(vn.entry_irqs)];
+	memcpy(ent, vn.entry_irqs, sizeof(ent));
+	irq_restore(fl);
+	for (uint16_t q = 0; q < np; q++) {
+		struct vnet_net_queue_stats *s = &qs[q];
+		kprintf("pair %u rx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu merged %lu "
+			"no_buf %lu\n",
+			q, s->rx_packets, s->rx_bytes, s->rx_drops, s->rx_errors, s->rx_kicks, s->rx_interrupts,
+			s->rx_merged, s->rx_no_buf);
+		kprintf("pair %u tx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu\n", q,
+			s->tx_packets, s->tx_bytes, s->tx_drops, s->tx_errors, s->tx_kicks, s->tx_interrupts);
+	}
+	kprintf("virtqueues:\n");
+	for (uint16_t q = 0; q < np; q++) {
+		char l[8];
+		ksnprintf(l, sizeof(l), "rx%u", q);
+		vq_stats_line(l, vnet_net_rxq(vn.net, q));
+		ksnprintf(l, sizeof(l), "tx%u", q);
+		vq_stats_line(l, vnet_net_txq(vn.net, q));
+	}
+	vq_stats_line("ctrl", vnet_net_ctrlq(vn.net));
+	kprintf("msix entries:");
+	for (int i = 0; i < vn.nvec && i < (int)ARRAY_SIZE(ent); i++)
+		kprintf(" %d:%lu", i, ent[i]);
+	kprintf("\nglue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu pool_free %u\n", vn.isr_reads,
+		vn.linearised, vn.too_long, vn.tx_nobuf, vnet_net_pool_free_count(vn.net));
+	return 0;
+}
+
+static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats: virtio-net device state and counters", cmd_vnet};
+
+/* ------------------------------------------------------------ self-tests */
+
+static int selftest_ping(void)
+{
+	if (!vn.up) {
+		kprintf("selftest ping: FAIL vnet0 is not up\n");
+		return -1;
+	}
+	struct net_ping_result r;
+	uint32_t gw = net_cfg()->gw;
+	net_ping(gw, 3, 1000 * MS_NS, &r);
+	if (r.received != 3) {
+		kprintf("selftest ping: FAIL %u of %u echo replies from the gateway\n", r.received, r.sent);
+		return -1;
+	}
+	kprintf("selftest ping: PASS rtt min/avg/max = %lu/%lu/%lu us\n", r.min_ns / 1000, r.avg_ns / 1000,
+		r.max_ns / 1000);
+	return 0;
+}
+
+/* Serve (ARP, ICMP echo, UDP echo on port 7) until the stop datagram. */
+static int selftest_echo(void)
+{
+	if (!vn.up) {
+		kprintf("selftest echo: FAIL vnet0 is not up\n");
+		return -1;
+	}
+	kprintf("vnet0: echo service on udp port %u; stop with the datagram \"%s\"\n", NET_UDP_ECHO_PORT,
+		NET_ECHO_STOP_MAGIC);
+	while (!net_echo_stop_requested())
+		net_wait_once();
+	/* Let the echo of the stop datagram leave before powering off. */
+	uint64_t end = timer_ns() + 50 * MS_NS;
+	while (timer_ns() < end)
+		net_wait_once();
+	struct net_stats s;
+	net_get_stats(&s);
+	kprintf("selftest echo: PASS udp echoed %lu, udp bad %lu, ip bad csum %lu\n", s.udp_echo_tx, s.udp_bad,
+		s.ip_bad_csum);
+	return 0;
+}
+
+static const struct selftest ping_test = {"ping", selftest_ping};
+static const struct selftest echo_test = {"echo", selftest_echo};
+
+void orion_late_init(void)
+{
+	shell_register(&vnet_cmd);
+	net_shell_init();
+	selftest_register(&ping_test);
+	selftest_register(&echo_test);
+	vnet_bringup();
+	if (vn.up && cmdline_get("ping_gw")) {
+		net_ping(net_cfg()->gw, 3, 1000 * MS_NS, NULL);
+		kprintf("vnet0: try 'vnet info', 'vnet stats', 'net stats', 'ping 10.0.2.2 5', 'help'; "
+			"quit QEMU with Ctrl-A X\n");
+	}
+}

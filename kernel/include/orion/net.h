@@ -1,0 +1,100 @@
+/*
+ * Orion's test IPv4 stack (kernel/net/) and its link to the virtio-net
+ * glue (kernel/dev/vnet.c).
+ *
+ * The stack exists to put real traffic through the orion-vnet driver:
+ * Ethernet, ARP (cache with timeouts, answers for our address), IPv4 with
+ * header-checksum verification, ICMP echo (replies, and `ping`), UDP with
+ * an echo service on port 7.  No fragmentation, no options we act on, no
+ * routing beyond "on-link or via the gateway".  Every received length
+ * field is bounds-checked against the frame before it is used; malformed
+ * frames are dropped and counted in struct net_stats.
+ *
+ * Concurrency: one CPU.  Frames are processed either in the MSI-X handler
+ * (interrupts are off there) or from main context with interrupts off, so
+ * "interrupts off" is the stack's only lock: every entry point from main
+ * context (ping, stats) takes it with irq_save()/irq_restore().
+ */
+#ifndef ORION_NET_H
+#define ORION_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NET_ETH_HLEN 14u
+#define NET_ETH_MAX_FRAME 1514u        /* without FCS; we never send more */
+#define NET_UDP_ECHO_PORT 7u
+#define NET_UDP_MAX_PAYLOAD 1472u      /* 1500 - 20 (IPv4) - 8 (UDP) */
+/* A UDP datagram to port 7 with exactly this payload stops the echo
+ * service (selftest=echo returns PASS): how the host ends a UDP test. */
+#define NET_ECHO_STOP_MAGIC "ORION-ECHO-STOP"
+
+struct net_stats {
+	uint64_t rx_frames, tx_frames, tx_fail;
+	uint64_t rx_runt, rx_not_for_us, rx_unknown_ethertype;
+	uint64_t arp_rx, arp_req_rx, arp_reply_rx, arp_req_tx, arp_reply_tx, arp_bad;
+	uint64_t arp_cache_timeouts;
+	uint64_t ip_rx, ip_bad_hdr, ip_bad_csum, ip_bad_len, ip_frag_dropped, ip_not_for_us;
+	uint64_t ip_unknown_proto;
+	uint64_t icmp_rx, icmp_bad, icmp_echo_req_rx, icmp_echo_reply_tx, icmp_echo_reply_rx;
+	uint64_t udp_rx, udp_bad, udp_no_port, udp_echo_tx;
+};
+
+/* Interface configuration (host order IPv4 addresses). */
+struct net_if_cfg {
+	uint8_t mac[6];
+	uint32_t ip, mask, gw;
+	uint8_t prefix;
+};
+
+/* ---- provided by the device glue (kernel/dev/vnet.c) ---- */
+
+/* Queue one Ethernet frame (copied).  0, or -1 if the driver had no buffer
+ * or ring slot.  Call with interrupts off. */
+int netdev_tx(const void *frame, size_t len);
+/* Process what the device has completed (receive + transmit reclaim).  In
+ * poll mode and in the no-MSI-X fallback this is what moves packets; in
+ * interrupt mode it is harmless.  Call with interrupts off. */
+void netdev_poll(void);
+/* True once vnet0 is up. */
+bool netdev_up(void);
+/* True if packets only move when someone calls netdev_poll() (poll mode). */
+bool netdev_needs_poll(void);
+
+/* ---- the stack (kernel/net/) ---- */
+
+void net_init(const struct net_if_cfg *cfg);
+const struct net_if_cfg *net_cfg(void);
+/* One received frame (bytes are only read during the call). */
+void net_input(const uint8_t *frame, size_t len);
+void net_get_stats(struct net_stats *out);
+
+/* Parse "A.B.C.D" (host order out).  false on syntax errors. */
+bool net_parse_ip(const char *s, uint32_t *out);
+/* "A.B.C.D" into buf (>= 16 bytes); returns buf. */
+char *net_fmt_ip(uint32_t ip, char *buf);
+
+/* Wait (bounded by timeout_ns) until the frame processing path ran at
+ * least once more: hlt in interrupt mode, netdev_poll() in poll mode. */
+void net_wait_once(void);
+
+/* ARP: resolve ip to a MAC, sending requests (retries inside timeout). */
+bool net_arp_resolve(uint32_t ip, uint8_t mac[6], uint64_t timeout_ns, unsigned tries);
+
+/* ICMP echo: send `count` requests to ip, print per-reply RTT (us) and a
+ * min/avg/max summary.  Returns the number of replies received; *avg_us
+ * etc. may be NULL. */
+struct net_ping_result {
+	unsigned sent, received;
+	uint64_t min_ns, avg_ns, max_ns;
+};
+int net_ping(uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_result *res);
+
+/* UDP echo service state: true after the stop datagram arrived. */
+bool net_echo_stop_requested(void);
+
+/* Shell commands of the stack ("ping", "net stats"). */
+void net_shell_init(void);
+
+#endif

@@ -1,0 +1,450 @@
+/*
+ * Orion's IPv4 test stack: Ethernet, ARP, IPv4, ICMP echo, UDP echo.
+ *
+ * It is here to drive the orion-vnet driver with real traffic from QEMU's
+ * user-mode network (slirp), not to be a general stack.  What it does:
+ *   - accepts frames addressed to our MAC or broadcast; everything else is
+ *     counted and dropped;
+ *   - ARP: answers requests for our address, learns senders (RFC 826
+ *     merge), keeps a small cache whose entries expire after ARP_TTL_NS;
+ *   - IPv4: verifies version, IHL, header checksum, total length against
+ *     the frame, drops fragments (no reassembly), accepts our address and
+ *     broadcasts;
+ *   - ICMP: verifies the checksum, answers echo requests, hands echo
+ *     replies to the ping client (ping.c);
+ *   - UDP: verifies length and (when present) checksum; port 7 echoes the
+ *     payload back to the sender, any size that fits one frame.
+ * What it does not: fragmentation, IP options (skipped, not interpreted),
+ * routing tables, TCP, DHCP, IPv6.
+ *
+ * Trust: every length field in a received frame is compared with the bytes
+ * actually received before anything is read through it.  Replies go to the
+ * Ethernet source of the request, so answering never needs ARP.
+ *
+ * Context: interrupts off (see orion/net.h).  One static frame buffer for
+ * transmit is enough because nothing here runs concurrently.
+ */
+#include "orion/net.h"
+
+#include "orion/io.h"
+#include "orion/klib.h"
+#include "orion/kprintf.h"
+#include "orion/timer.h"
+#include "net_priv.h"
+
+#define ETH_P_IP 0x0800u
+#define ETH_P_ARP 0x0806u
+#define ARP_HLEN 28u
+#define IP_HLEN_MIN 20u
+#define IP_PROTO_ICMP 1u
+#define IP_PROTO_UDP 17u
+#define ICMP_ECHO_REPLY 0u
+#define ICMP_ECHO_REQUEST 8u
+#define UDP_HLEN 8u
+#define IP_TTL 64u
+#define ARP_CACHE_SIZE 16u
+#define ARP_TTL_NS (60ull * 1000000000ull) /* a stale entry is re-resolved after a minute */
+
+static struct net_if_cfg cfg;
+static struct net_stats st;
+static uint8_t txf[NET_ETH_MAX_FRAME];
+static uint16_t ip_id;
+static volatile bool echo_stop;
+
+static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+struct arp_entry {
+	uint32_t ip;
+	uint8_t mac[6];
+	bool valid;
+	uint64_t t_ns;
+};
+static struct arp_entry arp_cache[ARP_CACHE_SIZE];
+
+/* ------------------------------------------------------------ helpers */
+
+uint16_t net_rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+uint32_t net_rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+void net_wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+void net_wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/* One's-complement sum (RFC 1071), not yet folded or inverted. */
+uint32_t net_csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	while (n > 1) {
+		sum += net_rd16(p);
+		p += 2;
+		n -= 2;
+	}
+	if (n)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+uint16_t net_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+bool net_parse_ip(const char *s, uint32_t *out)
+{
+	uint32_t ip = 0;
+	for (int i = 0; i < 4; i++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		uint32_t v = 0;
+		int digits = 0;
+		while (*s >= '0' && *s <= '9' && digits < 4) {
+			v = v * 10 + (uint32_t)(*s++ - '0');
+			digits++;
+		}
+		if (v > 255 || digits > 3)
+			return false;
+		ip = ip << 8 | v;
+		if (i < 3 && *s++ != '.')
+			return false;
+	}
+	if (*s != 0 && *s != '/')
+		return false;
+	*out = ip;
+	return true;
+}
+
+char *net_fmt_ip(uint32_t ip, char *buf)
+{
+	ksnprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+	return buf;
+}
+
+void net_init(const struct net_if_cfg *c)
+{
+	cfg = *c;
+	memset(&st, 0, sizeof(st));
+	memset(arp_cache, 0, sizeof(arp_cache));
+	ip_id = (uint16_t)timer_ns();
+}
+
+const struct net_if_cfg *net_cfg(void) { return &cfg; }
+
+void net_get_stats(struct net_stats *out)
+{
+	uint64_t f = irq_save();
+	*out = st;
+	irq_restore(f);
+}
+
+struct net_stats *net_stats_mut(void) { return &st; }
+
+bool net_echo_stop_requested(void) { return echo_stop; }
+
+/* ------------------------------------------------------------ Ethernet */
+
+static int eth_send(const uint8_t dst[6], uint16_t type, size_t payload_len)
+{
+	memcpy(txf, dst, 6);
+	memcpy(txf + 6, cfg.mac, 6);
+	net_wr16(txf + 12, type);
+	size_t len = NET_ETH_HLEN + payload_len;
+	/* Pad to the 60-byte Ethernet minimum: slirp does not need it, a
+	 * real switch behind a tap device would. */
+	if (len < 60) {
+		memset(txf + len, 0, 60 - len);
+		len = 60;
+	}
+	if (netdev_tx(txf, len) != 0) {
+		st.tx_fail++;
+		return -1;
+	}
+	st.tx_frames++;
+	return 0;
+}
+
+uint8_t *net_tx_payload(void) { return txf + NET_ETH_HLEN; }
+
+/* ------------------------------------------------------------ ARP */
+
+static struct arp_entry *arp_find(uint32_t ip)
+{
+	uint64_t now = timer_ns();
+	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+		struct arp_entry *e = &arp_cache[i];
+		if (!e->valid || e->ip != ip)
+			continue;
+		if (now - e->t_ns > ARP_TTL_NS) {
+			e->valid = false;
+			st.arp_cache_timeouts++;
+			return NULL;
+		}
+		return e;
+	}
+	return NULL;
+}
+
+static void arp_update(uint32_t ip, const uint8_t mac[6], bool insert)
+{
+	struct arp_entry *e = arp_find(ip);
+	if (!e && insert) {
+		/* Free slot, else evict the oldest entry. */
+		e = &arp_cache[0];
+		for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
+			if (!arp_cache[i].valid) {
+				e = &arp_cache[i];
+				break;
+			}
+			if (arp_cache[i].t_ns < e->t_ns)
+				e = &arp_cache[i];
+		}
+	}
+	if (!e)
+		return;
+	e->ip = ip;
+	memcpy(e->mac, mac, 6);
+	e->valid = true;
+	e->t_ns = timer_ns();
+}
+
+bool net_arp_lookup(uint32_t ip, uint8_t mac[6])
+{
+	struct arp_entry *e = arp_find(ip);
+	if (!e)
+		return false;
+	memcpy(mac, e->mac, 6);
+	return true;
+}
+
+static int arp_send(uint16_t op, const uint8_t eth_dst[6], const uint8_t tha[6], uint32_t tpa)
+{
+	uint8_t *p = net_tx_payload();
+	net_wr16(p + 0, 1);       /* Ethernet */
+	net_wr16(p + 2, ETH_P_IP);
+	p[4] = 6;
+	p[5] = 4;
+	net_wr16(p + 6, op);
+	memcpy(p + 8, cfg.mac, 6);
+	net_wr32(p + 14, cfg.ip);
+	memcpy(p + 18, tha, 6);
+	net_wr32(p + 24, tpa);
+	int rc = eth_send(eth_dst, ETH_P_ARP, ARP_HLEN);
+	if (rc == 0) {
+		if (op == 1)
+			st.arp_req_tx++;
+		else
+			st.arp_reply_tx++;
+	}
+	return rc;
+}
+
+int net_arp_request(uint32_t ip)
+{
+	static const uint8_t zero[6];
+	return arp_send(1, bcast_mac, zero, ip);
+}
+
+static void arp_input(const uint8_t *p, size_t n)
+{
+	st.arp_rx++;
+	if (n < ARP_HLEN || net_rd16(p) != 1 || net_rd16(p + 2) != ETH_P_IP || p[4] != 6 || p[5] != 4) {
+		st.arp_bad++;
+		return;
+	}
+	uint16_t op = net_rd16(p + 6);
+	const uint8_t *sha = p + 8;
+	uint32_t spa = net_rd32(p + 14);
+	uint32_t tpa = net_rd32(p + 24);
+	if (op != 1 && op != 2) {
+		st.arp_bad++;
+		return;
+	}
+	if (sha[0] & 1) {
+		/* A multicast sender hardware address is never legitimate. */
+		st.arp_bad++;
+		return;
+	}
+	bool for_us = tpa == cfg.ip;
+	/* RFC 826: update an existing entry for the sender; add one if the
+	 * packet is aimed at us.  spa 0 is an address probe: learn nothing. */
+	if (spa != 0)
+		arp_update(spa, sha, for_us);
+	if (op == 1) {
+		st.arp_req_rx++;
+		if (for_us)
+			arp_send(2, sha, sha, spa);
+	} else {
+		st.arp_reply_rx++;
+	}
+}
+
+/* ------------------------------------------------------------ IPv4 */
+
+/* IPv4 header at net_tx_payload(), payload of plen bytes already written
+ * behind it; sends to dst_mac. */
+int net_ip_send(const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen)
+{
+	uint8_t *h = net_tx_payload();
+	if (plen > NET_ETH_MAX_FRAME - NET_ETH_HLEN - IP_HLEN_MIN)
+		return -1;
+	h[0] = 0x45;
+	h[1] = 0;
+	net_wr16(h + 2, (uint16_t)(IP_HLEN_MIN + plen));
+	net_wr16(h + 4, ip_id++);
+	net_wr16(h + 6, 0x4000); /* DF: we never fragment */
+	h[8] = IP_TTL;
+	h[9] = proto;
+	net_wr16(h + 10, 0);
+	net_wr32(h + 12, cfg.ip);
+	net_wr32(h + 16, dst);
+	net_wr16(h + 10, net_csum_fold(net_csum_add(0, h, IP_HLEN_MIN)));
+	return eth_send(dst_mac, ETH_P_IP, IP_HLEN_MIN + plen);
+}
+
+static void icmp_input(const uint8_t *eth_src, uint32_t src, const uint8_t *p, size_t n, bool bcast)
+{
+	st.icmp_rx++;
+	if (n < 8 || net_csum_fold(net_csum_add(0, p, n)) != 0) {
+		st.icmp_bad++;
+		return;
+	}
+	if (p[0] == ICMP_ECHO_REQUEST && p[1] == 0) {
+		st.icmp_echo_req_rx++;
+		if (bcast || n > NET_ETH_MAX_FRAME - NET_ETH_HLEN - IP_HLEN_MIN)
+			return;
+		uint8_t *r = net_tx_payload() + IP_HLEN_MIN;
+		memcpy(r, p, n);
+		r[0] = ICMP_ECHO_REPLY;
+		net_wr16(r + 2, 0);
+		net_wr16(r + 2, net_csum_fold(net_csum_add(0, r, n)));
+		if (net_ip_send(eth_src, src, IP_PROTO_ICMP, n) == 0)
+			st.icmp_echo_reply_tx++;
+	} else if (p[0] == ICMP_ECHO_REPLY && p[1] == 0) {
+		st.icmp_echo_reply_rx++;
+		net_ping_reply(src, net_rd16(p + 4), net_rd16(p + 6), p + 8, n - 8);
+	}
+}
+
+static uint32_t udp_pseudo(uint32_t src, uint32_t dst, size_t ulen)
+{
+	uint32_t s = 0;
+	s += src >> 16;
+	s += src & 0xffff;
+	s += dst >> 16;
+	s += dst & 0xffff;
+	s += IP_PROTO_UDP;
+	s += (uint32_t)ulen;
+	return s;
+}
+
+static void udp_input(const uint8_t *eth_src, uint32_t src, uint32_t dst, const uint8_t *p, size_t n, bool bcast)
+{
+	st.udp_rx++;
+	if (n < UDP_HLEN) {
+		st.udp_bad++;
+		return;
+	}
+	uint16_t sport = net_rd16(p), dport = net_rd16(p + 2);
+	size_t ulen = net_rd16(p + 4);
+	if (ulen < UDP_HLEN || ulen > n) {
+		st.udp_bad++;
+		return;
+	}
+	if (net_rd16(p + 6) != 0 && net_csum_fold(net_csum_add(udp_pseudo(src, dst, ulen), p, ulen)) != 0) {
+		st.udp_bad++;
+		return;
+	}
+	if (dport != NET_UDP_ECHO_PORT || bcast) {
+		st.udp_no_port++;
+		return;
+	}
+	const uint8_t *data = p + UDP_HLEN;
+	size_t dlen = ulen - UDP_HLEN;
+	if (dlen == sizeof(NET_ECHO_STOP_MAGIC) - 1 && memcmp(data, NET_ECHO_STOP_MAGIC, dlen) == 0)
+		echo_stop = true;
+	if (dlen > NET_UDP_MAX_PAYLOAD)
+		return; /* the reply would not fit one frame; we never fragment */
+	uint8_t *r = net_tx_payload() + IP_HLEN_MIN;
+	net_wr16(r, dport);
+	net_wr16(r + 2, sport);
+	net_wr16(r + 4, (uint16_t)ulen);
+	net_wr16(r + 6, 0);
+	memcpy(r + UDP_HLEN, data, dlen);
+	uint16_t c = net_csum_fold(net_csum_add(udp_pseudo(cfg.ip, src, ulen), r, ulen));
+	net_wr16(r + 6, c ? c : 0xffff); /* 0 means "no checksum" (RFC 768) */
+	if (net_ip_send(eth_src, src, IP_PROTO_UDP, ulen) == 0)
+		st.udp_echo_tx++;
+}
+
+static void ip_input(const uint8_t *eth_src, const uint8_t *p, size_t n)
+{
+	st.ip_rx++;
+	if (n < IP_HLEN_MIN || (p[0] >> 4) != 4) {
+		st.ip_bad_hdr++;
+		return;
+	}
+	size_t ihl = (size_t)(p[0] & 0xf) * 4u;
+	if (ihl < IP_HLEN_MIN || ihl > n) {
+		st.ip_bad_hdr++;
+		return;
+	}
+	if (net_csum_fold(net_csum_add(0, p, ihl)) != 0) {
+		st.ip_bad_csum++;
+		return;
+	}
+	/* Total length must cover the header and fit what arrived (the frame
+	 * may carry Ethernet padding behind it, which we ignore). */
+	size_t tot = net_rd16(p + 2);
+	if (tot < ihl || tot > n) {
+		st.ip_bad_len++;
+		return;
+	}
+	if (net_rd16(p + 6) & 0x3fff) {
+		/* MF set or a non-zero offset: a fragment; no reassembly. */
+		st.ip_frag_dropped++;
+		return;
+	}
+	uint32_t src = net_rd32(p + 12), dst = net_rd32(p + 16);
+	uint32_t subnet_bcast = (cfg.ip & cfg.mask) | ~cfg.mask;
+	bool bcast = dst == 0xffffffffu || dst == subnet_bcast;
+	if (dst != cfg.ip && !bcast) {
+		st.ip_not_for_us++;
+		return;
+	}
+	switch (p[9]) {
+	case IP_PROTO_ICMP:
+		icmp_input(eth_src, src, p + ihl, tot - ihl, bcast);
+		break;
+	case IP_PROTO_UDP:
+		udp_input(eth_src, src, dst, p + ihl, tot - ihl, bcast);
+		break;
+	default:
+		st.ip_unknown_proto++;
+		break;
+	}
+}
+
+void net_input(const uint8_t *frame, size_t len)
+{
+	st.rx_frames++;
+	if (len < NET_ETH_HLEN) {
+		st.rx_runt++;
+		return;
+	}
+	if (memcmp(frame, cfg.mac, 6) != 0 && memcmp(frame, bcast_mac, 6) != 0) {
+		st.rx_not_for_us++;
+		return;
+	}
+	const uint8_t *src = frame + 6;
+	uint16_t type = net_rd16(frame + 12);
+	if (type == ETH_P_ARP)
+		arp_input(frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
+	else if (type == ETH_P_IP && !(src[0] & 1))
+		ip_input(src, frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
+	else
+		st.rx_unknown_ethertype++;
+}
