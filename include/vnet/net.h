@@ -163,8 +163,13 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 
 /*
  * Transmit up to n frames (single-segment, data/len set, offload fields per
- * flags).  Reclaims completed transmissions first.  Returns how many were
- * accepted (the first ones); the rest still belong to the caller.
+ * flags).  Reclaims completed transmissions first.  Returns how many of the
+ * first frames the driver took: each was either posted to the device, or —
+ * if malformed (length 0 or past its buffer, an offload that was not
+ * negotiated) — freed back to the pool and counted in tx_errors, so one bad
+ * frame cannot stall the queue.  Frames from the returned count on still
+ * belong to the caller (ring full, or a buffer the caller does not own,
+ * which is refused untouched and counted).  Returns 0 while stopped.
  */
 unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n);
 

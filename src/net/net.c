@@ -72,6 +72,8 @@ struct vnet_net {
 	bool mac_from_device;
 	bool link_up;
 	bool mrg_rxbuf;
+	bool running;               /* DRIVER_OK and not stopped: data path open */
+	uint64_t features;          /* negotiated at create; restart must get the same */
 	uint16_t pairs;             /* in use */
 	uint16_t created;           /* pairs with queues (q[0..created)) */
 	uint16_t max_pairs;         /* device maximum */
@@ -238,7 +240,7 @@ static bool rx_parse_hdr(struct vnet_net *net, struct vnet_pkt *p, const struct 
 
 unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n)
 {
-	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts))
+	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts || !net->running))
 		return 0;
 	struct vnet_net_q *q = &net->q[qp];
 	unsigned got = 0;
@@ -357,7 +359,7 @@ static bool tx_fill_hdr(struct vnet_net *net, struct vnet_pkt *p)
 
 unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n)
 {
-	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts))
+	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts || !net->running))
 		return 0;
 	struct vnet_net_q *q = &net->q[qp];
 	tx_reclaim(net, q);
@@ -670,6 +672,39 @@ static int net_pool_init(struct vnet_net *net)
 	return VNET_OK;
 }
 
+/* Last steps shared by create and restart: config vector, fill the
+ * receive queues, DRIVER_OK, first doorbells, link, queue pairs. */
+static int net_go_live(struct vnet_net *net)
+{
+	int rc;
+	if (net->opts.msix_vectors) {
+		rc = vnet_device_set_config_vector(&net->dev, 0);
+		if (rc != VNET_OK && rc != VNET_ENOTSUP)
+			return rc;
+	}
+	/* Receive buffers may be posted before DRIVER_OK (spec 5.1.5 step 5:
+	 * "fill the receive queues"); they are notified once live. */
+	for (uint16_t i = 0; i < net->created; i++)
+		rx_refill(net, &net->q[i]);
+	rc = vnet_device_driver_ok(&net->dev);
+	if (rc != VNET_OK)
+		return rc;
+	net->running = true;
+	/* Notifications are held back before DRIVER_OK: ring every rx doorbell once. */
+	for (uint16_t i = 0; i < net->created; i++)
+		vnet_device_notify(&net->dev, net->q[i].rx);
+	net_read_link(net);
+	uint16_t want = net->pairs;
+	if (want > 1) {
+		net->pairs = 1;
+		rc = vnet_net_set_queue_pairs(net, want);
+		if (rc != VNET_OK)
+			VNET_WARN("%s: device refused %u queue pairs (%s): using 1", vnet_device_name(&net->dev), want,
+			          vnet_strerror(rc));
+	}
+	return VNET_OK;
+}
+
 int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struct vnet_net_opts *opts,
                     struct vnet_net **out)
 {
@@ -717,6 +752,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	if (rc != VNET_OK)
 		goto fail;
 	uint64_t f = vnet_device_features(&net->dev);
+	net->features = f;
 	net->layout = (f & VNET_BIT(VIRTIO_F_RING_PACKED)) ? VNET_VQ_PACKED : VNET_VQ_SPLIT;
 	net->mrg_rxbuf = (f & VNET_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	/* VERSION_1: the header always carries num_buffers (spec 5.1.6). */
@@ -817,29 +853,9 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 		if (rc != VNET_OK)
 			goto fail_status;
 	}
-	if (net->opts.msix_vectors) {
-		rc = vnet_device_set_config_vector(&net->dev, 0);
-		if (rc != VNET_OK && rc != VNET_ENOTSUP)
-			goto fail_status;
-	}
-	/* Receive buffers may be posted before DRIVER_OK (spec 5.1.5 step 5:
-	 * "fill the receive queues"); they are notified once live. */
-	for (uint16_t i = 0; i < create_pairs; i++)
-		rx_refill(net, &net->q[i]);
-	rc = vnet_device_driver_ok(&net->dev);
+	rc = net_go_live(net);
 	if (rc != VNET_OK)
 		goto fail_status;
-	/* Notifications were suppressed before DRIVER_OK: ring every rx doorbell once. */
-	for (uint16_t i = 0; i < create_pairs; i++)
-		vnet_device_notify(&net->dev, net->q[i].rx);
-	net_read_link(net);
-	if (net->pairs > 1) {
-		rc = vnet_net_set_queue_pairs(net, net->pairs);
-		if (rc != VNET_OK) {
-			VNET_WARN("%s: device refused %u queue pairs (%s): using 1", name, net->pairs, vnet_strerror(rc));
-			net->pairs = 1;
-		}
-	}
 	*out = net;
 	return VNET_OK;
 
@@ -856,6 +872,92 @@ void vnet_net_destroy(struct vnet_net *net)
 	if (!net)
 		return;
 	net_release(net);
+}
+
+/* Take back every chain of one queue into the pool and reinitialise its ring. */
+static uint32_t net_vq_drain(struct vnet_net *net, struct vnet_vq *vq)
+{
+	uint32_t n = 0;
+	void *c;
+	if (!vq)
+		return 0;
+	while ((c = vnet_vq_detach_unused(vq)) != 0) {
+		n++;
+		struct vnet_pkt *p = c;
+		if (c != net->ctrl_mem.va && pool_owns(net, p))
+			pool_put(net, p);
+	}
+	vnet_vq_reset(vq);
+	return n;
+}
+
+uint32_t vnet_net_stop(struct vnet_net *net)
+{
+	if (!net)
+		return 0;
+	net->running = false;
+	/* The device must stop using the rings before they are taken back;
+	 * a lost vhost-user back-end is gone already (the reset then fails
+	 * or completes at once, both fine). */
+	vnet_device_reset(&net->dev);
+	uint32_t inflight = 0;
+	for (uint16_t i = 0; i < net->created; i++) {
+		inflight += net_vq_drain(net, net->q[i].rx);
+		inflight += net_vq_drain(net, net->q[i].tx);
+	}
+	net_vq_drain(net, net->ctrl);
+	return inflight;
+}
+
+int vnet_net_restart(struct vnet_net *net)
+{
+	if (!net)
+		return VNET_EINVAL;
+	if (net->running)
+		vnet_net_stop(net);
+	uint64_t before = net->features;
+	int rc = vnet_device_negotiate(&net->dev, before);
+	if (rc != VNET_OK)
+		goto fail;
+	if (net->dev.features != before) {
+		/* The rings were built for the old set (layout, event idx,
+		 * in-order, header handling): a different device needs a new
+		 * vnet_net, not a restart. */
+		char was[160], now[160];
+		vnet_features_format(was, sizeof(was), before);
+		vnet_features_format(now, sizeof(now), net->dev.features);
+		VNET_ERR("%s: restart negotiated different features (was: %s; now: %s)", vnet_device_name(&net->dev),
+		         was, now);
+		rc = VNET_ENOTSUP;
+		goto fail_status;
+	}
+	for (uint16_t i = 0; i < net->created; i++) {
+		struct vnet_vq *vqs[2] = {net->q[i].rx, net->q[i].tx};
+		for (int k = 0; k < 2; k++) {
+			rc = vnet_device_setup_queue(&net->dev, vqs[k], net_vector(net, vnet_vq_index(vqs[k])));
+			if (rc != VNET_OK)
+				goto fail_status;
+		}
+	}
+	if (net->ctrl) {
+		rc = vnet_device_setup_queue(&net->dev, net->ctrl, net_vector(net, vnet_vq_index(net->ctrl)));
+		if (rc != VNET_OK)
+			goto fail_status;
+	}
+	rc = net_go_live(net);
+	if (rc != VNET_OK)
+		goto fail_status;
+	return VNET_OK;
+fail_status:
+	vnet_device_fail(&net->dev);
+fail:
+	VNET_ERR("%s: restart failed: %s", vnet_device_name(&net->dev), vnet_strerror(rc));
+	return rc;
+}
+
+bool vnet_net_is_running(const struct vnet_net *net)
+{
+	return net && net->running;
 }
 
 /* ------------------------------------------------------------- accessors */
