@@ -141,7 +141,7 @@ struct vnet_transport_ops {
 	 * Reset one queue (spec 2.6.1 "Virtqueue Reset", needs
 	 * VIRTIO_F_RING_RESET).  Polled by the core: the first call starts
 	 * the reset; each call returns VNET_OK once the device reports the
-	 * queue reset (PCI: queue_reset reads 1), VNET_EAGAIN while it is
+	 * queue reset (PCI, spec 4.1.4.3: queue_reset reads back 0 after 1 was written), VNET_EAGAIN while it is
 	 * still in progress.  Calling again while in progress is harmless.
 	 * NULL if the transport cannot reset single queues.
 	 */
