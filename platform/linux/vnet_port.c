@@ -1,0 +1,317 @@
+/*
+ * The user-space port (include/vnet/vnet_port.h): a virtio-net device
+ * (src/net) driven over the vhost-user transport (vhost_user.c), plus the
+ * connection life cycle around it.
+ *
+ * States:
+ *   UP    connected, handshake done, vnet_net live.  vnet_port_service()
+ *         watches the socket; a hang-up, an unsolicited message or any
+ *         transport op failing (the transport drops the connection itself)
+ *         takes the port DOWN.
+ *   DOWN  vnet_net_stop() has taken every buffer back from the rings
+ *         (counted in inflight_reclaimed) and the connection and its fds are
+ *         closed.  The struct vnet_net and its pool stay; rx_burst returns 0,
+ *         tx_burst accepts nothing.  service() reconnects (client: one
+ *         attempt every reconnect_ms; server: accepts the next back-end),
+ *         re-runs the handshake and vnet_net_restart(), which renegotiates
+ *         the same features and sets the rings up again.
+ *
+ * Order at a loss: the connection is closed BEFORE vnet_net_stop(), so the
+ * device reset inside stop is purely local (nobody to answer) and cannot
+ * block for the reply timeout.  Closing the socket is what makes a
+ * vhost-user back-end stop using the rings and unmap our memory.
+ *
+ * Interrupt mode: the back-end gets a call eventfd per ring; service()
+ * arms the rx queues' used-buffer notifications with the race-free
+ * enable-then-recheck of vnet_net_rx_intr_enable() and sleeps in poll() on
+ * those eventfds and the socket; on wake-up it drains the eventfds, counts
+ * the interrupts and disarms, leaving the application to rx_burst until
+ * empty before the next service().
+ *
+ * Threads: one thread per port (data path and service); the library takes
+ * no lock on the data path.
+ */
+#define _GNU_SOURCE
+#include "vnet/vnet_port.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vhost_user.h"
+#include "vnet/vnet_hal.h"
+#include "vnet_linux.h"
+
+#define PORT_CONNECT_TIMEOUT_MS_DEFAULT 5000u
+#define PORT_RECONNECT_MS_DEFAULT 1000u
+#define PORT_MAX_POLLFDS 66u
+
+struct vnet_port {
+	struct vnet_port_opts opts;
+	char *path;
+	struct vnet_vhost *vu;
+	struct vnet_net *net;
+	bool up;
+	uint64_t next_attempt_ns;
+	struct vnet_port_stats st;
+};
+
+static void port_log(enum vnet_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void port_log(enum vnet_log_level lvl, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	vnet_hal_log(lvl, line);
+}
+
+static struct vnet_net_opts port_net_opts(const struct vnet_port_opts *o)
+{
+	struct vnet_net_opts n = o->net;
+	if (o->queue_pairs)
+		n.queue_pairs = o->queue_pairs;
+	if (o->queue_size)
+		n.queue_size = o->queue_size;
+	if (o->ring != VNET_NET_RING_AUTO)
+		n.ring = o->ring;
+	if (o->pool_size)
+		n.pool_size = o->pool_size;
+	/* vhost-user back-ends do not serve the control queue. */
+	n.no_ctrl_vq = true;
+	n.msix_vectors = 0;
+	return n;
+}
+
+int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
+{
+	if (!opts || !out || !opts->socket_path || !opts->socket_path[0])
+		return VNET_EINVAL;
+	*out = NULL;
+	if (opts->queue_size && (opts->queue_size > 32768u))
+		return VNET_EINVAL;
+	struct vnet_port *p = calloc(1, sizeof(*p));
+	if (!p)
+		return VNET_ENOMEM;
+	p->opts = *opts;
+	p->path = strdup(opts->socket_path);
+	if (!p->path) {
+		free(p);
+		return VNET_ENOMEM;
+	}
+	p->opts.socket_path = p->path;
+	if (!p->opts.connect_timeout_ms)
+		p->opts.connect_timeout_ms = PORT_CONNECT_TIMEOUT_MS_DEFAULT;
+	if (!p->opts.reconnect_ms)
+		p->opts.reconnect_ms = PORT_RECONNECT_MS_DEFAULT;
+	if (p->opts.queue_pairs > 1)
+		port_log(VNET_LOG_WARN, "vnet port %s: %u queue pairs asked; vhost-user ports run one pair "
+					"(no control queue, hence no MQ)", p->path, p->opts.queue_pairs);
+
+	/* Create the DMA arena first: the memory table names it. */
+	int rc = vnet_linux_arena_get(NULL, NULL, NULL);
+	if (rc != VNET_OK)
+		goto err_free;
+
+	struct vnet_vhost_opts vo = {
+		.path = p->path,
+		.server = opts->server,
+		.call_fds = opts->interrupt_mode,
+		.reply_timeout_ms = 0,
+		.mac = NULL,
+	};
+	rc = vnet_vhost_create(&vo, &p->vu);
+	if (rc != VNET_OK)
+		goto err_free;
+	rc = vnet_vhost_connect(p->vu, p->opts.connect_timeout_ms);
+	if (rc != VNET_OK) {
+		port_log(VNET_LOG_ERR, "vnet port %s: no back-end within %u ms", p->path, p->opts.connect_timeout_ms);
+		goto err_vu;
+	}
+	rc = vnet_vhost_handshake(p->vu);
+	if (rc != VNET_OK)
+		goto err_vu;
+	struct vnet_net_opts no = port_net_opts(&p->opts);
+	rc = vnet_net_create(&vnet_vhost_ops, p->vu, &no, &p->net);
+	if (rc != VNET_OK)
+		goto err_vu;
+	p->up = true;
+	p->st.connects = 1;
+	*out = p;
+	return VNET_OK;
+
+err_vu:
+	vnet_vhost_destroy(p->vu);
+err_free:
+	free(p->path);
+	free(p);
+	return rc;
+}
+
+struct vnet_net *vnet_port_net(struct vnet_port *port)
+{
+	return port ? port->net : NULL;
+}
+
+bool vnet_port_is_up(const struct vnet_port *port)
+{
+	return port && port->up && vnet_vhost_is_connected(port->vu) && vnet_net_is_running(port->net);
+}
+
+void vnet_port_get_stats(const struct vnet_port *port, struct vnet_port_stats *st)
+{
+	if (!port || !st)
+		return;
+	*st = port->st;
+	st->kick_errors = vnet_vhost_kick_errors(port->vu);
+}
+
+/* The back-end is gone (or out of sync): close first, then take the rings back. */
+static void port_down(struct vnet_port *p, int why)
+{
+	vnet_vhost_disconnect(p->vu);
+	uint32_t inflight = vnet_net_stop(p->net);
+	p->st.inflight_reclaimed += inflight;
+	p->st.disconnects++;
+	p->up = false;
+	p->next_attempt_ns = vnet_hal_time_ns();
+	port_log(VNET_LOG_WARN, "vnet port %s: back-end lost (%s), %u buffers were in flight; %s", p->path,
+		 vnet_strerror(why), (unsigned)inflight, p->opts.server ? "waiting for a new back-end" : "reconnecting");
+}
+
+/* One attempt to bring a DOWN port back; VNET_EAGAIN when nobody is there. */
+static int port_try_up(struct vnet_port *p)
+{
+	int rc = vnet_vhost_connect(p->vu, 0);
+	if (rc != VNET_OK)
+		return rc == VNET_ENODEV ? VNET_EAGAIN : rc;
+	rc = vnet_vhost_handshake(p->vu);
+	if (rc == VNET_OK)
+		rc = vnet_net_restart(p->net);
+	if (rc != VNET_OK) {
+		port_log(VNET_LOG_WARN, "vnet port %s: bring-up after reconnect failed: %s", p->path, vnet_strerror(rc));
+		vnet_vhost_disconnect(p->vu);
+		/* restart may have left rings half set up: stop is idempotent
+		 * and leaves everything in the pool again. */
+		p->st.inflight_reclaimed += vnet_net_stop(p->net);
+		return rc;
+	}
+	p->up = true;
+	p->st.connects++;
+	port_log(VNET_LOG_INFO, "vnet port %s: back-end connected again", p->path);
+	return VNET_OK;
+}
+
+static void sleep_ms(int ms)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int port_service_down(struct vnet_port *p, int timeout_ms)
+{
+	uint64_t now = vnet_hal_time_ns();
+	if (p->opts.server) {
+		/* Wait on the listening socket: a back-end connecting wakes us. */
+		struct pollfd pf = {.fd = vnet_vhost_listen_fd(p->vu), .events = POLLIN};
+		if (poll(&pf, 1, timeout_ms < 0 ? 0 : timeout_ms) <= 0)
+			return VNET_ENODEV;
+	} else if (now < p->next_attempt_ns) {
+		uint64_t wait_ms = (p->next_attempt_ns - now) / 1000000u;
+		if (timeout_ms <= 0)
+			return VNET_ENODEV;
+		sleep_ms(wait_ms < (uint64_t)timeout_ms ? (int)wait_ms + 1 : timeout_ms);
+		if (vnet_hal_time_ns() < p->next_attempt_ns)
+			return VNET_ENODEV;
+	}
+	int rc = port_try_up(p);
+	if (rc != VNET_OK) {
+		p->next_attempt_ns = vnet_hal_time_ns() + (uint64_t)p->opts.reconnect_ms * 1000000u;
+		return rc == VNET_EAGAIN ? VNET_ENODEV : rc;
+	}
+	return VNET_OK;
+}
+
+int vnet_port_service(struct vnet_port *port, int timeout_ms)
+{
+	if (!port)
+		return VNET_EINVAL;
+	struct vnet_port *p = port;
+	if (!p->up)
+		return port_service_down(p, timeout_ms);
+
+	/* A transport op may have dropped the connection (failed message). */
+	if (!vnet_vhost_is_connected(p->vu)) {
+		port_down(p, VNET_ENODEV);
+		return VNET_ENODEV;
+	}
+
+	struct pollfd pf[PORT_MAX_POLLFDS];
+	uint16_t qps[PORT_MAX_POLLFDS];
+	unsigned n = 0;
+	pf[n].fd = vnet_vhost_socket_fd(p->vu);
+	pf[n].events = POLLIN | POLLRDHUP;
+	n++;
+	int wait = timeout_ms < 0 ? 0 : timeout_ms;
+	struct vnet_net_info info;
+	vnet_net_get_info(p->net, &info);
+	if (p->opts.interrupt_mode) {
+		for (uint16_t qp = 0; qp < info.queue_pairs && n < PORT_MAX_POLLFDS; qp++) {
+			int fd = vnet_vhost_call_fd(p->vu, (uint16_t)(2u * qp));
+			if (fd < 0)
+				continue;
+			/* Arm, then re-check: work that raced in means no sleep. */
+			if (!vnet_net_rx_intr_enable(p->net, qp))
+				wait = 0;
+			pf[n].fd = fd;
+			pf[n].events = POLLIN;
+			qps[n] = qp;
+			n++;
+		}
+	}
+	int pr = poll(pf, n, wait);
+	if (pr < 0 && errno != EINTR)
+		pr = 0;
+	if (p->opts.interrupt_mode) {
+		for (unsigned i = 1; i < n; i++) {
+			if (pf[i].revents & POLLIN) {
+				uint64_t v;
+				if (read(pf[i].fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+					vnet_net_rx_irq(p->net, qps[i]);
+			}
+			vnet_net_rx_intr_disable(p->net, qps[i]);
+		}
+	}
+	if (pf[0].revents) {
+		int rc = vnet_vhost_check(p->vu);
+		if (rc != VNET_OK) {
+			port_down(p, rc);
+			return rc;
+		}
+	}
+	if (!vnet_vhost_is_connected(p->vu)) {
+		port_down(p, VNET_ENODEV);
+		return VNET_ENODEV;
+	}
+	return VNET_OK;
+}
+
+void vnet_port_close(struct vnet_port *port)
+{
+	if (!port)
+		return;
+	/* destroy resets the device (GET_VRING_BASE stops the rings while the
+	 * back-end is still there), takes the buffers back and frees. */
+	vnet_net_destroy(port->net);
+	vnet_vhost_destroy(port->vu);
+	free(port->path);
+	free(port);
+}
