@@ -1,0 +1,109 @@
+# shellcheck shell=bash
+# Helpers for starting and stopping dpdk-testpmd next to vnet-bench, shared by
+# bench/compare-dpdk.sh and tests/integration/vhost/*.sh.  Source it.
+#
+# Every testpmd gets its own --file-prefix (DPDK runtime directory) and its
+# own socket path, runs non-interactively with --stats-period so that it
+# neither reads stdin nor exits when stdin closes, and is recorded in
+# DPDK_PIDS so dpdk_cleanup (install it in a trap) can end exactly the
+# processes we started.
+
+DPDK_PIDS=()
+DPDK_TESTPMD=${DPDK_TESTPMD:-dpdk-testpmd}
+
+dpdk_require_testpmd() {
+	if ! command -v "$DPDK_TESTPMD" >/dev/null 2>&1; then
+		echo "FAIL: $DPDK_TESTPMD not found (install the Debian 'dpdk' package)" >&2
+		return 1
+	fi
+}
+
+# Memory arguments: hugepages when at least 512 free 2 MiB pages and a
+# hugetlbfs mount exist, otherwise --no-huge (anonymous memory; DPDK then
+# shares it with the vhost back-end through memfd).  Sets DPDK_MEM_ARGS and
+# DPDK_MEM_KIND; dpdk_start calls it.
+dpdk_mem_init() {
+	local free
+	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo 2>/dev/null)
+	if [ "${DPDK_FORCE_NO_HUGE:-0}" != 1 ] && [ "${free:-0}" -ge 512 ] && grep -q hugetlbfs /proc/mounts; then
+		DPDK_MEM_KIND=hugepages
+		DPDK_MEM_ARGS="-m 512"
+	else
+		DPDK_MEM_KIND=no-huge
+		DPDK_MEM_ARGS="--no-huge -m 1024"
+	fi
+}
+
+# dpdk_start NAME LOG CPU -- testpmd-args...   (EAL args before '--' go after ours)
+# Starts testpmd in the background with two lcores mapped to CPU (the main
+# lcore only prints stats; the forwarding lcore does the work), records the
+# pid in DPDK_PIDS and in the variable named NAME.
+dpdk_start() {
+	local name=$1 log=$2 cpu=$3
+	shift 3
+	[ "$1" = "--" ] && shift
+	dpdk_mem_init
+	# shellcheck disable=SC2086
+	"$DPDK_TESTPMD" --lcores="0@${cpu},1@${cpu}" $DPDK_MEM_ARGS --no-pci --file-prefix="$name-$$" "$@" \
+		</dev/null >"$log" 2>&1 &
+	local pid=$!
+	DPDK_PIDS+=("$pid")
+	printf -v "$name" '%s' "$pid"
+}
+
+# Wait until PATH is a socket (a server-mode vhost PMD created it) or
+# timeout seconds pass; fails if PID died meanwhile.
+dpdk_wait_socket() {
+	local path=$1 pid=$2 timeout=${3:-20} i
+	for ((i = 0; i < timeout * 10; i++)); do
+		[ -S "$path" ] && return 0
+		kill -0 "$pid" 2>/dev/null || { echo "testpmd (pid $pid) exited before creating $path" >&2; return 1; }
+		sleep 0.1
+	done
+	echo "timed out waiting for $path" >&2
+	return 1
+}
+
+# Wait until testpmd's log shows it started forwarding.
+dpdk_wait_started() {
+	local log=$1 pid=$2 timeout=${3:-20} i
+	for ((i = 0; i < timeout * 10; i++)); do
+		grep -qa "packet forwarding - ports=" "$log" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || { echo "testpmd (pid $pid) exited; log $log:" >&2; tail -20 "$log" >&2; return 1; }
+		sleep 0.1
+	done
+	echo "timed out waiting for testpmd to start ($log)" >&2
+	return 1
+}
+
+# Stop one process we started: SIGTERM (testpmd prints its summary), then SIGKILL.
+dpdk_stop() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+dpdk_cleanup() {
+	local pid
+	for pid in "${DPDK_PIDS[@]}"; do
+		dpdk_stop "$pid"
+	done
+	DPDK_PIDS=()
+}
+
+# Median of the non-zero "KEY: value" samples (KEY = Rx-pps or Tx-pps) in a
+# testpmd --stats-period log, skipping the first and last sample (ramp up,
+# partial second).  Prints packets/s (0 if none).
+dpdk_pps_from_log() {
+	local log=$1 key=$2
+	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' |
+		awk -v k="$key:" '{ for (i = 1; i < NF; i++) if ($i == k && $(i+1) > 0) print $(i+1) }' |
+		sed '1d;$d' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'
+}
