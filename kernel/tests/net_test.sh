@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Boot the Orion kernel under QEMU with one virtio-net-pci device on user
+# networking and check what the kernel printed and how QEMU exited.
+#
+# usage: net_test.sh --kernel ELF [--machine pc|q35] [--accel auto|kvm|tcg]
+#            [--dev-opts ",packed=on,..."] [--append "selftest=ping ..."]
+#            [--netdev-opts ",hostfwd=..."] [--expect-exit N] [--expect REGEX]...
+#            [--timeout SECONDS] [--log FILE] [--name NAME]
+#
+# Defaults: --append "selftest=ping", --expect-exit 33 (isa-debug-exit PASS),
+# expectations "vnet0: up " and "selftest ping: PASS".  Every --expect adds
+# an extended regex that some console line must match; --expect given at
+# least once replaces the default expectations.  --timeout is per boot
+# (TCG is slower than KVM: callers size it).  QEMU is always killed at the
+# timeout (timeout --kill-after), so nothing is left behind.
+# Exit: 0 pass, 1 fail, 77 skipped (no qemu-system-x86_64).
+set -u
+
+kernel= machine=q35 accel=auto devopts= netopts= append="selftest=ping" want_exit=33 tmo=120 log= name=
+expects=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift 2 ;;
+	--machine) machine=$2; shift 2 ;;
+	--accel) accel=$2; shift 2 ;;
+	--dev-opts) devopts=$2; shift 2 ;;
+	--netdev-opts) netopts=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--expect-exit) want_exit=$2; shift 2 ;;
+	--expect) expects+=("$2"); shift 2 ;;
+	--timeout) tmo=$2; shift 2 ;;
+	--log) log=$2; shift 2 ;;
+	--name) name=$2; shift 2 ;;
+	*) echo "net_test: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ -n "$kernel" ] && [ -f "$kernel" ] || { echo "net_test: --kernel ELF required" >&2; exit 2; }
+qemu=$(command -v qemu-system-x86_64) || { echo "net_test: SKIP: qemu-system-x86_64 not found"; exit 77; }
+if [ "$accel" = auto ]; then
+	if ( exec 3<>/dev/kvm ) 2>/dev/null; then accel=kvm; else accel=tcg; fi
+fi
+[ ${#expects[@]} -gt 0 ] || expects=('^vnet0: up ' '^selftest ping: PASS')
+: "${name:=$machine$devopts}"
+[ -n "$log" ] || log=$(mktemp "${TMPDIR:-/tmp}/orion-net.XXXXXX.log")
+
+start=$(date +%s.%N)
+timeout --kill-after=5 "$tmo" "$qemu" -M "$machine" -accel "$accel" -m 256M \
+	-kernel "$kernel" -append "$append" \
+	-display none -monitor none -serial "file:$log" -no-reboot \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-netdev "user,id=n0$netopts" -device "virtio-net-pci,netdev=n0$devopts" </dev/null 2>"$log.stderr"
+rc=$?
+secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
+fail=0 why=
+if [ "$rc" -ne "$want_exit" ]; then
+	fail=1
+	why="QEMU exit $rc, expected $want_exit (33 PASS, 35 FAIL, 124 timeout, 1 QEMU refused the options)"
+fi
+for re in "${expects[@]}"; do
+	if ! tr -d '\r' <"$log" | grep -Eq -- "$re"; then
+		fail=1
+		why="${why:+$why; }no console line matching /$re/"
+	fi
+done
+summary=$(tr -d '\r' <"$log" | grep -E '^(vnet0: up |selftest ping: |vnet0: .*not supported)' | head -3 | tr '\n' ' ')
+if [ "$fail" -ne 0 ]; then
+	echo "net_test: FAIL [$name] ($accel, ${secs}s): $why"
+	echo "---- QEMU stderr ----"; cat "$log.stderr"
+	echo "---- kernel console ($log) ----"; tr -d '\r' <"$log" | tail -40
+	rm -f "$log.stderr"
+	exit 1
+fi
+rm -f "$log.stderr"
+echo "net_test: PASS [$name] ($accel, ${secs}s) $summary"
+exit 0
