@@ -129,18 +129,33 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 	rc = vnet_vhost_create(&vo, &p->vu);
 	if (rc != VNET_OK)
 		goto err_free;
-	rc = vnet_vhost_connect(p->vu, p->opts.connect_timeout_ms);
-	if (rc != VNET_OK) {
-		port_log(VNET_LOG_ERR, "vnet port %s: no back-end within %u ms", p->path, p->opts.connect_timeout_ms);
-		goto err_vu;
+	/* A back-end that connects while still starting up (DPDK in client
+	 * mode does) may drop or stall the first session: within
+	 * connect_timeout_ms, transport-level failures are retried on a new
+	 * connection; protocol and capability errors are final. */
+	uint64_t deadline = vnet_hal_time_ns() + (uint64_t)p->opts.connect_timeout_ms * 1000000u;
+	for (;;) {
+		uint64_t now = vnet_hal_time_ns();
+		uint32_t left = now < deadline ? (uint32_t)((deadline - now) / 1000000u) : 0;
+		rc = vnet_vhost_connect(p->vu, left);
+		if (rc != VNET_OK) {
+			port_log(VNET_LOG_ERR, "vnet port %s: no back-end within %u ms", p->path,
+				 p->opts.connect_timeout_ms);
+			goto err_vu;
+		}
+		rc = vnet_vhost_handshake(p->vu);
+		if (rc == VNET_OK) {
+			struct vnet_net_opts no = port_net_opts(&p->opts);
+			rc = vnet_net_create(&vnet_vhost_ops, p->vu, &no, &p->net);
+		}
+		if (rc == VNET_OK)
+			break;
+		bool transient = rc == VNET_ETIMEDOUT || rc == VNET_ENODEV;
+		vnet_vhost_disconnect(p->vu);
+		if (!transient || vnet_hal_time_ns() >= deadline)
+			goto err_vu;
+		port_log(VNET_LOG_WARN, "vnet port %s: bring-up failed (%s), retrying", p->path, vnet_strerror(rc));
 	}
-	rc = vnet_vhost_handshake(p->vu);
-	if (rc != VNET_OK)
-		goto err_vu;
-	struct vnet_net_opts no = port_net_opts(&p->opts);
-	rc = vnet_net_create(&vnet_vhost_ops, p->vu, &no, &p->net);
-	if (rc != VNET_OK)
-		goto err_vu;
 	p->up = true;
 	p->st.connects = 1;
 	*out = p;

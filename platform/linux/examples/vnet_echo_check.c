@@ -15,7 +15,9 @@
  *
  *   vnet_echo_check --socket /tmp/x.sock [--server] [--ring split|packed|auto]
  *                   [--count N] [--window W] [--size BYTES] [--interrupt]
- *                   [--timeout-s S] [--allow-loss] [--expect-reconnect]
+ *                   [--timeout-s S] [--duration-s S] [--allow-loss] [--expect-reconnect]
+ *
+ * --duration-s: run for that long instead of stopping after --count echoes.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
@@ -80,6 +82,7 @@ int main(int argc, char **argv)
 	uint64_t count = 10000, window = 128;
 	uint32_t size = 64, timeout_s = 30;
 	int allow_loss = 0, expect_reconnect = 0;
+	uint32_t duration_s = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -103,6 +106,9 @@ int main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--timeout-s") && v) {
 			timeout_s = (uint32_t)strtoul(v, NULL, 0);
+			i++;
+		} else if (!strcmp(a, "--duration-s") && v) {
+			duration_s = (uint32_t)strtoul(v, NULL, 0);
 			i++;
 		} else if (!strcmp(a, "--interrupt")) {
 			o.interrupt_mode = true;
@@ -136,17 +142,24 @@ int main(int argc, char **argv)
 	        info.layout == VNET_VQ_PACKED ? "packed" : "split", info.queue_size,
 	        (unsigned long long)info.offered, (unsigned long long)info.negotiated);
 
-	uint8_t *seen = calloc(count ? count : 1, 1);
+	/* One bit per sequence number sent, grown as we go. */
+	size_t seen_bytes = 1u << 16;
+	uint8_t *seen = calloc(seen_bytes, 1);
 	uint64_t next_seq = 0, received = 0, dup = 0, bad = 0, lost = 0, outstanding = 0;
 	uint64_t rx_after_reconnect = 0, last_connects = 1;
 	uint64_t start = now_ns(), last_progress = start, last_service = start;
 	uint64_t deadline = start + (uint64_t)timeout_s * 1000000000ull;
+	uint64_t end = duration_s ? start + (uint64_t)duration_s * 1000000000ull : 0;
+	if (duration_s)
+		count = UINT64_MAX;
 	const char *fail = NULL;
 	struct vnet_pkt *pkts[BURST];
 
 	while (received < count) {
 		uint64_t t = now_ns();
-		if (t > deadline) {
+		if (end && t > end)
+			break;
+		if (!end && t > deadline) {
 			fail = "timeout";
 			break;
 		}
@@ -165,7 +178,17 @@ int main(int argc, char **argv)
 		}
 		/* Transmit while the window allows. */
 		unsigned want = 0;
-		while (want < BURST && outstanding + want < window && next_seq + want < count * 4 + window) {
+		if ((next_seq + BURST) / 8 >= seen_bytes) {
+			uint8_t *ns = realloc(seen, seen_bytes * 2);
+			if (!ns) {
+				fail = "out of memory";
+				break;
+			}
+			memset(ns + seen_bytes, 0, seen_bytes);
+			seen = ns;
+			seen_bytes *= 2;
+		}
+		while (want < BURST && outstanding + want < window) {
 			struct vnet_pkt *p = vnet_net_pkt_alloc(net);
 			if (!p)
 				break;
@@ -190,11 +213,10 @@ int main(int argc, char **argv)
 			if (why) {
 				if (bad++ < 5)
 					fprintf(stderr, "bad frame (%s), len %u\n", why, pkts[i]->len);
-			} else if (seq < count && seen[seq]) {
+			} else if (seen[seq / 8] & (1u << (seq % 8))) {
 				dup++;
 			} else {
-				if (seq < count)
-					seen[seq] = 1;
+				seen[seq / 8] |= (uint8_t)(1u << (seq % 8));
 				received++;
 				if (last_connects > 1)
 					rx_after_reconnect++;
