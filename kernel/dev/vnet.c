@@ -345,6 +345,12 @@ static void vnet_bringup(void)
 	uint64_t f = irq_save();
 	net_init(&c);
 	vn.up = true;
+	/* Queues are created with callbacks off (the engine's choice): arm the
+	 * receive interrupt explicitly, draining whatever raced in. */
+	if (vn.mode == MODE_IRQ)
+		for (uint16_t q = 0; q < vn.pairs; q++)
+			while (!vnet_net_rx_intr_enable(vn.net, q))
+				rx_drain(q, VNET_POLL_BUDGET);
 	irq_restore(f);
 	if (vn.mode != MODE_IRQ)
 		timer_add_tick_hook(vnet_tick, NULL);

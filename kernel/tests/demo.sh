@@ -9,16 +9,18 @@
 # kernel runs selftest=ping and QEMU's exit status becomes ours (0 PASS).
 #
 # usage: kernel/tests/demo.sh [--kernel ELF] [--machine q35|pc] [--accel auto|kvm|tcg]
-#                             [-- extra kernel command line words]
+#                             [--batch] [-- extra kernel command line words]
+# --batch forces the non-interactive path even on a terminal (used by ctest).
 set -u
 cd "$(dirname "$0")/../.."
 
-kernel=build/bin/orion-kernel.elf machine=q35 accel=auto extra=
+kernel=build/bin/orion-kernel.elf machine=q35 accel=auto extra= batch=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
 	--machine) machine=$2; shift 2 ;;
 	--accel) accel=$2; shift 2 ;;
+	--batch) batch=1; shift ;;
 	--) shift; extra="$*"; break ;;
 	*) echo "demo: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -33,7 +35,7 @@ cmd=("$qemu" -M "$machine" -accel "$accel" -m 256M -kernel "$kernel"
      -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
      -netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-legacy=on)
 
-if [ -t 0 ]; then
+if [ "$batch" -eq 0 ] && [ -t 0 ]; then
 	echo "demo: booting Orion ($machine, $accel); quit with Ctrl-A X"
 	echo "demo: ${cmd[*]} -serial mon:stdio -append \"ping_gw=1 $extra\""
 	exec "${cmd[@]}" -serial mon:stdio -append "ping_gw=1 $extra"
@@ -41,7 +43,7 @@ fi
 
 # Non-interactive: no monitor on stdio (nothing would type Ctrl-A X), a hard
 # timeout, and the self-test decides.
-echo "demo: stdin is not a terminal: running selftest=ping non-interactively ($machine, $accel)"
+echo "demo: stdin is not a terminal (or --batch): running selftest=ping non-interactively ($machine, $accel)"
 echo "demo: ${cmd[*]} -serial stdio -monitor none -append \"selftest=ping $extra\""
 timeout --kill-after=5 180 "${cmd[@]}" -serial stdio -monitor none -append "selftest=ping $extra" </dev/null
 rc=$?

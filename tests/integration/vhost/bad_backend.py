@@ -212,10 +212,6 @@ def main():
             return 2
         finally:
             srv.close()
-            try:
-                os.unlink(args.path)
-            except FileNotFoundError:
-                pass
     conn.settimeout(max(0.1, deadline - time.monotonic()))
     try:
         ok = serve(conn, args.fault, REQ[args.on])
@@ -226,6 +222,11 @@ def main():
         log("connection error: %s" % e)
         ok = True
     conn.close()
+    if not args.connect:
+        try:
+            os.unlink(args.path)
+        except FileNotFoundError:
+            pass
     return 0 if ok or args.fault == "good" else 1
 
 

@@ -1,0 +1,196 @@
+#!/bin/bash
+# vhost-user integration tests: libvnet (through vnet-bench) against a real
+# back-end, dpdk-testpmd with the vhost PMD, and against bad_backend.py.
+#
+#   vhost_test.sh BENCH echo      split|packed client|server
+#   vhost_test.sh BENCH reconnect split|packed client|server
+#   vhost_test.sh BENCH bad       missing|notsocket|<bad_backend fault> [client|server]
+#
+# "client"/"server" is vnet-bench's role: client connects to a testpmd that
+# listens (vhost PMD default); server listens and testpmd connects
+# (vhost PMD client=1).  Exit 0 = pass.  A missing dpdk-testpmd or
+# vnet-bench is a failure, never a skip.  Every process started here is
+# stopped on exit (trap), and every wait is bounded.
+set -u
+BENCH=$1
+KIND=$2
+shift 2
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../../bench/lib/dpdk.sh
+. "$HERE/../../../bench/lib/dpdk.sh"
+
+WORK=$(mktemp -d /tmp/vnet-vhost-test.XXXXXX)
+OTHER_PIDS=()
+cleanup() {
+	local pid
+	for pid in "${OTHER_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	dpdk_cleanup
+	for pid in "${OTHER_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$WORK"/*.log "$WORK"/*.err; do
+		[ -f "$f" ] || continue
+		echo "---- $f (tail)" >&2
+		sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -15 >&2
+	done
+	exit 1
+}
+
+[ -x "$BENCH" ] || fail "vnet-bench not built at $BENCH (libvnet missing?)"
+SOCK=$WORK/vhost.sock
+# testpmd: back-end on CPU 0; vnet-bench on CPU 1 (distinct cores).
+TESTPMD_FWD_ARGS=(--stats-period=1 --nb-cores=1 --port-topology=loop --total-num-mbufs=16384)
+
+# Start a macswap back-end for ROLE (vnet-bench's role); sets BE.
+start_backend() {
+	local role=$1 log=$2 vdev="net_vhost0,iface=$SOCK,queues=1"
+	[ "$role" = server ] && vdev="$vdev,client=1"
+	[ "$role" = client ] && rm -f "$SOCK"
+	dpdk_start BE "$log" 0 -- --vdev "$vdev" -- --forward-mode=macswap "${TESTPMD_FWD_ARGS[@]}"
+	if [ "$role" = client ]; then
+		dpdk_wait_socket "$SOCK" "$BE" 30 || fail "testpmd did not create $SOCK"
+	fi
+}
+
+# json_check FILE 'python boolean expression over j' MESSAGE
+json_check() {
+	local file=$1 expr=$2 msg=$3
+	python3 - "$file" "$expr" <<'EOF' || fail "$msg; JSON: $(tail -1 "$file")"
+import json, sys
+lines = [l for l in open(sys.argv[1]).read().splitlines() if l.strip()]
+if not lines:
+    sys.exit("no output")
+j = json.loads(lines[-1])
+sys.exit(0 if eval(sys.argv[2], {}, {"j": j}) else 1)
+EOF
+}
+
+run_echo() {
+	local ring=$1 role=$2 srv=()
+	dpdk_require_testpmd || fail "dpdk-testpmd missing"
+	[ "$role" = server ] && srv=(--server)
+	if [ "$role" = client ]; then start_backend client "$WORK/testpmd.log"; fi
+	taskset -c 1 timeout 120 "$BENCH" --vhost-user "$SOCK" "${srv[@]}" --mode echo --ring "$ring" \
+		--count 1000000 --json --quiet --drain-ms 2000 --connect-timeout-ms 30000 \
+		>"$WORK/bench.out" 2>"$WORK/bench.err" &
+	local vb=$!
+	OTHER_PIDS+=("$vb")
+	if [ "$role" = server ]; then
+		for ((i = 0; i < 100; i++)); do [ -S "$SOCK" ] && break; sleep 0.1; done
+		start_backend server "$WORK/testpmd.log"
+	fi
+	wait "$vb"
+	local rc=$?
+	[ $rc -eq 0 ] || fail "vnet-bench exited with $rc"
+	json_check "$WORK/bench.out" "j['mode'] == 'echo' and j['ring'] == '$ring'" "wrong mode/ring"
+	json_check "$WORK/bench.out" "j['tx_packets'] == 1000000 and j['packets'] == 1000000" "not every frame came back"
+	json_check "$WORK/bench.out" "j['lost'] == 0 and j['corrupt'] == 0 and j['duplicates'] == 0" "lost/corrupt frames"
+	json_check "$WORK/bench.out" "j['errors'] == 0" "errors counted"
+	json_check "$WORK/bench.out" "j['pool_free_final'] == j['pool_free_initial']" "pool not whole at the end"
+	echo "PASS: echo $ring $role: $(tail -1 "$WORK/bench.out")"
+}
+
+run_reconnect() {
+	local ring=$1 role=$2 srv=()
+	dpdk_require_testpmd || fail "dpdk-testpmd missing"
+	[ "$role" = server ] && srv=(--server)
+	if [ "$role" = client ]; then start_backend client "$WORK/testpmd1.log"; fi
+	taskset -c 1 timeout 120 "$BENCH" --vhost-user "$SOCK" "${srv[@]}" --mode echo --ring "$ring" \
+		--seconds 12 --reconnect-ms 100 --json --quiet --drain-ms 1000 --connect-timeout-ms 30000 \
+		>"$WORK/bench.out" 2>"$WORK/bench.err" &
+	local vb=$!
+	OTHER_PIDS+=("$vb")
+	if [ "$role" = server ]; then
+		for ((i = 0; i < 100; i++)); do [ -S "$SOCK" ] && break; sleep 0.1; done
+		start_backend server "$WORK/testpmd1.log"
+	fi
+	dpdk_wait_started "$WORK/testpmd1.log" "$BE" 30 || fail "first testpmd did not start"
+	# Let traffic flow, then kill the back-end hard (no goodbye), mid-traffic.
+	sleep 3
+	kill -0 "$vb" 2>/dev/null || fail "vnet-bench died before the back-end was killed"
+	kill -KILL "$BE"
+	wait "$BE" 2>/dev/null
+	sleep 1
+	start_backend "$role" "$WORK/testpmd2.log"
+	wait "$vb"
+	local rc=$?
+	[ $rc -eq 0 ] || fail "vnet-bench exited with $rc"
+	json_check "$WORK/bench.out" "j['disconnects'] >= 1 and j['connects'] >= 2" "no reconnect seen"
+	json_check "$WORK/bench.out" "j['inflight_reclaimed'] >= 1" "no in-flight buffer reclaimed at the loss"
+	json_check "$WORK/bench.out" "j['rx_after_reconnect'] > 0" "no traffic after the reconnect"
+	json_check "$WORK/bench.out" "j['corrupt'] == 0 and j['duplicates'] == 0" "corrupt/duplicate frames"
+	json_check "$WORK/bench.out" "j['pool_free_final'] == j['pool_free_initial']" "buffers leaked: pool not whole at the end"
+	# frames lost with the back-end are at most what could be in flight
+	json_check "$WORK/bench.out" "j['lost'] <= 2 * j['queue_size']" "more frames lost than could be in flight"
+	echo "PASS: reconnect $ring $role: $(tail -1 "$WORK/bench.out")"
+}
+
+# bad CASE [ROLE]: vnet-bench must exit 1 (not crash, not hang) with a clear message.
+run_bad() {
+	local fault=$1 role=${2:-client} srv=() expect bb=
+	case $fault in
+	missing) expect='does not exist' ;;
+	notsocket) expect='not a UNIX socket' ;;
+	noversion) expect='VERSION_1' ;;
+	truncated) expect='truncated|connection lost|hung up' ;;
+	malformed) expect='payload size' ;;
+	badversion) expect='version' ;;
+	wrongcode) expect='different request' ;;
+	noreplyflag) expect='REPLY flag' ;;
+	oversize) expect='exceeds|oversize' ;;
+	silent) expect='in time' ;;
+	hangup) expect='connection lost|hung up' ;;
+	*) fail "unknown bad case $fault" ;;
+	esac
+	[ "$role" = server ] && srv=(--server)
+	case $fault in
+	missing) ;;
+	notsocket) : >"$SOCK" ;;
+	*)
+		if [ "$role" = client ]; then
+			python3 "$HERE/bad_backend.py" "$SOCK" --fault "$fault" --timeout 30 2>"$WORK/backend.err" &
+			bb=$!
+			OTHER_PIDS+=("$bb")
+			for ((i = 0; i < 100; i++)); do [ -S "$SOCK" ] && break; sleep 0.1; done
+			[ -S "$SOCK" ] || fail "bad_backend did not listen"
+		fi
+		;;
+	esac
+	timeout 60 "$BENCH" --vhost-user "$SOCK" "${srv[@]}" --mode echo --count 10 --connect-timeout-ms 3000 \
+		>"$WORK/bench.out" 2>"$WORK/bench.err" &
+	local vb=$!
+	OTHER_PIDS+=("$vb")
+	if [ "$role" = server ] && [ -n "$fault" ] && [ "$fault" != missing ] && [ "$fault" != notsocket ]; then
+		python3 "$HERE/bad_backend.py" "$SOCK" --connect --fault "$fault" --timeout 30 2>"$WORK/backend.err" &
+		bb=$!
+		OTHER_PIDS+=("$bb")
+	fi
+	wait "$vb"
+	local rc=$?
+	[ $rc -eq 124 ] && fail "vnet-bench hung (killed by timeout)"
+	[ $rc -ge 128 ] && fail "vnet-bench crashed (status $rc)"
+	[ $rc -eq 1 ] || fail "vnet-bench exited with $rc, expected 1 (open failed)"
+	grep -q "vnet-bench: cannot open vhost-user port" "$WORK/bench.err" || fail "no clear error line on stderr"
+	grep -Eqi "$expect" "$WORK/bench.err" || fail "stderr does not name the cause (/$expect/)"
+	if [ -n "$bb" ]; then
+		wait "$bb"
+		grep -q "delivering fault" "$WORK/backend.err" || fail "bad_backend never delivered its fault"
+	fi
+	echo "PASS: bad $fault $role: $(grep -E 'vnet-bench|vnet err' "$WORK/bench.err" | tr '\n' '|')"
+}
+
+case $KIND in
+echo) run_echo "$@" ;;
+reconnect) run_reconnect "$@" ;;
+bad) run_bad "$@" ;;
+*) fail "unknown test kind $KIND" ;;
+esac
