@@ -782,19 +782,30 @@ static const char *ring_name(enum vnet_vq_layout l)
 	return l == VNET_VQ_PACKED ? "packed" : "split";
 }
 
-static const char *port_error_hint(int rc, const struct bench_cfg *c)
+/* What the socket path looked like before open: the back-end may remove or
+ * create it meanwhile, so it is looked at once, up front. */
+enum path_state { PATH_SOCKET, PATH_MISSING, PATH_NOT_SOCKET };
+
+static enum path_state path_probe(const char *path)
 {
 	struct stat st;
-	if (!c->server) {
-		if (stat(c->path, &st) != 0)
-			return "the socket path does not exist (is the back-end running?)";
-		if (!S_ISSOCK(st.st_mode))
-			return "the path exists but is not a UNIX socket";
-	}
+	if (stat(path, &st) != 0)
+		return PATH_MISSING;
+	return S_ISSOCK(st.st_mode) ? PATH_SOCKET : PATH_NOT_SOCKET;
+}
+
+static const char *port_error_hint(int rc, const struct bench_cfg *c, enum path_state ps)
+{
+	if (!c->server && ps == PATH_MISSING)
+		return "the socket path does not exist (is the back-end running, in server mode?)";
+	if (!c->server && ps == PATH_NOT_SOCKET)
+		return "the path exists but is not a UNIX socket";
 	switch (rc) {
-	case VNET_ENODEV: return c->server ? "no back-end connected in time" : "connection refused or closed by the back-end";
+	case VNET_ENODEV:
+		return c->server ? "no back-end connected in time, or it hung up"
+		                 : "connection refused, or the back-end hung up during the handshake";
 	case VNET_ENOTSUP: return "the back-end lacks a required feature (e.g. VIRTIO_F_VERSION_1, or the ring layout asked for)";
-	case VNET_EPROTO: return "the back-end sent a malformed or unexpected reply (see the log line above)";
+	case VNET_EPROTO: return "the back-end sent a malformed or unexpected reply (the log line above names it)";
 	case VNET_ETIMEDOUT: return "the back-end did not answer in time";
 	case VNET_ENOMEM: return "out of memory";
 	case VNET_EINVAL: return "invalid options";
@@ -829,10 +840,11 @@ int main(int argc, char **argv)
 	po.interrupt_mode = c->interrupt_mode;
 	po.connect_timeout_ms = c->connect_timeout_ms;
 	po.reconnect_ms = c->reconnect_ms;
+	enum path_state pstate = path_probe(c->path);
 	int rc = vnet_port_open(&po, &s.port);
 	if (rc != VNET_OK) {
 		fprintf(stderr, "vnet-bench: cannot open vhost-user port %s (%s mode): %s: %s\n", c->path,
-		        c->server ? "server" : "client", vnet_strerror(rc), port_error_hint(rc, c));
+		        c->server ? "server" : "client", vnet_strerror(rc), port_error_hint(rc, c, pstate));
 		return 1;
 	}
 	s.net = vnet_port_net(s.port);
