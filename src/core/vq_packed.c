@@ -149,9 +149,14 @@ int vq_packed_init(struct vnet_vq *vq, bool first)
 	p->pending_first = 0;
 	p->pending_first_flags = 0;
 	p->since_kick = 0;
-	/* A zeroed driver area reads as RING_EVENT_FLAGS_ENABLE, off_wrap 0. */
-	p->event_flags = VRING_PACKED_EVENT_FLAG_ENABLE;
+	/* Like the split half, the ring starts with the suppression state of
+	 * vq->cb_enabled (false after create: no used-buffer notifications
+	 * until the consumer asks with vnet_vq_enable_cb).  A zeroed driver
+	 * area would read as ENABLE, so DISABLE is written explicitly. */
 	p->event_off_wrap = 0;
+	p->event_flags = vq->cb_enabled ? VRING_PACKED_EVENT_FLAG_ENABLE : VRING_PACKED_EVENT_FLAG_DISABLE;
+	VQ_STORE16(&p->driver->off_wrap, 0);
+	VQ_STORE16(&p->driver->flags, p->event_flags);
 
 	p->order_head = p->order_tail = VQ_PACKED_NONE;
 	p->order_count = 0;
