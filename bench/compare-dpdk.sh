@@ -141,8 +141,7 @@ run_dpdk() {
 	dpdk_stop "$BE"
 	SELF=$(python3 -c "print('%.3f' % ($(dpdk_pps_from_log "$felog" "$fekey") / 1e6))")
 	BACK=$(python3 -c "print('%.3f' % ($(dpdk_pps_from_log "$BELOG" "$key") / 1e6))")
-	DPDK_PATHS=$(grep -aoE "(virtio_set_rxtx_funcs|set_rxtx_funcs)\(\):[^\r]*" "$felog" | sed 's/^[^:]*: //' |
-		sort -u | tr '\n' ';')
+	DPDK_PATHS=$(grep -a 'set_rxtx_funcs' "$felog" | sed 's/^.*virtio: using //; s/ on port.*//' | sort -u | tr '\n' ';')
 }
 
 # Latency: ours and DPDK's ping-pong; sets LAT (p50/p99/p99.9 in us) per side

@@ -100,10 +100,10 @@ dpdk_cleanup() {
 
 # Median of the non-zero "KEY: value" samples (KEY = Rx-pps or Tx-pps) in a
 # testpmd --stats-period log, skipping the first and last sample (ramp up,
-# partial second).  Prints packets/s (0 if none).
+# partial second) when there are at least 4.  Prints packets/s (0 if none).
 dpdk_pps_from_log() {
 	local log=$1 key=$2
 	tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' |
 		awk -v k="$key:" '{ for (i = 1; i < NF; i++) if ($i == k && $(i+1) > 0) print $(i+1) }' |
-		sed '1d;$d' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'
+		awk '{ v[NR] = $0 } END { for (i = 1; i <= NR; i++) if (NR < 4 || (i > 1 && i < NR)) print v[i] }' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'
 }
