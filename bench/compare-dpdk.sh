@@ -4,7 +4,8 @@
 # same run, alternating, with matching ring options.
 #
 #   bench/compare-dpdk.sh [--bench build/bin/vnet-bench] [--seconds 6] [--rounds 2]
-#                         [--rings "split packed"] [--queue-size 256] [--out FILE]
+#                         [--rings "split packed"] [--tests "tx rx latency"]
+#                         [--queue-size 256] [--out FILE]
 #
 # Per ring layout and per test, each round runs ours then DPDK's front-end:
 #   tx:      back-end testpmd rxonly;  front-end sends 64-byte frames
@@ -37,6 +38,7 @@ BENCH=$HERE/../build/bin/vnet-bench
 SECONDS_PER_RUN=6
 ROUNDS=2
 RINGS="split packed"
+TESTS="tx rx latency"
 QSIZE=256
 OUT=""
 while [ $# -gt 0 ]; do
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--seconds) SECONDS_PER_RUN=$2; shift 2 ;;
 	--rounds) ROUNDS=$2; shift 2 ;;
 	--rings) RINGS=$2; shift 2 ;;
+	--tests) TESTS=$2; shift 2 ;;
 	--queue-size) QSIZE=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
@@ -185,6 +188,7 @@ dpdk_mem_init
 ROWS=()
 for ring in $RINGS; do
 	for mode in tx rx; do
+		case " $TESTS " in *" $mode "*) ;; *) continue ;; esac
 		for ((r = 1; r <= ROUNDS; r++)); do
 			run_ours "$ring" "$mode"
 			o_back=$BACK o_self=$SELF
@@ -199,6 +203,7 @@ for ring in $RINGS; do
 done
 LROWS=()
 for ring in $RINGS; do
+	case " $TESTS " in *" latency "*) ;; *) continue ;; esac
 	run_lat_ours "$ring"
 	o=$LAT
 	run_lat_dpdk "$ring"

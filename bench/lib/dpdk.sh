@@ -27,7 +27,10 @@ dpdk_mem_init() {
 	free=$(awk '/HugePages_Free/ {print $2}' /proc/meminfo 2>/dev/null)
 	if [ "${DPDK_FORCE_NO_HUGE:-0}" != 1 ] && [ "${free:-0}" -ge 512 ] && grep -q hugetlbfs /proc/mounts; then
 		DPDK_MEM_KIND=hugepages
-		DPDK_MEM_ARGS="-m 512"
+		# virtio-user shares its memory with the back-end one fd per
+		# segment; one file per memseg list keeps it under vhost-user's
+		# 8-region limit ("Too many memory regions" otherwise).
+		DPDK_MEM_ARGS="-m 512 --single-file-segments"
 	else
 		DPDK_MEM_KIND=no-huge
 		DPDK_MEM_ARGS="--no-huge -m 1024"

@@ -120,15 +120,18 @@ static inline void pool_put(struct vnet_net *net, struct vnet_pkt *p)
 	net->free_stack[net->free_top++] = p->idx;
 }
 
-/* True if p is one of our pool descriptors (cheap range + alignment check). */
-static bool pool_owns(const struct vnet_net *net, const struct vnet_pkt *p)
+/* True if p is one of our pool descriptors: inside the array, and the
+ * element its own index names (catches misaligned pointers without a
+ * division on the per-packet path). */
+static inline bool pool_owns(const struct vnet_net *net, const struct vnet_pkt *p)
 {
 	uintptr_t base = (uintptr_t)net->pkts;
 	uintptr_t a = (uintptr_t)p;
-	if (a < base)
+	if (VQ_UNLIKELY_NET(a < base || a - base > (uintptr_t)(net->pool_size - 1u) * sizeof(*p)))
 		return false;
-	uintptr_t off = a - base;
-	return off / sizeof(*p) < net->pool_size && off % sizeof(*p) == 0;
+	/* In range, so reading idx stays inside the array even if p is misaligned. */
+	uint32_t idx = p->idx;
+	return idx < net->pool_size && &net->pkts[idx] == p;
 }
 
 struct vnet_pkt *vnet_net_pkt_alloc(struct vnet_net *net)
@@ -166,11 +169,13 @@ static void rx_refill(struct vnet_net *net, struct vnet_net_q *q)
 	struct vnet_vq *vq = q->rx;
 	bool added = false;
 	while (vnet_vq_num_free(vq) > 0) {
-		struct vnet_pkt *p = pool_get(net);
-		if (!p) {
+		if (VQ_UNLIKELY_NET(net->free_top == 0)) {
 			q->st.rx_no_buf++;
 			break;
 		}
+		/* Only the ownership matters while the device holds the buffer:
+		 * rx_burst sets every field the application sees. */
+		struct vnet_pkt *p = &net->pkts[net->free_stack[--net->free_top]];
 		/* The device writes the header right in front of the frame. */
 		struct vnet_sg sg = {
 			.addr = p->iova + VNET_NET_HEADROOM - net->hdr_len,
@@ -189,19 +194,38 @@ static void rx_refill(struct vnet_net *net, struct vnet_net_q *q)
 	}
 }
 
-/* Take one completion from the rx ring and check it is one of our rx buffers. */
-static struct vnet_pkt *rx_take(struct vnet_net *net, struct vnet_net_q *q, uint32_t *len)
+/*
+ * Receive completions are taken from the ring in batches into a small
+ * cursor.  The batch asked for is never larger than the frames the caller
+ * still has room for: every completion starts at most one frame, so a batch
+ * can never hold more frames than fit.  Continuation buffers of a merged
+ * frame that lie beyond the batch are fetched one at a time.
+ */
+struct rx_cursor {
+	struct vnet_vq_used u[VNET_NET_BURST_MAX];
+	unsigned k, i;
+};
+
+/* Next completion (from the batch, else one more from the ring), checked to
+ * be one of our rx buffers.  NULL when the ring has nothing more. */
+static struct vnet_pkt *rx_next(struct vnet_net *net, struct vnet_net_q *q, struct rx_cursor *c, uint32_t *len)
 {
-	struct vnet_vq_used u;
-	if (vnet_vq_get_used(q->rx, &u, 1) != 1)
-		return 0;
-	struct vnet_pkt *p = u.cookie;
+	struct vnet_vq_used one;
+	const struct vnet_vq_used *u;
+	if (c->i < c->k) {
+		u = &c->u[c->i++];
+	} else {
+		if (vnet_vq_get_used(q->rx, &one, 1) != 1)
+			return 0;
+		u = &one;
+	}
+	struct vnet_pkt *p = u->cookie;
 	/* The engine only returns cookies we posted; this guards our own logic. */
-	if (!pool_owns(net, p) || p->owner != VNET_OWN_DEV_RX) {
+	if (VQ_UNLIKELY_NET(!pool_owns(net, p) || p->owner != VNET_OWN_DEV_RX)) {
 		q->st.rx_errors++;
 		return 0;
 	}
-	*len = u.len;
+	*len = u->len;
 	return p;
 }
 
@@ -243,12 +267,21 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts || !net->running))
 		return 0;
 	struct vnet_net_q *q = &net->q[qp];
+	struct rx_cursor c;
 	unsigned got = 0;
+	c.k = c.i = 0;
 	while (got < n) {
+		if (c.i == c.k) {
+			unsigned want = n - got < VNET_NET_BURST_MAX ? n - got : VNET_NET_BURST_MAX;
+			c.i = 0;
+			c.k = vnet_vq_get_used(q->rx, c.u, want);
+			if (c.k == 0)
+				break;
+		}
 		uint32_t len;
-		struct vnet_pkt *p = rx_take(net, q, &len);
+		struct vnet_pkt *p = rx_next(net, q, &c, &len);
 		if (!p)
-			break;
+			continue; /* not one of ours (counted): look at the rest of the batch */
 		p->owner = VNET_OWN_APP;
 		if (len < (uint32_t)net->hdr_len + VNET_NET_ETH_HLEN) {
 			/* Runt, or a length the engine zeroed because it exceeded the buffer. */
@@ -263,9 +296,13 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		uint32_t frame = len - net->hdr_len;
 		p->data = p->buf + VNET_NET_HEADROOM;
 		p->len = frame;
+		p->room = net->buf_size - VNET_NET_HEADROOM;
 		p->nseg = 1;
 		p->next = 0;
 		p->queue = qp;
+		p->gso_type = 0;
+		p->gso_size = 0;
+		p->hdr_len = 0;
 		/* num_buffers: 1 without MRG_RXBUF; with it, at least 1 and no
 		 * more than the ring can hold (spec 5.1.6.4). */
 		bool ok = !(nbufs == 0 || nbufs > net->qsize || nbufs > 255);
@@ -273,7 +310,7 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		uint32_t total = frame;
 		for (uint16_t i = 1; i < nbufs && nbufs <= net->qsize; i++) {
 			uint32_t slen;
-			struct vnet_pkt *s = rx_take(net, q, &slen);
+			struct vnet_pkt *s = rx_next(net, q, &c, &slen);
 			if (!s) {
 				/* The device announced more buffers than it completed. */
 				ok = false;
@@ -282,6 +319,8 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 			s->owner = VNET_OWN_APP;
 			s->data = s->buf + VNET_NET_HEADROOM - net->hdr_len;
 			s->len = slen;
+			s->room = net->buf_size - VNET_NET_HEADROOM + net->hdr_len;
+			s->flags = 0;
 			s->next = 0;
 			s->nseg = 1;
 			tail->next = s;
