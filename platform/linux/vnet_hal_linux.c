@@ -83,10 +83,14 @@ static long read_nr_hugepages(void)
 /* Try a hugetlb memfd of `size` (rounded to 2 MiB).  Hugetlb pages are
  * reserved at mmap time for shared mappings, so a shortage shows up as a
  * failed mmap here rather than a SIGBUS later. */
-static int arena_try_huge(size_t size)
+/* Create the arena from a memfd: hugetlb-backed (huge != 0, 2 MiB pages)
+ * or plain shmem.  A shared hugetlb mapping reserves its pages at mmap
+ * time, so a system short of huge pages fails here, not later with SIGBUS. */
+static int arena_try(size_t size, int huge)
 {
-	size_t sz = round_up(size, HUGE_2M);
-	int fd = memfd_create("vnet-arena", MFD_CLOEXEC | MFD_HUGETLB);
+	size_t unit = huge ? HUGE_2M : (size_t)sysconf(_SC_PAGESIZE);
+	size_t sz = round_up(size, unit);
+	int fd = memfd_create("vnet-arena", MFD_CLOEXEC | (huge ? MFD_HUGETLB : 0));
 	if (fd < 0)
 		return -1;
 	if (ftruncate(fd, (off_t)sz) != 0) {
@@ -101,30 +105,7 @@ static int arena_try_huge(size_t size)
 	arena_fd = fd;
 	arena_base = p;
 	arena_size = sz;
-	arena_huge = 1;
-	return 0;
-}
-
-static int arena_try_plain(size_t size)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
-	size_t sz = round_up(size, pg);
-	int fd = memfd_create("vnet-arena", MFD_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (ftruncate(fd, (off_t)sz) != 0) {
-		close(fd);
-		return -1;
-	}
-	void *p = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED) {
-		close(fd);
-		return -1;
-	}
-	arena_fd = fd;
-	arena_base = p;
-	arena_size = sz;
-	arena_huge = 0;
+	arena_huge = huge;
 	return 0;
 }
 
@@ -135,7 +116,7 @@ static int arena_create_locked(size_t size)
 		return VNET_OK;
 	if (size == 0)
 		return VNET_EINVAL;
-	if ((read_nr_hugepages() <= 0 || arena_try_huge(size) != 0) && arena_try_plain(size) != 0)
+	if ((read_nr_hugepages() <= 0 || arena_try(size, 1) != 0) && arena_try(size, 0) != 0)
 		return VNET_ENOMEM;
 	struct arena_ext *e = calloc(1, sizeof(*e));
 	if (!e) {
