@@ -532,6 +532,21 @@ static unsigned rx_poll(struct bench_state *s, struct vnet_pkt **pkts, unsigned 
 	return got;
 }
 
+/*
+ * Interrupt mode (--interrupt): nothing to receive and nothing sent, so
+ * sleep on the rx call eventfd (vnet_port_service() arms the queue,
+ * re-checks it and poll()s) instead of spinning.  Bounded, so that upkeep,
+ * the echo window's loss timer and the end of the run still get their turn.
+ */
+#define BENCH_INTR_SLEEP_MS 10
+
+static void idle_wait(struct bench_state *s, int max_ms)
+{
+	/* Completed transmit buffers go back first: an idle port holds none. */
+	vnet_net_tx_reclaim(s->net, 0);
+	vnet_port_service(s->port, max_ms < BENCH_INTR_SLEEP_MS ? max_ms : BENCH_INTR_SLEEP_MS);
+}
+
 static bool done_sending(const struct bench_state *s, const struct ticker *tk, uint64_t now)
 {
 	if (g_stop)
@@ -595,7 +610,8 @@ static void run_rx(struct bench_state *s, struct ticker *tk)
 			break;
 		if (s->cfg.count ? s->rx_pkts >= s->cfg.count : now - tk->t_start >= (uint64_t)(s->cfg.seconds * 1e9))
 			break;
-		rx_poll(s, pkts, s->cfg.burst);
+		if (!rx_poll(s, pkts, s->cfg.burst) && s->cfg.interrupt_mode)
+			idle_wait(s, BENCH_INTR_SLEEP_MS);
 	}
 }
 
@@ -688,15 +704,17 @@ static void run_echo(struct bench_state *s, struct ticker *tk)
 			p->len = p->pkt_len = s->cfg.size;
 			pkts[held++] = p;
 		}
+		unsigned sent = 0;
 		if (held && want) {
 			unsigned n = held < want ? held : want;
-			unsigned sent = vnet_net_tx_burst(s->net, 0, pkts, n);
+			sent = vnet_net_tx_burst(s->net, 0, pkts, n);
 			s->tx_pkts += sent;
 			if (sent && sent < held)
 				memmove(pkts, pkts + sent, (held - sent) * sizeof(pkts[0]));
 			held -= sent;
 		}
-		rx_poll(s, rx, s->cfg.burst);
+		if (!rx_poll(s, rx, s->cfg.burst) && !sent && s->cfg.interrupt_mode)
+			idle_wait(s, BENCH_INTR_SLEEP_MS);
 	}
 	/* Unsent frames carry sequence numbers past tx_pkts: just free them. */
 	for (unsigned i = 0; i < held; i++)
@@ -771,7 +789,9 @@ static void run_latency(struct bench_state *s, struct ticker *tk)
 				uint64_t t = now_ns();
 				if (t - t0 > ping_timeout)
 					break;
-				if (t >= tk->t_next_service)
+				if (s->cfg.interrupt_mode)
+					idle_wait(s, (int)((ping_timeout - (t - t0)) / 1000000u) + 1);
+				else if (t >= tk->t_next_service)
 					upkeep(s, tk, t);
 			}
 		}
@@ -1009,6 +1029,10 @@ int main(int argc, char **argv)
 		printf("queue: tx_drops %" PRIu64 " tx_errors %" PRIu64 " rx_drops %" PRIu64 " rx_errors %" PRIu64
 		       " rx_no_buf %" PRIu64 " tx_kicks %" PRIu64 " rx_kicks %" PRIu64 "\n",
 		       qs.tx_drops, qs.tx_errors, qs.rx_drops, qs.rx_errors, qs.rx_no_buf, qs.tx_kicks, qs.rx_kicks);
+		if (c->interrupt_mode)
+			printf("interrupt mode: %" PRIu64 " sleeps, %" PRIu64 " ended by a call eventfd, %" PRIu64
+			       " rx interrupts counted\n",
+			       ps.intr_sleeps, ps.intr_wakeups, qs.rx_interrupts);
 	}
 	if (c->json) {
 		printf("{\"mode\":\"%s\",\"ring\":\"%s\",\"server\":%s,\"queue_size\":%u,\"burst\":%u,\"size\":%u,"
@@ -1024,11 +1048,14 @@ int main(int argc, char **argv)
 			       ",\"p99_ns\":%" PRIu64 ",\"p999_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64,
 			       s.nsamples, lmin, lmean, p50, p99, p999, lmax);
 		printf(",\"connects\":%" PRIu64 ",\"disconnects\":%" PRIu64 ",\"inflight_reclaimed\":%" PRIu64
-		       ",\"kick_errors\":%" PRIu64 ",\"pool_free_initial\":%u,\"pool_free_final\":%u"
+		       ",\"kick_errors\":%" PRIu64 ",\"interrupt_mode\":%s,\"intr_sleeps\":%" PRIu64
+		       ",\"intr_wakeups\":%" PRIu64 ",\"rx_interrupts\":%" PRIu64 ",\"tx_kicks\":%" PRIu64
+		       ",\"rx_kicks\":%" PRIu64 ",\"pool_free_initial\":%u,\"pool_free_final\":%u"
 		       ",\"tx_drops\":%" PRIu64 ",\"tx_errors\":%" PRIu64 ",\"rx_drops\":%" PRIu64 ",\"rx_errors\":%" PRIu64
 		       ",\"features\":\"0x%016" PRIx64 "\"}\n",
-		       ps.connects, ps.disconnects, ps.inflight_reclaimed, ps.kick_errors, s.pool_free_initial,
-		       pool_free_final, qs.tx_drops, qs.tx_errors, qs.rx_drops, qs.rx_errors, info.negotiated);
+		       ps.connects, ps.disconnects, ps.inflight_reclaimed, ps.kick_errors,
+		       c->interrupt_mode ? "true" : "false", ps.intr_sleeps, ps.intr_wakeups, qs.rx_interrupts,
+		       qs.tx_kicks, qs.rx_kicks, s.pool_free_initial, pool_free_final, qs.tx_drops, qs.tx_errors, qs.rx_drops, qs.rx_errors, info.negotiated);
 	}
 	fflush(stdout);
 	vnet_port_close(s.port);

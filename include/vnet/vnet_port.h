@@ -59,6 +59,12 @@ struct vnet_port_stats {
 	uint64_t disconnects;       /* back-end losses noticed */
 	uint64_t inflight_reclaimed;/* buffers taken back from the device at losses */
 	uint64_t kick_errors;       /* eventfd writes that failed */
+	/* Interrupt mode: service() calls that slept in poll() (timeout > 0,
+	 * rx armed, nothing pending), and how many of those sleeps a call
+	 * eventfd ended (the back-end signalled a used buffer) rather than the
+	 * timeout or the socket.  Zero in poll mode. */
+	uint64_t intr_sleeps;
+	uint64_t intr_wakeups;
 };
 
 /*
