@@ -121,24 +121,55 @@ void ioapic_mask(unsigned gsi, bool masked)
 	irq_restore(f);
 }
 
-int irq_route_isa(unsigned isa_irq)
+bool irq_isa_override(unsigned isa_irq, unsigned *gsi, bool *level, bool *active_low, bool pci)
 {
 	const struct acpi_info *a = acpi_get();
-	unsigned gsi = isa_irq;
-	bool level = false, low = false;   /* ISA default: edge, active high */
+	bool found = false;
 
-	if (isa_irq > 15)
-		return -1;
+	/* Defaults when no override names the IRQ: identity, and the bus's
+	 * own convention (ISA: edge, active high; PCI: level, active low). */
+	*gsi = isa_irq;
+	*level = pci;
+	*active_low = pci;
 	for (unsigned i = 0; i < a->niso; i++) {
 		if (a->iso[i].isa_irq != isa_irq)
 			continue;
-		gsi = a->iso[i].gsi;
-		if ((a->iso[i].flags & 3) == 3)
-			low = true;
-		if (((a->iso[i].flags >> 2) & 3) == 3)
-			level = true;
+		found = true;
+		*gsi = a->iso[i].gsi;
+		/* MPS INTI flags (ACPI 6.x table 5.50): polarity bits 1:0,
+		 * trigger bits 3:2; 00 = conforms to the bus. */
+		unsigned pol = a->iso[i].flags & 3, trig = (a->iso[i].flags >> 2) & 3;
+		if (pol == 1)
+			*active_low = false;
+		else if (pol == 3)
+			*active_low = true;
+		if (trig == 1)
+			*level = false;
+		else if (trig == 3)
+			*level = true;
 	}
+	return found;
+}
+
+int irq_route_isa(unsigned isa_irq)
+{
+	unsigned gsi;
+	bool level, low;
+
+	if (isa_irq > 15)
+		return -1;
+	irq_isa_override(isa_irq, &gsi, &level, &low, false);
 	return ioapic_route(gsi, (uint8_t)(IRQ_VEC_ISA_BASE + isa_irq), level, low);
+}
+
+uint32_t ioapic_entry_low(unsigned gsi)
+{
+	if (gsi < ioapic_gsi_base || gsi >= ioapic_gsi_base + ioapic_pins)
+		return 1u << 16;
+	uint64_t f = irq_save();
+	uint32_t lo = ioapic_read(0x10 + 2 * (gsi - ioapic_gsi_base));
+	irq_restore(f);
+	return lo;
 }
 
 void msi_compose(uint8_t vector, uint64_t *addr, uint32_t *data)

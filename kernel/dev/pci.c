@@ -395,3 +395,125 @@ void pci_msix_disable(struct pci_dev *d)
 		d->msix_vec[i] = -1;
 	d->msix_on = false;
 }
+
+/* ---- INTx routing (see pci_intx_route in pci.h) ----
+ *
+ * Where a function's INTx pin ends up is a property of the board, not of
+ * the function: it is described by ACPI _PRT (AML we do not interpret) or
+ * fixed by the chipset.  Orion knows the two boards it runs on, QEMU's
+ * pc and q35, and derives the route from the chipset's own registers or
+ * wiring:
+ *
+ *  - Bridges: a function behind PCI-to-PCI bridges is first mapped to the
+ *    bridge's pin on its parent bus with the standard swizzle (PCI-to-PCI
+ *    Bridge Architecture 1.2, table 9-1): pin' = ((pin - 1 + device) mod
+ *    4) + 1, repeated up to bus 0.
+ *  - pc (i440FX + PIIX3, 8086:7000 at 00:01.0): bus-0 slot S pin P (1-4)
+ *    drives PIRQ[(S - 1 + P - 1) mod 4] (QEMU's i440FX rotation: slot 1,
+ *    the PIIX3 itself, starts at PIRQA).  The PIIX3's PIRQRC[A-D]
+ *    registers (config 0x60-0x63: bit 7 = routing disabled, bits 3:0 = ISA
+ *    IRQ) connect the PIRQ to an ISA IRQ, which QEMU wires to the IOAPIC
+ *    pin of the same number; the MADT override for that IRQ (QEMU: 5, 9,
+ *    10 and 11 are level, active high) gives the GSI and polarity.
+ *    SeaBIOS programs PIRQA-D = 10, 10, 11, 11 and writes the same IRQ to
+ *    the function's Interrupt Line; a mismatch is reported, the router
+ *    register wins (it is what the hardware does).
+ *  - q35 (ICH9 LPC, 8086:2918 at 00:1f.0): in APIC mode PIRQ[A-H] drive
+ *    IOAPIC pins 16-23 directly, whatever the PIC routing registers say.
+ *    Bus-0 slots 0-24 are wired INT(P) -> PIRQ[E + (S + P - 1) mod 4]
+ *    (QEMU's ich9 LPC default routing, which its DSDT _PRT repeats: GSI
+ *    20 + (S + P - 1) mod 4, "Level, ActiveHigh").  Slots 25-31 use the
+ *    chipset's D<N>IR registers; their QEMU reset value routes INTA-D to
+ *    PIRQA-D (GSI 16-19), which is what is assumed here.  The Interrupt
+ *    Line register only names the PIC-mode IRQ (10 or 11) and is
+ *    informational.
+ *  - anything else: not routed (the caller polls).
+ */
+
+static struct pci_dev *find_at(unsigned bus, unsigned dev, unsigned fn)
+{
+	for (unsigned i = 0; i < ndevs; i++)
+		if (devs[i].bus == bus && devs[i].dev == dev && devs[i].fn == fn)
+			return &devs[i];
+	return NULL;
+}
+
+/* The bridge whose secondary bus is `bus`, or NULL. */
+static struct pci_dev *bridge_to(unsigned bus)
+{
+	for (unsigned i = 0; i < ndevs; i++)
+		if (devs[i].header_type == 1 && ((pci_cfg_read32(&devs[i], 0x18) >> 8) & 0xff) == bus)
+			return &devs[i];
+	return NULL;
+}
+
+/* ISA IRQ -> GSI/trigger/polarity for a PCI interrupt routed through the
+ * PIIX3: the MADT override if there is one, else identity, level, active
+ * low (a PCI line's own convention; "conforms to the bus"). */
+static void isa_pci_gsi(unsigned irq, struct pci_intx_route *r)
+{
+	unsigned gsi = irq;
+	bool level = true, low = true;
+	irq_isa_override(irq, &gsi, &level, &low, true);
+	r->gsi = gsi;
+	r->level = level;
+	r->active_low = low;
+}
+
+int pci_intx_route(const struct pci_dev *d, struct pci_intx_route *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->pin = pci_cfg_read8(d, 0x3d);
+	r->line = pci_cfg_read8(d, 0x3c);
+	if (r->pin < 1 || r->pin > 4) {
+		r->why = "function has no INTx pin";
+		return -1;
+	}
+	/* Swizzle up to bus 0. */
+	unsigned pin = r->pin, slot = d->dev, bus = d->bus;
+	for (unsigned depth = 0; bus != 0; depth++) {
+		struct pci_dev *br = bridge_to(bus);
+		if (!br || depth >= 8) {
+			r->why = "parent bridge not found";
+			return -1;
+		}
+		pin = ((pin - 1u + slot) & 3u) + 1u;
+		slot = br->dev;
+		bus = br->bus;
+	}
+	r->root_slot = (uint8_t)slot;
+	r->root_pin = (uint8_t)pin;
+
+	struct pci_dev *lpc = find_at(0, 0x1f, 0);
+	struct pci_dev *piix = find_at(0, 1, 0);
+	if (lpc && lpc->vendor == 0x8086 && lpc->device == 0x2918) {
+		unsigned pirq = slot <= 24 ? 4u + ((slot + pin - 1u) & 3u) : pin - 1u;
+		r->chipset = "ich9";
+		r->pirq = (uint8_t)pirq;
+		r->gsi = 16u + pirq;
+		r->level = true;
+		r->active_low = false;   /* QEMU's DSDT: GSIA-H are Level, ActiveHigh */
+		return 0;
+	}
+	if (piix && piix->vendor == 0x8086 && piix->device == 0x7000) {
+		unsigned pirq = (slot + pin - 2u) & 3u;   /* unsigned wrap keeps slot 0 in the rotation */
+		uint8_t rc = pci_cfg_read8(piix, 0x60 + pirq);
+		r->chipset = "piix3";
+		r->pirq = (uint8_t)pirq;
+		if (rc & 0x80) {
+			r->why = "PIIX3 PIRQ routing disabled";
+			return -1;
+		}
+		unsigned irq = rc & 0x0f;
+		/* PIIX3 reserves IRQ 0-2, 8 and 13: not routable. */
+		if (irq < 3 || irq == 8 || irq == 13) {
+			r->why = "PIIX3 PIRQ routed to a reserved IRQ";
+			return -1;
+		}
+		r->isa_irq = (uint8_t)irq;
+		isa_pci_gsi(irq, r);
+		return 0;
+	}
+	r->why = "unknown chipset (neither PIIX3 nor ICH9)";
+	return -1;
+}

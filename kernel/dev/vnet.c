@@ -20,26 +20,45 @@
  *     suppressed (the callback is disabled): completed buffers are
  *     reclaimed by the next transmit, which is all a request/response
  *     stack needs.
- *   - no MSI-X (QEMU vectors=0): INTx is not wired in this kernel, so the
- *     100 Hz tick reads the ISR status byte (which also deasserts the
- *     line) and drains the queues; waiting code (ping) polls directly.
+ *   - no MSI-X (QEMU vectors=0): the function's INTx line is routed
+ *     through the IOAPIC (pci_intx_route() finds the GSI on QEMU's pc and
+ *     q35 boards; level-triggered, so the handler must deassert it by
+ *     reading the ISR status byte, spec 4.1.4.5, before the dispatcher's
+ *     EOI).  Bit 0 of ISR drains every queue pair the same way an MSI-X rx
+ *     entry does, bit 1 re-reads the configuration.  The line may be
+ *     shared, so an interrupt with ISR 0 is someone else's: it is counted,
+ *     and a long unbroken run of them (a line stuck by a device nobody
+ *     drives) masks the GSI and falls back to polling.
+ *   - no MSI-X and no routable INTx (unknown chipset, routing disabled):
+ *     the 100 Hz tick reads the ISR status byte and drains the queues
+ *     ("mode isr-poll"); waiting code (ping) polls directly.
  *   - mode=poll: no interrupts are requested; waiting code calls
  *     netdev_poll() in a loop, and the tick drains the queues while the
  *     shell sits idle so ARP and echo keep being answered.
  * In every case frames are processed with interrupts off: that is the one
  * lock between the handler, the tick and main context (single CPU).
+ *
+ * With several queue pairs every receive queue is drained (by its MSI-X
+ * entry, the INTx handler or the poll loop), and a frame sent while
+ * handling a received one (an echo, an ARP or ping reply) leaves on the
+ * pair it arrived on: the back-end then sees each flow on one queue pair
+ * (a multi-queue tap steers the flow back to the queue it last saw it
+ * on).  Frames sent from main context use pair 0.
  */
 #include "orion/cmdline.h"
 #include "orion/io.h"
+#include "orion/irq.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/net.h"
+#include "orion/pci.h"
 #include "orion/selftest.h"
 #include "orion/shell.h"
 #include "orion/timer.h"
 #include "vnet/device.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
+#include "vnet/spec/virtio_pci.h"
 #include "vnet/virtio_pci.h"
 #include "vnet/virtqueue.h"
 
@@ -47,11 +66,16 @@
 #define VNET_POLL_BUDGET 512u  /* frames per netdev_poll call per queue pair */
 #define VNET_LINEAR_MAX 9216u  /* largest multi-buffer frame we linearise */
 #define MS_NS 1000000ull
+/* Consecutive INTx interrupts with ISR 0 after which the line is deemed
+ * stuck by another device and vnet0 falls back to polling.  A shared line
+ * legitimately produces a few; a stuck level line produces one per EOI,
+ * i.e. thousands per second. */
+#define VNET_INTX_STORM 10000u
 
 extern uint64_t orion_boot_tsc;
 
-enum vnet_mode { MODE_IRQ, MODE_ISR_POLL, MODE_POLL };
-static const char *const mode_names[] = {"irq", "isr-poll", "poll"};
+enum vnet_mode { MODE_IRQ, MODE_INTX, MODE_ISR_POLL, MODE_POLL };
+static const char *const mode_names[] = {"irq", "intx", "isr-poll", "poll"};
 
 static struct {
 	struct vnet_pci *pci;
@@ -63,12 +87,18 @@ static struct {
 	uint64_t up_ms;
 	uint64_t linearised, too_long, tx_nobuf, isr_reads, config_irqs;
 	uint64_t entry_irqs[8];
-} vn;
+	/* INTx */
+	struct pci_intx_route intx;
+	int intx_vec;             /* CPU vector, -1 none */
+	uint64_t intx_irqs, intx_queue, intx_config, intx_none;
+	unsigned intx_none_run;
+	uint16_t tx_pair;         /* pair a reply leaves on (see the top comment) */
+} vn = {.intx_vec = -1};
 
 static uint8_t linear[VNET_LINEAR_MAX];
 
 bool netdev_up(void) { return vn.up; }
-bool netdev_needs_poll(void) { return vn.up && vn.mode != MODE_IRQ; }
+bool netdev_needs_poll(void) { return vn.up && (vn.mode == MODE_ISR_POLL || vn.mode == MODE_POLL); }
 
 /* ------------------------------------------------------------ data path */
 
@@ -98,8 +128,10 @@ static unsigned rx_drain(uint16_t qp, unsigned budget)
 	unsigned total = 0;
 	while (total < budget) {
 		unsigned n = vnet_net_rx_burst(vn.net, qp, pk, VNET_RX_BURST);
+		vn.tx_pair = qp;
 		for (unsigned i = 0; i < n; i++)
 			deliver(pk[i]);
+		vn.tx_pair = 0;
 		total += n;
 		if (n < VNET_RX_BURST)
 			break;
@@ -128,9 +160,12 @@ int netdev_tx(const void *frame, size_t len)
 {
 	if (!vn.up)
 		return -1;
+	uint16_t qp = vn.tx_pair < vn.pairs ? vn.tx_pair : 0;
 	struct vnet_pkt *p = vnet_net_pkt_alloc(vn.net);
 	if (!p) {
-		vnet_net_tx_reclaim(vn.net, 0);
+		/* Completions of every pair hold pool buffers. */
+		for (uint16_t q = 0; q < vn.pairs; q++)
+			vnet_net_tx_reclaim(vn.net, q);
 		p = vnet_net_pkt_alloc(vn.net);
 	}
 	if (!p) {
@@ -143,7 +178,7 @@ int netdev_tx(const void *frame, size_t len)
 	}
 	memcpy(p->data, frame, len);
 	p->len = (uint32_t)len;
-	if (vnet_net_tx_burst(vn.net, 0, &p, 1) != 1) {
+	if (vnet_net_tx_burst(vn.net, qp, &p, 1) != 1) {
 		/* Ring full even after reclaim: the frame is dropped. */
 		vnet_net_pkt_free(vn.net, p);
 		vn.tx_nobuf++;
@@ -203,6 +238,80 @@ static void vnet_irq(void *arg, unsigned entry)
 	}
 }
 
+/*
+ * INTx (level-triggered, possibly shared).  Reading ISR returns and clears
+ * the pending causes and deasserts the line (spec 4.1.4.5), so it comes
+ * first: the dispatcher's EOI afterwards then finds the line low and the
+ * IOAPIC does not re-deliver.  Every queue pair is looked at for bit 0
+ * (INTx does not say which queue).
+ */
+static void vnet_intx(void *arg)
+{
+	(void)arg;
+	uint8_t isr = vnet_pci_isr(vn.pci);
+	vn.intx_irqs++;
+	if (!(isr & (VIRTIO_PCI_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG))) {
+		vn.intx_none++;
+		if (++vn.intx_none_run >= VNET_INTX_STORM && vn.mode == MODE_INTX) {
+			ioapic_mask(vn.intx.gsi, true);
+			vn.mode = MODE_ISR_POLL;
+			kprintf("vnet0: gsi %u asserted %u times without virtio-net ISR bits: masked, "
+				"polling the ISR from the tick\n", vn.intx.gsi, vn.intx_none_run);
+		}
+		return;
+	}
+	vn.intx_none_run = 0;
+	if (!vn.net)
+		return; /* before bring-up finished: the ISR read was the ack */
+	if (isr & VIRTIO_PCI_ISR_CONFIG) {
+		vn.intx_config++;
+		vn.config_irqs++;
+		vnet_net_config_changed(vn.net);
+	}
+	if ((isr & VIRTIO_PCI_ISR_QUEUE) && vn.up) {
+		vn.intx_queue++;
+		for (uint16_t q = 0; q < vn.pairs; q++) {
+			rx_intr(q);
+			vnet_net_tx_reclaim(vn.net, q);
+		}
+	}
+}
+
+/* Route the function's INTx to vnet_intx; false (with the reason printed)
+ * if the line cannot be routed. */
+static bool intx_setup(struct pci_dev *pd)
+{
+	if (pci_intx_route(pd, &vn.intx) != 0) {
+		kprintf("vnet0: no MSI-X and INTx not routable (%s)\n", vn.intx.why);
+		return false;
+	}
+	int vec = irq_alloc_vector();
+	if (vec < 0) {
+		kprintf("vnet0: no MSI-X and no free CPU vector for INTx\n");
+		return false;
+	}
+	irq_register(vec, vnet_intx, NULL);
+	if (ioapic_route(vn.intx.gsi, (uint8_t)vec, vn.intx.level, vn.intx.active_low) != 0) {
+		kprintf("vnet0: no MSI-X and INTx gsi %u is not on the IOAPIC\n", vn.intx.gsi);
+		irq_unregister(vec);
+		irq_free_vector(vec);
+		return false;
+	}
+	vn.intx_vec = vec;
+	pci_disable(pd, PCI_CMD_INTX_DISABLE);  /* clearing the bit lets the function assert INTx */
+	return true;
+}
+
+static void intx_teardown(void)
+{
+	if (vn.intx_vec < 0)
+		return;
+	ioapic_mask(vn.intx.gsi, true);
+	irq_unregister(vn.intx_vec);
+	irq_free_vector(vn.intx_vec);
+	vn.intx_vec = -1;
+}
+
 static void vnet_tick(void *arg)
 {
 	(void)arg;
@@ -248,15 +357,19 @@ static void parse_ipcfg(struct net_if_cfg *c)
 	c->mask = c->prefix ? ~0u << (32 - c->prefix) : 0;
 }
 
-static struct vnet_pci_dev *find_nic(struct vnet_pci_info *info)
+/* The HAL's n-th function is the kernel's pci_get(n) (vnet_hal_pci.c); the
+ * index lets the INTx code reach the kernel's view of the same function. */
+static struct vnet_pci_dev *find_nic(struct vnet_pci_info *info, unsigned *index)
 {
 	struct vnet_pci_dev *d;
 	for (unsigned n = 0; (d = vnet_hal_pci_dev_get(n)) != NULL; n++) {
 		vnet_hal_pci_dev_info(d, info);
 		if (info->vendor_id != 0x1af4)
 			continue;
-		if (info->device_id == 0x1041 || (info->device_id == 0x1000 && info->subsys_id == 1))
+		if (info->device_id == 0x1041 || (info->device_id == 0x1000 && info->subsys_id == 1)) {
+			*index = n;
 			return d;
+		}
 	}
 	return NULL;
 }
@@ -266,7 +379,8 @@ static const char *ring_name(enum vnet_vq_layout l) { return l == VNET_VQ_PACKED
 static void vnet_bringup(void)
 {
 	struct vnet_pci_info info;
-	struct vnet_pci_dev *pdev = find_nic(&info);
+	unsigned pindex = 0;
+	struct vnet_pci_dev *pdev = find_nic(&info, &pindex);
 	if (!pdev) {
 		kprintf("vnet0: no virtio-net PCI function found: network disabled\n");
 		return;
@@ -317,8 +431,13 @@ static void vnet_bringup(void)
 		}
 		vn.nvec = rc;
 		if (rc == 0) {
-			kprintf("vnet0: no MSI-X: polling the ISR status from the %u Hz tick\n", TIMER_HZ);
-			vn.mode = MODE_ISR_POLL;
+			struct pci_dev *pd = pci_get(pindex);
+			if (pd && intx_setup(pd)) {
+				vn.mode = MODE_INTX;
+			} else {
+				kprintf("vnet0: polling the ISR status from the %u Hz tick\n", TIMER_HZ);
+				vn.mode = MODE_ISR_POLL;
+			}
 		}
 	}
 	o.msix_vectors = (uint16_t)vn.nvec;
@@ -347,7 +466,7 @@ static void vnet_bringup(void)
 	vn.up = true;
 	/* Queues are created with callbacks off (the engine's choice): arm the
 	 * receive interrupt explicitly, draining whatever raced in. */
-	if (vn.mode == MODE_IRQ)
+	if (vn.mode == MODE_IRQ || vn.mode == MODE_INTX)
 		for (uint16_t q = 0; q < vn.pairs; q++)
 			while (!vnet_net_rx_intr_enable(vn.net, q))
 				rx_drain(q, VNET_POLL_BUDGET);
@@ -357,15 +476,19 @@ static void vnet_bringup(void)
 
 	uint64_t hz = timer_tsc_hz();
 	vn.up_ms = hz ? (rdtsc() - orion_boot_tsc) / (hz / 1000) : 0;
-	char ip[16], gw[16];
-	kprintf("vnet0: up mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u gw %s link %s ring %s qsize %u mode %s "
-		"msix %d mtu %u (%lu ms since kernel entry)\n",
+	char ip[16], gw[16], how[16] = "";
+	if (vn.mode == MODE_INTX)
+		ksnprintf(how, sizeof(how), " gsi %u", vn.intx.gsi);
+	kprintf("vnet0: up mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u gw %s link %s ring %s qsize %u pairs %u "
+		"mode %s%s msix %d mtu %u (%lu ms since kernel entry)\n",
 		ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5], net_fmt_ip(c.ip, ip), c.prefix,
-		net_fmt_ip(c.gw, gw), ni.link_up ? "up" : "down", ring_name(ni.layout), ni.queue_size,
-		mode_names[vn.mode], vn.nvec, ni.mtu, vn.up_ms);
+		net_fmt_ip(c.gw, gw), ni.link_up ? "up" : "down", ring_name(ni.layout), ni.queue_size, vn.pairs,
+		mode_names[vn.mode], how, vn.nvec, ni.mtu, vn.up_ms);
 	return;
 
 fail_pci:
+	intx_teardown();
+	vn.mode = MODE_POLL;
 	vnet_pci_remove(vn.pci);
 	vn.pci = NULL;
 	vn.nvec = 0;
@@ -417,6 +540,17 @@ static int cmd_vnet(int argc, char **argv)
 			ni.queue_size, ni.hdr_len);
 		kprintf("mode %s, MSI-X vectors %d, transport violations %u, up %lu ms after kernel entry\n",
 			mode_names[vn.mode], vn.nvec, vnet_pci_violations(vn.pci), vn.up_ms);
+		if (vn.intx_vec >= 0) {
+			const struct pci_intx_route *r = &vn.intx;
+			kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s PIRQ%c", 'A' + r->pin - 1, r->line,
+				r->root_slot, 'A' + r->root_pin - 1, r->chipset, 'A' + r->pirq);
+			if (r->isa_irq)
+				kprintf(" -> ISA IRQ %u", r->isa_irq);
+			uint32_t lo = ioapic_entry_low(r->gsi);
+			kprintf(" -> gsi %u %s active-%s, vector %#x, ioapic %s%s\n", r->gsi, r->level ? "level" : "edge",
+				r->active_low ? "low" : "high", vn.intx_vec, (lo & (1u << 16)) ? "masked" : "unmasked",
+				(lo & (1u << 14)) ? " remote-irr" : "");
+		}
 		return 0;
 	}
 	struct vnet_net_queue_stats qs[4];
@@ -447,7 +581,11 @@ static int cmd_vnet(int argc, char **argv)
 	kprintf("msix entries:");
 	for (int i = 0; i < vn.nvec && i < (int)ARRAY_SIZE(ent); i++)
 		kprintf(" %d:%lu", i, ent[i]);
-	kprintf("\nglue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu pool_free %u\n", vn.isr_reads,
+	kprintf("\n");
+	if (vn.intx_vec >= 0)
+		kprintf("intx gsi %u: interrupts %lu queue %lu config %lu none %lu\n", vn.intx.gsi, vn.intx_irqs,
+			vn.intx_queue, vn.intx_config, vn.intx_none);
+	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu pool_free %u\n", vn.isr_reads,
 		vn.linearised, vn.too_long, vn.tx_nobuf, vnet_net_pool_free_count(vn.net));
 	return 0;
 }
@@ -455,6 +593,35 @@ static int cmd_vnet(int argc, char **argv)
 static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats: virtio-net device state and counters", cmd_vnet};
 
 /* ------------------------------------------------------------ self-tests */
+
+/*
+ * One line of counters printed at the end of the network self-tests, for
+ * scripts: the interrupt mode and how often each source fired, and the
+ * frames each receive queue delivered (up to 8 pairs).
+ */
+static void print_counters(void)
+{
+	if (!vn.net)
+		return;
+	uint64_t f = irq_save();
+	uint64_t irqs = 0, rx[8] = {0};
+	uint16_t np = vn.pairs < 8 ? vn.pairs : 8;
+	for (uint16_t q = 0; q < np; q++) {
+		struct vnet_net_queue_stats st;
+		vnet_net_get_stats(vn.net, q, &st);
+		rx[q] = st.rx_packets;
+	}
+	if (vn.mode == MODE_IRQ)
+		for (unsigned i = 0; i < ARRAY_SIZE(vn.entry_irqs); i++)
+			irqs += vn.entry_irqs[i];
+	uint64_t intx = vn.intx_irqs, intx_q = vn.intx_queue, none = vn.intx_none, isr = vn.isr_reads;
+	irq_restore(f);
+	kprintf("vnet0: counters mode %s msix_irqs %lu intx_irqs %lu intx_queue %lu intx_none %lu isr_reads %lu rx",
+		mode_names[vn.mode], irqs, intx, intx_q, none, isr);
+	for (uint16_t q = 0; q < np; q++)
+		kprintf(" %u:%lu", q, rx[q]);
+	kprintf("\n");
+}
 
 static int selftest_ping(void)
 {
@@ -465,6 +632,7 @@ static int selftest_ping(void)
 	struct net_ping_result r;
 	uint32_t gw = net_cfg()->gw;
 	net_ping(gw, 3, 1000 * MS_NS, &r);
+	print_counters();
 	if (r.received != 3) {
 		kprintf("selftest ping: FAIL %u of %u echo replies from the gateway\n", r.received, r.sent);
 		return -1;
@@ -491,6 +659,7 @@ static int selftest_echo(void)
 		net_wait_once();
 	struct net_stats s;
 	net_get_stats(&s);
+	print_counters();
 	kprintf("selftest echo: PASS udp echoed %lu, udp bad %lu, ip bad csum %lu\n", s.udp_echo_tx, s.udp_bad,
 		s.ip_bad_csum);
 	return 0;

@@ -70,6 +70,17 @@ int irq_route_isa(unsigned isa_irq);
 /* Route a GSI with explicit polarity/trigger to a vector; unmasked. */
 int ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low);
 void ioapic_mask(unsigned gsi, bool masked);
+/* Low dword of a GSI's redirection entry (bit 14 remote IRR, 16 mask);
+ * "masked" for a GSI outside the IOAPIC. */
+uint32_t ioapic_entry_low(unsigned gsi);
+/*
+ * ISA IRQ -> GSI through the MADT interrupt source overrides.  Without an
+ * override (or for "conforms to the bus" flags) the GSI equals the IRQ and
+ * the trigger/polarity follow the bus: ISA edge/high, or level/low when
+ * pci is true (a PCI line steered onto an ISA IRQ).  True if an override
+ * named the IRQ.
+ */
+bool irq_isa_override(unsigned isa_irq, unsigned *gsi, bool *level, bool *active_low, bool pci);
 
 /*
  * MSI/MSI-X message for edge-triggered, fixed delivery of vector to the

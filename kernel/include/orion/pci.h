@@ -96,4 +96,23 @@ int pci_msix_set(struct pci_dev *d, unsigned idx, uint8_t vector);
 void pci_msix_mask(struct pci_dev *d, unsigned idx, bool masked);
 void pci_msix_disable(struct pci_dev *d);
 
+/*
+ * Where the function's legacy interrupt (INTx) arrives: Interrupt Pin
+ * (config 0x3D) after the bridge swizzle, the chipset's PIRQ, and the
+ * IOAPIC GSI with its trigger mode and polarity (the rules for QEMU's pc
+ * and q35 boards are documented in pci.c).  Returns 0 with *r filled, or
+ * -1 with r->why saying why the line cannot be routed.
+ */
+struct pci_intx_route {
+	uint8_t pin, line;          /* raw Interrupt Pin (1=INTA) and Line */
+	uint8_t root_slot, root_pin; /* after the swizzle, on bus 0 */
+	uint8_t pirq;               /* 0 = PIRQA */
+	uint8_t isa_irq;            /* PIIX3: ISA IRQ the PIRQ is steered to */
+	unsigned gsi;
+	bool level, active_low;
+	const char *chipset;        /* "piix3", "ich9" or NULL */
+	const char *why;            /* reason when not routable */
+};
+int pci_intx_route(const struct pci_dev *d, struct pci_intx_route *r);
+
 #endif
