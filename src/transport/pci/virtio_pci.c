@@ -631,6 +631,26 @@ static int pci_set_status(void *ctx, uint8_t status)
 {
 	struct vnet_pci *p = ctx;
 	pci_wr8(CC(p, device_status), status);
+	if (!(status & VIRTIO_STATUS_FEATURES_OK))
+		return VNET_OK;
+	/* num_queues may grow once features are accepted: QEMU's virtio-net
+	 * exposes only one queue pair plus the control queue until MQ is
+	 * negotiated, and the rest appear at FEATURES_OK.  Re-read it (still
+	 * capped) and grow the per-queue state; never shrink it, so indices
+	 * handed out stay valid (a queue that went away reads queue_size 0). */
+	uint16_t nq = pci_rd16(CC(p, num_queues));
+	if (nq > VNET_PCI_MAX_QUEUES)
+		nq = VNET_PCI_MAX_QUEUES;
+	if (nq > p->nq) {
+		struct pci_queue *q = vnet_hal_zalloc(nq * sizeof(*q));
+		if (!q)
+			return VNET_ENOMEM;
+		if (p->nq)
+			memcpy(q, p->q, p->nq * sizeof(*q));
+		vnet_hal_free(p->q);
+		p->q = q;
+		p->nq = nq;
+	}
 	return VNET_OK;
 }
 
