@@ -597,19 +597,20 @@ static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats: virtio-net d
 /*
  * One line of counters printed at the end of the network self-tests, for
  * scripts: the interrupt mode and how often each source fired, and the
- * frames each receive queue delivered (up to 8 pairs).
+ * frames each queue pair received and sent (up to 8 pairs).
  */
 static void print_counters(void)
 {
 	if (!vn.net)
 		return;
 	uint64_t f = irq_save();
-	uint64_t irqs = 0, rx[8] = {0};
+	uint64_t irqs = 0, rx[8] = {0}, tx[8] = {0};
 	uint16_t np = vn.pairs < 8 ? vn.pairs : 8;
 	for (uint16_t q = 0; q < np; q++) {
 		struct vnet_net_queue_stats st;
 		vnet_net_get_stats(vn.net, q, &st);
 		rx[q] = st.rx_packets;
+		tx[q] = st.tx_packets;
 	}
 	if (vn.mode == MODE_IRQ)
 		for (unsigned i = 0; i < ARRAY_SIZE(vn.entry_irqs); i++)
@@ -620,6 +621,9 @@ static void print_counters(void)
 		mode_names[vn.mode], irqs, intx, intx_q, none, isr);
 	for (uint16_t q = 0; q < np; q++)
 		kprintf(" %u:%lu", q, rx[q]);
+	kprintf(" tx");
+	for (uint16_t q = 0; q < np; q++)
+		kprintf(" %u:%lu", q, tx[q]);
 	kprintf("\n");
 }
 

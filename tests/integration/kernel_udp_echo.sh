@@ -8,10 +8,12 @@
 #
 # usage: kernel_udp_echo.sh --kernel ELF [--machine q35|pc] [--accel auto|kvm|tcg]
 #                           [--dev-opts ",packed=on"] [--append "mode=poll"] [--log FILE]
+#                           [--expect REGEX]...   (console lines that must also appear)
 # Exit: 0 pass, 1 fail, 77 skip (no qemu-system-x86_64 or python3).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 kernel= machine=q35 accel=auto devopts= append= log= count=1500
+expects=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -21,6 +23,7 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--count) count=$2; shift 2 ;;
+	--expect) expects+=("$2"); shift 2 ;;
 	*) echo "udp_echo: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -89,6 +92,10 @@ if [ "$rc" != 33 ]; then
 	fail=1
 fi
 tr -d '\r' <"$log" | grep -a -E '^selftest echo: ' || { echo "udp_echo: FAIL no 'selftest echo' line"; fail=1; }
+tr -d '\r' <"$log" | grep -a -E '^vnet0: counters '
+for re in ${expects[@]+"${expects[@]}"}; do
+	tr -d '\r' <"$log" | grep -aEq -- "$re" || { echo "udp_echo: FAIL no console line matching /$re/"; fail=1; }
+done
 if [ "$fail" -ne 0 ]; then
 	cat "$log.stderr"; tr -d '\r' <"$log" | tail -30
 	exit 1

@@ -17,6 +17,10 @@
 #    the driver falls back to the one pair it has.
 #  - csum/guest_csum: -netdev user has no vnet header, so QEMU never offers
 #    the checksum features anyway; csum=off,guest_csum=off is still a case.
+#  - vectors=0 (no MSI-X): the kernel routes the function's INTx line
+#    through the IOAPIC ("mode intx gsi N"); the ping only passes if INTx
+#    interrupts arrive (the kernel sleeps in hlt), and the counters line
+#    printed after the self-test must show them.
 #  - FEATURES_OK refusal: no QEMU option makes virtio-net-pci refuse a
 #    feature set the driver picked from the offered bits, so that path is
 #    covered by the unit tests (fake transport), not here.
@@ -44,6 +48,9 @@ tmo=120   # per boot; a boot takes ~10 s under this host's (nested) KVM, <1 s un
 
 # name | machine | device options | kernel cmdline | expected exit | expected regexes (;-separated)
 UP='^vnet0: up ;^selftest ping: PASS'
+# Without MSI-X the kernel must route INTx (GSI 20-23 on q35, PIIX3 ISA
+# IRQ on pc) and the ping must have been carried by INTx interrupts.
+INTX='^vnet0: counters mode intx .*intx_irqs [1-9]'
 cases=(
 "q35-default|q35|,disable-legacy=on||33|$UP;ring split .*mode irq msix 4"
 "pc-transitional|pc|||33|$UP;^vnet: pci 00:[0-9a-f.]+: virtio-net 1af4:1000"
@@ -59,7 +66,9 @@ cases=(
 "csum-off|q35|,disable-legacy=on,csum=off,guest_csum=off||33|$UP"
 "mrg_rxbuf-off|q35|,disable-legacy=on,mrg_rxbuf=off||33|$UP"
 "ctrl_vq-off|q35|,disable-legacy=on,ctrl_vq=off||33|$UP"
-"no-msix|q35|,disable-legacy=on,vectors=0||33|$UP;mode isr-poll msix 0"
+"no-msix|q35|,disable-legacy=on,vectors=0||33|$UP;mode intx gsi 2[0-3] msix 0;$INTX"
+"pc-no-msix|pc|,vectors=0||33|$UP;mode intx gsi [0-9]+ msix 0;$INTX"
+"no-msix-packed|q35|,disable-legacy=on,vectors=0,packed=on||33|$UP;ring packed .*mode intx gsi 2[0-3] msix 0;$INTX"
 "shared-vector|q35|,disable-legacy=on,vectors=2||33|$UP;mode irq msix 2"
 "mq|q35|,disable-legacy=on,mq=on,vectors=6|pairs=2|33|$UP"
 "mtu9000|q35|,disable-legacy=on,host_mtu=9000||33|$UP;mtu 9000"
