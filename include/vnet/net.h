@@ -14,7 +14,7 @@
  *   application -> pool: vnet_net_pkt_free()
  * Buffers the device completes on transmit go back to the pool inside the
  * next tx_burst (batched reclaim); receive buffers are reposted inside
- * rx_burst.  With mergeable receive buffers a frame may span several
+ * rx_burst (in batches with opts.rx_refill_batch).  With mergeable receive buffers a frame may span several
  * buffers, linked through `next` (the head carries pkt_len).
  *
  * Concurrency: each queue pair is used by one thread at a time; the pool is
@@ -87,6 +87,15 @@ struct vnet_net_opts {
 	 * entry 1 + i, or shares entry 1 + i % (n - 1) when there are fewer;
 	 * with a single entry everything shares entry 0. */
 	uint16_t msix_vectors;
+	/* Repost receive buffers only once at least this many ring slots are
+	 * free (capped at a quarter of the ring); 0 or 1 = refill on every
+	 * rx_burst, so the device always sees a full ring.  A batch keeps the
+	 * driver from rewriting, on every packet, the descriptor and ring
+	 * cache lines next to the ones a polling device reads next (with
+	 * IN_ORDER the freed slot is the one the device just used): a
+	 * round-trip latency gain when the device runs on another core.  The
+	 * ring then holds up to batch - 1 fewer buffers. */
+	uint16_t rx_refill_batch;
 };
 
 struct vnet_net_queue_stats {
@@ -163,7 +172,8 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 
 /*
  * Transmit up to n frames (single-segment, data/len set, offload fields per
- * flags).  Reclaims completed transmissions first.  Returns how many of the
+ * flags).  Reclaims completed transmissions (before posting if the ring
+ * may lack room for the burst, after notifying otherwise).  Returns how many of the
  * first frames the driver took: each was either posted to the device, or —
  * if malformed (length 0 or past its buffer, an offload that was not
  * negotiated) — freed back to the pool and counted in tx_errors, so one bad

@@ -51,7 +51,8 @@ struct vnet_port_opts {
 	uint32_t connect_timeout_ms; /* open(): how long to wait for the back-end; 0 = 5000 */
 	uint32_t reconnect_ms;     /* client mode: retry period after loss; 0 = 1000 */
 	struct vnet_net_opts net;  /* further virtio-net options (offloads, in-order ...);
-	                            * queue_pairs/queue_size/ring above take precedence */
+	                            * queue_pairs/queue_size/ring above take precedence;
+	                            * net.rx_refill_batch 0 means 8 for a port (1 = every burst) */
 };
 
 struct vnet_port_stats {

@@ -53,6 +53,7 @@ enum vnet_pkt_owner {
 struct vnet_net_q {
 	struct vnet_vq *rx;
 	struct vnet_vq *tx;
+	uint16_t rx_batch;          /* rx_refill posts once this many slots are free (>= 1) */
 	struct vnet_net_queue_stats st;
 };
 
@@ -163,11 +164,14 @@ uint32_t vnet_net_pool_free_count(const struct vnet_net *net)
 
 /* ---------------------------------------------------------------- receive */
 
-/* Post free buffers to rx queue qp until the ring or the pool runs out. */
+/* Post free buffers to rx queue qp until the ring or the pool runs out,
+ * once at least rx_batch slots are free (opts.rx_refill_batch). */
 static void rx_refill(struct vnet_net *net, struct vnet_net_q *q)
 {
 	struct vnet_vq *vq = q->rx;
 	bool added = false;
+	if (vnet_vq_num_free(vq) < q->rx_batch)
+		return;
 	while (vnet_vq_num_free(vq) > 0) {
 		if (VQ_UNLIKELY_NET(net->free_top == 0)) {
 			q->st.rx_no_buf++;
@@ -401,7 +405,15 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts || !net->running))
 		return 0;
 	struct vnet_net_q *q = &net->q[qp];
-	tx_reclaim(net, q);
+	/* Reclaim first only when the ring may lack room for the burst;
+	 * otherwise post and notify first, so the device gets the frames
+	 * without waiting for our read of the used ring (a cache line the
+	 * device wrote, hence a miss), and reclaim after. */
+	bool reclaimed = false;
+	if (vnet_vq_num_free(q->tx) < n) {
+		tx_reclaim(net, q);
+		reclaimed = true;
+	}
 	unsigned done = 0;
 	bool added = false;
 	for (; done < n; done++) {
@@ -439,6 +451,8 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		q->st.tx_kicks++;
 		vnet_device_notify(&net->dev, q->tx);
 	}
+	if (!reclaimed)
+		tx_reclaim(net, q);
 	return done;
 }
 
@@ -723,8 +737,15 @@ static int net_go_live(struct vnet_net *net)
 	}
 	/* Receive buffers may be posted before DRIVER_OK (spec 5.1.5 step 5:
 	 * "fill the receive queues"); they are notified once live. */
-	for (uint16_t i = 0; i < net->created; i++)
+	for (uint16_t i = 0; i < net->created; i++) {
+		/* Batch: at least 1, at most a quarter of the ring, so the
+		 * device always has three quarters of it posted. */
+		uint16_t b = net->opts.rx_refill_batch, cap = (uint16_t)(vnet_vq_size(net->q[i].rx) / 4u);
+		if (b > cap)
+			b = cap;
+		net->q[i].rx_batch = b ? b : 1u;
 		rx_refill(net, &net->q[i]);
+	}
 	rc = vnet_device_driver_ok(&net->dev);
 	if (rc != VNET_OK)
 		return rc;

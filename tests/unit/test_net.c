@@ -563,6 +563,43 @@ static void test_tx_csum_offload(void **state)
 
 /* ------------------------------------------------------------ receive */
 
+/* rx_refill_batch: the ring is topped up only once that many slots are
+ * free (capped at a quarter of the ring), and no buffer is lost meanwhile. */
+static void test_rx_refill_batch(void **state)
+{
+	static const uint16_t asked[2] = {QMAX / 4u, 1000u}; /* 1000: capped to QMAX / 4 */
+	for (unsigned v = 0; v < 2; v++) {
+		struct fx *f = fx_new(state, BASE, 1);
+		struct vnet_net_opts o = default_opts();
+		o.rx_refill_batch = asked[v];
+		fx_up(f, &o);
+		const unsigned batch = QMAX / 4u;
+		assert_int_equal(ndm_rx_avail(&f->m, 0), QMAX);
+		uint32_t free0 = vnet_net_pool_free_count(f->net);
+		static uint8_t fr[1514];
+		struct vnet_pkt *p[QMAX];
+		for (unsigned i = 0; i < batch; i++) {
+			fill_frame(fr, 60 + i, 7 + i);
+			assert_int_equal(ndm_rx_inject(&f->m, 0, fr, 60 + i, NULL), 1);
+			assert_int_equal(vnet_net_rx_burst(f->net, 0, p + i, 1), 1);
+			check_rx_pkt(p[i], fr, 60 + i, 1);
+			check_pool(f, i + 1);
+			if (i + 1 < batch) {
+				/* Fewer than batch free slots: not reposted yet. */
+				assert_int_equal(ndm_rx_avail(&f->m, 0), QMAX - (i + 1));
+				assert_int_equal(vnet_net_pool_free_count(f->net), free0);
+			}
+		}
+		/* The batch-th completion freed batch slots: all reposted. */
+		assert_int_equal(ndm_rx_avail(&f->m, 0), QMAX);
+		assert_int_equal(vnet_net_pool_free_count(f->net), free0 - batch);
+		for (unsigned i = 0; i < batch; i++)
+			vnet_net_pkt_free(f->net, p[i]);
+		assert_int_equal(vnet_net_pool_free_count(f->net), free0);
+		fx_free(f);
+	}
+}
+
 static void test_rx_single(void **state)
 {
 	struct fx *f = fx_new(state, BASE, 1);
@@ -1208,6 +1245,7 @@ int main(void)
 		BOTH(test_tx_malformed_consumed),
 		cmocka_unit_test(test_tx_csum_offload),
 		BOTH(test_rx_single),
+		BOTH(test_rx_refill_batch),
 		ALL4(test_rx_merged),
 		cmocka_unit_test(test_rx_csum_flags_accepted),
 		BOTH(test_rx_csum_in_later_segment),
