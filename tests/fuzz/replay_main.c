@@ -36,7 +36,8 @@ static uint64_t next(void)
 /* Run one input from an exact-size heap copy, so any over-read is caught. */
 static void run(const uint8_t *d, size_t n)
 {
-	uint8_t *copy = malloc(n ? n : 1);
+	/* calloc: the n == 0 case hands over one zeroed (unread) byte. */
+	uint8_t *copy = calloc(1, n ? n : 1);
 	if (!copy) {
 		perror("malloc");
 		exit(2);
