@@ -83,6 +83,7 @@ static struct fk_model {
 	uint64_t dev_features;
 	uint32_t drv_features[2];
 	uint16_t cfg_vec, num_queues;
+	uint16_t num_queues_after_fok; /* non-zero: num_queues grows to this at FEATURES_OK (QEMU MQ) */
 	uint8_t status, gen, isr;
 	uint16_t qsel;
 	struct fk_q q[FK_NQ];
@@ -234,6 +235,8 @@ static void cc_write(uint32_t o, uint32_t v)
 			fk_model_reset();
 		else
 			M.status = (uint8_t)v;
+		if ((v & VIRTIO_STATUS_FEATURES_OK) && M.num_queues_after_fok)
+			M.num_queues = M.num_queues_after_fok;
 		return;
 	case 0x16: M.qsel = (uint16_t)v; return;
 	default: break;
@@ -878,6 +881,29 @@ static void test_num_queues_capped(void **state)
 	vnet_pci_remove(p);
 }
 
+/* QEMU's virtio-net adds its extra queue pairs only once MQ is accepted:
+ * num_queues grows at FEATURES_OK, and the queues past the probe-time
+ * count must become usable (they are refused before). */
+static void test_num_queues_grows_at_features_ok(void **state)
+{
+	(void)state;
+	M.num_queues_after_fok = FK_NQ;
+	struct vnet_pci *p = probe_ok();
+	const struct vnet_transport_ops *ops = vnet_pci_ops();
+	assert_int_equal(ops->num_queues(p), 3);
+	assert_int_equal(ops->queue_max_size(p, 3), 0);
+	assert_int_equal(ops->set_status(p, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER), VNET_OK);
+	assert_int_equal(ops->num_queues(p), 3);
+	assert_int_equal(ops->set_status(p, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+	                                        VIRTIO_STATUS_FEATURES_OK), VNET_OK);
+	assert_int_equal(ops->num_queues(p), FK_NQ);
+	assert_int_equal(ops->queue_max_size(p, 3), 256);
+	struct vnet_queue_setup q = qset(3, 64, VNET_VECTOR_NONE);
+	assert_int_equal(ops->setup_queue(p, &q), VNET_OK);
+	assert_int_equal(M.q[3].size, 64);
+	vnet_pci_remove(p);
+}
+
 /* ------------------------------------------------------------------ */
 /* Interrupts                                                          */
 /* ------------------------------------------------------------------ */
@@ -1296,6 +1322,7 @@ int main(void)
 		T(test_notify_multiplier_zero),
 		T(test_queue_max_size_hostile),
 		T(test_num_queues_capped),
+		T(test_num_queues_grows_at_features_ok),
 		T(test_msix_vectors),
 		T(test_intx_isr),
 		T(test_no_msix_no_isr),
