@@ -52,6 +52,8 @@ struct backend {
 	enum scenario sc;
 	uint64_t features;
 	uint64_t pfeatures;
+	uint8_t status;                 /* last SET_STATUS (STATUS protocol feature) */
+	struct virtio_net_config cfg;   /* served by GET_CONFIG (CONFIG protocol feature) */
 	pthread_t th;
 	struct rec rec[MAX_REC];
 	int nrec;
@@ -99,7 +101,8 @@ static void *backend_main(void *arg)
 		if (b->nrec < MAX_REC) {
 			b->rec[b->nrec].req = r;
 			b->rec[b->nrec].nfds = nfds;
-			b->nrec++;
+			/* Read by the test thread while we run (see the STATUS test). */
+			__atomic_store_n(&b->nrec, b->nrec + 1, __ATOMIC_RELEASE);
 		}
 		for (int i = 0; i < nfds; i++)
 			close(fds[i]);
@@ -123,6 +126,21 @@ static void *backend_main(void *arg)
 			break;
 		case VHOST_USER_GET_VRING_BASE:
 			len = vnet_vu_build_reply_vring_state(out, sizeof(out), r.request, r.u.state.index, 0);
+			break;
+		case VHOST_USER_GET_STATUS:
+			len = vnet_vu_build_reply_u64(out, sizeof(out), r.request, b->status);
+			break;
+		case VHOST_USER_GET_CONFIG:
+			if ((uint64_t)r.u.config.offset + r.u.config.size <= sizeof(b->cfg))
+				len = vnet_vu_build_reply_config(out, sizeof(out), r.u.config.offset, r.u.config.size, 0,
+								 (const uint8_t *)&b->cfg + r.u.config.offset);
+			else
+				len = vnet_vu_build_reply_config(out, sizeof(out), r.u.config.offset, 0, 0, NULL);
+			break;
+		case VHOST_USER_SET_STATUS:
+			b->status = (uint8_t)r.u.u64;
+			if (r.need_reply)
+				len = vnet_vu_build_reply_u64(out, sizeof(out), r.request, 0);
 			break;
 		default:
 			if (r.need_reply)
@@ -295,6 +313,78 @@ static void test_bring_up_packed(void **state)
 	bring_up(VNET_NET_RING_PACKED);
 }
 
+/*
+ * A back-end offering every optional protocol feature the front-end uses
+ * (MQ, REPLY_ACK, CONFIG, STATUS, RESET_DEVICE; testpmd offers only MQ,
+ * REPLY_ACK and STATUS): all are accepted, the MAC comes from GET_CONFIG,
+ * the status byte travels with SET_STATUS and FEATURES_OK is confirmed with
+ * GET_STATUS, and the reset at destroy stops every ring with
+ * GET_VRING_BASE before RESET_DEVICE.
+ */
+static void test_status_config_reset_device(void **state)
+{
+	(void)state;
+	const uint64_t pf = (1ull << VHOST_USER_PROTOCOL_F_MQ) | (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |
+			    (1ull << VHOST_USER_PROTOCOL_F_CONFIG) | (1ull << VHOST_USER_PROTOCOL_F_STATUS) |
+			    (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE);
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
+	struct backend *b = backend_start(SC_NORMAL, DPDK_LIKE_FEATURES | VNET_BIT(VIRTIO_NET_F_MAC), pf);
+	memcpy(b->cfg.mac, mac, sizeof(mac));
+	struct vnet_vhost *vu = connect_to(b, 2000);
+	assert_int_equal(vnet_vhost_handshake(vu), VNET_OK);
+	struct vnet_net_opts no = {.ring = VNET_NET_RING_SPLIT, .no_ctrl_vq = true, .queue_size = 64};
+	struct vnet_net *net;
+	assert_int_equal(vnet_net_create(&vnet_vhost_ops, vu, &no, &net), VNET_OK);
+	struct vnet_net_info info;
+	vnet_net_get_info(net, &info);
+	assert_true(info.mac_from_device);
+	assert_memory_equal(info.mac, mac, sizeof(mac));
+	/* Requests up to DRIVER_OK: each carried NEED_REPLY and was answered,
+	 * so the back-end has recorded them all by now. */
+	int live = __atomic_load_n(&b->nrec, __ATOMIC_ACQUIRE);
+	vnet_net_destroy(net);
+	vnet_vhost_destroy(vu);
+	backend_stop(b);
+
+	assert_int_equal(b->rec[2].req.request, VHOST_USER_SET_PROTOCOL_FEATURES);
+	assert_int_equal(b->rec[2].req.u.u64, pf);
+	assert_int_equal(b->rec[3].req.request, VHOST_USER_GET_QUEUE_NUM);
+	int own = find(b, VHOST_USER_SET_OWNER, 0);
+	assert_true(find(b, VHOST_USER_GET_CONFIG, own) > own);
+	/* Status: FEATURES_OK sent, then read back; DRIVER_OK sent last. */
+	int fok = -1, dok = -1;
+	for (int i = own; i < live; i++) {
+		const struct vnet_vu_req *r = &b->rec[i].req;
+		if (r->request != VHOST_USER_SET_STATUS)
+			continue;
+		assert_true(r->need_reply); /* REPLY_ACK in force */
+		if (fok < 0 && (r->u.u64 & VIRTIO_STATUS_FEATURES_OK))
+			fok = i;
+		if (r->u.u64 & VIRTIO_STATUS_DRIVER_OK)
+			dok = i;
+	}
+	assert_true(fok > own && dok > fok);
+	int gs = find(b, VHOST_USER_GET_STATUS, fok);
+	assert_true(gs > fok && gs < dok);
+	/* Destroy: both rings stopped (GET_VRING_BASE), then RESET_DEVICE and
+	 * status 0. */
+	int vb0 = -1, vb1 = -1;
+	for (int i = live; i < b->nrec; i++) {
+		const struct vnet_vu_req *r = &b->rec[i].req;
+		if (r->request == VHOST_USER_GET_VRING_BASE && r->u.state.index == 0 && vb0 < 0)
+			vb0 = i;
+		if (r->request == VHOST_USER_GET_VRING_BASE && r->u.state.index == 1 && vb1 < 0)
+			vb1 = i;
+	}
+	assert_true(vb0 >= live && vb1 >= live);
+	int rd = find(b, VHOST_USER_RESET_DEVICE, live);
+	assert_true(rd > vb0 && rd > vb1);
+	int s0 = find(b, VHOST_USER_SET_STATUS, rd);
+	assert_true(s0 > rd);
+	assert_int_equal(b->rec[s0].req.u.u64, 0);
+	free(b);
+}
+
 static void test_reply_for_other_request_is_eproto(void **state)
 {
 	(void)state;
@@ -377,6 +467,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bring_up_split),
 		cmocka_unit_test(test_bring_up_packed),
+		cmocka_unit_test(test_status_config_reset_device),
 		cmocka_unit_test(test_reply_for_other_request_is_eproto),
 		cmocka_unit_test(test_missing_reply_times_out),
 		cmocka_unit_test(test_nacked_request_fails),
