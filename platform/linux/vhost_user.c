@@ -133,16 +133,6 @@ struct vnet_vhost {
 	uint8_t rbuf[VNET_VU_MSG_MAX];
 };
 
-static void vu_log(enum vnet_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void vu_log(enum vnet_log_level lvl, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	vnet_hal_log(lvl, line);
-}
 
 static bool vu_has_proto(const struct vnet_vhost *vu, unsigned bit)
 {
@@ -193,7 +183,7 @@ static void vu_forget_connection(struct vnet_vhost *vu)
 static int vu_fail(struct vnet_vhost *vu, int rc, const char *what)
 {
 	if (vu->sock >= 0)
-		vu_log(VNET_LOG_ERR, "vhost-user %s: %s: %s; dropping the connection", vu->path, what,
+		vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: %s: %s; dropping the connection", vu->path, what,
 		       vnet_strerror(rc));
 	vu_forget_connection(vu);
 	return rc;
@@ -310,7 +300,7 @@ static int vu_recv(struct vnet_vhost *vu, uint32_t request, size_t *len)
 	enum vnet_vu_err why;
 	rc = vnet_vu_hdr_decode(vu->rbuf, VHOST_USER_HDR_SIZE, &h, &why);
 	if (rc != VNET_OK) {
-		vu_log(VNET_LOG_ERR, "vhost-user %s: bad reply header to %s: %s", vu->path,
+		vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: bad reply header to %s: %s", vu->path,
 		       vnet_vu_request_name(request), vnet_vu_strerror(why));
 		return vu_fail(vu, VNET_EPROTO, "malformed reply");
 	}
@@ -320,7 +310,7 @@ static int vu_recv(struct vnet_vhost *vu, uint32_t request, size_t *len)
 	*len = VHOST_USER_HDR_SIZE + h.size;
 	uint64_t took = now_ms() + tmo - deadline;
 	if (took >= 100)
-		vu_log(VNET_LOG_INFO, "vhost-user %s: reply to %s took %llu ms", vu->path, vnet_vu_request_name(request),
+		vnet_linux_logf(VNET_LOG_INFO, "vhost-user %s: reply to %s took %llu ms", vu->path, vnet_vu_request_name(request),
 		       (unsigned long long)took);
 	return VNET_OK;
 }
@@ -330,10 +320,10 @@ static int vu_bad_reply(struct vnet_vhost *vu, uint32_t request, int rc, enum vn
 {
 	if (rc == VNET_EIO) {
 		/* Well-formed "I failed": the stream is in sync, keep it. */
-		vu_log(VNET_LOG_ERR, "vhost-user %s: back-end failed %s", vu->path, vnet_vu_request_name(request));
+		vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: back-end failed %s", vu->path, vnet_vu_request_name(request));
 		return VNET_EIO;
 	}
-	vu_log(VNET_LOG_ERR, "vhost-user %s: reply to %s rejected: %s", vu->path, vnet_vu_request_name(request),
+	vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: reply to %s rejected: %s", vu->path, vnet_vu_request_name(request),
 	       vnet_vu_strerror(why));
 	return vu_fail(vu, VNET_EPROTO, "protocol violation");
 }
@@ -361,7 +351,7 @@ static int vu_send_noreply(struct vnet_vhost *vu, int len, unsigned flags, const
 	rc = vnet_vu_parse_ack(vu->rbuf, rlen, request, &code, &why);
 	if (rc != VNET_OK) {
 		if (rc == VNET_EIO)
-			vu_log(VNET_LOG_ERR, "vhost-user %s: back-end nacked %s (code %llu)", vu->path,
+			vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: back-end nacked %s (code %llu)", vu->path,
 			       vnet_vu_request_name(request), (unsigned long long)code);
 		return vu_bad_reply(vu, request, rc, why);
 	}
@@ -419,7 +409,7 @@ int vnet_vhost_create(const struct vnet_vhost_opts *opts, struct vnet_vhost **ou
 			unlink(vu->path);
 		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1) != 0) {
-			vu_log(VNET_LOG_ERR, "vhost-user %s: cannot listen: %s", vu->path, strerror(errno));
+			vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: cannot listen: %s", vu->path, strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			free(vu);
@@ -545,7 +535,7 @@ int vnet_vhost_check(struct vnet_vhost *vu)
 	if (poll(&p, 1, 0) <= 0)
 		return VNET_OK;
 	if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) {
-		vu_log(VNET_LOG_WARN, "vhost-user %s: back-end hung up", vu->path);
+		vnet_linux_logf(VNET_LOG_WARN, "vhost-user %s: back-end hung up", vu->path);
 		vu_forget_connection(vu);
 		return VNET_ENODEV;
 	}
@@ -553,7 +543,7 @@ int vnet_vhost_check(struct vnet_vhost *vu)
 		char c;
 		ssize_t n = recv(vu->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			vu_log(VNET_LOG_WARN, "vhost-user %s: back-end closed the connection", vu->path);
+			vnet_linux_logf(VNET_LOG_WARN, "vhost-user %s: back-end closed the connection", vu->path);
 			vu_forget_connection(vu);
 			return VNET_ENODEV;
 		}
@@ -585,7 +575,7 @@ static void vu_probe_config(struct vnet_vhost *vu)
 	else if (rc != VNET_EIO)
 		vu_bad_reply(vu, VHOST_USER_GET_CONFIG, rc, why);
 	else
-		vu_log(VNET_LOG_INFO, "vhost-user %s: GET_CONFIG unsupported by the back-end: using a local config",
+		vnet_linux_logf(VNET_LOG_INFO, "vhost-user %s: GET_CONFIG unsupported by the back-end: using a local config",
 		       vu->path);
 }
 
@@ -651,7 +641,7 @@ int vnet_vhost_handshake(struct vnet_vhost *vu)
 	vu->cfg.max_virtqueue_pairs = vnet_cpu_to_le16(vu->queue_pairs);
 	vu->status = 0;
 	vu->handshaken = true;
-	vu_log(VNET_LOG_INFO,
+	vnet_linux_logf(VNET_LOG_INFO,
 	       "vhost-user %s: back-end features 0x%016llx, protocol features 0x%llx, %u queue pair(s), config %s",
 	       vu->path, (unsigned long long)vu->backend_features, (unsigned long long)vu->protocol_features,
 	       (unsigned)vu->queue_pairs, vu->config_real ? "from back-end" : "local");

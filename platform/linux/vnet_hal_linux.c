@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,4 +382,14 @@ void vnet_hal_log(enum vnet_log_level level, const char *line)
 	}
 	static const char *const names[] = {"err", "warn", "info", "debug"};
 	fprintf(stderr, "vnet %s: %s\n", (unsigned)level < 4 ? names[level] : "?", line);
+}
+
+void vnet_linux_logf(enum vnet_log_level level, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	vnet_hal_log(level, line);
 }

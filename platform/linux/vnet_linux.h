@@ -54,6 +54,9 @@ int vnet_linux_arena_is_huge(void);
 
 /* Log filter: lines above `level` are dropped. */
 void vnet_linux_set_log_level(enum vnet_log_level level);
+
+/* printf-style line to the log sink (vnet_hal_log), for the Linux layer. */
+void vnet_linux_logf(enum vnet_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 enum vnet_log_level vnet_linux_get_log_level(void);
 
 /* Send log lines to cb instead of stderr (NULL restores stderr).  cb runs

@@ -61,16 +61,6 @@ struct vnet_port {
 	struct vnet_port_stats st;
 };
 
-static void port_log(enum vnet_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void port_log(enum vnet_log_level lvl, const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	vnet_hal_log(lvl, line);
-}
 
 static struct vnet_net_opts port_net_opts(const struct vnet_port_opts *o)
 {
@@ -118,7 +108,7 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 	if (!p->opts.reconnect_ms)
 		p->opts.reconnect_ms = PORT_RECONNECT_MS_DEFAULT;
 	if (p->opts.queue_pairs > 1)
-		port_log(VNET_LOG_WARN, "vnet port %s: %u queue pairs asked; vhost-user ports run one pair "
+		vnet_linux_logf(VNET_LOG_WARN, "vnet port %s: %u queue pairs asked; vhost-user ports run one pair "
 					"(no control queue, hence no MQ)", p->path, p->opts.queue_pairs);
 
 	/* Create the DMA arena first: the memory table names it. */
@@ -146,7 +136,7 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 		uint32_t left = now < deadline ? (uint32_t)((deadline - now) / 1000000u) : 0;
 		rc = vnet_vhost_connect(p->vu, left);
 		if (rc != VNET_OK) {
-			port_log(VNET_LOG_ERR, "vnet port %s: no back-end within %u ms", p->path,
+			vnet_linux_logf(VNET_LOG_ERR, "vnet port %s: no back-end within %u ms", p->path,
 				 p->opts.connect_timeout_ms);
 			goto err_vu;
 		}
@@ -161,7 +151,7 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 		vnet_vhost_disconnect(p->vu);
 		if (!transient || vnet_hal_time_ns() >= deadline)
 			goto err_vu;
-		port_log(VNET_LOG_WARN, "vnet port %s: bring-up failed (%s), retrying", p->path, vnet_strerror(rc));
+		vnet_linux_logf(VNET_LOG_WARN, "vnet port %s: bring-up failed (%s), retrying", p->path, vnet_strerror(rc));
 	}
 	p->up = true;
 	p->st.connects = 1;
@@ -203,7 +193,7 @@ static void port_down(struct vnet_port *p, int why)
 	p->st.disconnects++;
 	p->up = false;
 	p->next_attempt_ns = vnet_hal_time_ns();
-	port_log(VNET_LOG_WARN, "vnet port %s: back-end lost (%s), %u buffers were in flight; %s", p->path,
+	vnet_linux_logf(VNET_LOG_WARN, "vnet port %s: back-end lost (%s), %u buffers were in flight; %s", p->path,
 		 vnet_strerror(why), (unsigned)inflight, p->opts.server ? "waiting for a new back-end" : "reconnecting");
 }
 
@@ -217,7 +207,7 @@ static int port_try_up(struct vnet_port *p)
 	if (rc == VNET_OK)
 		rc = vnet_net_restart(p->net);
 	if (rc != VNET_OK) {
-		port_log(VNET_LOG_WARN, "vnet port %s: bring-up after reconnect failed: %s", p->path, vnet_strerror(rc));
+		vnet_linux_logf(VNET_LOG_WARN, "vnet port %s: bring-up after reconnect failed: %s", p->path, vnet_strerror(rc));
 		vnet_vhost_disconnect(p->vu);
 		/* restart may have left rings half set up: stop is idempotent
 		 * and leaves everything in the pool again. */
@@ -226,7 +216,7 @@ static int port_try_up(struct vnet_port *p)
 	}
 	p->up = true;
 	p->st.connects++;
-	port_log(VNET_LOG_INFO, "vnet port %s: back-end connected again", p->path);
+	vnet_linux_logf(VNET_LOG_INFO, "vnet port %s: back-end connected again", p->path);
 	return VNET_OK;
 }
 
