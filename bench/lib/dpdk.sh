@@ -94,11 +94,19 @@ dpdk_stop() {
 }
 
 dpdk_cleanup() {
-	local pid
+	local pid mnt
 	for pid in "${DPDK_PIDS[@]}"; do
 		dpdk_stop "$pid"
 	done
 	DPDK_PIDS=()
+	# A testpmd killed with SIGKILL (the reconnect tests do that on purpose)
+	# cannot remove its hugepage files or runtime directory; remove ours
+	# (--file-prefix NAME-$$) so repeated runs do not leak huge pages.
+	for mnt in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts 2>/dev/null); do
+		rm -f "$mnt"/*-"$$"map_* 2>/dev/null
+	done
+	rm -rf /var/run/dpdk/*-"$$" 2>/dev/null
+	return 0
 }
 
 # Median of the non-zero "KEY: value" samples (KEY = Rx-pps or Tx-pps) in a
