@@ -155,6 +155,19 @@ static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 	return true;
 }
 
+/* An unsigned option in [lo, hi]; prints "--NAME must be LO..HI" otherwise. */
+static bool opt_unsigned(const char *name, const char *arg, uint64_t lo, uint64_t hi, unsigned *dst)
+{
+	uint64_t v;
+	if (!parse_u64(arg, lo, hi, &v)) {
+		fprintf(stderr, "vnet-bench: --%s must be %llu..%llu\n", name, (unsigned long long)lo,
+		        (unsigned long long)hi);
+		return false;
+	}
+	*dst = (unsigned)v;
+	return true;
+}
+
 static int parse_args(int argc, char **argv, struct bench_cfg *c)
 {
 	enum { O_WINDOW = 256, O_DRAIN, O_CTO, O_RECON, O_PTO, O_INTR };
@@ -253,39 +266,24 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 		case 'Q': c->quiet = true; break;
 		case 'h': usage(stdout); exit(0);
 		case O_WINDOW:
-			if (!parse_u64(optarg, 1, 32768, &v)) {
-				fprintf(stderr, "vnet-bench: --window must be 1..32768\n");
+			if (!opt_unsigned("window", optarg, 1, 32768, &c->window))
 				return -1;
-			}
-			c->window = (unsigned)v;
 			break;
 		case O_DRAIN:
-			if (!parse_u64(optarg, 0, 600000, &v)) {
-				fprintf(stderr, "vnet-bench: --drain-ms must be 0..600000\n");
+			if (!opt_unsigned("drain-ms", optarg, 0, 600000, &c->drain_ms))
 				return -1;
-			}
-			c->drain_ms = (unsigned)v;
 			break;
 		case O_CTO:
-			if (!parse_u64(optarg, 1, 3600000, &v)) {
-				fprintf(stderr, "vnet-bench: --connect-timeout-ms must be 1..3600000\n");
+			if (!opt_unsigned("connect-timeout-ms", optarg, 1, 3600000, &c->connect_timeout_ms))
 				return -1;
-			}
-			c->connect_timeout_ms = (unsigned)v;
 			break;
 		case O_RECON:
-			if (!parse_u64(optarg, 1, 3600000, &v)) {
-				fprintf(stderr, "vnet-bench: --reconnect-ms must be 1..3600000\n");
+			if (!opt_unsigned("reconnect-ms", optarg, 1, 3600000, &c->reconnect_ms))
 				return -1;
-			}
-			c->reconnect_ms = (unsigned)v;
 			break;
 		case O_PTO:
-			if (!parse_u64(optarg, 1, 60000, &v)) {
-				fprintf(stderr, "vnet-bench: --ping-timeout-ms must be 1..60000\n");
+			if (!opt_unsigned("ping-timeout-ms", optarg, 1, 60000, &c->ping_timeout_ms))
 				return -1;
-			}
-			c->ping_timeout_ms = (unsigned)v;
 			break;
 		case O_INTR: c->interrupt_mode = true; break;
 		default:
