@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libcmocka-dev clang libclang-rt-14-dev
-          qemu-system-x86 python3 iproute2 binutils dpdk)
+          qemu-system-x86 python3 iproute2 binutils dpdk-dev libdpdk-dev)
 
 need_install() {
 	local missing=()

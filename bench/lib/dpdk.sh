@@ -13,7 +13,7 @@ DPDK_TESTPMD=${DPDK_TESTPMD:-dpdk-testpmd}
 
 dpdk_require_testpmd() {
 	if ! command -v "$DPDK_TESTPMD" >/dev/null 2>&1; then
-		echo "FAIL: $DPDK_TESTPMD not found (install the Debian 'dpdk' package)" >&2
+		echo "FAIL: $DPDK_TESTPMD not found (install the Debian 'dpdk-dev' package)" >&2
 		return 1
 	fi
 }
