@@ -1,7 +1,7 @@
 /*
  * orion-vnet virtio-net device: the layer applications and network stacks
- * use.  It negotiates features on top of a transport (PCI, MMIO,
- * vhost-user), creates the receive/transmit (and control) virtqueues, keeps
+ * use.  It negotiates features on top of a transport (virtio-pci modern or
+ * vhost-user today; virtio-mmio is planned), creates the receive/transmit (and control) virtqueues, keeps
  * the receive queues filled from a preallocated pool of zero-copy packet
  * buffers, and moves packets in bursts.
  *
@@ -85,8 +85,17 @@ struct vnet_net_opts {
 	/* MSI-X table entries the host has routed (0 = no MSI-X: INTx or
 	 * polling).  Entry 0 takes configuration changes; virtqueue i takes
 	 * entry 1 + i, or shares entry 1 + i % (n - 1) when there are fewer;
-	 * with a single entry everything shares entry 0. */
+	 * with a single entry everything shares entry 0.
+	 * DEPRECATED, used only when vector_of is NULL: interrupt routing is
+	 * the host's policy (vector_of below); removed once no host sets it. */
 	uint16_t msix_vectors;
+	/* Interrupt routing, the host's policy: the driver asks for the
+	 * MSI-X entry of each virtqueue index it sets up (receiveq i = 2i,
+	 * transmitq i = 2i + 1, controlq) and of configuration changes
+	 * (vq_index == VNET_NET_VQ_CONFIG).  Return VNET_VECTOR_NONE for no
+	 * vector.  Called from create and restart (control path). */
+	uint16_t (*vector_of)(void *arg, uint16_t vq_index);
+	void *vector_arg;
 	/* Repost receive buffers only once at least this many ring slots are
 	 * free (capped at a quarter of the ring); 0 or 1 = refill on every
 	 * rx_burst, so the device always sees a full ring.  A batch keeps the
@@ -98,6 +107,20 @@ struct vnet_net_opts {
 	uint16_t rx_refill_batch;
 };
 
+/* vector_of()'s vq_index for the configuration-change vector. */
+#define VNET_NET_VQ_CONFIG 0xffffu
+
+/*
+ * Per queue-pair counters.  Drops and errors answer different questions:
+ *   rx_drops  frames the device completed that the driver did not deliver
+ *             (every reason: runt, bad header, bad num_buffers, too long);
+ *   rx_errors device protocol violations seen on this queue (a subset of
+ *             the reasons above, plus completions that are not ours);
+ *   tx_drops  frames the driver took from the application and freed
+ *             without sending (malformed, offload not negotiated);
+ *   tx_errors application errors: those malformed frames and buffers
+ *             refused untouched (not owned, multi-segment).
+ */
 struct vnet_net_queue_stats {
 	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;
 	uint64_t tx_packets, tx_bytes, tx_drops, tx_errors;
@@ -105,6 +128,10 @@ struct vnet_net_queue_stats {
 	uint64_t rx_interrupts, tx_interrupts; /* counted by the host calling vnet_net_irq_* */
 	uint64_t rx_merged;                 /* frames made of more than one buffer */
 	uint64_t rx_no_buf;                 /* refill found the pool empty */
+	/* Service loop (vnet_net_poll): calls, calls that spent their whole
+	 * budget (the host deferred the rest to a later poll), and re-arms
+	 * that found work already waiting (lost wake-up avoided). */
+	uint64_t polls, poll_budget_exhausted, poll_rearm_races;
 };
 
 struct vnet_net_info {
@@ -189,12 +216,41 @@ unsigned vnet_net_tx_reclaim(struct vnet_net *net, uint16_t qp);
 /*
  * Interrupt-mode helpers.  enable returns false if work arrived in the
  * meantime (poll again before sleeping).  The host calls *_irq when it
- * takes an interrupt for that queue (counted in stats).
+ * takes an interrupt for that queue (counted in stats; rx_irq also
+ * disables the receive queue's notifications until vnet_net_poll()
+ * re-arms them).
  */
 bool vnet_net_rx_intr_enable(struct vnet_net *net, uint16_t qp);
 void vnet_net_rx_intr_disable(struct vnet_net *net, uint16_t qp);
 void vnet_net_rx_irq(struct vnet_net *net, uint16_t qp);
 void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp);
+
+/*
+ * Host-neutral service loop (NAPI-like), one queue pair per call.
+ *
+ * Receives at most `budget` frames from queue pair qp and hands each to
+ * fn(arg, pkt) (ownership passes to fn: it must vnet_net_pkt_free() the
+ * chain or keep it), then reclaims completed transmissions.
+ *   - Fewer than `budget` frames and flags without VNET_NET_POLL_NO_REARM:
+ *     the ring looked empty, so used-buffer notifications of the receive
+ *     queue are re-enabled; if work arrived in the meantime (the
+ *     lost-wake-up re-check of vnet_vq_enable_cb) they are disabled again
+ *     and *more is set: call again before sleeping.
+ *   - `budget` frames processed: notifications stay disabled, *more is set,
+ *     poll_budget_exhausted is counted; the host defers the rest to a later
+ *     call (its poll loop, a softirq, the next service()) so one queue
+ *     cannot keep an interrupt handler from returning.
+ *   - VNET_NET_POLL_NO_REARM (poll mode): notifications are left as they are.
+ * An interrupt handler calls vnet_net_rx_irq() (counts it and disables the
+ * queue's notifications), then vnet_net_poll().  Returns the frames handed
+ * to fn.  0 with *more false when stopped or qp is out of range.
+ * Context: the queue pair's owner (see Concurrency above); no allocation,
+ * no logging, never sleeps.
+ */
+typedef void (*vnet_net_rx_fn)(void *arg, struct vnet_pkt *pkt);
+#define VNET_NET_POLL_NO_REARM 0x1u
+unsigned vnet_net_poll(struct vnet_net *net, uint16_t qp, unsigned budget, unsigned flags, vnet_net_rx_fn fn,
+                       void *arg, bool *more);
 
 /* Configuration-change interrupt: re-read link status (and announce). */
 void vnet_net_config_changed(struct vnet_net *net);
