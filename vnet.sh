@@ -11,8 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake pkg-config libcmocka-dev clang libclang-rt-14-dev
-          qemu-system-x86 python3 iproute2 binutils dpdk-dev libdpdk-dev)
+# The Debian packages come from tests/setup/deps.list (third column), the
+# same list the setup_deps CTest checks, so installing and checking cannot
+# drift apart.
+mapfile -t PACKAGES < <(awk '!/^[[:space:]]*(#|$)/ {print $3}' tests/setup/deps.list | sort -u)
 
 need_install() {
 	local missing=()
