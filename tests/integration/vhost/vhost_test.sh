@@ -17,8 +17,8 @@ BENCH=$1
 KIND=$2
 shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../../bench/lib/dpdk.sh
-. "$HERE/../../../bench/lib/dpdk.sh"
+# shellcheck source=SCRIPTDIR/../../lib/dpdk.sh
+. "$HERE/../../lib/dpdk.sh"
 
 WORK=$(mktemp -d /tmp/vnet-vhost-test.XXXXXX)
 OTHER_PIDS=()
