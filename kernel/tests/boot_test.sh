@@ -21,18 +21,7 @@ set -u
 vq_init boot_test
 
 kernel='' machine=pc accel=auto devid='' tmo=60 log='' selftest=boot
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--machine) machine=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--device-id) devid=$2; shift 2 ;;
-	--timeout) tmo=$2; shift 2 ;;
-	--log) log=$2; shift 2 ;;
-	--selftest) selftest=$2; shift 2 ;;
-	*) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
+vq_parse_args "kernel machine accel device-id=devid timeout=tmo log selftest" "$@"
 vq_need_kernel "$kernel"
 
 qemu_need

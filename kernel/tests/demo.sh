@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -f "$kernel" ] || { echo "demo: $kernel not found: run ./vnet.sh build first" >&2; exit 2; }
-vq_require qemu-system-x86_64 qemu-system-x86
+qemu_require
 accel=$(vq_accel "$accel") || exit 2
 opts=(--machine "$machine" --accel "$accel" --kernel "$kernel" --nic user ",disable-legacy=on")
 

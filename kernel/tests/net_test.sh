@@ -22,22 +22,7 @@ vq_init net_test
 
 kernel='' machine=q35 accel=auto devopts='' netopts='' append="selftest=ping" want_exit=33 tmo=120 log='' name=''
 expects=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--machine) machine=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--dev-opts) devopts=$2; shift 2 ;;
-	--netdev-opts) netopts=$2; shift 2 ;;
-	--append) append=$2; shift 2 ;;
-	--expect-exit) want_exit=$2; shift 2 ;;
-	--expect) expects+=("$2"); shift 2 ;;
-	--timeout) tmo=$2; shift 2 ;;
-	--log) log=$2; shift 2 ;;
-	--name) name=$2; shift 2 ;;
-	*) echo "net_test: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
+vq_parse_args "kernel machine accel dev-opts=devopts netdev-opts=netopts append expect-exit=want_exit expect=expects+ timeout=tmo log name" "$@"
 vq_need_kernel "$kernel"
 qemu_need
 accel=$(vq_accel "$accel") || exit 2

@@ -18,19 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init udp_echo
 kernel='' machine=q35 accel=auto devopts='' append='' log='' count=1500
 expects=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--machine) machine=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--dev-opts) devopts=$2; shift 2 ;;
-	--append) append=$2; shift 2 ;;
-	--log) log=$2; shift 2 ;;
-	--count) count=$2; shift 2 ;;
-	--expect) expects+=("$2"); shift 2 ;;
-	*) echo "udp_echo: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
+vq_parse_args "kernel machine accel dev-opts=devopts append log count expect=expects+" "$@"
 vq_need_kernel "$kernel"
 qemu_need
 vq_need python3 python3

@@ -33,15 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init matrix
 nettest="$here/../../kernel/tests/net_test.sh"
 kernel='' accel=auto only='' logdir=''
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--only) only=$2; shift 2 ;;
-	--logdir) logdir=$2; shift 2 ;;
-	*) echo "matrix: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
+vq_parse_args "kernel accel only logdir" "$@"
 vq_need_kernel "$kernel"
 qemu_need
 accel=$(vq_accel "$accel") || exit 2

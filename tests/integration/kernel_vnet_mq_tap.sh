@@ -38,16 +38,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/qemu.sh"
 vq_init mq_tap
 kernel='' machine=q35 accel=auto logdir='' vectors=6
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--machine) machine=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--logdir) logdir=$2; shift 2 ;;
-	--vectors) vectors=$2; shift 2 ;;
-	*) echo "mq_tap: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
+vq_parse_args "kernel machine accel logdir vectors" "$@"
 vq_need_kernel "$kernel"
 [ "$(id -u)" -eq 0 ] || vq_skip "needs root to create a tap device (uid $(id -u))"
 (exec 3<>/dev/net/tun) 2>/dev/null || vq_skip "/dev/net/tun cannot be opened"

@@ -1,21 +1,39 @@
 # shellcheck shell=bash disable=SC2034  # the QEMU_* variables are read by callers
 # tests/lib/qemu.sh: the one place that knows how to start QEMU with the Orion
-# kernel, for every test script, the demo and the benchmarks.  Source it:
+# kernel, for every test script and the demo (tests/lib/dpdk.sh beside it
+# does the same for dpdk-testpmd, for the vhost tests and the benchmarks).
+# Source it:
 #
 #     . "$here/../lib/qemu.sh"        # or the right relative path
 #     vq_init udp_echo                # message prefix, exit trap
-#     vq_need python3 python3         # or SKIP (exit 77)
+#     vq_parse_args "kernel machine accel dev-opts=devopts" "$@"
+#     qemu_need; vq_need python3 python3        # or SKIP (exit 77)
 #     qemu_start --machine q35 --accel auto --kernel "$kernel" --append "selftest=echo" \
 #         --nic "user,hostfwd=udp:127.0.0.1:$port-:7" ",disable-legacy=on" \
 #         --serial "log:$log" --stderr "$log.stderr" --timeout 600
 #     qemu_wait_log 'echo service on udp port' 120 || ...
 #     qemu_wait_exit 30; echo "exit $QEMU_RC"
 #
+# A test that talks to the kernel's shell:
+#
+#     qemu_start --kernel "$kernel" --nic user "" --serial "shell:$log" --timeout 300
+#     qemu_shell_wait 120 || fail
+#     qemu_shell_cmd "vnet stats" 1 reply || fail "no answer within 1 s"
+#
+# Functions (each documented where it is defined):
+#   vq_init vq_parse_args vq_die vq_skip vq_need vq_need_kernel vq_require
+#   vq_accel vq_on_exit vq_tmpdir_var vq_kill vq_cleanup vq_now_us
+#   vq_elapsed vq_text vq_has vq_wait_file_re vq_free_port
+#   qemu_need qemu_require qemu_build qemu_run qemu_start qemu_exec
+#   qemu_wait_exit qemu_stop qemu_wait_log qemu_console qemu_exit_meaning
+#   qemu_shell_wait qemu_shell_send qemu_shell_cmd
+#
 # What it does:
-#   - vq_*: the script's name in messages, skip-77 for a missing program
-#     (naming the Debian package that provides it), the accelerator probe,
-#     bounded waits, free-port picking, and one EXIT trap that ends every
-#     process the library started and removes its temporary files.
+#   - vq_*: the script's name in messages, option parsing, skip-77 for a
+#     missing program (naming the Debian package that provides it), the
+#     accelerator probe, bounded waits, free-port picking, and one EXIT
+#     trap that ends every process the library started, runs the caller's
+#     clean-up hooks and removes its temporary files.
 #   - qemu_*: builds the QEMU command line (machine, accelerator, memory,
 #     -kernel/-append/-initrd, any number of virtio-net-pci NICs each with
 #     its own netdev, the serial port, isa-debug-exit, extra arguments) and
@@ -26,9 +44,9 @@
 #     and qemu_shell_cmd types a command at the kernel's shell ("> " prompt,
 #     kernel/core/shell.c) and prints the reply, with a bounded wait.
 #
-# How the kernel's result comes back: the kernel writes its exit code to the
-# isa-debug-exit port 0xf4 (kernel/dev/power.c); QEMU then exits with
-# (code << 1) | 1, so PASS (0x10) is QEMU_EXIT_PASS 33 and FAIL (0x11) is
+# How the kernel's result comes back: orion_exit() writes its exit code to
+# the isa-debug-exit port 0xf4 (kernel/include/orion/power.h); QEMU exits
+# with (code << 1) | 1, so PASS (0x10) is QEMU_EXIT_PASS 33 and FAIL (0x11) is
 # QEMU_EXIT_FAIL 35.  timeout(1) makes a hung guest 124 (137 if it had to
 # SIGKILL).
 #
@@ -65,8 +83,6 @@ QEMU_LOG=
 QEMU_RC=
 QEMU_SHELL_FD=
 QEMU_SHELL_MS=
-QEMU_SHELL_PENDING=     # a command whose prompt has not come back yet
-QEMU_SHELL_PENDING_OFF=
 
 # ---------------------------------------------------------------- generic
 
@@ -76,6 +92,36 @@ vq_init() {
 	VQ_NAME=$1
 	trap vq_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
+}
+
+# vq_parse_args SPEC "$@": the scripts' option parser.  SPEC lists the
+# options without their dashes; each takes one value, stored in the
+# variable of the same name ('-' becomes '_'), or in VAR with "opt=VAR",
+# or appended to the array VAR with "opt=VAR+".  Example:
+#     vq_parse_args "kernel machine dev-opts=devopts expect=expects+" "$@"
+# An unknown option or a missing value is a usage error (exit 2).
+vq_parse_args() {
+	local _vq_spec=$1 _vq_w _vq_opt _vq_var _vq_found
+	shift
+	while [ $# -gt 0 ]; do
+		_vq_found=0
+		for _vq_w in $_vq_spec; do
+			_vq_opt=${_vq_w%%=*}
+			_vq_var=${_vq_w#*=}
+			[ "$_vq_var" != "$_vq_w" ] || _vq_var=${_vq_opt//-/_}
+			[ "$1" = "--$_vq_opt" ] || continue
+			[ $# -ge 2 ] || vq_die "$1 needs a value"
+			if [ "${_vq_var%+}" != "$_vq_var" ]; then
+				eval "${_vq_var%+}+=(\"\$2\")"
+			else
+				printf -v "$_vq_var" '%s' "$2"
+			fi
+			_vq_found=1
+			break
+		done
+		[ "$_vq_found" = 1 ] || vq_die "unknown argument $1"
+		shift 2
+	done
 }
 
 # vq_die MESSAGE: usage or set-up error, exit 2.
@@ -134,10 +180,10 @@ vq_on_exit() {
 # and removes it on exit.  (It sets a variable rather than printing, as a
 # $(...) subshell could not register the directory for removal.)
 vq_tmpdir_var() {
-	local d
-	d=$(mktemp -d "${TMPDIR:-/tmp}/vq-$VQ_NAME.XXXXXX") || vq_die "mktemp failed"
-	VQ_TMP+=("$d")
-	printf -v "$1" '%s' "$d"
+	local _vq_d
+	_vq_d=$(mktemp -d "${TMPDIR:-/tmp}/vq-$VQ_NAME.XXXXXX") || vq_die "mktemp failed"
+	VQ_TMP+=("$_vq_d")
+	printf -v "$1" '%s' "$_vq_d"
 }
 
 # vq_kill PID: SIGTERM, up to 1 s grace, then SIGKILL; reaps it if it is
@@ -235,6 +281,12 @@ vq_elapsed() {
 # qemu_need: skip (77) unless qemu-system-x86_64 exists; sets QEMU_BIN.
 qemu_need() {
 	vq_need qemu-system-x86_64 qemu-system-x86
+	QEMU_BIN=$(command -v qemu-system-x86_64)
+}
+
+# qemu_require: the same, but a missing QEMU is an error (exit 2): the demo.
+qemu_require() {
+	vq_require qemu-system-x86_64 qemu-system-x86
 	QEMU_BIN=$(command -v qemu-system-x86_64)
 }
 
@@ -349,7 +401,6 @@ _qemu_shell_open() {
 	VQ_PIDS+=("$!")
 	[ -n "$QEMU_SHELL_FD" ] && exec {QEMU_SHELL_FD}>&-
 	exec {QEMU_SHELL_FD}<>"$QEMU_FIFO.in"
-	QEMU_SHELL_PENDING='' QEMU_SHELL_PENDING_OFF=''
 }
 
 # _qemu_stderr_open / _qemu_stderr_close: QEMU_STDERR_FD is QEMU's stderr,
@@ -443,76 +494,73 @@ qemu_exit_meaning() {
 }
 
 # ------------------------------------------------------ interactive serial
+#
+# With --serial shell:LOG the kernel's serial input is a FIFO this library
+# writes to.  The kernel (kernel/dev/serial.c) buffers input in a 256-byte
+# ring from its UART interrupt and only the shell (kernel/core/shell.c)
+# reads it, echoing each character, and prints "> " when it wants the next
+# line.  So a reply is: what follows the echoed command line, up to the
+# next line that starts with "> ".  Typing while an earlier command still
+# runs is fine: the input waits in the ring and is echoed after that
+# command's prompt (the time measured then includes the wait).
 
-# qemu_shell_wait SECONDS: wait until the kernel's shell shows its prompt
-# ("> " at the start of a line, kernel/core/shell.c read_line) or, after a
-# qemu_shell_cmd that timed out, until that command's prompt came back.
-# 0 ready, 1 timeout or QEMU gone.
+# qemu_shell_wait SECONDS: wait for the shell's first prompt; 0 ready,
+# 1 timeout, 2 QEMU exited.
 qemu_shell_wait() {
 	[ -n "$QEMU_SHELL_FD" ] || vq_die "qemu_shell_wait: QEMU was not started with --serial shell:FILE"
-	if [ -n "$QEMU_SHELL_PENDING" ]; then
-		_qemu_shell_reply "$QEMU_SHELL_PENDING" "$QEMU_SHELL_PENDING_OFF" "$1" >/dev/null
-		return
-	fi
-	vq_wait_file_re "$QEMU_LOG" '^> ' "$1" "$QEMU_PID" && return 0
-	return 1
+	vq_wait_file_re "$QEMU_LOG" '^> ' "$1" "$QEMU_PID"
 }
 
-# qemu_shell_send LINE: type LINE and Enter at the shell (no waiting).
+# qemu_shell_send LINE: type LINE and Enter (CR, as a terminal sends it)
+# at the shell without waiting for anything; 1 if QEMU is gone.
 qemu_shell_send() {
 	[ -n "$QEMU_SHELL_FD" ] || vq_die "qemu_shell_send: QEMU was not started with --serial shell:FILE"
 	kill -0 "$QEMU_PID" 2>/dev/null || return 1
 	printf '%s\r' "$1" >&"$QEMU_SHELL_FD"
 }
 
-# qemu_shell_cmd COMMAND SECONDS: wait for the prompt if the previous
-# command's has not come yet (within SECONDS too), type COMMAND, and print
-# its reply (the lines between the echoed command and the next prompt,
-# CRs removed).  0 when the prompt came back within SECONDS of typing;
-# 1 on timeout (what arrived so far is printed) or when QEMU is gone.
-# QEMU_SHELL_MS is how long the reply took.  Lines the kernel prints on
-# its own meanwhile (link messages, say) are part of the reply.
+# qemu_shell_cmd COMMAND SECONDS [VAR]: type COMMAND at the shell and
+# print its reply (the lines between the echoed command and the next
+# prompt, CRs removed), or store it in VAR: use VAR rather than $(...) to
+# keep QEMU_SHELL_MS, which a subshell would lose.  0 when the prompt came
+# back within SECONDS (decimals allowed) of typing; 1 on timeout or when
+# QEMU is gone, with what arrived so far as the reply (a reply seen
+# complete but late also returns 1).  The log is looked at every 20 ms or
+# so; QEMU_SHELL_MS, the time from typing until the prompt was seen, is
+# never less than the true reply time, so a pass is never a false one.
+# Lines the kernel prints on its own meanwhile are part of the reply.
+# Call qemu_shell_wait once after boot first.
 qemu_shell_cmd() {
-	local cmd=$1 tmo=$2 off
-	qemu_shell_wait "$tmo" || return 1
-	off=$(wc -c <"$QEMU_LOG")
-	qemu_shell_send "$cmd" || return 1
-	_qemu_shell_reply "$cmd" "$off" "$tmo"
-}
-
-# _qemu_shell_reply COMMAND OFFSET SECONDS: the reply parser behind
-# qemu_shell_cmd; OFFSET is the log size before COMMAND was typed.
-_qemu_shell_reply() {
-	local cmd=$1 off=$2 start end text rest now
-	start=$(vq_now_us)
-	end=$((start + $(_vq_us "$3")))
-	QEMU_SHELL_PENDING=$cmd QEMU_SHELL_PENDING_OFF=$off
+	local _vq_cmd=$1 _vq_off _vq_start _vq_end _vq_now _vq_text _vq_rest _vq_done _vq_rc
+	_vq_off=$(wc -c <"$QEMU_LOG")
+	_vq_start=$(vq_now_us)
+	_vq_end=$((_vq_start + $(_vq_us "$2")))
+	qemu_shell_send "$_vq_cmd" || return 1
 	while :; do
-		text=$(tail -c +"$((off + 1))" "$QEMU_LOG" | tr -d '\r'; echo .)
-		text=${text%.}
-		# The shell echoes what it reads, so the reply starts after
-		# the line ending in COMMAND and ends at the next "> ".
-		if [[ $text == *"$cmd"$'\n'* ]]; then
-			rest=${text#*"$cmd"$'\n'}
-			if [[ $rest == '> '* ]]; then
-				QEMU_SHELL_PENDING=
-				rest=
-			elif [[ $rest == *$'\n> '* ]]; then
-				QEMU_SHELL_PENDING=
-				rest=${rest%%$'\n> '*}$'\n'
+		_vq_text=$(tail -c +"$((_vq_off + 1))" "$QEMU_LOG" | tr -d '\r'; echo .)
+		_vq_text=${_vq_text%.}
+		_vq_done=0 _vq_rest=$_vq_text
+		if [[ $_vq_text == *"$_vq_cmd"$'\n'* ]]; then
+			_vq_rest=${_vq_text#*"$_vq_cmd"$'\n'}
+			if [[ $_vq_rest == '> '* ]]; then
+				_vq_done=1 _vq_rest=''
+			elif [[ $_vq_rest == *$'\n> '* ]]; then
+				_vq_done=1 _vq_rest=${_vq_rest%%$'\n> '*}$'\n'
 			fi
 		fi
-		now=$(vq_now_us)
-		if [ -z "$QEMU_SHELL_PENDING" ]; then
-			QEMU_SHELL_MS=$(((now - start) / 1000))
-			printf '%s' "$rest"
-			return 0
-		fi
-		if [ "$now" -ge "$end" ] || ! kill -0 "$QEMU_PID" 2>/dev/null; then
-			QEMU_SHELL_MS=$(((now - start) / 1000))
-			printf '%s\n' "${text#*"$cmd"$'\n'}"
-			return 1
+		_vq_now=$(vq_now_us)
+		if [ "$_vq_done" = 1 ] || [ "$_vq_now" -ge "$_vq_end" ] || ! kill -0 "$QEMU_PID" 2>/dev/null; then
+			break
 		fi
 		sleep 0.02
 	done
+	QEMU_SHELL_MS=$(((_vq_now - _vq_start) / 1000))
+	_vq_rc=1
+	[ "$_vq_done" = 1 ] && [ "$_vq_now" -le "$_vq_end" ] && _vq_rc=0
+	if [ -n "${3:-}" ]; then
+		printf -v "$3" '%s' "$_vq_rest"
+	else
+		printf '%s' "$_vq_rest"
+	fi
+	return "$_vq_rc"
 }
