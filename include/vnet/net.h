@@ -93,7 +93,8 @@ struct vnet_net_opts {
 	 * MSI-X entry of each virtqueue index it sets up (receiveq i = 2i,
 	 * transmitq i = 2i + 1, controlq) and of configuration changes
 	 * (vq_index == VNET_NET_VQ_CONFIG).  Return VNET_VECTOR_NONE for no
-	 * vector.  Called from create and restart (control path). */
+	 * vector (for config: the config vector is then not written).  Called
+	 * from create and restart (control path), once per index each time. */
 	uint16_t (*vector_of)(void *arg, uint16_t vq_index);
 	void *vector_arg;
 	/* Repost receive buffers only once at least this many ring slots are
@@ -243,7 +244,9 @@ void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp);
  *   - VNET_NET_POLL_NO_REARM (poll mode): notifications are left as they are.
  * An interrupt handler calls vnet_net_rx_irq() (counts it and disables the
  * queue's notifications), then vnet_net_poll().  Returns the frames handed
- * to fn.  0 with *more false when stopped or qp is out of range.
+ * to fn.  0 with *more false when stopped, qp is out of range or fn is
+ * NULL (more may be NULL).  budget 0 only reclaims transmissions and
+ * reports *more (the ring was not looked at).
  * Context: the queue pair's owner (see Concurrency above); no allocation,
  * no logging, never sleeps.
  */
