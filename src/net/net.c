@@ -290,6 +290,7 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		if (len < (uint32_t)net->hdr_len + VNET_NET_ETH_HLEN) {
 			/* Runt, or a length the engine zeroed because it exceeded the buffer. */
 			q->st.rx_errors++;
+			q->st.rx_drops++;
 			vnet_net_pkt_free(net, p);
 			continue;
 		}
@@ -337,7 +338,10 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		if (ok)
 			ok = rx_parse_hdr(net, p, h, total);
 		if (!ok || total > 65535u + VNET_NET_ETH_HLEN) {
+			/* One frame as we delimit it (head plus the buffers it
+			 * claimed), however many completions it swallowed. */
 			q->st.rx_errors++;
+			q->st.rx_drops++;
 			vnet_net_pkt_free(net, p);
 			continue;
 		}
@@ -427,8 +431,10 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		if (p->len == 0 || head < (uintptr_t)p->buf ||
 		    (uintptr_t)p->data + p->len > (uintptr_t)p->buf + net->buf_size || !tx_fill_hdr(net, p)) {
 			/* A malformed packet is consumed and counted, so one bad frame
-			 * cannot stall the queue. */
+			 * cannot stall the queue: the application's error, and a
+			 * frame it gave us that was not sent. */
 			q->st.tx_errors++;
+			q->st.tx_drops++;
 			vnet_net_pkt_free(net, p);
 			continue;
 		}

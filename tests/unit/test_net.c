@@ -474,6 +474,8 @@ static void test_tx_not_owned_refused(void **state)
 	struct vnet_pkt *burst[3] = {c, a, d};
 	assert_int_equal(vnet_net_tx_burst(f->net, 0, burst, 3), 1);
 	assert_int_equal(stats(f, 0).tx_errors, 4);
+	/* Refused untouched: errors, never drops (the caller still has them). */
+	assert_int_equal(stats(f, 0).tx_drops, 0);
 	check_pool(f, 1); /* d */
 
 	assert_int_equal(ndm_poll(&f->m), 2);
@@ -531,6 +533,7 @@ static void test_tx_malformed_consumed(void **state)
 	p[4] = make_tx(f, 71, 5);
 	assert_int_equal(vnet_net_tx_burst(f->net, 0, p, 5), 5);
 	assert_int_equal(stats(f, 0).tx_errors, 3);
+	assert_int_equal(stats(f, 0).tx_drops, 3);
 	assert_int_equal(stats(f, 0).tx_packets, 2);
 	check_pool(f, 0);
 	assert_int_equal(ndm_poll(&f->m), 2);
@@ -811,6 +814,9 @@ static void run_hostile(void **state, const struct hostile *h)
 	check_rx_pkt(p[0], good, 300, 1);
 	if (st.rx_errors != 1)
 		fail_msg("%s: rx_errors %llu, want 1", h->name, (unsigned long long)st.rx_errors);
+	/* One frame as the driver delimits it (the swallowing one included). */
+	if (st.rx_drops != 1)
+		fail_msg("%s: rx_drops %llu, want 1", h->name, (unsigned long long)st.rx_drops);
 	assert_int_equal(st.rx_packets, 1);
 	assert_int_equal(vs.bad_len, h->bad_len ? 1 : 0);
 	assert_false(vnet_vq_is_broken(vnet_net_rxq(f->net, 0)));
@@ -1524,6 +1530,62 @@ static void test_vector_of(void **state)
 	fx_free(f);
 }
 
+/* The counters add up: every frame the device completed was delivered or
+ * counted in rx_drops (violations also in rx_errors); every frame tx_burst
+ * took was sent or counted in tx_drops; refusals only in tx_errors. */
+static void test_counters_add_up(void **state)
+{
+	struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
+	fx_up(f, NULL);
+	static uint8_t fr[3000];
+	fill_frame(fr, sizeof(fr), 0xadd);
+	const struct ndm_rx runt = {.set_used_len = true, .used_len = HDR + 5};
+	const struct ndm_rx csum = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 14, .csum_offset = 6};
+	const struct ndm_rx gso = {.gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1000};
+	const struct ndm_rx nb0 = {.set_num_buffers = true, .num_buffers = 0};
+	const struct ndm_rx *kind[] = {NULL, &runt, NULL, &csum, NULL, &gso, NULL, &nb0};
+	unsigned posted = 0, bad = 0;
+	struct sink k = {.n = 0};
+	bool more;
+	for (unsigned round = 0; round < 4; round++) {
+		for (unsigned i = 0; i < 8; i++) {
+			/* Good ones are sometimes merged (3000 bytes: two buffers). */
+			uint32_t len = kind[i] ? 100u : (i == 4 ? (uint32_t)sizeof(fr) : 60u + i);
+			assert_true(ndm_rx_inject(&f->m, 0, fr, len, kind[i]) >= 1);
+			posted++;
+			bad += kind[i] != NULL;
+		}
+		while (vnet_net_poll(f->net, 0, 5, 0, sink_fn, &k, &more) || more)
+			;
+		sink_free(f, &k);
+	}
+	struct vnet_net_queue_stats st = stats(f, 0);
+	assert_int_equal(st.rx_packets + st.rx_drops, posted);
+	assert_int_equal(st.rx_drops, bad);
+	assert_int_equal(st.rx_errors, bad);
+	assert_int_equal(st.rx_packets, posted - bad);
+
+	struct vnet_pkt *p[6];
+	for (unsigned i = 0; i < 6; i++)
+		p[i] = make_tx(f, 80, 0x70 + i);
+	p[1]->len = 0;                         /* malformed: taken, freed */
+	p[3]->flags = VNET_PKT_F_CSUM_PARTIAL; /* not negotiated: taken, freed */
+	unsigned taken = vnet_net_tx_burst(f->net, 0, p, 6);
+	assert_int_equal(taken, 6);
+	struct vnet_pkt *q = make_tx(f, 80, 0x80);
+	vnet_net_pkt_free(f->net, q);          /* refused untouched */
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, &q, 1), 0);
+	st = stats(f, 0);
+	assert_int_equal(st.tx_packets + st.tx_drops, taken);
+	assert_int_equal(st.tx_drops, 2);
+	assert_int_equal(st.tx_errors, 3);
+	assert_int_equal(ndm_poll(&f->m), 4);
+	assert_int_equal(f->m.tx_total, st.tx_packets);
+	vnet_net_tx_reclaim(f->net, 0);
+	check_pool(f, 0);
+	fx_free(f);
+}
+
 #define BOTH(fn) cmocka_unit_test_prestate(fn, (void *)&L_SPLIT), cmocka_unit_test_prestate(fn, (void *)&L_PACKED)
 /* ... and with IN_ORDER + NOTIFICATION_DATA negotiated as well. */
 #define ALL4(fn)                                                                                            \
@@ -1574,6 +1636,7 @@ int main(void)
 		BOTH(test_poll_ownership),
 		cmocka_unit_test(test_poll_refused),
 		BOTH(test_vector_of),
+		ALL4(test_counters_add_up),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
