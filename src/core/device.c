@@ -96,6 +96,30 @@ int vnet_device_init(struct vnet_device *dev, const struct vnet_transport_ops *o
 	return VNET_OK;
 }
 
+int vnet_device_create(const struct vnet_transport_ops *ops, void *ctx, const struct vnet_device_opts *opts,
+		       struct vnet_device **out)
+{
+	if (!out)
+		return VNET_EINVAL;
+	*out = 0;
+	struct vnet_device *dev = vnet_hal_zalloc(sizeof(*dev));
+	if (!dev)
+		return VNET_ENOMEM;
+	int rc = vnet_device_init(dev, ops, ctx, opts);
+	if (rc != VNET_OK) {
+		vnet_hal_free(dev);
+		return rc;
+	}
+	*out = dev;
+	return VNET_OK;
+}
+
+void vnet_device_destroy(struct vnet_device *dev)
+{
+	/* No device access: the owner reset it (or gave up on it) first. */
+	vnet_hal_free(dev);
+}
+
 /* Set one more status bit, keeping every bit set before (spec 2.1.1). */
 static int status_add(struct vnet_device *dev, uint8_t bit)
 {

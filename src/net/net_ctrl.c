@@ -62,7 +62,7 @@ int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const v
 	if (rc != VNET_OK)
 		return rc;
 	if (vnet_vq_kick_prepare(net->ctrl))
-		vnet_device_notify(&net->dev, net->ctrl);
+		vnet_device_notify(net->dev, net->ctrl);
 	uint64_t deadline = vnet_hal_time_ns() + net->timeout_ns;
 	struct vnet_vq_used u;
 	for (;;) {
@@ -73,7 +73,7 @@ int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const v
 		if (vnet_hal_time_ns() > deadline) {
 			/* The buffer stays with the device; nothing else may be posted. */
 			vnet_vq_mark_broken(net->ctrl, VNET_VQ_FAULT_NONE);
-			VNET_ERR("%s: control command %u.%u timed out", vnet_device_name(&net->dev), class_, cmd);
+			VNET_ERR("%s: control command %u.%u timed out", vnet_device_name(net->dev), class_, cmd);
 			return VNET_ETIMEDOUT;
 		}
 		vnet_hal_relax();
@@ -88,7 +88,7 @@ int vnet_net_set_promisc(struct vnet_net *net, bool on)
 {
 	if (!net)
 		return VNET_EINVAL;
-	if (!vnet_device_has_feature(&net->dev, VIRTIO_NET_F_CTRL_RX))
+	if (!vnet_device_has_feature(net->dev, VIRTIO_NET_F_CTRL_RX))
 		return VNET_ENOTSUP;
 	uint8_t v = on ? 1 : 0;
 	return vnet_net_ctrl_cmd(net, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &v, 1);
@@ -98,7 +98,7 @@ int vnet_net_set_queue_pairs(struct vnet_net *net, uint16_t pairs)
 {
 	if (!net || pairs == 0 || pairs > net->created)
 		return VNET_EINVAL;
-	if (!vnet_device_has_feature(&net->dev, VIRTIO_NET_F_MQ))
+	if (!vnet_device_has_feature(net->dev, VIRTIO_NET_F_MQ))
 		return pairs == 1 ? VNET_OK : VNET_ENOTSUP;
 	vnet_le16 v = vnet_cpu_to_le16(pairs);
 	int rc = vnet_net_ctrl_cmd(net, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &v, sizeof(v));

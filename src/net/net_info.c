@@ -9,6 +9,7 @@
  */
 #include "core/vnet_mem.h"
 #include "net_priv.h"
+#include "vnet/device.h"
 
 bool vnet_net_is_running(const struct vnet_net *net)
 {
@@ -26,8 +27,8 @@ void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
 	info->max_queue_pairs = net->max_pairs;
 	info->queue_size = net->qsize;
 	info->layout = net->layout;
-	info->offered = net->dev.offered;
-	info->negotiated = net->dev.features;
+	info->offered = vnet_device_offered(net->dev);
+	info->negotiated = vnet_device_features(net->dev);
 	info->hdr_len = net->hdr_len;
 	info->ctrl_vq = net->ctrl != 0;
 }
@@ -57,5 +58,5 @@ struct vnet_vq *vnet_net_ctrlq(const struct vnet_net *net)
 
 struct vnet_device *vnet_net_device(struct vnet_net *net)
 {
-	return &net->dev;
+	return net->dev;
 }

@@ -74,7 +74,7 @@ void net_pool_fini(struct vnet_net *net)
 {
 	if (net->pkts && net->free_top != net->pool_size)
 		VNET_WARN("%s: %u packet buffers still held by the application at destroy",
-		          vnet_device_name(&net->dev), (unsigned)(net->pool_size - net->free_top));
+		          vnet_device_name(net->dev), (unsigned)(net->pool_size - net->free_top));
 	vnet_hal_dma_free(&net->pool_mem);
 	vnet_hal_free(net->free_stack);
 	vnet_hal_free(net->pkts);

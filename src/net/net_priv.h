@@ -33,7 +33,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/device_priv.h"
+#include "vnet/device.h"
 #include "vnet/net.h"
 #include "vnet/spec/virtio_net.h"
 #include "vnet/vnet_hal.h"
@@ -64,7 +64,7 @@ struct vnet_net_q {
 };
 
 struct vnet_net {
-	struct vnet_device dev;
+	struct vnet_device *dev;   /* opaque: used only through vnet/device.h */
 	struct vnet_net_opts opts;
 	uint64_t timeout_ns;
 	uint16_t hdr_len;

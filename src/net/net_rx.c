@@ -51,7 +51,7 @@ void net_rx_refill(struct vnet_net *net, struct vnet_net_q *q)
 	}
 	if (added && vnet_vq_kick_prepare(vq)) {
 		q->st.rx_kicks++;
-		vnet_device_notify(&net->dev, vq);
+		vnet_device_notify(net->dev, vq);
 	}
 }
 
@@ -96,7 +96,7 @@ static struct vnet_pkt *net_rx_next(struct vnet_net *net, struct vnet_net_q *q, 
 static bool net_rx_parse_hdr(struct vnet_net *net, struct vnet_pkt *p, const struct virtio_net_hdr *h,
                              uint32_t frame_len)
 {
-	uint64_t f = net->dev.features;
+	uint64_t f = net->features;
 	uint8_t flags = h->flags;
 	p->flags = 0;
 	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {

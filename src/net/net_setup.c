@@ -26,13 +26,13 @@
 
 static void net_setup_read_link(struct vnet_net *net)
 {
-	if (!vnet_device_has_feature(&net->dev, VIRTIO_NET_F_STATUS)) {
+	if (!vnet_device_has_feature(net->dev, VIRTIO_NET_F_STATUS)) {
 		/* Without STATUS the link is assumed up (spec 5.1.4). */
 		net->link_up = true;
 		return;
 	}
 	vnet_le16 st = 0;
-	if (vnet_device_read_config(&net->dev, 6, &st, sizeof(st)) == VNET_OK)
+	if (vnet_device_read_config(net->dev, 6, &st, sizeof(st)) == VNET_OK)
 		net->link_up = (vnet_le16_to_cpu(st) & VIRTIO_NET_S_LINK_UP) != 0;
 }
 
@@ -43,9 +43,9 @@ void vnet_net_config_changed(struct vnet_net *net)
 	bool was = net->link_up;
 	net_setup_read_link(net);
 	if (was != net->link_up)
-		VNET_INFO("%s: link %s", vnet_device_name(&net->dev), net->link_up ? "up" : "down");
-	if (vnet_device_needs_reset(&net->dev))
-		VNET_ERR("%s: device needs reset", vnet_device_name(&net->dev));
+		VNET_INFO("%s: link %s", vnet_device_name(net->dev), net->link_up ? "up" : "down");
+	if (vnet_device_needs_reset(net->dev))
+		VNET_ERR("%s: device needs reset", vnet_device_name(net->dev));
 }
 
 /* MSI-X vector of virtqueue vq_index (or VNET_NET_VQ_CONFIG): the host's
@@ -92,7 +92,7 @@ static uint64_t net_setup_wanted(const struct vnet_net_opts *o, uint64_t offered
 /* Size a queue: what the caller asked (or the default), capped by the device. */
 static uint16_t net_setup_qsize(struct vnet_net *net, uint16_t index, uint16_t want)
 {
-	uint16_t max = vnet_device_queue_max_size(&net->dev, index);
+	uint16_t max = vnet_device_queue_max_size(net->dev, index);
 	if (max == 0)
 		return 0;
 	uint16_t s = want ? want : VNET_NET_QSIZE_DEFAULT;
@@ -118,7 +118,7 @@ static uint16_t net_setup_qsize(struct vnet_net *net, uint16_t index, uint16_t w
 static int net_setup_vq(struct vnet_net *net, uint16_t index, uint16_t want, const char *kind, uint16_t num,
                         struct vnet_vq **vq)
 {
-	const char *dname = vnet_device_name(&net->dev);
+	const char *dname = vnet_device_name(net->dev);
 	bool fresh = *vq == 0;
 	int rc;
 	if (fresh) {
@@ -144,7 +144,7 @@ static int net_setup_vq(struct vnet_net *net, uint16_t index, uint16_t want, con
 			return rc;
 		}
 	}
-	rc = vnet_device_setup_queue(&net->dev, *vq, net_setup_vector(net, index));
+	rc = vnet_device_setup_queue(net->dev, *vq, net_setup_vector(net, index));
 	if (rc != VNET_OK) {
 		VNET_ERR("%s: queue setup of %s failed: %s", dname, vnet_vq_name(*vq), vnet_strerror(rc));
 		if (fresh) {
@@ -175,7 +175,7 @@ static int net_setup_queues(struct vnet_net *net)
 static void net_setup_release(struct vnet_net *net)
 {
 	/* The device must no longer touch memory: reset first (bounded). */
-	vnet_device_reset(&net->dev);
+	vnet_device_reset(net->dev);
 	for (uint16_t i = 0; net->q && i < net->created; i++) {
 		struct vnet_vq *vqs[2] = {net->q[i].rx, net->q[i].tx};
 		for (int k = 0; k < 2; k++) {
@@ -198,6 +198,7 @@ static void net_setup_release(struct vnet_net *net)
 	net_ctrl_free(net);
 	net_pool_fini(net);
 	vnet_hal_free(net->q);
+	vnet_device_destroy(net->dev);
 	vnet_hal_free(net);
 }
 
@@ -208,7 +209,7 @@ static int net_setup_go_live(struct vnet_net *net)
 	int rc;
 	uint16_t cv = net_setup_vector(net, VNET_NET_VQ_CONFIG);
 	if (cv != VNET_VECTOR_NONE) {
-		rc = vnet_device_set_config_vector(&net->dev, cv);
+		rc = vnet_device_set_config_vector(net->dev, cv);
 		if (rc != VNET_OK && rc != VNET_ENOTSUP)
 			return rc;
 	}
@@ -223,20 +224,20 @@ static int net_setup_go_live(struct vnet_net *net)
 		net->q[i].rx_batch = b ? b : 1u;
 		net_rx_refill(net, &net->q[i]);
 	}
-	rc = vnet_device_driver_ok(&net->dev);
+	rc = vnet_device_driver_ok(net->dev);
 	if (rc != VNET_OK)
 		return rc;
 	net->running = true;
 	/* Notifications are held back before DRIVER_OK: ring every rx doorbell once. */
 	for (uint16_t i = 0; i < net->created; i++)
-		vnet_device_notify(&net->dev, net->q[i].rx);
+		vnet_device_notify(net->dev, net->q[i].rx);
 	net_setup_read_link(net);
 	uint16_t want = net->pairs;
 	if (want > 1) {
 		net->pairs = 1;
 		rc = vnet_net_set_queue_pairs(net, want);
 		if (rc != VNET_OK)
-			VNET_WARN("%s: device refused %u queue pairs (%s): using 1", vnet_device_name(&net->dev), want,
+			VNET_WARN("%s: device refused %u queue pairs (%s): using 1", vnet_device_name(net->dev), want,
 			          vnet_strerror(rc));
 	}
 	return VNET_OK;
@@ -255,24 +256,24 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->opts = opts ? *opts : defaults;
 	net->timeout_ns = net->opts.timeout_ns ? net->opts.timeout_ns : 1000000000ull;
 	struct vnet_device_opts dopts = {.reset_timeout_ns = net->timeout_ns, .name = "vnet0"};
-	int rc = vnet_device_init(&net->dev, ops, ctx, &dopts);
+	int rc = vnet_device_create(ops, ctx, &dopts, &net->dev);
 	if (rc != VNET_OK) {
 		vnet_hal_free(net);
 		return rc;
 	}
-	const char *name = vnet_device_name(&net->dev);
+	const char *name = vnet_device_name(net->dev);
 
 	/* Steps 1-4a, then look at config before deciding (spec 3.1.1 step 4). */
-	rc = vnet_device_probe(&net->dev);
+	rc = vnet_device_probe(net->dev);
 	if (rc != VNET_OK)
 		goto fail;
-	uint64_t offered = vnet_device_offered(&net->dev);
+	uint64_t offered = vnet_device_offered(net->dev);
 	uint64_t wanted = net_setup_wanted(&net->opts, offered);
 	struct virtio_net_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	if (offered & VNET_BIT(VIRTIO_NET_F_MTU)) {
 		vnet_le16 mtu;
-		rc = vnet_device_read_config(&net->dev, __builtin_offsetof(struct virtio_net_config, mtu), &mtu, 2);
+		rc = vnet_device_read_config(net->dev, __builtin_offsetof(struct virtio_net_config, mtu), &mtu, 2);
 		if (rc != VNET_OK)
 			goto fail;
 		cfg.mtu = mtu;
@@ -285,10 +286,10 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 			wanted &= ~VNET_BIT(VIRTIO_NET_F_MTU);
 		}
 	}
-	rc = vnet_device_negotiate(&net->dev, wanted);
+	rc = vnet_device_negotiate(net->dev, wanted);
 	if (rc != VNET_OK)
 		goto fail;
-	uint64_t f = vnet_device_features(&net->dev);
+	uint64_t f = vnet_device_features(net->dev);
 	net->features = f;
 	net->layout = (f & VNET_BIT(VIRTIO_F_RING_PACKED)) ? VNET_VQ_PACKED : VNET_VQ_SPLIT;
 	net->mrg_rxbuf = (f & VNET_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
@@ -297,7 +298,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 
 	/* Configuration, each field only when its feature was negotiated. */
 	if (f & VNET_BIT(VIRTIO_NET_F_MAC)) {
-		rc = vnet_device_read_config(&net->dev, 0, net->mac, 6);
+		rc = vnet_device_read_config(net->dev, 0, net->mac, 6);
 		if (rc != VNET_OK)
 			goto fail;
 		net->mac_from_device = true;
@@ -316,7 +317,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->max_pairs = 1;
 	if (f & VNET_BIT(VIRTIO_NET_F_MQ)) {
 		vnet_le16 mp;
-		rc = vnet_device_read_config(&net->dev, __builtin_offsetof(struct virtio_net_config, max_virtqueue_pairs),
+		rc = vnet_device_read_config(net->dev, __builtin_offsetof(struct virtio_net_config, max_virtqueue_pairs),
 		                             &mp, 2);
 		if (rc != VNET_OK)
 			goto fail;
@@ -380,7 +381,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	return VNET_OK;
 
 fail_status:
-	vnet_device_fail(&net->dev);
+	vnet_device_fail(net->dev);
 fail:
 	VNET_ERR("%s: bring-up failed: %s", name, vnet_strerror(rc));
 	net_setup_release(net);
@@ -419,7 +420,7 @@ uint32_t vnet_net_stop(struct vnet_net *net)
 	/* The device must stop using the rings before they are taken back;
 	 * a lost vhost-user back-end is gone already (the reset then fails
 	 * or completes at once, both fine). */
-	vnet_device_reset(&net->dev);
+	vnet_device_reset(net->dev);
 	uint32_t inflight = 0;
 	for (uint16_t i = 0; i < net->created; i++) {
 		inflight += net_setup_vq_drain(net, net->q[i].rx);
@@ -436,17 +437,18 @@ int vnet_net_restart(struct vnet_net *net)
 	if (net->running)
 		vnet_net_stop(net);
 	uint64_t before = net->features;
-	int rc = vnet_device_negotiate(&net->dev, before);
+	int rc = vnet_device_negotiate(net->dev, before);
 	if (rc != VNET_OK)
 		goto fail;
-	if (net->dev.features != before) {
+	uint64_t now_f = vnet_device_features(net->dev);
+	if (now_f != before) {
 		/* The rings were built for the old set (layout, event idx,
 		 * in-order, header handling): a different device needs a new
 		 * vnet_net, not a restart. */
 		char was[160], now[160];
 		vnet_features_format(was, sizeof(was), before);
-		vnet_features_format(now, sizeof(now), net->dev.features);
-		VNET_ERR("%s: restart negotiated different features (was: %s; now: %s)", vnet_device_name(&net->dev),
+		vnet_features_format(now, sizeof(now), now_f);
+		VNET_ERR("%s: restart negotiated different features (was: %s; now: %s)", vnet_device_name(net->dev),
 		         was, now);
 		rc = VNET_ENOTSUP;
 		goto fail_status;
@@ -459,8 +461,8 @@ int vnet_net_restart(struct vnet_net *net)
 		goto fail_status;
 	return VNET_OK;
 fail_status:
-	vnet_device_fail(&net->dev);
+	vnet_device_fail(net->dev);
 fail:
-	VNET_ERR("%s: restart failed: %s", vnet_device_name(&net->dev), vnet_strerror(rc));
+	VNET_ERR("%s: restart failed: %s", vnet_device_name(net->dev), vnet_strerror(rc));
 	return rc;
 }

@@ -54,7 +54,7 @@ static bool net_tx_fill_hdr(struct vnet_net *net, struct vnet_pkt *p)
 	struct virtio_net_hdr *h = (void *)(p->data - net->hdr_len);
 	memset(h, 0, net->hdr_len);
 	if (p->flags & VNET_PKT_F_CSUM_PARTIAL) {
-		if (!(net->dev.features & VNET_BIT(VIRTIO_NET_F_CSUM)))
+		if (!(net->features & VNET_BIT(VIRTIO_NET_F_CSUM)))
 			return false;
 		if ((uint32_t)p->csum_start + p->csum_offset + 2u > p->len)
 			return false;
@@ -118,7 +118,7 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	}
 	if (added && vnet_vq_kick_prepare(q->tx)) {
 		q->st.tx_kicks++;
-		vnet_device_notify(&net->dev, q->tx);
+		vnet_device_notify(net->dev, q->tx);
 	}
 	if (!reclaimed)
 		net_tx_reclaim(net, q);

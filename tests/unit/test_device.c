@@ -82,6 +82,32 @@ static void test_init_requires_ops(void **state)
 	assert_int_equal(vnet_device_negotiate(&zero, ~0ULL), VNET_EINVAL);
 }
 
+/* create allocates an opaque device usable through the API alone; a
+ * missing op fails without leaking; destroy frees it (NULL-safe). */
+static void test_create_destroy(void **state)
+{
+	struct fx *fx = *state;
+	size_t live0 = fake_hal_live_private();
+	struct vnet_device *dev = (struct vnet_device *)1;
+	struct vnet_transport_ops ops = fake_transport_ops;
+	ops.setup_queue = NULL;
+	assert_int_equal(vnet_device_create(&ops, &fx->ft, NULL, &dev), VNET_EINVAL);
+	assert_null(dev);
+	assert_int_equal(fake_hal_live_private(), live0);
+	assert_int_equal(vnet_device_create(&fake_transport_ops, &fx->ft, NULL, NULL), VNET_EINVAL);
+	struct vnet_device_opts o = {.name = "dev7"};
+	assert_int_equal(vnet_device_create(&fake_transport_ops, &fx->ft, &o, &dev), VNET_OK);
+	assert_non_null(dev);
+	assert_int_equal(fake_hal_live_private(), live0 + 1);
+	assert_string_equal(vnet_device_name(dev), "dev7");
+	assert_int_equal(vnet_device_negotiate(dev, V1 | N(MAC)), VNET_OK);
+	assert_int_equal(vnet_device_features(dev), V1 | N(MAC));
+	assert_int_equal(vnet_device_reset(dev), VNET_OK);
+	vnet_device_destroy(dev);
+	vnet_device_destroy(NULL);
+	assert_int_equal(fake_hal_live_private(), live0);
+}
+
 static void test_init_sequence_order(void **state)
 {
 	struct fx *fx = *state;
@@ -518,6 +544,7 @@ int main(void)
 	fake_hal_set_echo(0);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_requires_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_destroy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_sequence_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_then_config_then_negotiate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_never_completes, setup, teardown),
