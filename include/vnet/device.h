@@ -34,6 +34,7 @@
 #define VNET_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "transport.h"
@@ -41,6 +42,7 @@
 #include "vnet_error.h"
 
 struct vnet_device;
+struct vnet_feature_rule;
 
 struct vnet_device_opts {
 	/* Bound for a device reset to read back status 0; 0 = default (1 s). */
@@ -51,6 +53,17 @@ struct vnet_device_opts {
 	unsigned config_retries;
 	/* Name for log lines (copied, 15 chars kept); NULL = transport name. */
 	const char *name;
+	/* The device type's feature knowledge, handed to negotiation
+	 * (vnet/features.h): its dependency table (rules[0..nrules), static,
+	 * not copied; NULL = none), the device-type bits it knows (outside
+	 * 24..43; 0 = not given: every such bit the caller wants), and a name
+	 * function for log lines (NULL: device-independent names, other bits
+	 * as bit<N>).  virtio-net passes vnet_net_feature_rules(),
+	 * VNET_FEATURES_NET_KNOWN and vnet_feature_name. */
+	const struct vnet_feature_rule *rules;
+	size_t nrules;
+	uint64_t known;
+	const char *(*feature_name)(unsigned bit);
 };
 
 #define VNET_DEVICE_RESET_TIMEOUT_NS_DEFAULT 1000000000ull
@@ -84,8 +97,8 @@ int vnet_device_init(struct vnet_device *dev, const struct vnet_transport_ops *o
 int vnet_device_probe(struct vnet_device *dev);
 
 /*
- * Steps 4b-6: accept offered & wanted closed under the dependency rules
- * (vnet_features_negotiate), write them, set FEATURES_OK and check it
+ * Steps 4b-6: accept offered & wanted & known closed under the device
+ * type's dependency rules (opts.rules, vnet_features_negotiate), write them, set FEATURES_OK and check it
  * stuck.  Probes first if needed.
  * Returns VNET_OK; VNET_ENOTSUP if the device does not offer VERSION_1;
  * VNET_EIO if the device refused FEATURES_OK (the features are logged);

@@ -26,13 +26,44 @@
 #define VNET_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "features.h"
+#include "spec/virtio_net.h"
 #include "virtqueue.h"
 #include "vnet_error.h"
 
 struct vnet_transport_ops;
 struct vnet_net; /* opaque */
+
+/* Every net feature bit below 64 that the spec defines for a modern device
+ * (bits 4 and 58 are undefined; 6, 41, 42 are legacy-only): the device-type
+ * mask the net layer hands to negotiation (vnet_device_opts.known). */
+#define VNET_FEATURES_NET_KNOWN                                                            \
+	(VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                 \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | VNET_BIT(VIRTIO_NET_F_MTU) |          \
+	 VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_GUEST_TSO4) |                   \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_TSO6) | VNET_BIT(VIRTIO_NET_F_GUEST_ECN) |             \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_UFO) | VNET_BIT(VIRTIO_NET_F_HOST_TSO4) |              \
+	 VNET_BIT(VIRTIO_NET_F_HOST_TSO6) | VNET_BIT(VIRTIO_NET_F_HOST_ECN) |               \
+	 VNET_BIT(VIRTIO_NET_F_HOST_UFO) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |               \
+	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_CTRL_VQ) |                   \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_RX) | VNET_BIT(VIRTIO_NET_F_CTRL_VLAN) |                \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |     \
+	 VNET_BIT(VIRTIO_NET_F_MQ) | VNET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |                 \
+	 VNET_BIT(VIRTIO_NET_F_DEVICE_STATS) | VNET_BIT(VIRTIO_NET_F_HASH_TUNNEL) |         \
+	 VNET_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) | VNET_BIT(VIRTIO_NET_F_NOTF_COAL) |           \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_USO4) | VNET_BIT(VIRTIO_NET_F_GUEST_USO6) |            \
+	 VNET_BIT(VIRTIO_NET_F_HOST_USO) | VNET_BIT(VIRTIO_NET_F_HASH_REPORT) |             \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_HDRLEN) | VNET_BIT(VIRTIO_NET_F_RSS) |                 \
+	 VNET_BIT(VIRTIO_NET_F_RSC_EXT) | VNET_BIT(VIRTIO_NET_F_STANDBY) |                  \
+	 VNET_BIT(VIRTIO_NET_F_SPEED_DUPLEX))
+
+/* virtio-net's feature dependency table (VirtIO 1.2 §5.1.3.1, §5.1.4.2 and
+ * control-queue users; static, read-only); *n gets its length.  The net
+ * layer passes it to negotiation; tests and tools may walk it. */
+const struct vnet_feature_rule *vnet_net_feature_rules(size_t *n);
 
 /* Per-packet offload flags (struct vnet_pkt.flags). */
 #define VNET_PKT_F_CSUM_PARTIAL 0x01u /* tx: device completes the L4 checksum at csum_start/csum_offset;

@@ -10,6 +10,7 @@
  *   net_setup.c     create, destroy, stop, restart, config change [net_setup_]
  *   net_poll.c      service loop and interrupt helpers [net_poll_]
  *   net_info.c      info, stats and accessors [net_info_]
+ *   net_features.c  virtio-net feature names and dependency rules [net_feat_]
  * The hot path (rx, tx, pool) takes no lock, allocates nothing and never
  * logs; everything in setup/ctrl is control path and may busy-wait,
  * bounded by timeout_ns.

@@ -243,6 +243,14 @@ static int net_setup_go_live(struct vnet_net *net)
 	return VNET_OK;
 }
 
+/* The net names for the core's log lines.  A static function: the
+ * address of an extern one would need the GOT in a PIE-default build,
+ * which the freestanding core does not have. */
+static const char *net_setup_feature_name(unsigned bit)
+{
+	return vnet_feature_name(bit);
+}
+
 int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struct vnet_net_opts *opts,
                     struct vnet_net **out)
 {
@@ -255,7 +263,13 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 		return VNET_ENOMEM;
 	net->opts = opts ? *opts : defaults;
 	net->timeout_ns = net->opts.timeout_ns ? net->opts.timeout_ns : 1000000000ull;
-	struct vnet_device_opts dopts = {.reset_timeout_ns = net->timeout_ns, .name = "vnet0"};
+	struct vnet_device_opts dopts = {
+		.reset_timeout_ns = net->timeout_ns,
+		.name = "vnet0",
+		.known = VNET_FEATURES_NET_KNOWN,
+		.feature_name = net_setup_feature_name,
+	};
+	dopts.rules = vnet_net_feature_rules(&dopts.nrules);
 	int rc = vnet_device_create(ops, ctx, &dopts, &net->dev);
 	if (rc != VNET_OK) {
 		vnet_hal_free(net);
