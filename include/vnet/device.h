@@ -4,7 +4,7 @@
  *
  * Sequence (spec 3.1.1 "Driver Requirements: Device Initialization"):
  *
- *   vnet_device_init()            bind ops + ctx, no device access
+ *   vnet_device_create()          allocate, bind ops + ctx, no device access
  *   vnet_device_probe()           1 reset (bounded wait for status 0)
  *                                 2 ACKNOWLEDGE  3 DRIVER
  *                                 4a read device features
@@ -23,8 +23,10 @@
  * Every wait on the device is bounded by vnet_hal_time_ns() with the
  * timeouts in struct vnet_device_opts, polling with vnet_hal_relax().
  *
- * Storage: struct vnet_device is defined in src/core/device_priv.h so the
- * net layer can embed it; callers outside src/ treat it as opaque.
+ * Storage: struct vnet_device is opaque; device layers (src/net) allocate
+ * one with vnet_device_create() and use only the functions below.  Its
+ * definition (src/core/device_priv.h) is for src/core and for unit tests
+ * that embed one with vnet_device_init().
  * Concurrency: the caller serialises every call on one device (one control
  * thread); only vnet_device_notify() may run concurrently, per queue.
  */
@@ -32,6 +34,7 @@
 #define VNET_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "transport.h"
@@ -39,6 +42,7 @@
 #include "vnet_error.h"
 
 struct vnet_device;
+struct vnet_feature_rule;
 
 struct vnet_device_opts {
 	/* Bound for a device reset to read back status 0; 0 = default (1 s). */
@@ -49,15 +53,38 @@ struct vnet_device_opts {
 	unsigned config_retries;
 	/* Name for log lines (copied, 15 chars kept); NULL = transport name. */
 	const char *name;
+	/* The device type's feature knowledge, handed to negotiation
+	 * (vnet/features.h): its dependency table (rules[0..nrules), static,
+	 * not copied; NULL = none), the device-type bits it knows (outside
+	 * 24..43; 0 = not given: every such bit the caller wants), and a name
+	 * function for log lines (NULL: device-independent names, other bits
+	 * as bit<N>).  virtio-net passes vnet_net_feature_rules(),
+	 * VNET_FEATURES_NET_KNOWN and vnet_feature_name. */
+	const struct vnet_feature_rule *rules;
+	size_t nrules;
+	uint64_t known;
+	const char *(*feature_name)(unsigned bit);
 };
 
 #define VNET_DEVICE_RESET_TIMEOUT_NS_DEFAULT 1000000000ull
 #define VNET_DEVICE_CONFIG_RETRIES_DEFAULT 100u
 
 /*
- * Bind a device to its transport.  No device access.  opts may be NULL
- * (defaults).  Returns VNET_OK, or VNET_EINVAL if a required op is missing.
- * Context: any; caller owns dev's storage.
+ * Allocate a device (vnet_hal_zalloc) and bind it to its transport.  No
+ * device access.  opts may be NULL (defaults).  Returns VNET_OK with *out
+ * set; VNET_EINVAL if a required op is missing; VNET_ENOMEM.  Context:
+ * control path.
+ */
+int vnet_device_create(const struct vnet_transport_ops *ops, void *ctx, const struct vnet_device_opts *opts,
+		       struct vnet_device **out);
+/* Free a device from vnet_device_create().  No device access: reset it
+ * first (vnet_device_reset) if it may still use memory.  NULL-safe. */
+void vnet_device_destroy(struct vnet_device *dev);
+
+/*
+ * The same as create for storage the caller provides (code that sees
+ * src/core/device_priv.h: the core itself and unit tests).  Returns VNET_OK,
+ * or VNET_EINVAL if a required op is missing.
  */
 int vnet_device_init(struct vnet_device *dev, const struct vnet_transport_ops *ops, void *ctx,
 		     const struct vnet_device_opts *opts);
@@ -70,8 +97,8 @@ int vnet_device_init(struct vnet_device *dev, const struct vnet_transport_ops *o
 int vnet_device_probe(struct vnet_device *dev);
 
 /*
- * Steps 4b-6: accept offered & wanted closed under the dependency rules
- * (vnet_features_negotiate), write them, set FEATURES_OK and check it
+ * Steps 4b-6: accept offered & wanted & known closed under the device
+ * type's dependency rules (opts.rules, vnet_features_negotiate), write them, set FEATURES_OK and check it
  * stuck.  Probes first if needed.
  * Returns VNET_OK; VNET_ENOTSUP if the device does not offer VERSION_1;
  * VNET_EIO if the device refused FEATURES_OK (the features are logged);

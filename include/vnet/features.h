@@ -1,27 +1,31 @@
 /*
- * orion-vnet feature negotiation: names of feature bits, the virtio-net
- * dependency table, and the computation of the accepted feature set.
+ * orion-vnet feature negotiation, device-neutral: the computation of the
+ * accepted feature set over a dependency table the device layer supplies,
+ * names of the device-independent bits, and a formatter.
  *
- * Model (spec 2.2 "Feature Bits", 6 "Reserved Feature Bits", 5.1.3.1
- * "Feature bit requirements"): the device offers, the driver says what it
- * can honour ("wanted"), and the accepted set is
+ * Model (VirtIO 1.2 §2.2 "Feature Bits", §6 "Reserved Feature Bits"): the
+ * device offers, the driver says what it can honour ("wanted"), and the
+ * accepted set is
  *
  *     closure(offered & wanted & known & transport-allowed) | VERSION_1
  *
- * where closure() drops, until nothing changes, every feature whose
- * required features are not also in the set.  Nothing here talks to a
- * device: these are pure functions over 64-bit masks, used by the init
- * sequence in src/core/device.c, by tests, and by tools that print
- * features.  Device-independent ring features (INDIRECT_DESC, EVENT_IDX,
- * RING_PACKED, IN_ORDER, NOTIFICATION_DATA, ACCESS_PLATFORM, RING_RESET,
- * ...) have no dependencies and are accepted exactly when offered, wanted
- * and carried by the transport: the caller passes only what it honours.
+ * where `known` is what the device type defines (the device layer's mask)
+ * plus the device-independent bits the transport carries, and closure()
+ * drops, until nothing changes, every feature whose required features are
+ * not also in the set.  The dependency rules are the device type's (for
+ * virtio-net: §5.1.3.1, table in src/net/net_features.c): this file and
+ * src/core know no device type.  Device-independent ring features
+ * (INDIRECT_DESC, EVENT_IDX, RING_PACKED, IN_ORDER, NOTIFICATION_DATA,
+ * ACCESS_PLATFORM, RING_RESET, ...) have no dependencies and are accepted
+ * exactly when offered, wanted and carried by the transport.
  *
- * Limits: feature words are 64 bits.  Net bits 64..70 (RSS_CONTEXT, the
- * UDP-tunnel GSO family, OUT_NET_HEADER, IPSEC) are named but can never be
- * accepted; the dependency table records them in a comment only.
+ * Names: vnet_feature_common_name() knows the device-independent bits;
+ * vnet_feature_name() and vnet_features_format() know virtio-net's as well
+ * and are implemented by the net layer (src/net/net_features.c), declared
+ * here for the callers that print features.
  *
- * All functions are pure and reentrant; any context.
+ * Limits: feature words are 64 bits.  All functions are pure and
+ * reentrant; any context.
  */
 #ifndef VNET_FEATURES_H
 #define VNET_FEATURES_H
@@ -31,7 +35,6 @@
 #include <stdint.h>
 
 #include "spec/virtio_config.h"
-#include "spec/virtio_net.h"
 #include "vnet_error.h"
 
 /* VIRTIO_F_SUSPEND (spec 6, bit 43) is not in spec/virtio_config.h yet. */
@@ -39,7 +42,7 @@
 #define VIRTIO_F_SUSPEND 43
 #endif
 
-/* Highest bit number vnet_feature_name() knows (net IPSEC, 70). */
+/* Highest bit number a feature-name function is asked about. */
 #define VNET_FEATURE_BIT_MAX 127u
 
 /*
@@ -62,38 +65,17 @@
  * a transport carries a subset (struct vnet_transport_ops.transport_features). */
 #define VNET_FEATURES_RESERVED_RANGE (((1ULL << 44) - 1) & ~((1ULL << 24) - 1))
 
-/* Every net feature bit below 64 that the spec defines for a modern device
- * (bits 4 and 58 are undefined; 6, 41, 42 are legacy-only). */
-#define VNET_FEATURES_NET_KNOWN                                                            \
-	(VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                 \
-	 VNET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | VNET_BIT(VIRTIO_NET_F_MTU) |          \
-	 VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_GUEST_TSO4) |                   \
-	 VNET_BIT(VIRTIO_NET_F_GUEST_TSO6) | VNET_BIT(VIRTIO_NET_F_GUEST_ECN) |             \
-	 VNET_BIT(VIRTIO_NET_F_GUEST_UFO) | VNET_BIT(VIRTIO_NET_F_HOST_TSO4) |              \
-	 VNET_BIT(VIRTIO_NET_F_HOST_TSO6) | VNET_BIT(VIRTIO_NET_F_HOST_ECN) |               \
-	 VNET_BIT(VIRTIO_NET_F_HOST_UFO) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |               \
-	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_CTRL_VQ) |                   \
-	 VNET_BIT(VIRTIO_NET_F_CTRL_RX) | VNET_BIT(VIRTIO_NET_F_CTRL_VLAN) |                \
-	 VNET_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |     \
-	 VNET_BIT(VIRTIO_NET_F_MQ) | VNET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |                 \
-	 VNET_BIT(VIRTIO_NET_F_DEVICE_STATS) | VNET_BIT(VIRTIO_NET_F_HASH_TUNNEL) |         \
-	 VNET_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) | VNET_BIT(VIRTIO_NET_F_NOTF_COAL) |           \
-	 VNET_BIT(VIRTIO_NET_F_GUEST_USO4) | VNET_BIT(VIRTIO_NET_F_GUEST_USO6) |            \
-	 VNET_BIT(VIRTIO_NET_F_HOST_USO) | VNET_BIT(VIRTIO_NET_F_HASH_REPORT) |             \
-	 VNET_BIT(VIRTIO_NET_F_GUEST_HDRLEN) | VNET_BIT(VIRTIO_NET_F_RSS) |                 \
-	 VNET_BIT(VIRTIO_NET_F_RSC_EXT) | VNET_BIT(VIRTIO_NET_F_STANDBY) |                  \
-	 VNET_BIT(VIRTIO_NET_F_SPEED_DUPLEX))
-
 /* Where a dependency rule comes from. */
 enum vnet_feature_rule_source {
-	/* 5.1.3.1 "Feature bit requirements": the driver MUST NOT accept the
-	 * feature without its requirements (spec 2.2.1). */
+	/* The device type's "Feature bit requirements" (virtio-net: §5.1.3.1):
+	 * the driver MUST NOT accept the feature without them (§2.2.1). */
 	VNET_FRULE_SPEC = 0,
 	/* A driver-normative "SHOULD NOT negotiate X if it does not
-	 * negotiate Y" (spec 5.1.4.2). */
+	 * negotiate Y" (virtio-net: §5.1.4.2). */
 	VNET_FRULE_SHOULD = 1,
-	/* The feature only enables control-queue commands, so it is
-	 * meaningless without CTRL_VQ; this driver does not accept it alone. */
+	/* The feature only enables commands sent on a queue another feature
+	 * provides (virtio-net: the control queue), so it is meaningless
+	 * without that feature; this driver does not accept it alone. */
 	VNET_FRULE_USE = 2,
 };
 
@@ -108,51 +90,65 @@ struct vnet_feature_rule {
 	uint64_t any;
 };
 
-/* The dependency table (static, read-only); *n gets its length. */
-const struct vnet_feature_rule *vnet_feature_rules(size_t *n);
+/* Name of a feature bit, or NULL when the namer does not define it. */
+typedef const char *(*vnet_feature_name_fn)(unsigned bit);
 
-/* Short name of a feature bit without the VIRTIO_F_/VIRTIO_NET_F_ prefix
- * ("VERSION_1", "GUEST_TSO4"); legacy-only bits carry a "(legacy)" suffix.
- * NULL for a bit the spec does not define. */
-const char *vnet_feature_name(unsigned bit);
-
-/*
- * Space-separated names of the bits set in features, lowest first; an
- * undefined bit is printed as "bit<N>".  Always NUL-terminates (size > 0);
- * when buf is too small the list ends in "..." .  Returns the length
- * written (excluding the NUL).
- */
-size_t vnet_features_format(char *buf, size_t size, uint64_t features);
-
-/* Drop, until a fixed point, every feature of `set` whose rule is not met
- * (all rule sources).  Idempotent; result is a subset of `set`. */
-uint64_t vnet_features_close(uint64_t set);
+/* Short name of a device-independent bit (§6, without the VIRTIO_F_
+ * prefix: "VERSION_1", "RING_PACKED"; legacy-only bits carry "(legacy)");
+ * NULL for any other bit. */
+const char *vnet_feature_common_name(unsigned bit);
 
 /*
- * Check that `set` is self-consistent: every rule (only VNET_FRULE_SPEC
- * rules when spec_only) is met for every bit in the set.  Returns VNET_OK,
- * or VNET_EINVAL with *bad_bit (if non-NULL) set to the lowest offending
- * feature.  spec_only is what to hold a device's offer to (spec 2.2.2:
- * the device MUST NOT offer a feature whose requirements it does not
- * offer); the full check is what this driver's own accepted set obeys.
+ * Space-separated names of the bits set in features, lowest first, as
+ * `name` gives them (NULL: vnet_feature_common_name); a bit without a name
+ * is printed as "bit<N>".  Always NUL-terminates (size > 0); when buf is
+ * too small the list ends in "..." .  Returns the length written
+ * (excluding the NUL).
  */
-int vnet_features_validate(uint64_t set, bool spec_only, unsigned *bad_bit);
+size_t vnet_features_format_names(char *buf, size_t size, uint64_t features, vnet_feature_name_fn name);
+
+/* Drop, until a fixed point, every feature of `set` whose rule in
+ * rules[0..n) is not met (all rule sources).  Idempotent; the result is a
+ * subset of `set`. */
+uint64_t vnet_features_close(const struct vnet_feature_rule *rules, size_t n, uint64_t set);
+
+/*
+ * Check that `set` is self-consistent: every rule of rules[0..n) (only
+ * VNET_FRULE_SPEC rules when spec_only) is met for every bit in the set.
+ * Returns VNET_OK, or VNET_EINVAL with *bad_bit (if non-NULL) set to the
+ * lowest offending feature.  spec_only is what to hold a device's offer to
+ * (§2.2.2: the device MUST NOT offer a feature whose requirements it does
+ * not offer); the full check is what the driver's own accepted set obeys.
+ */
+int vnet_features_validate(const struct vnet_feature_rule *rules, size_t n, uint64_t set, bool spec_only,
+			   unsigned *bad_bit);
 
 /*
  * Compute the accepted feature set.
  *   offered: the device's 64 feature bits;
- *   wanted: what the driver can honour (VERSION_1 is added: spec 6.1,
- *           the driver MUST accept it when offered);
+ *   wanted: what the driver can honour (VERSION_1 is added: §6.1, the
+ *           driver MUST accept it when offered);
  *   transport_features: device-independent bits (24..43) the transport
- *           carries; others in that range are never accepted.
- * Bits the spec does not define for a modern net device are never
- * accepted, whatever `wanted` says.
+ *           carries; others in that range are never accepted;
+ *   device_known: the device-type bits (outside 24..43) the device layer
+ *           knows; bits it does not know are never accepted, whatever
+ *           `wanted` says (bits 24..43 in it are ignored);
+ *   rules[0..nrules): the device type's dependency table (may be empty).
  * Returns VNET_OK with *accepted set, or VNET_ENOTSUP (and *accepted = 0)
- * if the device does not offer VIRTIO_F_VERSION_1: this driver has no
- * legacy mode (spec 2.2.3: that is how a legacy device is detected).
+ * if the device does not offer VIRTIO_F_VERSION_1: there is no legacy mode
+ * (§2.2.3: that is how a legacy device is detected).
  */
-int vnet_features_negotiate(uint64_t offered, uint64_t wanted, uint64_t transport_features,
-			    uint64_t *accepted);
+int vnet_features_negotiate(uint64_t offered, uint64_t wanted, uint64_t transport_features, uint64_t device_known,
+			    const struct vnet_feature_rule *rules, size_t nrules, uint64_t *accepted);
+
+/*
+ * virtio-net names, implemented by the net layer (src/net/net_features.c):
+ * vnet_feature_name() is the short name of a device-independent or
+ * virtio-net bit (without VIRTIO_F_/VIRTIO_NET_F_), NULL for a bit neither
+ * defines; vnet_features_format() is vnet_features_format_names() with it.
+ */
+const char *vnet_feature_name(unsigned bit);
+size_t vnet_features_format(char *buf, size_t size, uint64_t features);
 
 static inline bool vnet_features_has(uint64_t features, unsigned bit)
 {

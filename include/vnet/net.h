@@ -26,13 +26,44 @@
 #define VNET_NET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "features.h"
+#include "spec/virtio_net.h"
 #include "virtqueue.h"
 #include "vnet_error.h"
 
 struct vnet_transport_ops;
 struct vnet_net; /* opaque */
+
+/* Every net feature bit below 64 that the spec defines for a modern device
+ * (bits 4 and 58 are undefined; 6, 41, 42 are legacy-only): the device-type
+ * mask the net layer hands to negotiation (vnet_device_opts.known). */
+#define VNET_FEATURES_NET_KNOWN                                                            \
+	(VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |                 \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | VNET_BIT(VIRTIO_NET_F_MTU) |          \
+	 VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_GUEST_TSO4) |                   \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_TSO6) | VNET_BIT(VIRTIO_NET_F_GUEST_ECN) |             \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_UFO) | VNET_BIT(VIRTIO_NET_F_HOST_TSO4) |              \
+	 VNET_BIT(VIRTIO_NET_F_HOST_TSO6) | VNET_BIT(VIRTIO_NET_F_HOST_ECN) |               \
+	 VNET_BIT(VIRTIO_NET_F_HOST_UFO) | VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) |               \
+	 VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_CTRL_VQ) |                   \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_RX) | VNET_BIT(VIRTIO_NET_F_CTRL_VLAN) |                \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |     \
+	 VNET_BIT(VIRTIO_NET_F_MQ) | VNET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |                 \
+	 VNET_BIT(VIRTIO_NET_F_DEVICE_STATS) | VNET_BIT(VIRTIO_NET_F_HASH_TUNNEL) |         \
+	 VNET_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) | VNET_BIT(VIRTIO_NET_F_NOTF_COAL) |           \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_USO4) | VNET_BIT(VIRTIO_NET_F_GUEST_USO6) |            \
+	 VNET_BIT(VIRTIO_NET_F_HOST_USO) | VNET_BIT(VIRTIO_NET_F_HASH_REPORT) |             \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_HDRLEN) | VNET_BIT(VIRTIO_NET_F_RSS) |                 \
+	 VNET_BIT(VIRTIO_NET_F_RSC_EXT) | VNET_BIT(VIRTIO_NET_F_STANDBY) |                  \
+	 VNET_BIT(VIRTIO_NET_F_SPEED_DUPLEX))
+
+/* virtio-net's feature dependency table (VirtIO 1.2 §5.1.3.1, §5.1.4.2 and
+ * control-queue users; static, read-only); *n gets its length.  The net
+ * layer passes it to negotiation; tests and tools may walk it. */
+const struct vnet_feature_rule *vnet_net_feature_rules(size_t *n);
 
 /* Per-packet offload flags (struct vnet_pkt.flags). */
 #define VNET_PKT_F_CSUM_PARTIAL 0x01u /* tx: device completes the L4 checksum at csum_start/csum_offset;
@@ -93,7 +124,8 @@ struct vnet_net_opts {
 	 * MSI-X entry of each virtqueue index it sets up (receiveq i = 2i,
 	 * transmitq i = 2i + 1, controlq) and of configuration changes
 	 * (vq_index == VNET_NET_VQ_CONFIG).  Return VNET_VECTOR_NONE for no
-	 * vector.  Called from create and restart (control path). */
+	 * vector (for config: the config vector is then not written).  Called
+	 * from create and restart (control path), once per index each time. */
 	uint16_t (*vector_of)(void *arg, uint16_t vq_index);
 	void *vector_arg;
 	/* Repost receive buffers only once at least this many ring slots are
@@ -113,13 +145,18 @@ struct vnet_net_opts {
 /*
  * Per queue-pair counters.  Drops and errors answer different questions:
  *   rx_drops  frames the device completed that the driver did not deliver
- *             (every reason: runt, bad header, bad num_buffers, too long);
+ *             (every reason: runt, bad header, bad num_buffers, too long),
+ *             one per frame as the driver delimits it (a head and the
+ *             buffers its num_buffers claimed), so with a well-behaved
+ *             device frames completed = rx_packets + rx_drops;
  *   rx_errors device protocol violations seen on this queue (a subset of
  *             the reasons above, plus completions that are not ours);
  *   tx_drops  frames the driver took from the application and freed
- *             without sending (malformed, offload not negotiated);
+ *             without sending (malformed, offload not negotiated), so
+ *             frames taken by tx_burst = tx_packets + tx_drops;
  *   tx_errors application errors: those malformed frames and buffers
- *             refused untouched (not owned, multi-segment).
+ *             refused untouched (not owned, multi-segment; they stay the
+ *             caller's), plus transmit completions that are not ours.
  */
 struct vnet_net_queue_stats {
 	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;
@@ -203,8 +240,8 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
  * may lack room for the burst, after notifying otherwise).  Returns how many of the
  * first frames the driver took: each was either posted to the device, or —
  * if malformed (length 0 or past its buffer, an offload that was not
- * negotiated) — freed back to the pool and counted in tx_errors, so one bad
- * frame cannot stall the queue.  Frames from the returned count on still
+ * negotiated) — freed back to the pool and counted in tx_drops and
+ * tx_errors, so one bad frame cannot stall the queue.  Frames from the returned count on still
  * belong to the caller (ring full, or a buffer the caller does not own,
  * which is refused untouched and counted).  Returns 0 while stopped.
  */
@@ -243,7 +280,9 @@ void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp);
  *   - VNET_NET_POLL_NO_REARM (poll mode): notifications are left as they are.
  * An interrupt handler calls vnet_net_rx_irq() (counts it and disables the
  * queue's notifications), then vnet_net_poll().  Returns the frames handed
- * to fn.  0 with *more false when stopped or qp is out of range.
+ * to fn.  0 with *more false when stopped, qp is out of range or fn is
+ * NULL (more may be NULL).  budget 0 only reclaims transmissions and
+ * reports *more (the ring was not looked at).
  * Context: the queue pair's owner (see Concurrency above); no allocation,
  * no logging, never sleeps.
  */

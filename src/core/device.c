@@ -36,7 +36,7 @@ static void log_feature_names(struct vnet_device *dev, enum vnet_log_level lvl, 
 			      uint64_t features)
 {
 	char names[640];
-	vnet_features_format(names, sizeof(names), features);
+	vnet_features_format_names(names, sizeof(names), features, dev->feature_name);
 	const size_t chunk = 180;
 	size_t len = 0;
 	while (names[len])
@@ -87,13 +87,46 @@ int vnet_device_init(struct vnet_device *dev, const struct vnet_transport_ops *o
 			dev->config_retries = opts->config_retries;
 		if (opts->name)
 			name = opts->name;
+		dev->rules = opts->rules;
+		dev->nrules = opts->rules ? opts->nrules : 0;
+		dev->known = opts->known;
+		dev->feature_name = opts->feature_name;
 	}
+	/* No device-type mask given: every device-type bit the caller wants
+	 * (the device-independent range stays the core's to filter). */
+	if (!dev->known)
+		dev->known = ~VNET_FEATURES_RESERVED_RANGE;
+
 	size_t i;
 	for (i = 0; i + 1 < sizeof(dev->name) && name[i]; i++)
 		dev->name[i] = name[i];
 	dev->name[i] = '\0';
 	dev->state = VNET_DEV_BOUND;
 	return VNET_OK;
+}
+
+int vnet_device_create(const struct vnet_transport_ops *ops, void *ctx, const struct vnet_device_opts *opts,
+		       struct vnet_device **out)
+{
+	if (!out)
+		return VNET_EINVAL;
+	*out = 0;
+	struct vnet_device *dev = vnet_hal_zalloc(sizeof(*dev));
+	if (!dev)
+		return VNET_ENOMEM;
+	int rc = vnet_device_init(dev, ops, ctx, opts);
+	if (rc != VNET_OK) {
+		vnet_hal_free(dev);
+		return rc;
+	}
+	*out = dev;
+	return VNET_OK;
+}
+
+void vnet_device_destroy(struct vnet_device *dev)
+{
+	/* No device access: the owner reset it (or gave up on it) first. */
+	vnet_hal_free(dev);
 }
 
 /* Set one more status bit, keeping every bit set before (spec 2.1.1). */
@@ -191,10 +224,12 @@ int vnet_device_probe(struct vnet_device *dev)
 	 * it does not offer.  Not fatal: the closure in negotiate() drops the
 	 * orphan; worth a warning because it shows a buggy device. */
 	unsigned bad = 0;
-	if (vnet_features_validate(offered, true, &bad) != VNET_OK)
-		DEV_WARN(dev, "device offers %s without the features it requires (spec 2.2.2); "
+	if (vnet_features_validate(dev->rules, dev->nrules, offered, true, &bad) != VNET_OK) {
+		const char *bn = dev->feature_name ? dev->feature_name(bad) : vnet_feature_common_name(bad);
+		DEV_WARN(dev, "device offers %s (bit %u) without the features it requires (spec 2.2.2); "
 			      "it will not be accepted",
-			 vnet_feature_name(bad) ? vnet_feature_name(bad) : "?");
+			 bn ? bn : "?", bad);
+	}
 	dev->state = VNET_DEV_PROBED;
 	return VNET_OK;
 
@@ -217,7 +252,8 @@ int vnet_device_negotiate(struct vnet_device *dev, uint64_t wanted)
 	/* Step 4, second half: the subset of offered features the driver
 	 * understands, closed under the dependency rules (features.c). */
 	uint64_t accepted = 0;
-	rc = vnet_features_negotiate(dev->offered, wanted, dev->ops->transport_features, &accepted);
+	rc = vnet_features_negotiate(dev->offered, wanted, dev->ops->transport_features, dev->known, dev->rules,
+				     dev->nrules, &accepted);
 	if (rc == VNET_ENOTSUP) {
 		DEV_ERR(dev, "device does not offer VIRTIO_F_VERSION_1 (offered 0x%016llx): "
 			     "legacy devices are not supported",

@@ -1,12 +1,14 @@
 /*
  * Private state of a device core instance (see include/vnet/device.h).
- * Visible to src/ so the net layer can embed a struct vnet_device in its
- * own device struct; nothing outside src/core/device.c writes these fields.
+ * For src/core and for unit tests that embed one (vnet_device_init);
+ * device layers see struct vnet_device as opaque.  Nothing outside
+ * src/core/device.c writes these fields.
  */
 #ifndef VNET_CORE_DEVICE_PRIV_H
 #define VNET_CORE_DEVICE_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vnet/device.h"
@@ -34,6 +36,11 @@ struct vnet_device {
 	uint64_t queue_reset_timeout_ns;
 	unsigned config_retries;
 	uint32_t config_retries_seen;  /* generation changes absorbed (stats) */
+	/* The device type's feature knowledge (vnet_device_opts). */
+	const struct vnet_feature_rule *rules;
+	size_t nrules;
+	uint64_t known;
+	const char *(*feature_name)(unsigned bit);
 	char name[16];
 };
 

@@ -2,7 +2,10 @@
  * Device core against the fake transport: the spec 3.1.1 init sequence in
  * exact order, the bounded reset wait, FEATURES_OK refusal, legacy (no
  * VERSION_1) devices, generation-checked config reads, queue setup checks,
- * queue reset, notify gating, FAILED and DEVICE_NEEDS_RESET handling.
+ * queue reset, notify gating, FAILED and DEVICE_NEEDS_RESET handling, and
+ * negotiation with the feature knowledge a device layer passes in opts
+ * (most tests use virtio-net's, as the net layer does; one uses a toy
+ * device type to show the core assumes none).
  *
  * Time: waits use the fake HAL's relax step, so a "1 second" bound passes
  * in a few hundred polls; nothing here measures wall time.
@@ -19,6 +22,7 @@
 #include "fake_transport.h"
 #include "vnet/device.h"
 #include "vnet/features.h"
+#include "vnet/net.h"
 #include "vnet/virtqueue.h"
 
 #define V1 VNET_BIT(VIRTIO_F_VERSION_1)
@@ -41,7 +45,9 @@ static int setup(void **state)
 	fake_transport_init(&fx.ft, V1 | N(MAC) | N(CSUM) | N(HOST_TSO4) | N(CTRL_VQ) | N(MQ), 3, 256);
 	/* 10 ms per relax: a 1 s bound is reached in ~100 polls */
 	fake_hal_set_relax_step_ns(10 * 1000 * 1000);
-	assert_int_equal(vnet_device_init(&fx.dev, &fake_transport_ops, &fx.ft, NULL), VNET_OK);
+	struct vnet_device_opts o = {.known = VNET_FEATURES_NET_KNOWN, .feature_name = vnet_feature_name};
+	o.rules = vnet_net_feature_rules(&o.nrules);
+	assert_int_equal(vnet_device_init(&fx.dev, &fake_transport_ops, &fx.ft, &o), VNET_OK);
 	*state = &fx;
 	return 0;
 }
@@ -80,6 +86,70 @@ static void test_init_requires_ops(void **state)
 	memset(&zero, 0, sizeof(zero));
 	assert_int_equal(vnet_device_probe(&zero), VNET_EINVAL);
 	assert_int_equal(vnet_device_negotiate(&zero, ~0ULL), VNET_EINVAL);
+}
+
+/* create allocates an opaque device usable through the API alone; a
+ * missing op fails without leaking; destroy frees it (NULL-safe). */
+static void test_create_destroy(void **state)
+{
+	struct fx *fx = *state;
+	size_t live0 = fake_hal_live_private();
+	struct vnet_device *dev = (struct vnet_device *)1;
+	struct vnet_transport_ops ops = fake_transport_ops;
+	ops.setup_queue = NULL;
+	assert_int_equal(vnet_device_create(&ops, &fx->ft, NULL, &dev), VNET_EINVAL);
+	assert_null(dev);
+	assert_int_equal(fake_hal_live_private(), live0);
+	assert_int_equal(vnet_device_create(&fake_transport_ops, &fx->ft, NULL, NULL), VNET_EINVAL);
+	struct vnet_device_opts o = {.name = "dev7"};
+	assert_int_equal(vnet_device_create(&fake_transport_ops, &fx->ft, &o, &dev), VNET_OK);
+	assert_non_null(dev);
+	assert_int_equal(fake_hal_live_private(), live0 + 1);
+	assert_string_equal(vnet_device_name(dev), "dev7");
+	assert_int_equal(vnet_device_negotiate(dev, V1 | N(MAC)), VNET_OK);
+	assert_int_equal(vnet_device_features(dev), V1 | N(MAC));
+	assert_int_equal(vnet_device_reset(dev), VNET_OK);
+	vnet_device_destroy(dev);
+	vnet_device_destroy(NULL);
+	assert_int_equal(fake_hal_live_private(), live0);
+}
+
+/* A toy device type: bit 0 needs bit 1 (a SPEC rule), bit 3 needs bit 2
+ * (a SHOULD: dropped from the accepted set, tolerated in an offer); it
+ * knows bits 0..3 only. */
+static const struct vnet_feature_rule toy_rules[] = {
+	{0, VNET_FRULE_SPEC, VNET_BIT(1), 0},
+	{3, VNET_FRULE_SHOULD, VNET_BIT(2), 0},
+};
+
+/* The core applies the rules and device-type mask the device layer gives,
+ * and no device type's of its own. */
+static void test_negotiate_with_device_rules(void **state)
+{
+	struct fx *fx = *state;
+	struct fake_transport *ft = &fx->ft;
+	uint64_t low = VNET_BIT(0) | VNET_BIT(1) | VNET_BIT(2) | VNET_BIT(3) | VNET_BIT(5) | VNET_BIT(50);
+	struct vnet_device_opts o = {.rules = toy_rules, .nrules = 2, .known = 0xfULL};
+
+	ft->offered = V1 | low | VNET_BIT(VIRTIO_F_EVENT_IDX) | VNET_BIT(24);
+	assert_int_equal(vnet_device_init(&fx->dev, &fake_transport_ops, ft, &o), VNET_OK);
+	/* bit 0 without bit 1, bit 3 without bit 2: dropped; 5 and 50 unknown;
+	 * legacy bit 24 never, whatever is wanted. */
+	assert_int_equal(vnet_device_negotiate(&fx->dev, VNET_BIT(0) | VNET_BIT(3) | VNET_BIT(5) | VNET_BIT(50) |
+							       VNET_BIT(VIRTIO_F_EVENT_IDX) | VNET_BIT(24)),
+			 VNET_OK);
+	assert_int_equal(vnet_device_features(&fx->dev), V1 | VNET_BIT(VIRTIO_F_EVENT_IDX));
+	assert_int_equal(vnet_device_reset(&fx->dev), VNET_OK);
+	assert_int_equal(vnet_device_negotiate(&fx->dev, low), VNET_OK);
+	assert_int_equal(vnet_device_features(&fx->dev), V1 | VNET_BIT(0) | VNET_BIT(1) | VNET_BIT(2) | VNET_BIT(3));
+
+	/* No rules and no mask: the caller's wanted device-type bits, as they are
+	 * (what virtio-net's table would drop is kept: the core has no table). */
+	ft->offered = V1 | N(MQ) | N(MAC) | VNET_BIT(24);
+	assert_int_equal(vnet_device_init(&fx->dev, &fake_transport_ops, ft, NULL), VNET_OK);
+	assert_int_equal(vnet_device_negotiate(&fx->dev, N(MQ) | N(MAC) | VNET_BIT(24)), VNET_OK);
+	assert_int_equal(vnet_device_features(&fx->dev), V1 | N(MQ) | N(MAC));
+	assert_int_equal(vnet_device_reset(&fx->dev), VNET_OK);
 }
 
 static void test_init_sequence_order(void **state)
@@ -518,6 +588,8 @@ int main(void)
 	fake_hal_set_echo(0);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_requires_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_negotiate_with_device_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init_sequence_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_probe_then_config_then_negotiate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_never_completes, setup, teardown),

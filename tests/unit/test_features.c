@@ -3,8 +3,10 @@
  * guarantees (accepted is a subset of offered & wanted, self-consistent,
  * and maximal), VERSION_1 handling, transport and legacy filtering.
  *
- * The spec's requirement table (5.1.3.1) is transcribed here a second time,
- * independently of src/core/features.c, and each row is checked by
+ * Negotiation itself is device-neutral (src/core/features.c); virtio-net's
+ * table and names live in src/net/net_features.c.  The spec's requirement
+ * table (5.1.3.1) is transcribed here a second time, independently of
+ * src/net/net_features.c, and each row is checked by
  * behaviour: with its requirements the feature is accepted, without them
  * it is dropped.
  */
@@ -16,15 +18,30 @@
 #include <cmocka.h>
 
 #include "vnet/features.h"
+#include "vnet/net.h"
 
 #define V1 VNET_BIT(VIRTIO_F_VERSION_1)
 #define N(x) VNET_BIT(VIRTIO_NET_F_##x)
 #define ALL_TRANSPORT VNET_FEATURES_RESERVED_RANGE
 
+/* virtio-net's table, as the net layer hands it to negotiation. */
+static const struct vnet_feature_rule *net_rules(size_t *n)
+{
+	return vnet_net_feature_rules(n);
+}
+static size_t nrules(void)
+{
+	size_t n;
+	vnet_net_feature_rules(&n);
+	return n;
+}
+#define RULES net_rules(NULL), nrules()
+#define NEG(off, want, tr, acc) vnet_features_negotiate((off), (want), (tr), VNET_FEATURES_NET_KNOWN, RULES, (acc))
+
 static uint64_t negotiate(uint64_t offered, uint64_t wanted)
 {
 	uint64_t acc = 0xdeadbeef;
-	assert_int_equal(vnet_features_negotiate(offered, wanted, ALL_TRANSPORT, &acc), VNET_OK);
+	assert_int_equal(NEG(offered, wanted, ALL_TRANSPORT, &acc), VNET_OK);
 	return acc;
 }
 
@@ -75,16 +92,49 @@ static void test_format(void **state)
 	assert_int_equal(small[0], 'C');
 }
 
+/* The core's half knows no device type: device-independent names only,
+ * no device-type bit accepted without the device layer's mask, no rule
+ * applied without its table. */
+static void test_core_is_device_neutral(void **state)
+{
+	(void)state;
+	assert_string_equal(vnet_feature_common_name(VIRTIO_F_VERSION_1), "VERSION_1");
+	assert_string_equal(vnet_feature_common_name(VIRTIO_F_RING_PACKED), "RING_PACKED");
+	assert_null(vnet_feature_common_name(VIRTIO_NET_F_MAC));
+	assert_null(vnet_feature_common_name(VIRTIO_NET_F_GUEST_RSC6)); /* 42: a net legacy bit */
+	assert_string_equal(vnet_feature_name(VIRTIO_NET_F_GUEST_RSC6), "GUEST_RSC6(legacy)");
+	assert_null(vnet_feature_common_name(200));
+	char buf[64];
+	vnet_features_format_names(buf, sizeof(buf), N(MAC) | V1, NULL);
+	assert_string_equal(buf, "bit5 VERSION_1");
+	vnet_features_format_names(buf, sizeof(buf), N(MAC) | V1, vnet_feature_name);
+	assert_string_equal(buf, "MAC VERSION_1");
+
+	uint64_t acc = 0;
+	uint64_t off = V1 | N(MAC) | N(MQ) | VNET_BIT(VIRTIO_F_EVENT_IDX);
+	assert_int_equal(vnet_features_negotiate(off, ~0ULL, ALL_TRANSPORT, 0, NULL, 0, &acc), VNET_OK);
+	assert_int_equal(acc, V1 | VNET_BIT(VIRTIO_F_EVENT_IDX));
+	/* Mask without rules: MQ kept without CTRL_VQ (net's rule is net's). */
+	assert_int_equal(vnet_features_negotiate(off, ~0ULL, ALL_TRANSPORT, VNET_FEATURES_NET_KNOWN, NULL, 0, &acc),
+			 VNET_OK);
+	assert_int_equal(acc, off);
+	assert_int_equal(NEG(off, ~0ULL, ALL_TRANSPORT, &acc), VNET_OK);
+	assert_int_equal(acc, V1 | N(MAC) | VNET_BIT(VIRTIO_F_EVENT_IDX));
+	/* The reserved range stays the core's: a device mask cannot add legacy bits. */
+	assert_int_equal(vnet_features_negotiate(V1 | VNET_BIT(24), ~0ULL, ALL_TRANSPORT, ~0ULL, NULL, 0, &acc), VNET_OK);
+	assert_int_equal(acc, V1);
+}
+
 static void test_version1_required(void **state)
 {
 	(void)state;
 	uint64_t acc = 123;
-	assert_int_equal(vnet_features_negotiate(N(CSUM) | N(MAC), ~0ULL, ALL_TRANSPORT, &acc), VNET_ENOTSUP);
+	assert_int_equal(NEG(N(CSUM) | N(MAC), ~0ULL, ALL_TRANSPORT, &acc), VNET_ENOTSUP);
 	assert_int_equal(acc, 0);
 	/* VERSION_1 is accepted when offered even if the caller forgot it. */
 	assert_int_equal(negotiate(V1 | N(MAC), N(MAC)), V1 | N(MAC));
 	/* and even if the transport mask forgot it */
-	assert_int_equal(vnet_features_negotiate(V1, 0, 0, &acc), VNET_OK);
+	assert_int_equal(NEG(V1, 0, 0, &acc), VNET_OK);
 	assert_int_equal(acc, V1);
 }
 
@@ -109,7 +159,7 @@ static void test_transport_mask(void **state)
 	uint64_t off = V1 | N(MAC) | VNET_BIT(VIRTIO_F_RING_PACKED) | VNET_BIT(VIRTIO_F_EVENT_IDX);
 	uint64_t acc;
 	/* transport carries EVENT_IDX but not RING_PACKED; net bits unaffected */
-	assert_int_equal(vnet_features_negotiate(off, ~0ULL, VNET_BIT(VIRTIO_F_EVENT_IDX), &acc), VNET_OK);
+	assert_int_equal(NEG(off, ~0ULL, VNET_BIT(VIRTIO_F_EVENT_IDX), &acc), VNET_OK);
 	assert_int_equal(acc, V1 | N(MAC) | VNET_BIT(VIRTIO_F_EVENT_IDX));
 }
 
@@ -123,7 +173,7 @@ static void test_unknown_and_legacy_never_accepted(void **state)
 	/* ADMIN_VQ / SR_IOV only where the transport has them */
 	uint64_t pci_only = VNET_BIT(VIRTIO_F_SR_IOV) | VNET_BIT(VIRTIO_F_ADMIN_VQ) |
 			    VNET_BIT(VIRTIO_F_NOTIF_CONFIG_DATA);
-	assert_int_equal(vnet_features_negotiate(V1 | pci_only, ~0ULL, VNET_BIT(VIRTIO_F_RING_PACKED), &acc),
+	assert_int_equal(NEG(V1 | pci_only, ~0ULL, VNET_BIT(VIRTIO_F_RING_PACKED), &acc),
 			 VNET_OK);
 	assert_int_equal(acc, V1);
 }
@@ -212,7 +262,7 @@ static void test_every_spec_row(void **state)
 		}
 		/* the core's table has a rule for this bit */
 		size_t n;
-		const struct vnet_feature_rule *rules = vnet_feature_rules(&n);
+		const struct vnet_feature_rule *rules = vnet_net_feature_rules(&n);
 		bool found = false;
 		for (size_t k = 0; k < n; k++)
 			if (rules[k].bit == r->bit && rules[k].all == r->all && rules[k].any == r->any)
@@ -222,7 +272,7 @@ static void test_every_spec_row(void **state)
 	}
 	/* and the core's table has nothing the transcription lacks */
 	size_t n;
-	vnet_feature_rules(&n);
+	vnet_net_feature_rules(&n);
 	assert_int_equal(n, sizeof(spec_rows) / sizeof(spec_rows[0]));
 }
 
@@ -262,10 +312,10 @@ static void test_fixed_point_chains(void **state)
 	uint64_t h = N(HOST_TSO4) | N(HOST_TSO6) | N(HOST_ECN) | N(RSC_EXT) | N(HOST_UFO) | N(HOST_USO);
 	assert_int_equal(negotiate(V1 | h | N(CSUM), ~0ULL), V1 | h | N(CSUM));
 	assert_int_equal(negotiate(V1 | h, ~0ULL), V1);
-	assert_int_equal(vnet_features_close(h), 0);
+	assert_int_equal(vnet_features_close(RULES, h), 0);
 	/* close() is idempotent */
-	uint64_t c = vnet_features_close(V1 | g | h | N(CSUM));
-	assert_int_equal(vnet_features_close(c), c);
+	uint64_t c = vnet_features_close(RULES, V1 | g | h | N(CSUM));
+	assert_int_equal(vnet_features_close(RULES, c), c);
 }
 
 static void test_ecn_any_of(void **state)
@@ -285,15 +335,15 @@ static void test_validate(void **state)
 {
 	(void)state;
 	unsigned bad = 999;
-	assert_int_equal(vnet_features_validate(V1 | N(CSUM) | N(HOST_TSO4), false, &bad), VNET_OK);
-	assert_int_equal(vnet_features_validate(V1 | N(HOST_TSO4) | N(MQ), false, &bad), VNET_EINVAL);
+	assert_int_equal(vnet_features_validate(RULES, V1 | N(CSUM) | N(HOST_TSO4), false, &bad), VNET_OK);
+	assert_int_equal(vnet_features_validate(RULES, V1 | N(HOST_TSO4) | N(MQ), false, &bad), VNET_EINVAL);
 	assert_int_equal(bad, VIRTIO_NET_F_HOST_TSO4); /* lowest offender */
 	/* spec_only ignores the driver-policy rows */
-	assert_int_equal(vnet_features_validate(V1 | N(HASH_REPORT), true, &bad), VNET_OK);
-	assert_int_equal(vnet_features_validate(V1 | N(HASH_REPORT), false, &bad), VNET_EINVAL);
+	assert_int_equal(vnet_features_validate(RULES, V1 | N(HASH_REPORT), true, &bad), VNET_OK);
+	assert_int_equal(vnet_features_validate(RULES, V1 | N(HASH_REPORT), false, &bad), VNET_EINVAL);
 	assert_int_equal(bad, VIRTIO_NET_F_HASH_REPORT);
-	assert_int_equal(vnet_features_validate(V1 | N(MQ), true, NULL), VNET_EINVAL);
-	assert_int_equal(vnet_features_validate(0, false, NULL), VNET_OK);
+	assert_int_equal(vnet_features_validate(RULES, V1 | N(MQ), true, NULL), VNET_EINVAL);
+	assert_int_equal(vnet_features_validate(RULES, 0, false, NULL), VNET_OK);
 }
 
 /* Deterministic pseudo-random offers: the accepted set is always a subset
@@ -314,11 +364,11 @@ static void test_properties_random(void **state)
 		uint64_t acc = negotiate(offered, wanted);
 		assert_int_equal(acc & ~(offered & (wanted | V1)), 0);
 		assert_true(acc & V1);
-		assert_int_equal(vnet_features_validate(acc, false, NULL), VNET_OK);
+		assert_int_equal(vnet_features_validate(RULES, acc, false, NULL), VNET_OK);
 		uint64_t cand = offered & (wanted | V1) & known & ~acc;
 		for (unsigned b = 0; b < 64; b++)
 			if (cand & VNET_BIT(b))
-				assert_int_equal(vnet_features_validate(acc | VNET_BIT(b), false, NULL), VNET_EINVAL);
+				assert_int_equal(vnet_features_validate(RULES, acc | VNET_BIT(b), false, NULL), VNET_EINVAL);
 	}
 }
 
@@ -327,6 +377,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_core_is_device_neutral),
 		cmocka_unit_test(test_version1_required),
 		cmocka_unit_test(test_subset_of_offered_and_wanted),
 		cmocka_unit_test(test_transport_mask),

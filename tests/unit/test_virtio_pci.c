@@ -31,6 +31,7 @@
 #include "transport/pci/virtio_pci.c"
 
 #include "core/device_priv.h"
+#include "vnet/spec/virtio_net.h"
 #include "fake_hal.h"
 #include "vnet/device.h"
 

@@ -1,0 +1,166 @@
+/*
+ * Private state of the virtio-net layer (include/vnet/net.h), shared by
+ * the files of src/net and by nothing else.
+ *
+ * Map of src/net, one job per file (function prefix in brackets):
+ *   net_pool.c      packet-buffer pool: alloc/free, init/fini [net_pool_]
+ *   net_rx.c        receive: refill, completions, header checks [net_rx_]
+ *   net_tx.c        transmit: header fill, post, reclaim [net_tx_]
+ *   net_ctrl.c      control queue: commands, promisc, queue pairs [net_ctrl_]
+ *   net_setup.c     create, destroy, stop, restart, config change [net_setup_]
+ *   net_poll.c      service loop and interrupt helpers [net_poll_]
+ *   net_info.c      info, stats and accessors [net_info_]
+ *   net_features.c  virtio-net feature names and dependency rules [net_feat_]
+ * The hot path (rx, tx, pool) takes no lock, allocates nothing and never
+ * logs; everything in setup/ctrl is control path and may busy-wait,
+ * bounded by timeout_ns.
+ *
+ * Buffer layout (one pool slot, buf_size bytes):
+ *   [ headroom ... | virtio_net_hdr | frame ...                ]
+ *   ^buf           ^buf+room-hdr     ^buf+VNET_NET_HEADROOM = data
+ * Header and frame are contiguous, so each buffer is a single descriptor
+ * (VERSION_1 implies ANY_LAYOUT, VirtIO 1.2 §5.1.6.6).
+ *
+ * Ownership: pkt->owner says who holds a buffer (pool, application, the
+ * device's receive or transmit ring); every path that takes a buffer back
+ * checks it with net_pool_owns() and the marker first, so a foreign or
+ * doubly freed pointer is refused instead of corrupting the pool.
+ * Serialisation: as vnet/net.h says, one thread per queue pair, the pool
+ * shared and unlocked.
+ */
+#ifndef VNET_NET_PRIV_H
+#define VNET_NET_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vnet/device.h"
+#include "vnet/net.h"
+#include "vnet/spec/virtio_net.h"
+#include "vnet/vnet_hal.h"
+
+/* Bytes in front of the frame: room for the largest header we may
+ * negotiate and for a host that prepends an encapsulation. */
+#define VNET_NET_HEADROOM 64u
+#define VNET_NET_BUF_DEFAULT 2048u
+#define VNET_NET_QSIZE_DEFAULT 256u
+#define VNET_NET_ETH_HLEN 14u
+#define VNET_NET_CTRL_DATA_MAX 256u
+#define VNET_NET_BURST_MAX 64u
+#define VQ_UNLIKELY_NET(x) __builtin_expect(!!(x), 0)
+
+/* pkt->owner values: who holds the buffer now. */
+enum vnet_pkt_owner {
+	VNET_OWN_POOL = 0x504f4f4cu,   /* "POOL" */
+	VNET_OWN_APP = 0x41505021u,    /* "APP!" */
+	VNET_OWN_DEV_RX = 0x44565258u, /* "DVRX" */
+	VNET_OWN_DEV_TX = 0x44565458u, /* "DVTX" */
+};
+
+struct vnet_net_q {
+	struct vnet_vq *rx;
+	struct vnet_vq *tx;
+	uint16_t rx_batch;          /* net_rx_refill posts once this many slots are free (>= 1) */
+	struct vnet_net_queue_stats st;
+};
+
+struct vnet_net {
+	struct vnet_device *dev;   /* opaque: used only through vnet/device.h */
+	struct vnet_net_opts opts;
+	uint64_t timeout_ns;
+	uint16_t hdr_len;
+	uint16_t mtu;
+	uint8_t mac[6];
+	bool mac_from_device;
+	bool link_up;
+	bool mrg_rxbuf;
+	bool running;               /* DRIVER_OK and not stopped: data path open */
+	uint64_t features;          /* negotiated at create; restart must get the same */
+	uint16_t pairs;             /* in use */
+	uint16_t created;           /* pairs with queues (q[0..created)) */
+	uint16_t max_pairs;         /* device maximum */
+	uint16_t qsize;
+	enum vnet_vq_layout layout;
+	struct vnet_net_q *q;       /* [created] private */
+	struct vnet_vq *ctrl;
+	uint16_t ctrl_index;        /* controlq index, VNET_NET_NO_CTRL without one */
+	struct vnet_dma ctrl_mem;   /* command buffer (net_ctrl.c), device-visible */
+	/* pool */
+	struct vnet_dma pool_mem;
+	struct vnet_pkt *pkts;      /* [pool_size] private descriptors of the buffers */
+	uint32_t *free_stack;       /* [pool_size] indices of free buffers */
+	uint32_t free_top;
+	uint32_t pool_size;
+	uint32_t buf_size;
+};
+
+#define VNET_NET_NO_CTRL 0xffffu
+
+/* ------------------------------------------------------------ pool (inline) */
+
+/* Take a buffer from the pool with every field the application sees reset;
+ * NULL when empty.  The caller sets owner. */
+static inline struct vnet_pkt *net_pool_get(struct vnet_net *net)
+{
+	if (VQ_UNLIKELY_NET(net->free_top == 0))
+		return 0;
+	struct vnet_pkt *p = &net->pkts[net->free_stack[--net->free_top]];
+	p->data = p->buf + VNET_NET_HEADROOM;
+	p->room = net->buf_size - VNET_NET_HEADROOM;
+	p->len = 0;
+	p->pkt_len = 0;
+	p->flags = 0;
+	p->gso_type = 0;
+	p->gso_size = 0;
+	p->hdr_len = 0;
+	p->csum_start = 0;
+	p->csum_offset = 0;
+	p->nseg = 1;
+	p->next = 0;
+	return p;
+}
+
+static inline void net_pool_put(struct vnet_net *net, struct vnet_pkt *p)
+{
+	p->owner = VNET_OWN_POOL;
+	p->next = 0;
+	net->free_stack[net->free_top++] = p->idx;
+}
+
+/* True if p is one of our pool descriptors: inside the array, and the
+ * element its own index names (catches misaligned pointers without a
+ * division on the per-packet path). */
+static inline bool net_pool_owns(const struct vnet_net *net, const struct vnet_pkt *p)
+{
+	uintptr_t base = (uintptr_t)net->pkts;
+	uintptr_t a = (uintptr_t)p;
+	if (VQ_UNLIKELY_NET(a < base || a - base > (uintptr_t)(net->pool_size - 1u) * sizeof(*p)))
+		return false;
+	/* In range, so reading idx stays inside the array even if p is misaligned. */
+	uint32_t idx = p->idx;
+	return idx < net->pool_size && &net->pkts[idx] == p;
+}
+
+/* ------------------------------------------------------------ between files */
+
+/* net_pool.c: allocate the pool for the queues created (opts.pool_size or
+ * the default); fini frees it (NULL-safe parts), warning about buffers
+ * the application still holds. */
+int net_pool_init(struct vnet_net *net);
+void net_pool_fini(struct vnet_net *net);
+
+/* net_rx.c: post free buffers to q's receive ring (opts.rx_refill_batch). */
+void net_rx_refill(struct vnet_net *net, struct vnet_net_q *q);
+
+/* net_tx.c: give completed transmit buffers back to the pool; returns
+ * completions taken. */
+unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q);
+
+/* net_ctrl.c: the device-visible command buffer; alloc before the
+ * controlq is set up, free after it is destroyed.  net_ctrl_is_buffer()
+ * tells a detached controlq cookie from a packet. */
+int net_ctrl_alloc(struct vnet_net *net);
+void net_ctrl_free(struct vnet_net *net);
+bool net_ctrl_is_buffer(const struct vnet_net *net, const void *cookie);
+
+#endif

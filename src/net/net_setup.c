@@ -1,0 +1,482 @@
+/*
+ * Bring-up, teardown and recovery of a virtio-net device (VirtIO 1.2
+ * §5.1.5 "Device Initialization" on top of the §3.1.1 sequence that
+ * src/core/device.c runs).
+ *
+ * What it does: chooses the features it can honour, reads and validates
+ * the configuration (MAC, MTU, max_virtqueue_pairs; each only when its
+ * feature was negotiated), sizes and sets up the receiveq/transmitq pairs
+ * and the controlq with the host's interrupt routing, fills the receive
+ * queues, sets DRIVER_OK and asks for the queue pairs wanted; destroy,
+ * stop (reset and take every buffer back) and restart (same features,
+ * same rings, set up again).  Queue setup is written once
+ * (net_setup_queues) for create and restart.
+ * What it does not: the data path, interrupts or MSI-X programming (the
+ * host's, through opts.vector_of), register access (the transport's).
+ * Trusts: no config value before its range check; a failure at any step
+ * sets FAILED (or resets) and releases everything.
+ * Serialised by the control thread; may busy-wait, bounded by timeout_ns.
+ */
+#include "core/vnet_log.h"
+#include "core/vnet_mem.h"
+#include "net_priv.h"
+#include "vnet/device.h"
+#include "vnet/features.h"
+#include "vnet/spec/virtio_config.h"
+
+static void net_setup_read_link(struct vnet_net *net)
+{
+	if (!vnet_device_has_feature(net->dev, VIRTIO_NET_F_STATUS)) {
+		/* Without STATUS the link is assumed up (spec 5.1.4). */
+		net->link_up = true;
+		return;
+	}
+	vnet_le16 st = 0;
+	if (vnet_device_read_config(net->dev, 6, &st, sizeof(st)) == VNET_OK)
+		net->link_up = (vnet_le16_to_cpu(st) & VIRTIO_NET_S_LINK_UP) != 0;
+}
+
+void vnet_net_config_changed(struct vnet_net *net)
+{
+	if (!net)
+		return;
+	bool was = net->link_up;
+	net_setup_read_link(net);
+	if (was != net->link_up)
+		VNET_INFO("%s: link %s", vnet_device_name(net->dev), net->link_up ? "up" : "down");
+	if (vnet_device_needs_reset(net->dev))
+		VNET_ERR("%s: device needs reset", vnet_device_name(net->dev));
+}
+
+/* MSI-X vector of virtqueue vq_index (or VNET_NET_VQ_CONFIG): the host's
+ * routing policy when it gave one, else the deprecated msix_vectors rule. */
+static uint16_t net_setup_vector(const struct vnet_net *net, uint16_t vq_index)
+{
+	if (net->opts.vector_of)
+		return net->opts.vector_of(net->opts.vector_arg, vq_index);
+	uint16_t n = net->opts.msix_vectors;
+	if (vq_index == VNET_NET_VQ_CONFIG)
+		return n ? 0 : VNET_VECTOR_NONE;
+	if (n == 0)
+		return VNET_VECTOR_NONE;
+	if (n == 1)
+		return 0;
+	return (uint16_t)(1u + vq_index % (n - 1u));
+}
+
+static uint64_t net_setup_wanted(const struct vnet_net_opts *o, uint64_t offered)
+{
+	uint64_t w = VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS) |
+	             VNET_BIT(VIRTIO_NET_F_MTU) | VNET_BIT(VIRTIO_F_ACCESS_PLATFORM) |
+	             VNET_BIT(VIRTIO_F_NOTIFICATION_DATA) | o->extra_features;
+	if (!o->no_mrg_rxbuf)
+		w |= VNET_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	if (!o->no_ctrl_vq)
+		w |= VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_CTRL_RX) | VNET_BIT(VIRTIO_NET_F_MQ);
+	if (!o->no_event_idx)
+		w |= VNET_BIT(VIRTIO_F_EVENT_IDX);
+	if (!o->no_indirect)
+		w |= VNET_BIT(VIRTIO_F_INDIRECT_DESC);
+	if (!o->no_in_order)
+		w |= VNET_BIT(VIRTIO_F_IN_ORDER);
+	if (o->tx_csum)
+		w |= VNET_BIT(VIRTIO_NET_F_CSUM);
+	if (o->rx_csum)
+		w |= VNET_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	if (o->ring == VNET_NET_RING_PACKED ||
+	    (o->ring == VNET_NET_RING_AUTO && (offered & VNET_BIT(VIRTIO_F_RING_PACKED))))
+		w |= VNET_BIT(VIRTIO_F_RING_PACKED);
+	return w;
+}
+
+/* Size a queue: what the caller asked (or the default), capped by the device. */
+static uint16_t net_setup_qsize(struct vnet_net *net, uint16_t index, uint16_t want)
+{
+	uint16_t max = vnet_device_queue_max_size(net->dev, index);
+	if (max == 0)
+		return 0;
+	uint16_t s = want ? want : VNET_NET_QSIZE_DEFAULT;
+	if (s > max)
+		s = max;
+	if (net->layout == VNET_VQ_SPLIT) {
+		/* Split sizes must be powers of two: round down. */
+		uint16_t p = 1;
+		while ((uint32_t)p * 2u <= s)
+			p = (uint16_t)(p * 2u);
+		s = p;
+	}
+	return s;
+}
+
+/*
+ * Set up one virtqueue with the device: create it first when *vq is NULL
+ * (create; the size is what was asked, capped by the device), or reuse the
+ * ring it already has (restart, after vnet_vq_reset), then hand it to the
+ * device with the host's vector.  On failure a ring created here is
+ * destroyed again; an existing one stays for destroy to release.
+ */
+static int net_setup_vq(struct vnet_net *net, uint16_t index, uint16_t want, const char *kind, uint16_t num,
+                        struct vnet_vq **vq)
+{
+	const char *dname = vnet_device_name(net->dev);
+	bool fresh = *vq == 0;
+	int rc;
+	if (fresh) {
+		char name[16];
+		vnet_snprintf(name, sizeof(name), "%s%u", kind, (unsigned)num);
+		uint16_t size = net_setup_qsize(net, index, want);
+		if (size == 0) {
+			VNET_ERR("%s: %s (queue %u) not available", dname, name, (unsigned)index);
+			return VNET_ENODEV;
+		}
+		struct vnet_vq_config c = {
+			.index = index,
+			.size = size,
+			.layout = net->layout,
+			.features = net->features,
+			.indirect_max = 0,
+			.name = name,
+		};
+		rc = vnet_vq_create(&c, vq);
+		if (rc != VNET_OK) {
+			VNET_ERR("%s: cannot create %s (size %u): %s", dname, name, size, vnet_strerror(rc));
+			*vq = 0;
+			return rc;
+		}
+	}
+	rc = vnet_device_setup_queue(net->dev, *vq, net_setup_vector(net, index));
+	if (rc != VNET_OK) {
+		VNET_ERR("%s: queue setup of %s failed: %s", dname, vnet_vq_name(*vq), vnet_strerror(rc));
+		if (fresh) {
+			vnet_vq_destroy(*vq);
+			*vq = 0;
+		}
+	}
+	return rc;
+}
+
+/* Every queue in spec order (receiveq i = 2i, transmitq i = 2i + 1, then
+ * the controlq): created at create, set up again at restart. */
+static int net_setup_queues(struct vnet_net *net)
+{
+	for (uint16_t i = 0; i < net->created; i++) {
+		int rc = net_setup_vq(net, (uint16_t)(2 * i), net->qsize, "rx", i, &net->q[i].rx);
+		if (rc != VNET_OK)
+			return rc;
+		rc = net_setup_vq(net, (uint16_t)(2 * i + 1), net->qsize, "tx", i, &net->q[i].tx);
+		if (rc != VNET_OK)
+			return rc;
+	}
+	if (net->ctrl_index != VNET_NET_NO_CTRL)
+		return net_setup_vq(net, net->ctrl_index, 64, "ctrl", 0, &net->ctrl);
+	return VNET_OK;
+}
+
+static void net_setup_release(struct vnet_net *net)
+{
+	/* The device must no longer touch memory: reset first (bounded). */
+	vnet_device_reset(net->dev);
+	for (uint16_t i = 0; net->q && i < net->created; i++) {
+		struct vnet_vq *vqs[2] = {net->q[i].rx, net->q[i].tx};
+		for (int k = 0; k < 2; k++) {
+			if (!vqs[k])
+				continue;
+			void *c;
+			while ((c = vnet_vq_detach_unused(vqs[k])) != 0) {
+				struct vnet_pkt *p = c;
+				if (net_pool_owns(net, p))
+					net_pool_put(net, p);
+			}
+			vnet_vq_destroy(vqs[k]);
+		}
+	}
+	if (net->ctrl) {
+		while (vnet_vq_detach_unused(net->ctrl))
+			;
+		vnet_vq_destroy(net->ctrl);
+	}
+	net_ctrl_free(net);
+	net_pool_fini(net);
+	vnet_hal_free(net->q);
+	vnet_device_destroy(net->dev);
+	vnet_hal_free(net);
+}
+
+/* Last steps shared by create and restart: config vector, fill the
+ * receive queues, DRIVER_OK, first doorbells, link, queue pairs. */
+static int net_setup_go_live(struct vnet_net *net)
+{
+	int rc;
+	uint16_t cv = net_setup_vector(net, VNET_NET_VQ_CONFIG);
+	if (cv != VNET_VECTOR_NONE) {
+		rc = vnet_device_set_config_vector(net->dev, cv);
+		if (rc != VNET_OK && rc != VNET_ENOTSUP)
+			return rc;
+	}
+	/* Receive buffers may be posted before DRIVER_OK (spec 5.1.5 step 5:
+	 * "fill the receive queues"); they are notified once live. */
+	for (uint16_t i = 0; i < net->created; i++) {
+		/* Batch: at least 1, at most a quarter of the ring, so the
+		 * device always has three quarters of it posted. */
+		uint16_t b = net->opts.rx_refill_batch, cap = (uint16_t)(vnet_vq_size(net->q[i].rx) / 4u);
+		if (b > cap)
+			b = cap;
+		net->q[i].rx_batch = b ? b : 1u;
+		net_rx_refill(net, &net->q[i]);
+	}
+	rc = vnet_device_driver_ok(net->dev);
+	if (rc != VNET_OK)
+		return rc;
+	net->running = true;
+	/* Notifications are held back before DRIVER_OK: ring every rx doorbell once. */
+	for (uint16_t i = 0; i < net->created; i++)
+		vnet_device_notify(net->dev, net->q[i].rx);
+	net_setup_read_link(net);
+	uint16_t want = net->pairs;
+	if (want > 1) {
+		net->pairs = 1;
+		rc = vnet_net_set_queue_pairs(net, want);
+		if (rc != VNET_OK)
+			VNET_WARN("%s: device refused %u queue pairs (%s): using 1", vnet_device_name(net->dev), want,
+			          vnet_strerror(rc));
+	}
+	return VNET_OK;
+}
+
+/* The net names for the core's log lines.  A static function: the
+ * address of an extern one would need the GOT in a PIE-default build,
+ * which the freestanding core does not have. */
+static const char *net_setup_feature_name(unsigned bit)
+{
+	return vnet_feature_name(bit);
+}
+
+int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struct vnet_net_opts *opts,
+                    struct vnet_net **out)
+{
+	static const struct vnet_net_opts defaults;
+	if (!ops || !out)
+		return VNET_EINVAL;
+	*out = 0;
+	struct vnet_net *net = vnet_hal_zalloc(sizeof(*net));
+	if (!net)
+		return VNET_ENOMEM;
+	net->opts = opts ? *opts : defaults;
+	net->timeout_ns = net->opts.timeout_ns ? net->opts.timeout_ns : 1000000000ull;
+	struct vnet_device_opts dopts = {
+		.reset_timeout_ns = net->timeout_ns,
+		.name = "vnet0",
+		.known = VNET_FEATURES_NET_KNOWN,
+		.feature_name = net_setup_feature_name,
+	};
+	dopts.rules = vnet_net_feature_rules(&dopts.nrules);
+	int rc = vnet_device_create(ops, ctx, &dopts, &net->dev);
+	if (rc != VNET_OK) {
+		vnet_hal_free(net);
+		return rc;
+	}
+	const char *name = vnet_device_name(net->dev);
+
+	/* Steps 1-4a, then look at config before deciding (spec 3.1.1 step 4). */
+	rc = vnet_device_probe(net->dev);
+	if (rc != VNET_OK)
+		goto fail;
+	uint64_t offered = vnet_device_offered(net->dev);
+	uint64_t wanted = net_setup_wanted(&net->opts, offered);
+	struct virtio_net_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	if (offered & VNET_BIT(VIRTIO_NET_F_MTU)) {
+		vnet_le16 mtu;
+		rc = vnet_device_read_config(net->dev, __builtin_offsetof(struct virtio_net_config, mtu), &mtu, 2);
+		if (rc != VNET_OK)
+			goto fail;
+		cfg.mtu = mtu;
+		/* A device MTU below the IPv4 minimum is unusable: decline the
+		 * feature rather than accept a value we must not honour (spec
+		 * 5.1.4.2: the driver SHOULD NOT accept MTU if mtu < 68). */
+		if (vnet_le16_to_cpu(mtu) < VIRTIO_NET_MTU_MIN) {
+			VNET_WARN("%s: device MTU %u below %u: feature MTU declined", name,
+			          (unsigned)vnet_le16_to_cpu(mtu), VIRTIO_NET_MTU_MIN);
+			wanted &= ~VNET_BIT(VIRTIO_NET_F_MTU);
+		}
+	}
+	rc = vnet_device_negotiate(net->dev, wanted);
+	if (rc != VNET_OK)
+		goto fail;
+	uint64_t f = vnet_device_features(net->dev);
+	net->features = f;
+	net->layout = (f & VNET_BIT(VIRTIO_F_RING_PACKED)) ? VNET_VQ_PACKED : VNET_VQ_SPLIT;
+	net->mrg_rxbuf = (f & VNET_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	/* VERSION_1: the header always carries num_buffers (spec 5.1.6). */
+	net->hdr_len = VIRTIO_NET_HDR_LEN_BASE;
+
+	/* Configuration, each field only when its feature was negotiated. */
+	if (f & VNET_BIT(VIRTIO_NET_F_MAC)) {
+		rc = vnet_device_read_config(net->dev, 0, net->mac, 6);
+		if (rc != VNET_OK)
+			goto fail;
+		net->mac_from_device = true;
+	} else {
+		/* Locally administered, unicast (spec 5.1.5 step 3: the driver
+		 * generates a random MAC; we derive one from the clock). */
+		uint64_t t = vnet_hal_time_ns();
+		net->mac[0] = 0x52;
+		net->mac[1] = 0x56;
+		for (int i = 2; i < 6; i++)
+			net->mac[i] = (uint8_t)(t >> (8 * (i - 2)));
+	}
+	net->mtu = 1500;
+	if (f & VNET_BIT(VIRTIO_NET_F_MTU))
+		net->mtu = vnet_le16_to_cpu(cfg.mtu);
+	net->max_pairs = 1;
+	if (f & VNET_BIT(VIRTIO_NET_F_MQ)) {
+		vnet_le16 mp;
+		rc = vnet_device_read_config(net->dev, __builtin_offsetof(struct virtio_net_config, max_virtqueue_pairs),
+		                             &mp, 2);
+		if (rc != VNET_OK)
+			goto fail;
+		uint16_t m = vnet_le16_to_cpu(mp);
+		/* spec 5.1.4: 1..0x8000; anything else is a lying device. */
+		if (m < VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MIN || m > VIRTIO_NET_CTRL_MQ_VQ_PAIRS_MAX) {
+			VNET_ERR("%s: max_virtqueue_pairs %u out of range 1..32768", name, (unsigned)m);
+			rc = VNET_ERANGE;
+			goto fail_status;
+		}
+		net->max_pairs = m;
+	}
+	uint16_t want_pairs = net->opts.queue_pairs ? net->opts.queue_pairs : 1;
+	net->pairs = want_pairs < net->max_pairs ? want_pairs : net->max_pairs;
+	/* Only create the pairs we use (queue indices are fixed by the spec, so
+	 * the control queue index still follows max_pairs). */
+	uint16_t create_pairs = net->pairs;
+	net->created = create_pairs;
+
+	net->buf_size = net->opts.buf_size ? net->opts.buf_size : VNET_NET_BUF_DEFAULT;
+	if (!net->mrg_rxbuf) {
+		/* Every frame must fit one buffer (spec 5.1.6.3.1). */
+		uint32_t need = VNET_NET_HEADROOM + VNET_NET_ETH_HLEN + 4u /* VLAN */ + net->mtu;
+		if (net->buf_size < need)
+			net->buf_size = (need + 63u) & ~63u;
+	}
+	if (net->buf_size < VNET_NET_HEADROOM + 128u) {
+		rc = VNET_EINVAL;
+		goto fail_status;
+	}
+
+	net->qsize = net_setup_qsize(net, 0, net->opts.queue_size);
+	if (net->qsize == 0) {
+		VNET_ERR("%s: receiveq0 not available", name);
+		rc = VNET_ENODEV;
+		goto fail_status;
+	}
+	net->q = vnet_hal_zalloc(sizeof(*net->q) * create_pairs);
+	if (!net->q) {
+		rc = VNET_ENOMEM;
+		goto fail_status;
+	}
+	rc = net_pool_init(net);
+	if (rc != VNET_OK)
+		goto fail_status;
+	net->ctrl_index = VNET_NET_NO_CTRL;
+	if (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) {
+		/* Spec 5.1.2: controlq is 2 * max_virtqueue_pairs with MQ, else 2. */
+		net->ctrl_index = (f & VNET_BIT(VIRTIO_NET_F_MQ)) ? (uint16_t)(2u * net->max_pairs) : 2u;
+		rc = net_ctrl_alloc(net);
+		if (rc != VNET_OK)
+			goto fail_status;
+	}
+	rc = net_setup_queues(net);
+	if (rc != VNET_OK)
+		goto fail_status;
+	rc = net_setup_go_live(net);
+	if (rc != VNET_OK)
+		goto fail_status;
+	*out = net;
+	return VNET_OK;
+
+fail_status:
+	vnet_device_fail(net->dev);
+fail:
+	VNET_ERR("%s: bring-up failed: %s", name, vnet_strerror(rc));
+	net_setup_release(net);
+	return rc;
+}
+
+void vnet_net_destroy(struct vnet_net *net)
+{
+	if (!net)
+		return;
+	net_setup_release(net);
+}
+
+/* Take back every chain of one queue into the pool and reinitialise its ring. */
+static uint32_t net_setup_vq_drain(struct vnet_net *net, struct vnet_vq *vq)
+{
+	uint32_t n = 0;
+	void *c;
+	if (!vq)
+		return 0;
+	while ((c = vnet_vq_detach_unused(vq)) != 0) {
+		n++;
+		struct vnet_pkt *p = c;
+		if (!net_ctrl_is_buffer(net, c) && net_pool_owns(net, p))
+			net_pool_put(net, p);
+	}
+	vnet_vq_reset(vq);
+	return n;
+}
+
+uint32_t vnet_net_stop(struct vnet_net *net)
+{
+	if (!net)
+		return 0;
+	net->running = false;
+	/* The device must stop using the rings before they are taken back;
+	 * a lost vhost-user back-end is gone already (the reset then fails
+	 * or completes at once, both fine). */
+	vnet_device_reset(net->dev);
+	uint32_t inflight = 0;
+	for (uint16_t i = 0; i < net->created; i++) {
+		inflight += net_setup_vq_drain(net, net->q[i].rx);
+		inflight += net_setup_vq_drain(net, net->q[i].tx);
+	}
+	net_setup_vq_drain(net, net->ctrl);
+	return inflight;
+}
+
+int vnet_net_restart(struct vnet_net *net)
+{
+	if (!net)
+		return VNET_EINVAL;
+	if (net->running)
+		vnet_net_stop(net);
+	uint64_t before = net->features;
+	int rc = vnet_device_negotiate(net->dev, before);
+	if (rc != VNET_OK)
+		goto fail;
+	uint64_t now_f = vnet_device_features(net->dev);
+	if (now_f != before) {
+		/* The rings were built for the old set (layout, event idx,
+		 * in-order, header handling): a different device needs a new
+		 * vnet_net, not a restart. */
+		char was[160], now[160];
+		vnet_features_format(was, sizeof(was), before);
+		vnet_features_format(now, sizeof(now), now_f);
+		VNET_ERR("%s: restart negotiated different features (was: %s; now: %s)", vnet_device_name(net->dev),
+		         was, now);
+		rc = VNET_ENOTSUP;
+		goto fail_status;
+	}
+	rc = net_setup_queues(net);
+	if (rc != VNET_OK)
+		goto fail_status;
+	rc = net_setup_go_live(net);
+	if (rc != VNET_OK)
+		goto fail_status;
+	return VNET_OK;
+fail_status:
+	vnet_device_fail(net->dev);
+fail:
+	VNET_ERR("%s: restart failed: %s", vnet_device_name(net->dev), vnet_strerror(rc));
+	return rc;
+}
