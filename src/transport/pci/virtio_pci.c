@@ -30,9 +30,10 @@
  * never a wild access.
  *
  * Register access: only through the pci_rd* / pci_wr* macros below, which
- * are the HAL's volatile vnet_mmio_* accessors.  Unit tests compile this
- * file with VNET_PCI_TEST_MMIO defined to route them to a register-level
- * device model instead; production builds have no hook.
+ * are the volatile, little-endian vnet_mmio_* accessors of
+ * include/vnet/vnet_mmio.h (byte-swapping on a big-endian host).  Unit
+ * tests compile this file with VNET_PCI_TEST_MMIO defined to route them to
+ * a register-level device model instead; production builds have no hook.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,6 +46,7 @@
 #include "vnet/spec/virtio_pci.h"
 #include "vnet/vnet_hal.h"
 #include "vnet/vnet_hal_pci.h"
+#include "vnet/vnet_mmio.h"
 #include "vnet/virtio_pci.h"
 
 #ifdef VNET_PCI_TEST_MMIO
@@ -128,7 +130,9 @@ struct vnet_pci {
 /* Address of a common-cfg field, by name. */
 #define CC(p, field) ((p)->common.va + offsetof(struct virtio_pci_common_cfg, field))
 
-/* 64-bit fields are two 32-bit fields, low half first (spec 4.1.3). */
+/* 64-bit fields are two 32-bit fields, low half first (VirtIO 1.2
+ * §4.1.3), as vnet_mmio_write64_split() does; spelled out over pci_wr32 so
+ * the unit test's register model sees the two halves too. */
 static void pci_wr64(volatile uint8_t *a, uint64_t v)
 {
 	pci_wr32(a, (uint32_t)v);
