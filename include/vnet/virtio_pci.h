@@ -6,9 +6,12 @@
  * Typical use:
  *
  *   struct vnet_pci *p;
- *   for (n = 0; (pdev = vnet_hal_pci_dev_get(n)); n++)
- *           if (vnet_pci_probe(pdev, &p) == VNET_OK)
+ *   for (n = 0; (pdev = vnet_hal_pci_dev_get(n)); n++) {
+ *           vnet_hal_pci_dev_info(pdev, &info);
+ *           if (vnet_pci_identify(&info, &type) == VNET_OK && type == MY_TYPE &&
+ *               vnet_pci_probe(pdev, &p) == VNET_OK)
  *                   break;
+ *   }
  *   nvec = vnet_pci_irq_setup(p, 3, my_irq, me);   // 0: no MSI-X, poll ISR
  *   vnet_device_init(&dev, vnet_pci_ops(), p, NULL);
  *   vnet_device_negotiate(...); vnet_device_setup_queue(..., vector); ...
@@ -42,20 +45,39 @@ struct vnet_pci;
 #define VNET_PCI_MAX_QUEUES 1024u
 
 /*
- * Recognise and bind a virtio-net PCI function: vendor 0x1af4 with device
- * 0x1041 (modern) or 0x1000 with subsystem id 1 (transitional, driven
- * through its modern interface).  Walks and checks the capability list,
- * maps the BARs holding the common, notify, ISR and device-config
- * structures, reads num_queues and enables bus mastering.  The device is
- * not reset here: the core does that in vnet_device_probe().
+ * The virtio device type (VirtIO 1.2 §5 "Device Types": 1 network, 2 block,
+ * ...) a PCI function's ids name, without touching the function: vendor
+ * 0x1af4 with a modern device id 0x1041..0x107f (type = id - 0x1040), or a
+ * transitional id 0x1000..0x103f whose subsystem device id is the type
+ * (VirtIO 1.2 §4.1.2, §4.1.2.3).  info comes from vnet_hal_pci_dev_info().
+ * Returns VNET_OK with *type set (1..63); VNET_ENODEV (another vendor, or a
+ * 0x1af4 id outside 0x1000..0x107f: not a virtio function); VNET_EPROTO (in
+ * the virtio range but naming no type: 0x1040, the reserved type 0, or a
+ * transitional id whose subsystem id is 0 or above 0x3f); VNET_EINVAL.
+ * *type is 0 on failure.  Pure; no log; any context.
+ */
+int vnet_pci_identify(const struct vnet_pci_info *info, uint32_t *type);
+
+/*
+ * Recognise and bind a virtio PCI function of any device type (see
+ * vnet_pci_identify(); transitional devices are driven through their
+ * modern interface).  The transport knows no device type: the caller picks
+ * the functions it drives, before probe with vnet_pci_identify() or after
+ * it with vnet_pci_device_type() (then vnet_pci_remove() the others).
+ * Walks and checks the capability list, maps the BARs holding the common,
+ * notify, ISR and device-config structures, reads num_queues and enables
+ * bus mastering.  The device is not reset here: the core does that in
+ * vnet_device_probe().
  *
- * Returns VNET_OK with *out set; VNET_ENODEV (not a virtio-net function,
- * no log: callers probe every function), VNET_ENOTSUP (no virtio
- * capabilities: legacy-only device; logged), VNET_EPROTO (malformed
- * capability list or capability; logged with the field), VNET_ERANGE (a
- * capability's offset/length does not fit its BAR or is too short;
- * logged), a vnet_hal_pci_bar_map() error, VNET_ENOMEM.  Never faults on a
- * malformed list.  May sleep; probe context.
+ * Returns VNET_OK with *out set; VNET_ENODEV (not a virtio function; no
+ * log for another vendor's function, since callers probe every function,
+ * a warning naming the id for a 0x1af4 one), VNET_EPROTO (a virtio id
+ * naming no device type, logged; or a malformed capability list or
+ * capability, logged with the field), VNET_ENOTSUP (no virtio
+ * capabilities: legacy-only device; logged), VNET_ERANGE (a capability's
+ * offset/length does not fit its BAR or is too short; logged), a
+ * vnet_hal_pci_bar_map() error, VNET_ENOMEM.  Never faults on a malformed
+ * list.  May sleep; probe context.
  */
 int vnet_pci_probe(struct vnet_pci_dev *pdev, struct vnet_pci **out);
 
@@ -102,6 +124,10 @@ uint8_t vnet_pci_isr(struct vnet_pci *p);
 /* Values read from the device that failed a range check since probe
  * (hostile queue sizes, notify offsets, vector read-backs...). */
 unsigned vnet_pci_violations(const struct vnet_pci *p);
+
+/* The virtio device type of a probed function (1 network, 2 block, ...;
+ * see vnet_pci_identify()); 0 for NULL. */
+uint32_t vnet_pci_device_type(const struct vnet_pci *p);
 
 /* "pci bb:dd.f", for log lines. */
 const char *vnet_pci_name(const struct vnet_pci *p);

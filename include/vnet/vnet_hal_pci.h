@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vnet_mmio.h"
+
 /* A PCI function; owned by the platform, valid until the binary exits. */
 struct vnet_pci_dev;
 
@@ -94,23 +96,9 @@ void vnet_hal_pci_msix_mask(struct vnet_pci_dev *dev, unsigned entry, bool maske
 void vnet_hal_pci_msix_disable(struct vnet_pci_dev *dev);
 
 /* ---- MMIO register access ----
- * Volatile, exactly-sized, naturally aligned accesses to a mapped BAR:
- * never merged, split or reordered against each other by the compiler.
- * virtio-pci registers are little-endian and every supported host is
- * little-endian, so no byte swap.  Ordering against ordinary memory
- * (the rings) is the caller's job, with the barriers the spec requires.
+ * Accesses to a mapped BAR go through include/vnet/vnet_mmio.h (volatile,
+ * exactly sized, little-endian on any host); included here so code that
+ * maps a BAR with this header can read it.
  */
-static inline uint8_t vnet_mmio_read8(const volatile void *p) { return *(const volatile uint8_t *)p; }
-static inline uint16_t vnet_mmio_read16(const volatile void *p) { return *(const volatile uint16_t *)p; }
-static inline uint32_t vnet_mmio_read32(const volatile void *p) { return *(const volatile uint32_t *)p; }
-static inline void vnet_mmio_write8(volatile void *p, uint8_t v) { *(volatile uint8_t *)p = v; }
-static inline void vnet_mmio_write16(volatile void *p, uint16_t v) { *(volatile uint16_t *)p = v; }
-static inline void vnet_mmio_write32(volatile void *p, uint32_t v) { *(volatile uint32_t *)p = v; }
-/* 64-bit fields (queue addresses, features) as two 32-bit halves, low half first (virtio 1.x "PCI Device Layout", 4.1.3). */
-static inline void vnet_mmio_write64_split(volatile void *p, uint64_t v)
-{
-	vnet_mmio_write32(p, (uint32_t)v);
-	vnet_mmio_write32((volatile uint8_t *)p + 4, (uint32_t)(v >> 32));
-}
 
 #endif

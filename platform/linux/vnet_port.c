@@ -1,7 +1,15 @@
 /*
  * The user-space port (include/vnet/vnet_port.h): a virtio-net device
- * (src/net) driven over the vhost-user transport (vhost_user.c), plus the
- * connection life cycle around it.
+ * (src/net) driven over the vhost-user front-end (src/transport/vhost_user,
+ * over the Linux socket ops of vhost_user_linux.c), plus the connection
+ * life cycle around it.
+ *
+ * The port is the virtio-net-over-vhost-user layer, so what is net-specific
+ * about vhost-user lives here (vnet_port_vhost_net): a vhost-user back-end
+ * does not serve the control queue, so CTRL_VQ and MQ (which needs it) are
+ * never offered; and when the back-end has no configuration space (no
+ * working GET_CONFIG), the port presents a local virtio-net config and
+ * offers only the features that config can honestly answer.
  *
  * States:
  *   UP    connected, handshake done, vnet_net live.  vnet_port_service()
@@ -43,7 +51,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vhost_user.h"
+#include "vhost_user_linux.h"
+#include "vnet/features.h"
+#include "vnet/spec/virtio_net.h"
 #include "vnet/vnet_hal.h"
 #include "vnet_linux.h"
 
@@ -54,6 +64,7 @@
 struct vnet_port {
 	struct vnet_port_opts opts;
 	char *path;
+	struct vnet_port_vhost_net_cfg netcfg;
 	struct vnet_vhost *vu;
 	struct vnet_net *net;
 	bool up;
@@ -61,6 +72,58 @@ struct vnet_port {
 	struct vnet_port_stats st;
 };
 
+
+/* ---------------------------------------- virtio-net over vhost-user */
+
+/* What the core may see of the back-end's offer, for virtio-net. */
+static uint64_t port_net_offer(void *arg, const struct vnet_vhost *vu, uint64_t f, bool config_real)
+{
+	const struct vnet_port_vhost_net_cfg *c = arg;
+	(void)vu;
+	/* The back-end does not process the control queue (a VMM front-end
+	 * like QEMU emulates it), so nothing that needs it; MQ is among
+	 * those (spec 5.1.3.1: MQ requires CTRL_VQ). */
+	f &= ~(VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_MQ));
+	if (!config_real) {
+		/* Only what our synthesized config can honestly answer. */
+		f &= ~(VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_MTU) | VNET_BIT(VIRTIO_NET_F_MAC) |
+		       VNET_BIT(VIRTIO_NET_F_SPEED_DUPLEX) | VNET_BIT(VIRTIO_NET_F_RSS) |
+		       VNET_BIT(VIRTIO_NET_F_HASH_REPORT));
+		if (c && c->have_mac)
+			f |= VNET_BIT(VIRTIO_NET_F_MAC);
+	}
+	return f;
+}
+
+/*
+ * The configuration we present when the back-end has none.  Status and
+ * MTU are not offered in that case (port_net_offer), so only the MAC (when
+ * the application gave one) and max_virtqueue_pairs matter.
+ */
+static int port_net_read_config(void *arg, const struct vnet_vhost *vu, uint32_t offset, void *buf, uint32_t len)
+{
+	const struct vnet_port_vhost_net_cfg *c = arg;
+	struct virtio_net_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	if (c && c->have_mac)
+		memcpy(cfg.mac, c->mac, 6);
+	cfg.status = vnet_cpu_to_le16(VIRTIO_NET_S_LINK_UP);
+	cfg.max_virtqueue_pairs = vnet_cpu_to_le16(vnet_vhost_queue_pairs(vu));
+	if ((uint64_t)offset + len > sizeof(cfg))
+		return VNET_ERANGE;
+	memcpy(buf, (const uint8_t *)&cfg + offset, len);
+	return VNET_OK;
+}
+
+const struct vnet_vhost_device_ops vnet_port_vhost_net = {
+	/* mac, status, max_virtqueue_pairs and mtu: the part of the
+	 * virtio-net config every back-end with a config space has. */
+	.config_probe_len = 12,
+	.offer = port_net_offer,
+	.read_config = port_net_read_config,
+};
+
+/* ---------------------------------------------------------------- port */
 
 static struct vnet_net_opts port_net_opts(const struct vnet_port_opts *o)
 {
@@ -116,14 +179,18 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 	if (rc != VNET_OK)
 		goto err_free;
 
-	struct vnet_vhost_opts vo = {
+	/* No MAC of our own: the back-end's config gives one, or the net
+	 * layer makes one up when MAC is not offered (src/net). */
+	p->netcfg.have_mac = false;
+	struct vnet_vhost_linux_opts vo = {
 		.path = p->path,
 		.server = opts->server,
 		.call_fds = opts->interrupt_mode,
 		.reply_timeout_ms = 0,
-		.mac = NULL,
+		.device = &vnet_port_vhost_net,
+		.device_arg = &p->netcfg,
 	};
-	rc = vnet_vhost_create(&vo, &p->vu);
+	rc = vnet_vhost_linux_open(&vo, &p->vu);
 	if (rc != VNET_OK)
 		goto err_free;
 	/* A back-end that connects while still starting up (DPDK in client

@@ -48,7 +48,7 @@ UP='^vnet0: up ;^selftest ping: PASS'
 INTX='^vnet0: counters mode intx .*intx_irqs [1-9]'
 cases=(
 "q35-default|q35|,disable-legacy=on||33|$UP;ring split .*mode irq msix 4"
-"pc-transitional|pc|||33|$UP;^vnet: pci 00:[0-9a-f.]+: virtio-net 1af4:1000"
+"pc-transitional|pc|||33|$UP;^vnet: pci 00:[0-9a-f.]+: virtio 1af4:1000 type 1:"
 "packed|q35|,disable-legacy=on,packed=on||33|$UP;ring packed"
 "packed-declined|q35|,disable-legacy=on,packed=on|ring=split|33|$UP;ring split"
 "pc-packed|pc|,packed=on||33|$UP;ring packed"

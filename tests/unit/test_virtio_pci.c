@@ -1024,17 +1024,90 @@ static void test_queue_reset(void **state)
 static void test_identification(void **state)
 {
 	(void)state;
+	/* Another vendor: refused without a word (hosts probe every function). */
 	put16(0x00, 0x8086);
+	unsigned long logs = fake_hal_log_count();
 	probe_fails(VNET_ENODEV, NULL);
+	assert_int_equal(fake_hal_log_count(), logs);
 	put16(0x00, 0x1af4);
-	put16(0x02, 0x1042);   /* modern virtio-blk */
-	probe_fails(VNET_ENODEV, NULL);
+	/* A 0x1af4 id outside 0x1000..0x107f (QEMU's ivshmem is 1af4:1110). */
+	put16(0x02, 0x1110);
+	probe_fails(VNET_ENODEV, "1af4:1110 (subsystem 0040) is not a virtio device: outside the virtio range");
+	put16(0x02, 0x0fff);
+	probe_fails(VNET_ENODEV, "outside the virtio range 0x1000..0x107f");
+	put16(0x02, 0x1080);
+	probe_fails(VNET_ENODEV, "outside the virtio range 0x1000..0x107f");
+	/* In range but naming no device type. */
+	put16(0x02, 0x1040);
+	probe_fails(VNET_EPROTO, "device type 0, which is reserved");
 	put16(0x02, 0x1000);
-	put16(0x2e, 2);        /* transitional, but block */
-	probe_fails(VNET_ENODEV, NULL);
-	put16(0x2e, 1);        /* transitional net with modern caps: modern interface */
+	put16(0x2e, 0);
+	probe_fails(VNET_EPROTO, "subsystem device id 0");
+	put16(0x2e, 0x40);
+	probe_fails(VNET_EPROTO, "subsystem device id above 0x3f");
+	assert_int_equal(F.maps, 0);   /* refused before any BAR was touched */
+
+	/* Transitional net with modern caps: modern interface, type 1. */
+	put16(0x2e, 1);
 	struct vnet_pci *p = probe_ok();
+	assert_int_equal(vnet_pci_device_type(p), 1);
 	vnet_pci_remove(p);
+}
+
+/* The transport drives any device type: a modern virtio-blk id (0x1042),
+ * a transitional console (0x1003, subsystem 3) and the last modern id
+ * probe and report their type; ops work the same. */
+static void test_any_device_type_probes(void **state)
+{
+	(void)state;
+	static const struct {
+		uint16_t dev, subsys;
+		uint32_t type;
+	} ids[] = {{0x1042, 0x1100, 2}, {0x1003, 3, 3}, {0x107f, 0x1100, 63}, {0x1041, 0x1100, 1}};
+	for (unsigned i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		put16(0x02, ids[i].dev);
+		put16(0x2e, ids[i].subsys);
+		struct vnet_pci *p = probe_ok();
+		assert_int_equal(vnet_pci_device_type(p), ids[i].type);
+		assert_true(F.bus_master);
+		assert_int_equal(vnet_pci_ops()->get_status(p), 0);
+		vnet_pci_remove(p);
+	}
+	assert_int_equal(vnet_pci_device_type(NULL), 0);
+}
+
+/* vnet_pci_identify() is pure: ids in, type out, nothing touched. */
+static void test_identify_pure(void **state)
+{
+	(void)state;
+	struct vnet_pci_info info = {.vendor_id = 0x1af4, .device_id = 0x1041, .subsys_id = 0x1100};
+	uint32_t type = 99;
+	assert_int_equal(vnet_pci_identify(&info, &type), VNET_OK);
+	assert_int_equal(type, 1);
+	info.device_id = 0x1059;   /* modern 0x1040 + 25 (audio) */
+	assert_int_equal(vnet_pci_identify(&info, &type), VNET_OK);
+	assert_int_equal(type, 25);
+	info.device_id = 0x1001;   /* transitional block */
+	info.subsys_id = 2;
+	assert_int_equal(vnet_pci_identify(&info, &type), VNET_OK);
+	assert_int_equal(type, 2);
+	info.device_id = 0x103f;
+	info.subsys_id = 0x3f;
+	assert_int_equal(vnet_pci_identify(&info, &type), VNET_OK);
+	assert_int_equal(type, 0x3f);
+	info.subsys_id = 0x40;
+	assert_int_equal(vnet_pci_identify(&info, &type), VNET_EPROTO);
+	assert_int_equal(type, 0);
+	info.device_id = 0x1040;
+	assert_int_equal(vnet_pci_identify(&info, &type), VNET_EPROTO);
+	info.device_id = 0x1100;
+	assert_int_equal(vnet_pci_identify(&info, &type), VNET_ENODEV);
+	info.vendor_id = 0x10ec;
+	info.device_id = 0x1041;
+	assert_int_equal(vnet_pci_identify(&info, &type), VNET_ENODEV);
+	assert_int_equal(type, 0);
+	assert_int_equal(vnet_pci_identify(NULL, &type), VNET_EINVAL);
+	assert_int_equal(vnet_pci_identify(&info, NULL), VNET_EINVAL);
 }
 
 static void test_legacy_only_no_cap_list(void **state)
@@ -1329,6 +1402,8 @@ int main(void)
 		T(test_no_msix_no_isr),
 		T(test_queue_reset),
 		T(test_identification),
+		T(test_any_device_type_probes),
+		T(test_identify_pure),
 		T(test_legacy_only_no_cap_list),
 		T(test_legacy_only_msix_cap_only),
 		T(test_cap_ptr_into_header),

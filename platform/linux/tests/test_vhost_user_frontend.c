@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "vhost_user.h"
+#include "vhost_user_linux.h"
 #include "vnet/net.h"
 #include "vnet/spec/virtio_config.h"
 #include "vnet/spec/virtio_net.h"
@@ -182,9 +182,12 @@ static void backend_stop(struct backend *b)
 
 static struct vnet_vhost *connect_to(struct backend *b, uint32_t reply_ms)
 {
-	struct vnet_vhost_opts o = {.path = b->path, .reply_timeout_ms = reply_ms};
+	/* The port's virtio-net layer, as vnet_port_open() passes it. */
+	static struct vnet_port_vhost_net_cfg netcfg;
+	struct vnet_vhost_linux_opts o = {.path = b->path, .reply_timeout_ms = reply_ms,
+					  .device = &vnet_port_vhost_net, .device_arg = &netcfg};
 	struct vnet_vhost *vu;
-	assert_int_equal(vnet_vhost_create(&o, &vu), VNET_OK);
+	assert_int_equal(vnet_vhost_linux_open(&o, &vu), VNET_OK);
 	assert_int_equal(vnet_vhost_connect(vu, 2000), VNET_OK);
 	return vu;
 }

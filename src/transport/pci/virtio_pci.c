@@ -9,7 +9,9 @@
  * chosen structures; after that every transport op is a handful of
  * exactly-sized MMIO accesses to those structures, addressed by field name.
  *
- * What this file does: device identification, the capability walk and its
+ * What this file does: device identification (any virtio device type: the
+ * transport reports the type and the host decides what to drive), the
+ * capability walk and its
  * checks, BAR mapping, the struct vnet_transport_ops primitives (features,
  * status, config bytes, per-queue programming, doorbells, vectors), MSI-X
  * entry binding and the INTx ISR read.
@@ -30,9 +32,10 @@
  * never a wild access.
  *
  * Register access: only through the pci_rd* / pci_wr* macros below, which
- * are the HAL's volatile vnet_mmio_* accessors.  Unit tests compile this
- * file with VNET_PCI_TEST_MMIO defined to route them to a register-level
- * device model instead; production builds have no hook.
+ * are the volatile, little-endian vnet_mmio_* accessors of
+ * include/vnet/vnet_mmio.h (byte-swapping on a big-endian host).  Unit
+ * tests compile this file with VNET_PCI_TEST_MMIO defined to route them to
+ * a register-level device model instead; production builds have no hook.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,6 +48,7 @@
 #include "vnet/spec/virtio_pci.h"
 #include "vnet/vnet_hal.h"
 #include "vnet/vnet_hal_pci.h"
+#include "vnet/vnet_mmio.h"
 #include "vnet/virtio_pci.h"
 
 #ifdef VNET_PCI_TEST_MMIO
@@ -110,6 +114,7 @@ struct pci_bar {
 struct vnet_pci {
 	struct vnet_pci_dev *pdev;
 	char name[16];
+	uint32_t type;             /* virtio device type, from the PCI ids */
 	struct pci_region common, notify, isr, device;
 	uint32_t notify_mult;      /* notify_off_multiplier */
 	uint16_t nq;               /* num_queues, capped at VNET_PCI_MAX_QUEUES */
@@ -128,7 +133,9 @@ struct vnet_pci {
 /* Address of a common-cfg field, by name. */
 #define CC(p, field) ((p)->common.va + offsetof(struct virtio_pci_common_cfg, field))
 
-/* 64-bit fields are two 32-bit fields, low half first (spec 4.1.3). */
+/* 64-bit fields are two 32-bit fields, low half first (VirtIO 1.2
+ * §4.1.3), as vnet_mmio_write64_split() does; spelled out over pci_wr32 so
+ * the unit test's register model sees the two halves too. */
 static void pci_wr64(volatile uint8_t *a, uint64_t v)
 {
 	pci_wr32(a, (uint32_t)v);
@@ -357,14 +364,46 @@ static int pci_caps_walk(struct vnet_pci *p, struct cap_walk *w)
 	return VNET_OK;
 }
 
-static bool pci_is_virtio_net(const struct vnet_pci_info *info)
+/* Why an id is not a usable virtio id, for the probe's log line. */
+static const char *pci_id_problem(const struct vnet_pci_info *info)
 {
+	if (info->device_id < VIRTIO_PCI_DEVICE_ID_TRANS_FIRST ||
+	    info->device_id > VIRTIO_PCI_DEVICE_ID_MODERN_LAST)
+		return "outside the virtio range 0x1000..0x107f";
+	if (info->device_id >= VIRTIO_PCI_DEVICE_ID_MODERN_BASE)
+		return "modern id 0x1040 names device type 0, which is reserved";
+	return info->subsys_id == 0 ? "transitional id with subsystem device id 0 (reserved type)"
+				    : "transitional id with a subsystem device id above 0x3f";
+}
+
+int vnet_pci_identify(const struct vnet_pci_info *info, uint32_t *type)
+{
+	if (!info || !type)
+		return VNET_EINVAL;
+	*type = 0;
 	if (info->vendor_id != VIRTIO_PCI_VENDOR_ID)
-		return false;
-	if (info->device_id == VIRTIO_PCI_DEVICE_ID_NET)
-		return true;
-	/* Transitional: the subsystem device id carries the device type. */
-	return info->device_id == VIRTIO_PCI_DEVICE_ID_TRANS_NET && info->subsys_id == VIRTIO_ID_NET;
+		return VNET_ENODEV;
+	uint16_t id = info->device_id;
+	if (id >= VIRTIO_PCI_DEVICE_ID_MODERN_BASE && id <= VIRTIO_PCI_DEVICE_ID_MODERN_LAST) {
+		/* VirtIO 1.2 §4.1.2: modern id = 0x1040 + device type; type 0
+		 * is reserved (§5 "Device Types"), so 0x1040 names nothing. */
+		if (id == VIRTIO_PCI_DEVICE_ID_MODERN_BASE)
+			return VNET_EPROTO;
+		*type = (uint32_t)(id - VIRTIO_PCI_DEVICE_ID_MODERN_BASE);
+		return VNET_OK;
+	}
+	if (id >= VIRTIO_PCI_DEVICE_ID_TRANS_FIRST && id <= VIRTIO_PCI_DEVICE_ID_TRANS_LAST) {
+		/* Transitional (VirtIO 1.2 §4.1.2.3): the subsystem device id is the device
+		 * type.  Only types a modern id could also name (1..0x3f) are
+		 * taken: anything else is not a device this spec describes. */
+		if (info->subsys_id == 0 ||
+		    info->subsys_id > VIRTIO_PCI_DEVICE_ID_MODERN_LAST - VIRTIO_PCI_DEVICE_ID_MODERN_BASE)
+			return VNET_EPROTO;
+		*type = info->subsys_id;
+		return VNET_OK;
+	}
+	/* Vendor 0x1af4 also makes non-virtio functions (e.g. QEMU's ivshmem). */
+	return VNET_ENODEV;
 }
 
 static void pci_unmap_all(struct vnet_pci *p)
@@ -385,24 +424,33 @@ int vnet_pci_probe(struct vnet_pci_dev *pdev, struct vnet_pci **out)
 	struct vnet_pci_info info;
 	memset(&info, 0, sizeof(info));
 	vnet_hal_pci_dev_info(pdev, &info);
-	if (!pci_is_virtio_net(&info))
-		return VNET_ENODEV;
-
-	struct vnet_pci *p = vnet_hal_zalloc(sizeof(*p));
-	if (!p)
-		return VNET_ENOMEM;
-	p->pdev = pdev;
 	/* info.name is "bb:dd.f" but may lack its NUL: copy at most 7 chars. */
 	char bdf[8];
 	size_t k;
 	for (k = 0; k < 7 && info.name[k]; k++)
 		bdf[k] = info.name[k];
 	bdf[k] = '\0';
+	uint32_t type;
+	int rc = vnet_pci_identify(&info, &type);
+	if (rc != VNET_OK) {
+		/* Another vendor's function is not news (callers probe every
+		 * function); a 0x1af4 function we refuse is told why. */
+		if (info.vendor_id == VIRTIO_PCI_VENDOR_ID)
+			VNET_WARN("pci %s: 1af4:%04x (subsystem %04x) is not a virtio device: %s", bdf,
+				  info.device_id, info.subsys_id, pci_id_problem(&info));
+		return rc;
+	}
+
+	struct vnet_pci *p = vnet_hal_zalloc(sizeof(*p));
+	if (!p)
+		return VNET_ENOMEM;
+	p->pdev = pdev;
+	p->type = type;
 	vnet_snprintf(p->name, sizeof(p->name), "pci %s", bdf);
 
 	struct cap_walk w;
 	memset(&w, 0, sizeof(w));
-	int rc = pci_caps_walk(p, &w);
+	rc = pci_caps_walk(p, &w);
 	if (rc < 0)
 		goto err_unmap;
 
@@ -460,8 +508,8 @@ int vnet_pci_probe(struct vnet_pci_dev *pdev, struct vnet_pci **out)
 
 	/* The rings are in driver memory the device reads and writes. */
 	vnet_hal_pci_set_bus_master(pdev, true);
-	PCI_INFO(p, "virtio-net %04x:%04x: common bar%u+0x%x, notify bar%u+0x%x (x%u), %u queues",
-		 info.vendor_id, info.device_id, p->common.bar, p->common.offset, p->notify.bar,
+	PCI_INFO(p, "virtio %04x:%04x type %u: common bar%u+0x%x, notify bar%u+0x%x (x%u), %u queues",
+		 info.vendor_id, info.device_id, (unsigned)p->type, p->common.bar, p->common.offset, p->notify.bar,
 		 p->notify.offset, p->notify_mult, nq);
 	*out = p;
 	return VNET_OK;
@@ -572,6 +620,11 @@ unsigned vnet_pci_violations(const struct vnet_pci *p)
 	return p ? p->violations : 0;
 }
 
+uint32_t vnet_pci_device_type(const struct vnet_pci *p)
+{
+	return p ? p->type : 0;
+}
+
 const char *vnet_pci_name(const struct vnet_pci *p)
 {
 	return p ? p->name : "pci";
@@ -633,9 +686,10 @@ static int pci_set_status(void *ctx, uint8_t status)
 	pci_wr8(CC(p, device_status), status);
 	if (!(status & VIRTIO_STATUS_FEATURES_OK))
 		return VNET_OK;
-	/* num_queues may grow once features are accepted: QEMU's virtio-net
-	 * exposes only one queue pair plus the control queue until MQ is
-	 * negotiated, and the rest appear at FEATURES_OK.  Re-read it (still
+	/* num_queues may grow once features are accepted: a device may
+	 * expose only the queues its base features need until a feature
+	 * that adds queues is negotiated (QEMU does), and the rest appear at
+	 * FEATURES_OK.  Re-read it (still
 	 * capped) and grow the per-queue state; never shrink it, so indices
 	 * handed out stay valid (a queue that went away reads queue_size 0). */
 	uint16_t nq = pci_rd16(CC(p, num_queues));

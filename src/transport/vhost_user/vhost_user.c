@@ -1,5 +1,5 @@
 /*
- * vhost-user front-end transport over a Unix stream socket (Linux).
+ * vhost-user front-end: the protocol, freestanding, over an OS ops table.
  *
  * The device core (src/core/device.c) thinks in terms of a register-level
  * transport: feature words, a status byte, config bytes, per-queue
@@ -11,11 +11,11 @@
  *   core op                 vhost-user
  *   ---------------------   ----------------------------------------------
  *   get_device_features     GET_FEATURES (cached per connection, in the
- *                           handshake), minus what this transport cannot
- *                           carry (see vu_offered())
+ *                           handshake), minus vhost-user's own bits and
+ *                           whatever the device layer's offer() removes
  *   set_driver_features     SET_FEATURES (accepted | bit 30 when protocol
  *                           features were negotiated)
- *   set_status FEATURES_OK  SET_MEM_TABLE (the whole DMA arena, one region)
+ *   set_status FEATURES_OK  SET_MEM_TABLE (the OS layer's one DMA region)
  *   set_status DRIVER_OK    SET_VRING_ENABLE 1 per programmed ring (only
  *                           with protocol features; without, the back-end
  *                           enables a ring when it gets its kick fd)
@@ -26,61 +26,50 @@
  *                           rst: the back-end stops the ring when it gets
  *                           it), then RESET_DEVICE when negotiated
  *   read_config             GET_CONFIG when the CONFIG protocol feature is
- *                           negotiated and works, else a synthesized config
+ *                           negotiated and works, else the device layer's
+ *                           read_config()
  *   setup_queue             SET_VRING_NUM, SET_VRING_BASE, SET_VRING_ADDR
- *   enable_queue            SET_VRING_KICK (eventfd), SET_VRING_CALL
- *                           (eventfd in interrupt mode, "no fd" in poll mode)
- *   notify                  write(kick eventfd)
+ *   enable_queue            SET_VRING_KICK (event), SET_VRING_CALL
+ *                           (event in interrupt mode, "no fd" in poll mode)
+ *   notify                  signal the kick event
  *
- * Every message is built by the freestanding codec
- * (include/vnet/vhost_user_msg.h) and every reply is checked by it before
- * anything in it is used.  A reply that is malformed, truncated, late or
- * for another request leaves the stream in an unknown state: the
- * connection is dropped (the reason logged) and the op fails.  Requests
- * that have no reply carry NEED_REPLY once REPLY_ACK is negotiated and the
- * ack is checked.
+ * Every message is built by the codec (include/vnet/vhost_user_msg.h) and
+ * every reply is checked by it before anything in it is used.  A reply that
+ * is malformed, truncated, late or for another request leaves the stream in
+ * an unknown state: the connection is dropped (the reason logged) and the
+ * op fails.  Requests that have no reply carry NEED_REPLY once REPLY_ACK is
+ * negotiated and the ack is checked.
  *
- * Addresses: the DMA arena (platform/linux/vnet_hal_linux.c) is one memfd;
- * we register it with guest_phys_addr = userspace_addr = its mapping
- * address, so ring addresses (iovas = our virtual addresses) are valid
- * "user addresses" for SET_VRING_ADDR.
+ * What it does not do: the OS side (sockets, fd passing, eventfds, the
+ * memory region: struct vnet_vhost_os_ops, Linux in platform/linux/
+ * vhost_user_linux.c); anything device-specific (struct
+ * vnet_vhost_device_ops; the port's is platform/linux/vnet_port.c); the
+ * control virtqueue (vhost-user back-ends such as DPDK leave it to the
+ * front-end's VMM); dirty logging/migration; IOTLB (ACCESS_PLATFORM); the
+ * back-end request channel; inflight tracking; memory hot-plug.
  *
- * What it does not do: the control virtqueue (vhost-user back-ends such as
- * DPDK leave it to the front-end's VMM: QEMU emulates it), hence no MQ;
- * dirty logging/migration; IOTLB (ACCESS_PLATFORM); the back-end request
- * channel; inflight tracking; memory hot-plug.
+ * Trust: the back-end is another process, trusted no more than a device;
+ * everything it sends goes through the codec's checks first.  The OS layer
+ * is trusted.
  *
  * Concurrency: all ops except notify are control path and serialised by
- * the caller (one thread per port).  notify only reads a kick fd that does
- * not change while the device is live.
+ * the caller (one thread per port).  notify only reads a kick handle that
+ * does not change while the device is live; kick_errors is atomic.
  */
-#define _GNU_SOURCE
-#include "vhost_user.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "core/vnet_log.h"
+#include "core/vnet_mem.h"
 #include "vnet/features.h"
 #include "vnet/spec/virtio_config.h"
-#include "vnet/spec/virtio_net.h"
+#include "vnet/vhost_user.h"
 #include "vnet/vhost_user_msg.h"
 #include "vnet/vnet_hal.h"
-#include "vnet_linux.h"
 
-/* Rings we can describe: two per queue pair; the control queue is never
- * created (see the file comment), 64 pairs is plenty for one port. */
+/* Rings we can describe: 64 pairs' worth is plenty for one device. */
 #define VU_MAX_VRINGS 128u
 #define VU_REPLY_TIMEOUT_MS_DEFAULT 2000u
 /* A ring size the protocol can express (spec 2.6: at most 32768). */
@@ -88,12 +77,20 @@
 /* VHOST_F_LOG_ALL, the dirty-log feature bit (26) in the vhost feature
  * word: migration only, never accepted. */
 #define VU_F_LOG_ALL 26
+/* GET_CONFIG probe length without a device layer's choice. */
+#define VU_CONFIG_PROBE_DEFAULT 4u
+/* Log names (socket paths) are cut here; a Unix socket path is < 108. */
+#define VU_NAME_MAX 128u
 
 /* Protocol features we use when offered. */
 #define VU_PROTOCOL_WANTED                                                                         \
 	((1ull << VHOST_USER_PROTOCOL_F_MQ) | (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |          \
 	 (1ull << VHOST_USER_PROTOCOL_F_CONFIG) | (1ull << VHOST_USER_PROTOCOL_F_STATUS) |         \
 	 (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE))
+
+#define VU_ERR(vu, fmt, ...) VNET_ERR("vhost-user %s: " fmt, (vu)->name, ##__VA_ARGS__)
+#define VU_WARN(vu, fmt, ...) VNET_WARN("vhost-user %s: " fmt, (vu)->name, ##__VA_ARGS__)
+#define VU_INFO(vu, fmt, ...) VNET_INFO("vhost-user %s: " fmt, (vu)->name, ##__VA_ARGS__)
 
 struct vu_vring {
 	int kickfd;
@@ -105,15 +102,15 @@ struct vu_vring {
 };
 
 struct vnet_vhost {
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	bool server;
+	char name[VU_NAME_MAX];
 	bool call_fds;
 	uint32_t timeout_ms;
-	bool have_mac;
-	uint8_t mac[6];
+	const struct vnet_vhost_os_ops *os;
+	void *os_ctx;
+	const struct vnet_vhost_device_ops *dev;
+	void *dev_arg;
 
-	int listen_fd;
-	int sock;        /* -1 when down */
+	bool connected;
 	bool handshaken;
 
 	/* Per connection. */
@@ -125,14 +122,12 @@ struct vnet_vhost {
 	uint8_t status;             /* emulated device status */
 	bool status_checked;        /* STATUS: FEATURES_OK confirmed */
 	bool status_refused;        /* STATUS: back-end dropped FEATURES_OK */
-	struct virtio_net_config cfg; /* synthesized config */
 
 	struct vu_vring vr[VU_MAX_VRINGS];
 	atomic_ullong kick_errors;
 	uint8_t buf[VNET_VU_MSG_MAX];
 	uint8_t rbuf[VNET_VU_MSG_MAX];
 };
-
 
 static bool vu_has_proto(const struct vnet_vhost *vu, unsigned bit)
 {
@@ -154,20 +149,22 @@ static uint64_t now_ms(void)
 	return vnet_hal_time_ns() / 1000000u;
 }
 
-static void close_fd(int *fd)
+static void vu_event_close(struct vnet_vhost *vu, int *h)
 {
-	if (*fd >= 0) {
-		close(*fd);
-		*fd = -1;
+	if (*h >= 0) {
+		vu->os->event_close(vu->os_ctx, *h);
+		*h = -1;
 	}
 }
 
 static void vu_forget_connection(struct vnet_vhost *vu)
 {
-	close_fd(&vu->sock);
+	if (vu->connected)
+		vu->os->disconnect(vu->os_ctx);
+	vu->connected = false;
 	for (unsigned i = 0; i < VU_MAX_VRINGS; i++) {
-		close_fd(&vu->vr[i].kickfd);
-		close_fd(&vu->vr[i].callfd);
+		vu_event_close(vu, &vu->vr[i].kickfd);
+		vu_event_close(vu, &vu->vr[i].callfd);
 		vu->vr[i].programmed = vu->vr[i].fds_sent = vu->vr[i].enabled = false;
 		vu->vr[i].size = 0;
 	}
@@ -182,101 +179,26 @@ static void vu_forget_connection(struct vnet_vhost *vu)
 /* The connection is unusable (peer gone, stream out of sync): drop it. */
 static int vu_fail(struct vnet_vhost *vu, int rc, const char *what)
 {
-	if (vu->sock >= 0)
-		vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: %s: %s; dropping the connection", vu->path, what,
-		       vnet_strerror(rc));
+	if (vu->connected)
+		VU_ERR(vu, "%s: %s; dropping the connection", what, vnet_strerror(rc));
 	vu_forget_connection(vu);
 	return rc;
 }
 
-/* ------------------------------------------------------------ socket I/O */
+/* ------------------------------------------------------------ messages */
 
-/* Send one whole message; fds ride with the first byte (SCM_RIGHTS). */
+/* Send one whole message with its handles. */
 static int vu_send(struct vnet_vhost *vu, const void *msg, size_t len, const int *fds, unsigned nfds)
 {
-	if (vu->sock < 0)
+	if (!vu->connected)
 		return VNET_ENODEV;
-	size_t off = 0;
-	while (off < len) {
-		struct iovec iov = {.iov_base = (uint8_t *)msg + off, .iov_len = len - off};
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_RAM_SLOTS)];
-			struct cmsghdr align;
-		} ctl;
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (off == 0 && nfds) {
-			memset(&ctl, 0, sizeof(ctl));
-			mh.msg_control = ctl.buf;
-			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-			memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-		}
-		/* MSG_NOSIGNAL: a vanished back-end is an error return, not SIGPIPE. */
-		ssize_t n = sendmsg(vu->sock, &mh, MSG_NOSIGNAL);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				struct pollfd p = {.fd = vu->sock, .events = POLLOUT};
-				if (poll(&p, 1, (int)vu->timeout_ms) <= 0)
-					return vu_fail(vu, VNET_ETIMEDOUT, "send blocked");
-				continue;
-			}
-			return vu_fail(vu, VNET_ENODEV, strerror(errno));
-		}
-		off += (size_t)n;
-	}
-	return VNET_OK;
-}
-
-/* Read exactly len bytes before deadline (ms).  Any fd the back-end sends
- * along is closed: no reply we ask for carries one. */
-static int vu_read_exact(struct vnet_vhost *vu, uint8_t *dst, size_t len, uint64_t deadline)
-{
-	size_t off = 0;
-	while (off < len) {
-		uint64_t now = now_ms();
-		if (now >= deadline)
-			return VNET_ETIMEDOUT;
-		struct pollfd p = {.fd = vu->sock, .events = POLLIN};
-		int pr = poll(&p, 1, (int)(deadline - now));
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr == 0)
-			return VNET_ETIMEDOUT;
-		if (pr < 0)
-			return VNET_ENODEV;
-		struct iovec iov = {.iov_base = dst + off, .iov_len = len - off};
-		union {
-			char buf[CMSG_SPACE(sizeof(int) * 8)];
-			struct cmsghdr align;
-		} ctl;
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-				    .msg_controllen = sizeof(ctl.buf)};
-		ssize_t n = recvmsg(vu->sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return VNET_ENODEV;
-		}
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-				size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-				for (size_t i = 0; i < k; i++) {
-					int fd;
-					memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-					close(fd);
-				}
-			}
-		}
-		if (n == 0)
-			return VNET_ENODEV; /* orderly shutdown by the back-end */
-		off += (size_t)n;
-	}
-	return VNET_OK;
+	const char *why = "connection lost";
+	int rc = vu->os->send(vu->os_ctx, msg, len, fds, nfds, vu->timeout_ms, &why);
+	if (rc == VNET_OK)
+		return VNET_OK;
+	if (rc == VNET_ETIMEDOUT)
+		return vu_fail(vu, VNET_ETIMEDOUT, "send blocked");
+	return vu_fail(vu, VNET_ENODEV, why ? why : "connection lost");
 }
 
 /*
@@ -286,32 +208,34 @@ static int vu_read_exact(struct vnet_vhost *vu, uint8_t *dst, size_t len, uint64
  */
 static int vu_recv(struct vnet_vhost *vu, uint32_t request, size_t *len)
 {
-	if (vu->sock < 0)
+	if (!vu->connected)
 		return VNET_ENODEV;
 	/* SET_MEM_TABLE makes the back-end map and walk the whole arena
 	 * (DPDK builds a page table of it: ~0.2-0.4 s for 256 MiB of 4 KiB
 	 * pages on a busy host), so it gets five times the usual bound. */
 	uint32_t tmo = request == VHOST_USER_SET_MEM_TABLE ? 5u * vu->timeout_ms : vu->timeout_ms;
 	uint64_t deadline = now_ms() + tmo;
-	int rc = vu_read_exact(vu, vu->rbuf, VHOST_USER_HDR_SIZE, deadline);
+	int rc = vu->os->recv(vu->os_ctx, vu->rbuf, VHOST_USER_HDR_SIZE, deadline * 1000000u);
 	if (rc != VNET_OK)
 		return vu_fail(vu, rc, rc == VNET_ETIMEDOUT ? "no reply in time" : "connection lost");
 	struct vhost_user_hdr h;
 	enum vnet_vu_err why;
 	rc = vnet_vu_hdr_decode(vu->rbuf, VHOST_USER_HDR_SIZE, &h, &why);
 	if (rc != VNET_OK) {
-		vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: bad reply header to %s: %s", vu->path,
-		       vnet_vu_request_name(request), vnet_vu_strerror(why));
+		VU_ERR(vu, "bad reply header to %s: %s", vnet_vu_request_name(request), vnet_vu_strerror(why));
 		return vu_fail(vu, VNET_EPROTO, "malformed reply");
 	}
-	rc = vu_read_exact(vu, vu->rbuf + VHOST_USER_HDR_SIZE, h.size, deadline);
-	if (rc != VNET_OK)
-		return vu_fail(vu, rc, rc == VNET_ETIMEDOUT ? "truncated reply (timeout)" : "connection lost");
+	/* h.size is bounded by the decoder (VNET_VU_MAX_PAYLOAD): it fits. */
+	if (h.size) {
+		rc = vu->os->recv(vu->os_ctx, vu->rbuf + VHOST_USER_HDR_SIZE, h.size, deadline * 1000000u);
+		if (rc != VNET_OK)
+			return vu_fail(vu, rc,
+				       rc == VNET_ETIMEDOUT ? "truncated reply (timeout)" : "connection lost");
+	}
 	*len = VHOST_USER_HDR_SIZE + h.size;
 	uint64_t took = now_ms() + tmo - deadline;
 	if (took >= 100)
-		vnet_linux_logf(VNET_LOG_INFO, "vhost-user %s: reply to %s took %llu ms", vu->path, vnet_vu_request_name(request),
-		       (unsigned long long)took);
+		VU_INFO(vu, "reply to %s took %llu ms", vnet_vu_request_name(request), (unsigned long long)took);
 	return VNET_OK;
 }
 
@@ -320,11 +244,10 @@ static int vu_bad_reply(struct vnet_vhost *vu, uint32_t request, int rc, enum vn
 {
 	if (rc == VNET_EIO) {
 		/* Well-formed "I failed": the stream is in sync, keep it. */
-		vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: back-end failed %s", vu->path, vnet_vu_request_name(request));
+		VU_ERR(vu, "back-end failed %s", vnet_vu_request_name(request));
 		return VNET_EIO;
 	}
-	vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: reply to %s rejected: %s", vu->path, vnet_vu_request_name(request),
-	       vnet_vu_strerror(why));
+	VU_ERR(vu, "reply to %s rejected: %s", vnet_vu_request_name(request), vnet_vu_strerror(why));
 	return vu_fail(vu, VNET_EPROTO, "protocol violation");
 }
 
@@ -351,8 +274,8 @@ static int vu_send_noreply(struct vnet_vhost *vu, int len, unsigned flags, const
 	rc = vnet_vu_parse_ack(vu->rbuf, rlen, request, &code, &why);
 	if (rc != VNET_OK) {
 		if (rc == VNET_EIO)
-			vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: back-end nacked %s (code %llu)", vu->path,
-			       vnet_vu_request_name(request), (unsigned long long)code);
+			VU_ERR(vu, "back-end nacked %s (code %llu)", vnet_vu_request_name(request),
+			       (unsigned long long)code);
 		return vu_bad_reply(vu, request, rc, why);
 	}
 	return VNET_OK;
@@ -375,48 +298,32 @@ static int vu_transact(struct vnet_vhost *vu, int len, size_t *rlen)
 
 int vnet_vhost_create(const struct vnet_vhost_opts *opts, struct vnet_vhost **out)
 {
-	if (!opts || !out || !opts->path || !opts->path[0])
+	if (!out)
 		return VNET_EINVAL;
 	*out = NULL;
-	struct vnet_vhost *vu = calloc(1, sizeof(*vu));
+	if (!opts || !opts->name || !opts->name[0] || !opts->os)
+		return VNET_EINVAL;
+	const struct vnet_vhost_os_ops *os = opts->os;
+	if (!os->connect || !os->disconnect || !os->send || !os->recv || !os->peer ||
+	    !os->event_create || !os->event_signal || !os->event_close || !os->mem_region ||
+	    !os->destroy)
+		return VNET_EINVAL;
+	struct vnet_vhost *vu = vnet_hal_zalloc(sizeof(*vu));
 	if (!vu)
 		return VNET_ENOMEM;
-	if (strlen(opts->path) >= sizeof(vu->path)) {
-		free(vu);
-		return VNET_EINVAL;
-	}
-	strcpy(vu->path, opts->path);
-	vu->server = opts->server;
+	size_t k;
+	for (k = 0; k + 1 < sizeof(vu->name) && opts->name[k]; k++)
+		vu->name[k] = opts->name[k];
+	vu->name[k] = '\0';
 	vu->call_fds = opts->call_fds;
 	vu->timeout_ms = opts->reply_timeout_ms ? opts->reply_timeout_ms : VU_REPLY_TIMEOUT_MS_DEFAULT;
-	if (opts->mac) {
-		vu->have_mac = true;
-		memcpy(vu->mac, opts->mac, 6);
-	}
-	vu->listen_fd = -1;
-	vu->sock = -1;
+	vu->os = os;
+	vu->os_ctx = opts->os_ctx;
+	vu->dev = opts->device;
+	vu->dev_arg = opts->device_arg;
 	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
 		vu->vr[i].kickfd = vu->vr[i].callfd = -1;
 	atomic_init(&vu->kick_errors, 0);
-
-	if (vu->server) {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		strcpy(sa.sun_path, vu->path);
-		/* A stale socket from an earlier run would make bind fail; remove
-		 * it, but never anything that is not a socket. */
-		struct stat stt;
-		if (lstat(vu->path, &stt) == 0 && S_ISSOCK(stt.st_mode))
-			unlink(vu->path);
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1) != 0) {
-			vnet_linux_logf(VNET_LOG_ERR, "vhost-user %s: cannot listen: %s", vu->path, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			free(vu);
-			return VNET_ENODEV;
-		}
-		vu->listen_fd = fd;
-	}
 	*out = vu;
 	return VNET_OK;
 }
@@ -426,64 +333,20 @@ void vnet_vhost_destroy(struct vnet_vhost *vu)
 	if (!vu)
 		return;
 	vu_forget_connection(vu);
-	if (vu->listen_fd >= 0) {
-		close_fd(&vu->listen_fd);
-		unlink(vu->path);
-	}
-	free(vu);
-}
-
-static int vu_try_connect_once(struct vnet_vhost *vu)
-{
-	if (vu->server) {
-		int fd = accept4(vu->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd < 0)
-			return VNET_EAGAIN;
-		vu->sock = fd;
-		return VNET_OK;
-	}
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	strcpy(sa.sun_path, vu->path);
-	/* Non-blocking: every wait is an explicit, bounded poll.  A Unix
-	 * socket connect completes at once or fails (EAGAIN: backlog full,
-	 * ENOENT/ECONNREFUSED: nobody there); all of those mean "retry". */
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return VNET_ENOMEM;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return VNET_EAGAIN;
-	}
-	vu->sock = fd;
-	return VNET_OK;
+	vu->os->destroy(vu->os_ctx);
+	vnet_hal_free(vu);
 }
 
 int vnet_vhost_connect(struct vnet_vhost *vu, uint32_t timeout_ms)
 {
 	if (!vu)
 		return VNET_EINVAL;
-	if (vu->sock >= 0)
+	if (vu->connected)
 		return VNET_EBUSY;
-	uint64_t deadline = now_ms() + timeout_ms;
-	for (;;) {
-		int rc = vu_try_connect_once(vu);
-		if (rc != VNET_EAGAIN)
-			return rc;
-		uint64_t now = now_ms();
-		if (now >= deadline)
-			return VNET_ENODEV;
-		uint64_t wait = deadline - now;
-		if (vu->server) {
-			struct pollfd p = {.fd = vu->listen_fd, .events = POLLIN};
-			poll(&p, 1, (int)wait);
-		} else {
-			/* The back-end may not be up yet: retry every 50 ms. */
-			if (wait > 50)
-				wait = 50;
-			struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)wait * 1000000L};
-			nanosleep(&ts, NULL);
-		}
-	}
+	int rc = vu->os->connect(vu->os_ctx, timeout_ms);
+	if (rc == VNET_OK)
+		vu->connected = true;
+	return rc;
 }
 
 void vnet_vhost_disconnect(struct vnet_vhost *vu)
@@ -494,22 +357,22 @@ void vnet_vhost_disconnect(struct vnet_vhost *vu)
 
 bool vnet_vhost_is_connected(const struct vnet_vhost *vu)
 {
-	return vu && vu->sock >= 0;
-}
-
-int vnet_vhost_socket_fd(const struct vnet_vhost *vu)
-{
-	return vu ? vu->sock : -1;
-}
-
-int vnet_vhost_listen_fd(const struct vnet_vhost *vu)
-{
-	return vu ? vu->listen_fd : -1;
+	return vu && vu->connected;
 }
 
 int vnet_vhost_call_fd(const struct vnet_vhost *vu, uint16_t index)
 {
 	return (vu && index < VU_MAX_VRINGS) ? vu->vr[index].callfd : -1;
+}
+
+void *vnet_vhost_os_ctx(const struct vnet_vhost *vu)
+{
+	return vu ? vu->os_ctx : NULL;
+}
+
+uint16_t vnet_vhost_queue_pairs(const struct vnet_vhost *vu)
+{
+	return vu ? vu->queue_pairs : 0;
 }
 
 uint64_t vnet_vhost_backend_features(const struct vnet_vhost *vu)
@@ -529,59 +392,55 @@ uint64_t vnet_vhost_kick_errors(const struct vnet_vhost *vu)
 
 int vnet_vhost_check(struct vnet_vhost *vu)
 {
-	if (!vu || vu->sock < 0)
+	if (!vu || !vu->connected)
 		return VNET_ENODEV;
-	struct pollfd p = {.fd = vu->sock, .events = POLLIN | POLLRDHUP};
-	if (poll(&p, 1, 0) <= 0)
-		return VNET_OK;
-	if (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) {
-		vnet_linux_logf(VNET_LOG_WARN, "vhost-user %s: back-end hung up", vu->path);
+	switch (vu->os->peer(vu->os_ctx)) {
+	case VNET_VHOST_PEER_HUNGUP:
+		VU_WARN(vu, "back-end hung up");
 		vu_forget_connection(vu);
 		return VNET_ENODEV;
+	case VNET_VHOST_PEER_CLOSED:
+		VU_WARN(vu, "back-end closed the connection");
+		vu_forget_connection(vu);
+		return VNET_ENODEV;
+	case VNET_VHOST_PEER_DATA:
+		/* Nothing is outstanding, so this is not a reply: the back-end
+		 * speaks out of turn; we cannot resynchronise. */
+		return vu_fail(vu, VNET_EPROTO, "unsolicited message from the back-end");
+	default:
+		return VNET_OK;
 	}
-	if (p.revents & POLLIN) {
-		char c;
-		ssize_t n = recv(vu->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			vnet_linux_logf(VNET_LOG_WARN, "vhost-user %s: back-end closed the connection", vu->path);
-			vu_forget_connection(vu);
-			return VNET_ENODEV;
-		}
-		if (n > 0) {
-			/* Nothing is outstanding, so this is not a reply: the
-			 * back-end speaks out of turn; we cannot resynchronise. */
-			return vu_fail(vu, VNET_EPROTO, "unsolicited message from the back-end");
-		}
-	}
-	return VNET_OK;
 }
 
-/* Probe GET_CONFIG once: DPDK's net back-end, for one, may offer CONFIG
+/* Probe GET_CONFIG once: DPDK's vhost back-end, for one, may offer CONFIG
  * but answers with the empty "failed" reply when no handler exists. */
 static void vu_probe_config(struct vnet_vhost *vu)
 {
 	vu->config_real = false;
 	if (!vu_has_proto(vu, VHOST_USER_PROTOCOL_F_CONFIG))
 		return;
+	uint32_t plen = vu->dev && vu->dev->config_probe_len ? vu->dev->config_probe_len
+							      : VU_CONFIG_PROBE_DEFAULT;
+	if (plen > VHOST_USER_MAX_CONFIG_SIZE)
+		plen = VHOST_USER_MAX_CONFIG_SIZE;
 	size_t rlen;
-	uint8_t tmp[sizeof(struct virtio_net_config)];
-	int rc = vu_transact(vu, vnet_vu_build_get_config(vu->buf, sizeof(vu->buf), 0, 0, 12), &rlen);
+	uint8_t tmp[VHOST_USER_MAX_CONFIG_SIZE];
+	int rc = vu_transact(vu, vnet_vu_build_get_config(vu->buf, sizeof(vu->buf), 0, 0, plen), &rlen);
 	if (rc != VNET_OK)
 		return;
 	enum vnet_vu_err why;
-	rc = vnet_vu_parse_config(vu->rbuf, rlen, 0, 12, tmp, &why);
+	rc = vnet_vu_parse_config(vu->rbuf, rlen, 0, plen, tmp, &why);
 	if (rc == VNET_OK)
 		vu->config_real = true;
 	else if (rc != VNET_EIO)
 		vu_bad_reply(vu, VHOST_USER_GET_CONFIG, rc, why);
 	else
-		vnet_linux_logf(VNET_LOG_INFO, "vhost-user %s: GET_CONFIG unsupported by the back-end: using a local config",
-		       vu->path);
+		VU_INFO(vu, "GET_CONFIG unsupported by the back-end: using a local config");
 }
 
 int vnet_vhost_handshake(struct vnet_vhost *vu)
 {
-	if (!vu || vu->sock < 0)
+	if (!vu || !vu->connected)
 		return VNET_ENODEV;
 	size_t rlen;
 	enum vnet_vu_err why;
@@ -628,23 +487,14 @@ int vnet_vhost_handshake(struct vnet_vhost *vu)
 	if (rc != VNET_OK)
 		return rc == VNET_EIO ? vu_fail(vu, rc, "SET_OWNER refused") : rc;
 	vu_probe_config(vu);
-	if (vu->sock < 0)
+	if (!vu->connected)
 		return VNET_EPROTO;
 
-	/* The configuration we present when the back-end has none.  Status
-	 * and MTU are not offered in that case (vu_offered), so only the MAC
-	 * (when the application gave one) and max_virtqueue_pairs matter. */
-	memset(&vu->cfg, 0, sizeof(vu->cfg));
-	if (vu->have_mac)
-		memcpy(vu->cfg.mac, vu->mac, 6);
-	vu->cfg.status = vnet_cpu_to_le16(VIRTIO_NET_S_LINK_UP);
-	vu->cfg.max_virtqueue_pairs = vnet_cpu_to_le16(vu->queue_pairs);
 	vu->status = 0;
 	vu->handshaken = true;
-	vnet_linux_logf(VNET_LOG_INFO,
-	       "vhost-user %s: back-end features 0x%016llx, protocol features 0x%llx, %u queue pair(s), config %s",
-	       vu->path, (unsigned long long)vu->backend_features, (unsigned long long)vu->protocol_features,
-	       (unsigned)vu->queue_pairs, vu->config_real ? "from back-end" : "local");
+	VU_INFO(vu, "back-end features 0x%016llx, protocol features 0x%llx, %u queue pair(s), config %s",
+		(unsigned long long)vu->backend_features, (unsigned long long)vu->protocol_features,
+		(unsigned)vu->queue_pairs, vu->config_real ? "from back-end" : "local");
 	return VNET_OK;
 }
 
@@ -656,25 +506,17 @@ static uint64_t vu_offered(const struct vnet_vhost *vu)
 	uint64_t f = vu->backend_features;
 	/* Bit 30 is vhost-user's own, VHOST_F_LOG_ALL is migration. */
 	f &= ~(VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES) | VNET_BIT(VU_F_LOG_ALL));
-	/* The back-end does not process the control queue (a VMM front-end
-	 * like QEMU emulates it), so nothing that needs it; MQ is among
-	 * those (spec 5.1.3.1: MQ requires CTRL_VQ). */
-	f &= ~(VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_MQ));
-	if (!vu->config_real) {
-		/* Only what our synthesized config can honestly answer. */
-		f &= ~(VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_MTU) | VNET_BIT(VIRTIO_NET_F_MAC) |
-		       VNET_BIT(VIRTIO_NET_F_SPEED_DUPLEX) | VNET_BIT(VIRTIO_NET_F_RSS) |
-		       VNET_BIT(VIRTIO_NET_F_HASH_REPORT));
-		if (vu->have_mac)
-			f |= VNET_BIT(VIRTIO_NET_F_MAC);
-	}
+	/* The rest is the device layer's call: what its device type cannot
+	 * do over vhost-user, what a local config can honestly answer. */
+	if (vu->dev && vu->dev->offer)
+		f = vu->dev->offer(vu->dev_arg, vu, f, vu->config_real);
 	return f;
 }
 
 static int vu_get_device_features(void *ctx, uint64_t *features)
 {
 	struct vnet_vhost *vu = ctx;
-	if (vu->sock < 0 || !vu->handshaken)
+	if (!vu->connected || !vu->handshaken)
 		return VNET_ENODEV;
 	*features = vu_offered(vu);
 	return VNET_OK;
@@ -683,7 +525,7 @@ static int vu_get_device_features(void *ctx, uint64_t *features)
 static int vu_set_driver_features(void *ctx, uint64_t features)
 {
 	struct vnet_vhost *vu = ctx;
-	if (vu->sock < 0)
+	if (!vu->connected)
 		return VNET_ENODEV;
 	uint64_t wire = features;
 	if (vu_protocol_on(vu))
@@ -698,7 +540,7 @@ static int vu_set_driver_features(void *ctx, uint64_t features)
 static int vu_get_status(void *ctx)
 {
 	struct vnet_vhost *vu = ctx;
-	if (vu->sock < 0) {
+	if (!vu->connected) {
 		/* Gone: a reset (local) brings it back to 0; until then the
 		 * device "needs reset" (spec 2.1.2). */
 		return vu->status ? (vu->status | VIRTIO_STATUS_DEVICE_NEEDS_RESET) : 0;
@@ -725,16 +567,18 @@ static int vu_get_status(void *ctx)
 
 static int vu_send_mem_table(struct vnet_vhost *vu)
 {
-	int fd;
-	void *base;
-	size_t size;
-	int rc = vnet_linux_arena_get(&fd, &base, &size);
+	int fd = -1;
+	uint64_t base = 0, size = 0;
+	int rc = vu->os->mem_region(vu->os_ctx, &fd, &base, &size);
 	if (rc != VNET_OK)
 		return rc;
+	/* guest_phys_addr = userspace_addr = the driver's address of the
+	 * region, so ring and buffer addresses (the driver's iovas) are valid
+	 * "user addresses" for SET_VRING_ADDR. */
 	struct vhost_user_mem_region r = {
-		.guest_phys_addr = (uint64_t)(uintptr_t)base,
+		.guest_phys_addr = base,
 		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)base,
+		.userspace_addr = base,
 		.mmap_offset = 0,
 	};
 	unsigned fl = vu_ack_flag(vu);
@@ -745,7 +589,7 @@ static int vu_set_status(void *ctx, uint8_t status)
 {
 	struct vnet_vhost *vu = ctx;
 	uint8_t added = (uint8_t)(status & ~vu->status);
-	if (vu->sock < 0) {
+	if (!vu->connected) {
 		/* FAILED may always be recorded: it is the driver giving up. */
 		if (added == VIRTIO_STATUS_FAILED) {
 			vu->status = status;
@@ -792,7 +636,7 @@ static int vu_reset(void *ctx)
 	/* Stop every ring the back-end knows: GET_VRING_BASE is the rst's
 	 * "stop the ring" and only returns once the back-end has stopped
 	 * using it, so the rings may be freed afterwards. */
-	for (unsigned i = 0; i < VU_MAX_VRINGS && vu->sock >= 0; i++) {
+	for (unsigned i = 0; i < VU_MAX_VRINGS && vu->connected; i++) {
 		if (!vu->vr[i].programmed)
 			continue;
 		size_t rlen;
@@ -806,11 +650,11 @@ static int vu_reset(void *ctx)
 		}
 		vu->vr[i].programmed = vu->vr[i].fds_sent = vu->vr[i].enabled = false;
 	}
-	if (vu->sock >= 0 && vu_has_proto(vu, VHOST_USER_PROTOCOL_F_RESET_DEVICE) && vu->status) {
+	if (vu->connected && vu_has_proto(vu, VHOST_USER_PROTOCOL_F_RESET_DEVICE) && vu->status) {
 		unsigned fl = vu_ack_flag(vu);
 		vu_send_noreply(vu, vnet_vu_build_reset_device(vu->buf, sizeof(vu->buf), fl), fl, NULL, 0);
 	}
-	if (vu->sock >= 0 && vu_has_proto(vu, VHOST_USER_PROTOCOL_F_STATUS) && vu->status) {
+	if (vu->connected && vu_has_proto(vu, VHOST_USER_PROTOCOL_F_STATUS) && vu->status) {
 		unsigned fl = vu_ack_flag(vu);
 		vu_send_noreply(vu, vnet_vu_build_set_status(vu->buf, sizeof(vu->buf), fl, 0), fl, NULL, 0);
 	}
@@ -833,13 +677,14 @@ static uint32_t vu_config_generation(void *ctx)
 static int vu_read_config(void *ctx, uint32_t offset, void *buf, uint32_t len)
 {
 	struct vnet_vhost *vu = ctx;
-	if (vu->sock < 0)
+	if (!vu->connected)
 		return VNET_ENODEV;
 	if (!vu->config_real) {
-		if ((uint64_t)offset + len > sizeof(vu->cfg))
-			return VNET_ERANGE;
-		memcpy(buf, (const uint8_t *)&vu->cfg + offset, len);
-		return VNET_OK;
+		/* The back-end has no config space: the device layer's local
+		 * one, or none at all. */
+		if (vu->dev && vu->dev->read_config)
+			return vu->dev->read_config(vu->dev_arg, vu, offset, buf, len);
+		return VNET_ERANGE;
 	}
 	if (len == 0 || len > VHOST_USER_MAX_CONFIG_SIZE)
 		return VNET_ERANGE;
@@ -869,7 +714,7 @@ static uint16_t vu_queue_max_size(void *ctx, uint16_t index)
 static int vu_setup_queue(void *ctx, const struct vnet_queue_setup *q)
 {
 	struct vnet_vhost *vu = ctx;
-	if (vu->sock < 0)
+	if (!vu->connected)
 		return VNET_ENODEV;
 	if (q->index >= VU_MAX_VRINGS)
 		return VNET_EINVAL;
@@ -909,17 +754,18 @@ static int vu_setup_queue(void *ctx, const struct vnet_queue_setup *q)
 static int vu_enable_queue(void *ctx, uint16_t index)
 {
 	struct vnet_vhost *vu = ctx;
-	if (vu->sock < 0)
+	if (!vu->connected)
 		return VNET_ENODEV;
 	if (index >= VU_MAX_VRINGS || !vu->vr[index].programmed)
 		return VNET_EINVAL;
 	struct vu_vring *r = &vu->vr[index];
-	if (r->kickfd < 0)
-		r->kickfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->kickfd < 0 && vu->os->event_create(vu->os_ctx, &r->kickfd) != VNET_OK)
+		r->kickfd = -1;
 	if (r->kickfd < 0)
 		return VNET_ENOMEM;
 	if (vu->call_fds && r->callfd < 0) {
-		r->callfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (vu->os->event_create(vu->os_ctx, &r->callfd) != VNET_OK)
+			r->callfd = -1;
 		if (r->callfd < 0)
 			return VNET_ENOMEM;
 	}
@@ -929,7 +775,7 @@ static int vu_enable_queue(void *ctx, uint16_t index)
 	if (rc != VNET_OK)
 		return rc;
 	/* Poll mode: "no fd" - the back-end then never signals (and saves the
-	 * eventfd write per burst); we never sleep on used buffers. */
+	 * event write per burst); we never sleep on used buffers. */
 	bool has_call = r->callfd >= 0;
 	rc = vu_send_noreply(vu, vnet_vu_build_set_vring_call(vu->buf, sizeof(vu->buf), fl, index, has_call), fl,
 			     has_call ? &r->callfd : NULL, has_call ? 1u : 0u);
@@ -942,15 +788,13 @@ static int vu_enable_queue(void *ctx, uint16_t index)
 static void vu_notify(void *ctx, uint16_t index, uint32_t data)
 {
 	struct vnet_vhost *vu = ctx;
-	(void)data; /* NOTIFICATION_DATA is not carried by eventfd kicks */
+	(void)data; /* NOTIFICATION_DATA is not carried by an event kick */
 	if (index >= VU_MAX_VRINGS)
 		return;
 	int fd = vu->vr[index].kickfd;
 	if (fd < 0)
 		return;
-	uint64_t one = 1;
-	/* EAGAIN means the counter is saturated: a kick is pending anyway. */
-	if (write(fd, &one, sizeof(one)) != (ssize_t)sizeof(one) && errno != EAGAIN)
+	if (vu->os->event_signal(vu->os_ctx, fd) != VNET_OK)
 		atomic_fetch_add(&vu->kick_errors, 1);
 }
 
@@ -958,7 +802,7 @@ const struct vnet_transport_ops vnet_vhost_ops = {
 	.name = "vhost-user",
 	/* Ring features a vhost-user back-end implements itself.  Not
 	 * carried: ACCESS_PLATFORM (would need IOTLB messages), NOTIFICATION_DATA
-	 * (an eventfd carries no data), RING_RESET (no per-queue reset
+	 * (an event carries no data), RING_RESET (no per-queue reset
 	 * message), ORDER_PLATFORM (the peer is a CPU, not hardware),
 	 * SR_IOV/ADMIN_VQ/NOTIF_CONFIG_DATA (PCI only). */
 	.transport_features = VNET_BIT(VIRTIO_F_INDIRECT_DESC) | VNET_BIT(VIRTIO_F_EVENT_IDX) |
