@@ -1,5 +1,5 @@
 /*
- * virtio-net device model for unit tests of src/net/net.c: a network
+ * virtio-net device model for unit tests of src/net: a network
  * device (spec 5.1) on top of the fake transport, playing the device side
  * of every receiveq/transmitq/controlq the driver sets up.
  *

@@ -1,5 +1,5 @@
 /*
- * virtio-net device layer (src/net/net.c) against the virtio-net device
+ * virtio-net device layer (src/net) against the virtio-net device
  * model (tests/devmodel/netdev_model.c), split and packed where the ring
  * layout matters.
  *
@@ -15,7 +15,12 @@
  *  - control commands map the device's answer (OK / ERR / silence) to
  *    VNET_OK / VNET_EIO / VNET_ETIMEDOUT, and a dead control queue fails
  *    fast;
- *  - destroy gives back every buffer and every allocation.
+ *  - destroy gives back every buffer and every allocation;
+ *  - the service loop (vnet_net_poll) keeps its budget, re-arms
+ *    notifications only when the ring looked empty, catches a completion
+ *    racing the re-arm, and passes ownership to the callback; interrupt
+ *    routing asks vector_of for every queue and for config;
+ *  - the drop/error counters add up to what the device completed.
  *
  * Pool accounting: every buffer is in the pool, in a ring (the engine's
  * outstanding count) or held by the test; check_pool() asserts the sum.
