@@ -8,6 +8,7 @@
  *   if (vnet_port_open(&o, &port) != VNET_OK) ... vnet_strerror() ...
  *   struct vnet_net *net = vnet_port_net(port);
  *   n = vnet_net_rx_burst(net, 0, pkts, 32);      // zero-copy, include/vnet/net.h
+ *   // or, NAPI style: n = vnet_port_poll(port, 0, 64, on_frame, me, &more);
  *   ...
  *   vnet_port_close(port);
  *
@@ -92,6 +93,22 @@ bool vnet_port_is_up(const struct vnet_port *port);
  * Call it from the data-path thread every few milliseconds in poll mode.
  */
 int vnet_port_service(struct vnet_port *port, int timeout_ms);
+
+/*
+ * Data path in the NAPI style: receive at most `budget` frames from queue
+ * pair qp, hand each to fn(arg, pkt) (fn owns it: vnet_net_pkt_free() or
+ * keep), reclaim completed transmissions, and say in *more (may be NULL)
+ * whether to call again before sleeping.  This is vnet_net_poll()
+ * (include/vnet/net.h) on the port's device: in interrupt mode a poll that
+ * drains the ring re-arms its used-buffer notifications with the
+ * lost-wake-up re-check, so vnet_port_service() can then sleep on the call
+ * eventfd; in poll mode notifications are left off.  Returns the frames
+ * handed to fn; 0 with *more false while the port is down.  An application
+ * may use vnet_net_rx_burst() instead (service() then arms the queues
+ * itself before it sleeps).  Same thread as the rest of the data path.
+ */
+unsigned vnet_port_poll(struct vnet_port *port, uint16_t qp, unsigned budget, vnet_net_rx_fn fn, void *arg,
+			bool *more);
 
 void vnet_port_get_stats(const struct vnet_port *port, struct vnet_port_stats *st);
 

@@ -29,11 +29,17 @@
  * block for the reply timeout.  Closing the socket is what makes a
  * vhost-user back-end stop using the rings and unmap our memory.
  *
- * Interrupt mode: the back-end gets a call eventfd per ring; service()
- * arms the rx queues' used-buffer notifications with the race-free
- * enable-then-recheck of vnet_net_rx_intr_enable() and sleeps in poll() on
- * those eventfds and the socket; on wake-up it drains the eventfds, counts
- * the interrupts and disarms, leaving the application to rx_burst until
+ * Interrupt mode: the back-end gets a call eventfd per ring.  The data
+ * path is vnet_port_poll(), i.e. the host-neutral service loop
+ * vnet_net_poll(): at most a budget of frames per call, and a call that
+ * drains the ring re-arms the rx queue's used-buffer notifications with
+ * the lost-wake-up re-check (or says "call again").  service() then takes
+ * any stale count off the eventfds and re-checks every rx queue with
+ * vnet_net_rx_intr_enable() (arm-then-recheck: a queue armed by the poll
+ * stays armed, one an rx_burst application left off is armed here), and
+ * sleeps in poll() on those eventfds and the socket only if all of them
+ * are quiet; on wake-up it drains the eventfds, counts the interrupts
+ * (vnet_net_rx_irq) and disarms, leaving the application to poll until
  * empty before the next service().
  *
  * Threads: one thread per port (data path and service); the library takes
@@ -241,6 +247,20 @@ struct vnet_net *vnet_port_net(struct vnet_port *port)
 bool vnet_port_is_up(const struct vnet_port *port)
 {
 	return port && port->up && vnet_vhost_is_connected(port->vu) && vnet_net_is_running(port->net);
+}
+
+unsigned vnet_port_poll(struct vnet_port *port, uint16_t qp, unsigned budget, vnet_net_rx_fn fn, void *arg,
+			bool *more)
+{
+	if (!port || !port->up) {
+		if (more)
+			*more = false;
+		return 0;
+	}
+	/* Poll mode never sleeps on used buffers: leave notifications off
+	 * (the back-end has no call fd anyway). */
+	unsigned flags = port->opts.interrupt_mode ? 0u : VNET_NET_POLL_NO_REARM;
+	return vnet_net_poll(port->net, qp, budget, flags, fn, arg, more);
 }
 
 void vnet_port_get_stats(const struct vnet_port *port, struct vnet_port_stats *st)
