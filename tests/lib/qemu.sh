@@ -64,8 +64,9 @@
 #
 # Variables the caller may read: VQ_NAME, QEMU_BIN, QEMU_ACCEL (resolved
 # kvm|tcg), QEMU_MACHINE, QEMU_CMD (the last command line, an array),
-# QEMU_PID, QEMU_LOG, QEMU_RC (exit status after qemu_run/qemu_wait_exit),
-# QEMU_SHELL_MS (how long the last qemu_shell_cmd took).
+# QEMU_PID (timeout's pid), QEMU_CHILD (QEMU's), QEMU_LOG, QEMU_RC (exit
+# status after qemu_run/qemu_wait_exit), QEMU_SHELL_MS (how long the last
+# qemu_shell_cmd took).
 
 QEMU_EXIT_PASS=33
 QEMU_EXIT_FAIL=35
@@ -79,6 +80,8 @@ QEMU_ACCEL=
 QEMU_MACHINE=
 QEMU_CMD=()
 QEMU_PID=
+QEMU_CHILD=
+QEMU_CHILD_START=
 QEMU_LOG=
 QEMU_RC=
 QEMU_SHELL_FD=
@@ -186,18 +189,51 @@ vq_tmpdir_var() {
 	printf -v "$1" '%s' "$_vq_d"
 }
 
-# vq_kill PID: SIGTERM, up to 1 s grace, then SIGKILL; reaps it if it is
-# our child.  Silent if PID is gone.
+# _vq_start_time PID: the kernel's start time of PID (/proc/PID/stat field
+# 22): with the pid it names one process, even after the pid is reused.
+_vq_start_time() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086  # split the fields
+	set -- $s
+	echo "${20}"
+}
+
+# vq_track PID: end PID on exit (vq_cleanup), if it is still that process.
+vq_track() {
+	VQ_PIDS+=("$1:$(_vq_start_time "$1")")
+}
+
+# _vq_alive PID[:START]: PID runs (and is the process that started at START).
+_vq_alive() {
+	local pid=${1%%:*} start=
+	[ "$pid" = "$1" ] || start=${1#*:}
+	kill -0 "$pid" 2>/dev/null || return 1
+	[ -z "$start" ] || [ "$(_vq_start_time "$pid")" = "$start" ]
+}
+
+# vq_kill PID[:START]: SIGTERM, up to 5 s grace, then SIGKILL to PID's own
+# children (listed while PID is still their parent, so the pids are
+# theirs) and to PID; reaps PID if it is our child.  Silent if PID is
+# gone (or, with START from vq_track, is now another process).  The
+# children matter for QEMU under timeout(1): killing only timeout would
+# leave QEMU running without its time limit.
 vq_kill() {
-	local pid=$1 i
+	local pid=${1%%:*} i kids
 	[ -n "$pid" ] || return 0
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	kill "$pid" 2>/dev/null
-	for ((i = 0; i < 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null
+	if _vq_alive "$1"; then
+		kill "$pid" 2>/dev/null
+		for ((i = 0; i < 50; i++)); do
+			_vq_alive "$1" || break
+			sleep 0.1
+		done
+		if _vq_alive "$1"; then
+			kids=$(ps -o pid= --ppid "$pid" 2>/dev/null)
+			# shellcheck disable=SC2086  # one pid a word
+			kill -9 $kids "$pid" 2>/dev/null
+		fi
+	fi
 	wait "$pid" 2>/dev/null
 	return 0
 }
@@ -398,7 +434,7 @@ qemu_build() {
 _qemu_shell_open() {
 	: >"$QEMU_LOG"
 	cat <"$QEMU_FIFO.out" >>"$QEMU_LOG" &
-	VQ_PIDS+=("$!")
+	vq_track "$!"
 	[ -n "$QEMU_SHELL_FD" ] && exec {QEMU_SHELL_FD}>&-
 	exec {QEMU_SHELL_FD}<>"$QEMU_FIFO.in"
 }
@@ -437,8 +473,31 @@ qemu_start() {
 	timeout --kill-after=5 "$QEMU_TIMEOUT" "${QEMU_CMD[@]}" </dev/null 2>&"$QEMU_STDERR_FD" &
 	QEMU_PID=$!
 	QEMU_RC=
-	VQ_PIDS+=("$QEMU_PID")
 	_qemu_stderr_close
+	_qemu_wait_child
+	vq_track "$QEMU_PID"
+	[ -z "$QEMU_CHILD" ] || VQ_PIDS+=("$QEMU_CHILD:$QEMU_CHILD_START")
+}
+
+# _qemu_wait_child: wait (up to 5 s) until timeout(1), QEMU_PID, has
+# started QEMU, and set QEMU_CHILD to QEMU's pid ('' if it did not start:
+# QEMU refused its options, say).  Returning only then means a signal the
+# caller sends next finds timeout ready to pass it on, and the exit trap
+# can end QEMU itself should timeout be gone.
+_qemu_wait_child() {
+	local i kid
+	QEMU_CHILD='' QEMU_CHILD_START=''
+	for ((i = 0; i < 250; i++)); do
+		kid=$(ps -o pid= --ppid "$QEMU_PID" 2>/dev/null)
+		kid=${kid//[[:space:]]/}
+		if [ -n "$kid" ] && [ "$(cat "/proc/$kid/comm" 2>/dev/null)" != timeout ]; then
+			QEMU_CHILD=$kid
+			QEMU_CHILD_START=$(_vq_start_time "$kid")
+			return 0
+		fi
+		kill -0 "$QEMU_PID" 2>/dev/null || return 0
+		sleep 0.02
+	done
 }
 
 # qemu_exec [qemu_build options]: replaces the shell with QEMU, no timeout,
@@ -464,9 +523,11 @@ qemu_wait_exit() {
 	return 0
 }
 
-# qemu_stop: end the background QEMU now (SIGTERM, then SIGKILL).
+# qemu_stop: end the background QEMU now (SIGTERM, then SIGKILL), and QEMU
+# itself should timeout(1) have gone without it.
 qemu_stop() {
 	vq_kill "$QEMU_PID"
+	[ -z "$QEMU_CHILD" ] || vq_kill "$QEMU_CHILD:$QEMU_CHILD_START"
 }
 
 # qemu_wait_log REGEX SECONDS: wait until the serial log has a line

@@ -20,7 +20,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/qemu.sh"
 vq_init qemu_lib_test
 
-kernel='' accel=auto log='' reply=''
+kernel='' accel=auto log='' reply='' left=''
 vq_parse_args "kernel accel log" "$@"
 vq_need_kernel "$kernel"
 qemu_need
@@ -45,9 +45,10 @@ pid=$(bash -c '. "$1"; vq_init child; qemu_start --kernel "$2" --accel "$3" --ni
 	--serial "log:$4" --timeout 120 >/dev/null; echo "$QEMU_PID"; exit 1' child "$here/qemu.sh" "$kernel" "$accel" "$leftlog")
 if [ -z "$pid" ]; then
 	bad "child script did not start QEMU"
-elif kill -0 "$pid" 2>/dev/null || pgrep -f -- "$leftlog" >/dev/null; then
-	bad "QEMU (timeout pid $pid) still running after its script exited"
-	kill "$pid" 2>/dev/null
+elif left=$(pgrep -f -- "$leftlog") || kill -0 "$pid" 2>/dev/null; then
+	bad "QEMU still running after its script exited (timeout pid $pid, QEMU ${left:-?})"
+	# shellcheck disable=SC2086  # pids, one a word
+	kill -9 $left "$pid" 2>/dev/null
 else
 	ok "exit trap ended the QEMU its script left running"
 fi
