@@ -45,7 +45,10 @@
  *
  * Serialisation: the caller serialises every op on one device except
  * notify() (one 32-bit store, concurrent per queue) and vnet_mmio_isr()
- * (a load and a store; may run in an interrupt handler at any time).
+ * (a load and a store; may run in an interrupt handler at any time).  The
+ * violation counter and the "gone" latch are plain fields that the
+ * interrupt path may also bump: a lost increment under that race only
+ * makes a diagnostic counter low, and "gone" only ever goes false->true.
  */
 #include <stdbool.h>
 #include <stddef.h>
