@@ -103,11 +103,12 @@ static void wr32(struct vnet_pci_legacy *l, uint32_t off, uint32_t v)
 	vnet_hal_pci_io_write32(l->pdev, 0, off, v);
 }
 
-/* A vanished function reads all-ones everywhere; the header's status and
- * ISR bytes together can never legitimately be 0xffff (ISR has 2 bits). */
+/* A vanished function reads all-ones everywhere.  Device status 0xff can
+ * never be legitimate (bits 4 and 5 are reserved, spec 2.1), and reading it
+ * has no side effect (unlike the read-to-clear ISR byte next to it). */
 static bool leg_gone(struct vnet_pci_legacy *l)
 {
-	return rd16(l, VIRTIO_PCI_LEGACY_STATUS) == 0xffffu;
+	return rd8(l, VIRTIO_PCI_LEGACY_STATUS) == 0xffu;
 }
 
 /* ------------------------------------------------------------------ */
