@@ -1,7 +1,7 @@
 /*
  * orion-vnet virtio-net device: the layer applications and network stacks
- * use.  It negotiates features on top of a transport (virtio-pci modern or
- * vhost-user today; virtio-mmio is planned), creates the receive/transmit (and control) virtqueues, keeps
+ * use.  It negotiates features on top of a transport (virtio-pci modern,
+ * virtio-mmio or vhost-user), creates the receive/transmit (and control) virtqueues, keeps
  * the receive queues filled from a preallocated pool of zero-copy packet
  * buffers, and moves packets in bursts.
  *

@@ -132,4 +132,37 @@ uint32_t vnet_pci_device_type(const struct vnet_pci *p);
 /* "pci bb:dd.f", for log lines. */
 const char *vnet_pci_name(const struct vnet_pci *p);
 
+/* ---- the legacy interface (src/transport/pci/virtio_pci_legacy.c) ----
+ *
+ * For a function vnet_pci_probe() refused with VNET_ENOTSUP (no virtio
+ * capabilities: a legacy-only device, e.g. QEMU disable-modern=on): the
+ * virtio 0.9.5 header in I/O BAR 0 (VirtIO 1.2 §4.1.4.10), INTx only,
+ * split rings only, feature bits 0..31, queue sizes fixed by the device.
+ * Needs the I/O BAR functions of vnet_hal_pci.h.  NOT YET USABLE END TO
+ * END: the device core refuses a device without VIRTIO_F_VERSION_1 and the
+ * split engine does not allocate the legacy ring layout (used ring
+ * 4096-aligned) that setup_queue checks for; see the file's essay.
+ */
+struct vnet_pci_legacy;
+
+/*
+ * Bind a legacy virtio function: vendor 0x1af4, a transitional device id
+ * 0x1000..0x103f whose subsystem id is the type, an I/O BAR 0 holding at
+ * least the 20-byte header.  Enables bus mastering; no reset (the core's).
+ * Returns VNET_OK with *out set; VNET_ENODEV (another vendor, no log; a
+ * non-transitional id or a function reading all-ones, logged);
+ * VNET_EPROTO (no device type); VNET_ERANGE (BAR too short); a
+ * vnet_hal_pci_io_bar() error (logged); VNET_EINVAL; VNET_ENOMEM.
+ */
+int vnet_pci_legacy_probe(struct vnet_pci_dev *pdev, struct vnet_pci_legacy **out);
+/* Write status 0, wait (bounded, 1 s) for it, disable bus mastering if it
+ * reset, free.  NULL-safe. */
+void vnet_pci_legacy_remove(struct vnet_pci_legacy *l);
+/* The ops table; ctx is the struct vnet_pci_legacy *. */
+const struct vnet_transport_ops *vnet_pci_legacy_ops(void);
+/* INTx: read (and so clear) the ISR byte; VIRTIO_PCI_ISR_* bits.  Any context. */
+uint8_t vnet_pci_legacy_isr(struct vnet_pci_legacy *l);
+unsigned vnet_pci_legacy_violations(const struct vnet_pci_legacy *l);
+uint32_t vnet_pci_legacy_device_type(const struct vnet_pci_legacy *l);
+
 #endif

@@ -95,6 +95,30 @@ void vnet_hal_pci_msix_mask(struct vnet_pci_dev *dev, unsigned entry, bool maske
 /* Mask everything, release every bound vector, clear MSI-X enable. */
 void vnet_hal_pci_msix_disable(struct vnet_pci_dev *dev);
 
+/* ---- I/O BARs (the legacy virtio-pci interface only) ----
+ * Needed only by src/transport/pci/virtio_pci_legacy.c; a platform that
+ * never links it (or has no I/O space) need not provide these.
+ */
+
+/*
+ * Enable I/O decoding for I/O BAR bar (0-5) and report its size in *len.
+ * Returns VNET_OK, VNET_EINVAL (bar > 5), VNET_ENODEV (BAR not implemented
+ * or not assigned), VNET_ENOTSUP (a memory BAR, or no I/O space access on
+ * this platform).
+ */
+int vnet_hal_pci_io_bar(struct vnet_pci_dev *dev, unsigned bar, uint32_t *len);
+/*
+ * One exactly-sized access at byte offset off of I/O BAR bar (naturally
+ * aligned, off + width <= the BAR's size; the transport checks).  Values
+ * are host order; the I/O region is little-endian.  Any context.
+ */
+uint8_t vnet_hal_pci_io_read8(struct vnet_pci_dev *dev, unsigned bar, uint32_t off);
+uint16_t vnet_hal_pci_io_read16(struct vnet_pci_dev *dev, unsigned bar, uint32_t off);
+uint32_t vnet_hal_pci_io_read32(struct vnet_pci_dev *dev, unsigned bar, uint32_t off);
+void vnet_hal_pci_io_write8(struct vnet_pci_dev *dev, unsigned bar, uint32_t off, uint8_t v);
+void vnet_hal_pci_io_write16(struct vnet_pci_dev *dev, unsigned bar, uint32_t off, uint16_t v);
+void vnet_hal_pci_io_write32(struct vnet_pci_dev *dev, unsigned bar, uint32_t off, uint32_t v);
+
 /* ---- MMIO register access ----
  * Accesses to a mapped BAR go through include/vnet/vnet_mmio.h (volatile,
  * exactly sized, little-endian on any host); included here so code that

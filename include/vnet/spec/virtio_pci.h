@@ -8,8 +8,9 @@
  * what reads them, and it checks every value before use.  All multi-byte
  * fields are little-endian (vnet_le*).  Offsets the spec fixes are checked
  * at compile time so a packing mistake fails the build rather than pointing
- * a register write at the wrong field.  The legacy (I/O BAR 0) layout is
- * deliberately absent: this driver has no legacy mode.
+ * a register write at the wrong field.  The legacy (I/O BAR 0) layout of
+ * VirtIO 1.2 §4.1.4.10 is at the end, for the legacy transport
+ * (src/transport/pci/virtio_pci_legacy.c).
  */
 #ifndef VNET_SPEC_VIRTIO_PCI_H
 #define VNET_SPEC_VIRTIO_PCI_H
@@ -152,6 +153,27 @@ _Static_assert(sizeof(struct virtio_pci_common_cfg) == 0x40, "common_cfg size");
 
 /* ---- MSI-X (spec 4.1.5.1.2 "MSI-X Vector Configuration") ---- */
 #define VIRTIO_MSI_NO_VECTOR              0xffffu
+
+/* ---- legacy interface: the I/O BAR 0 header (VirtIO 1.2 §4.1.4.10) ----
+ * Byte offsets into the first I/O region; widths in the comments.  The
+ * device-specific configuration follows the header at 20, or at 24 while
+ * MSI-X is enabled (two vector fields are inserted).  Queue Address holds
+ * the ring's physical address divided by 4096, and the ring follows the
+ * legacy layout of §2.7.2 with an alignment of 4096 (§4.1.5.1.3.1). */
+#define VIRTIO_PCI_LEGACY_HOST_FEATURES   0x00u  /* 32, R: device features 0..31 */
+#define VIRTIO_PCI_LEGACY_GUEST_FEATURES  0x04u  /* 32, RW: driver features 0..31 */
+#define VIRTIO_PCI_LEGACY_QUEUE_PFN       0x08u  /* 32, RW: Queue Address */
+#define VIRTIO_PCI_LEGACY_QUEUE_NUM       0x0cu  /* 16, R: queue_size (fixed) */
+#define VIRTIO_PCI_LEGACY_QUEUE_SEL       0x0eu  /* 16, RW */
+#define VIRTIO_PCI_LEGACY_QUEUE_NOTIFY    0x10u  /* 16, RW */
+#define VIRTIO_PCI_LEGACY_STATUS          0x12u  /* 8, RW */
+#define VIRTIO_PCI_LEGACY_ISR             0x13u  /* 8, R: read clears */
+#define VIRTIO_PCI_LEGACY_CONFIG_MSIX_VEC 0x14u  /* 16, RW, only while MSI-X is on */
+#define VIRTIO_PCI_LEGACY_QUEUE_MSIX_VEC  0x16u  /* 16, RW, only while MSI-X is on */
+#define VIRTIO_PCI_LEGACY_CONFIG          0x14u  /* device config without MSI-X */
+#define VIRTIO_PCI_LEGACY_CONFIG_MSIX     0x18u  /* device config with MSI-X */
+#define VIRTIO_PCI_LEGACY_QUEUE_ALIGN     4096u
+#define VIRTIO_PCI_LEGACY_PFN_SHIFT       12u
 /* Valid MSI-X table entries are 0..0x7ff. */
 #define VIRTIO_PCI_MSIX_MAX_VECTORS       0x800u
 
