@@ -1,7 +1,6 @@
 /*
  * orion-vnet MMIO register accessors: how a transport reads and writes the
- * registers of a mapped virtio structure (a PCI BAR today, a virtio-mmio
- * window later).
+ * registers of a mapped virtio structure (a PCI BAR, a virtio-mmio window).
  *
  * What they do: one volatile, exactly-sized access per call, never merged,
  * split or reordered against each other by the compiler, and the byte

@@ -34,7 +34,7 @@ rule device-neutral "src/core and src/transport know no device type (no virtio-n
 rule no-kernel-headers "nothing under src/ or platform/linux includes the Orion kernel's headers" -- \
 	$c_files '#[[:space:]]*include[[:space:]]*[<"]orion/' src platform/linux
 rule no-registers "no register access outside the transports (src/core, src/net)" -- \
-	$c_files '#[[:space:]]*include[[:space:]]*"(vnet/)?(vnet_hal_pci|vnet_mmio|virtio_pci)\.h"' src/core src/net
+	$c_files '#[[:space:]]*include[[:space:]]*"(vnet/)?(vnet_hal_pci|vnet_mmio|virtio_pci|virtio_mmio)\.h"' src/core src/net
 rule down-only "the virtqueue engine and transports do not include the net layer" -- \
 	$c_files '#[[:space:]]*include[[:space:]]*"(vnet/)?(net|vnet_port)\.h"' src/core src/transport
 }
