@@ -651,6 +651,16 @@ int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32
 		} else {
 			buf_write(&bufs[i], 0, src + off, used);
 			off += used;
+			if (i == opt->seg && opt->seg_hdr) {
+				struct virtio_net_hdr lie = h;
+				lie.num_buffers = vnet_cpu_to_le16(opt->seg_nbufs);
+				uint32_t k = used < NDM_HDR_LEN ? used : NDM_HDR_LEN;
+				buf_write(&bufs[i], 0, &lie, k);
+			}
+			if (i == opt->seg && opt->set_seg_len)
+				used = opt->seg_len;
+			if (i == opt->seg && opt->set_seg_id)
+				bufs[i].id = opt->seg_id;
 		}
 		vq_push(v, &bufs[i], used);
 	}

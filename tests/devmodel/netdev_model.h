@@ -73,6 +73,19 @@ struct ndm_rx {
 	uint32_t chunk;             /* at most this many bytes per buffer incl. the header (0: fill) */
 	bool set_used_len;          /* report used_len for the first buffer instead of the true one */
 	uint32_t used_len;
+	/* Lies on a later buffer of a merged frame (second hardening round):
+	 * buffer seg (1 .. buffers used - 1) is reported with used length
+	 * seg_len (set_seg_len) and/or with used id seg_id instead of its own
+	 * (set_seg_id: split used id / packed buffer id); seg_hdr writes a
+	 * header-looking prefix with num_buffers = seg_nbufs at the start of
+	 * buffer seg (frame bytes there, which the driver must not parse). */
+	uint16_t seg;
+	bool set_seg_len;
+	uint32_t seg_len;
+	bool set_seg_id;
+	uint16_t seg_id;
+	bool seg_hdr;
+	uint16_t seg_nbufs;
 };
 
 struct ndm_vq;

@@ -786,6 +786,17 @@ static const struct hostile hostile_cases[] = {
 	{"runt: header + 13 bytes", 0, false, 100, {.set_used_len = true, .used_len = HDR + 13}, false},
 	{"used len past the buffer", 0, false, 100, {.set_used_len = true, .used_len = RXBUF + 1}, true},
 	{"used len huge", N(MRG_RXBUF), false, 100, {.set_used_len = true, .used_len = 0xffffffffu}, true},
+	/* issue 12 bug 1: a later buffer of a merged frame (5000 bytes: three
+	 * buffers) reported longer than posted came back as a 0-byte segment
+	 * and the frame was delivered with a hole. */
+	{"mrg: 2nd buffer used len past its buffer", N(MRG_RXBUF), false, 5000,
+	 {.seg = 1, .set_seg_len = true, .seg_len = RXBUF + 1}, true},
+	{"mrg: 3rd buffer used len past its buffer", N(MRG_RXBUF), false, 5000,
+	 {.seg = 2, .set_seg_len = true, .seg_len = RXBUF + 1}, true},
+	{"mrg: 2nd buffer used len huge", N(MRG_RXBUF), false, 5000,
+	 {.seg = 1, .set_seg_len = true, .seg_len = 0xffffffffu}, true},
+	{"mrg: 2nd buffer used len 0", N(MRG_RXBUF), false, 5000, {.seg = 1, .set_seg_len = true, .seg_len = 0},
+	 false},
 };
 
 static void run_hostile(void **state, const struct hostile *h)
@@ -795,7 +806,7 @@ static void run_hostile(void **state, const struct hostile *h)
 	o.rx_csum = h->rx_csum;
 	fx_up(f, &o);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
-	static uint8_t bad[1514], good[1514];
+	static uint8_t bad[6000], good[1514];
 	fill_frame(bad, h->len, 0xbad);
 	fill_frame(good, 300, 0x600d);
 	int nb = ndm_rx_inject(&f->m, 0, bad, h->len, &h->opt);
