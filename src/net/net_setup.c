@@ -342,6 +342,22 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 			rc = VNET_ERANGE;
 			goto fail_status;
 		}
+		/* The controlq is queue 2 * max_pairs (spec 5.1.2), computed in
+		 * 32 bits: 0x8000 is in range but its controlq index 0x10000
+		 * fits no 16-bit queue index (it used to wrap to 0 and program
+		 * receiveq0 twice), and an index at or past the transport's
+		 * num_queues cannot be set up.  Both mean the device's config
+		 * and its transport disagree: refuse, clearly, before touching
+		 * any queue. */
+		uint32_t ci = 2u * (uint32_t)m;
+		uint16_t nq = vnet_device_num_queues(net->dev);
+		if (ci >= VNET_NET_NO_CTRL || (nq != 0 && ci >= nq)) {
+			VNET_ERR("%s: max_virtqueue_pairs %u puts the controlq at index %lu, which the transport "
+			         "cannot address (it reports %u queues, 0 = unknown; indices are 16-bit)",
+			         name, (unsigned)m, (unsigned long)ci, (unsigned)nq);
+			rc = VNET_ERANGE;
+			goto fail_status;
+		}
 		net->max_pairs = m;
 	}
 	uint16_t want_pairs = net->opts.queue_pairs ? net->opts.queue_pairs : 1;
@@ -380,7 +396,8 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->ctrl_index = VNET_NET_NO_CTRL;
 	if (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) {
 		/* Spec 5.1.2: controlq is 2 * max_virtqueue_pairs with MQ, else 2. */
-		net->ctrl_index = (f & VNET_BIT(VIRTIO_NET_F_MQ)) ? (uint16_t)(2u * net->max_pairs) : 2u;
+		/* With MQ the index was range-checked above (no 16-bit wrap). */
+		net->ctrl_index = (f & VNET_BIT(VIRTIO_NET_F_MQ)) ? (uint16_t)(2u * (uint32_t)net->max_pairs) : 2u;
 		rc = net_ctrl_alloc(net);
 		if (rc != VNET_OK)
 			goto fail_status;

@@ -302,6 +302,45 @@ static void test_bad_max_pairs(void **state)
 	fx_free(f);
 }
 
+/* issue 12 bug 2: max_virtqueue_pairs 0x8000 is in the spec's range, but
+ * its controlq index 2 * 0x8000 does not fit 16 bits: it wrapped to 0 and
+ * receiveq0 was programmed a second time as the control queue.  And a
+ * transport that reports fewer queues than the controlq index needs is
+ * refused up front with a clear error, not half set up. */
+static void test_max_pairs_ctrl_index(void **state)
+{
+	struct {
+		uint16_t pairs, num_queues;
+	} c[] = {{0x8000, 16}, {0x8000, 0}, {4, 8}, {7, 14}};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct fx *f = fx_new(state, BASE | N(MQ), 1);
+		ndm_set_max_pairs(&f->m, c[i].pairs);
+		f->m.ft.num_queues = c[i].num_queues;
+		struct vnet_net_opts o = default_opts();
+		struct vnet_net *net = (struct vnet_net *)(uintptr_t)1;
+		int rc = vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &net);
+		if (rc != VNET_ERANGE)
+			fail_msg("max_pairs %u, num_queues %u: rc %d, want VNET_ERANGE", c[i].pairs, c[i].num_queues, rc);
+		assert_null(net);
+		/* No queue was programmed twice, none at all in fact. */
+		for (unsigned k = 0; k < f->m.ft.n_events; k++)
+			if (f->m.ft.events[k].type == FT_EV_SETUP_QUEUE)
+				fail_msg("max_pairs %u: queue %u set up", c[i].pairs, f->m.ft.events[k].a);
+		assert_non_null(strstr(fake_hal_last_log(), "bring-up failed"));
+		f->m.ft.violations = 0; /* num_queues 0 makes the fake refuse nothing; none expected anyway */
+		fx_free(f);
+	}
+	/* The largest that fits: 2 * 7 = 14 < 15 queues. */
+	struct fx *f = fx_new(state, BASE | N(MQ), 7);
+	f->m.ft.num_queues = 15;
+	fx_up(f, NULL);
+	struct vnet_net_info info;
+	vnet_net_get_info(f->net, &info);
+	assert_int_equal(info.max_queue_pairs, 7);
+	assert_int_equal(vnet_vq_index(vnet_net_ctrlq(f->net)), 14);
+	fx_free(f);
+}
+
 static void test_msix_vectors(void **state)
 {
 	/* 3 entries: config on 0, virtqueue i on 1 + i % 2 (vnet/net.h). */
@@ -1615,6 +1654,7 @@ int main(void)
 		cmocka_unit_test(test_link_status),
 		cmocka_unit_test(test_no_mac_feature),
 		cmocka_unit_test(test_bad_max_pairs),
+		cmocka_unit_test(test_max_pairs_ctrl_index),
 		cmocka_unit_test(test_msix_vectors),
 		cmocka_unit_test(test_device_needs_reset_at_bringup),
 		cmocka_unit_test(test_mtu_below_minimum_declined),
