@@ -43,7 +43,7 @@ int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const v
 		return VNET_EINVAL;
 	if (!net->ctrl)
 		return VNET_ENOTSUP;
-	if (vnet_vq_is_broken(net->ctrl))
+	if (net->dead || vnet_vq_is_broken(net->ctrl))
 		return VNET_EBROKEN;
 	struct vnet_net_ctrl_buf *cb = net->ctrl_mem.va;
 	cb->hdr.class_ = class_;
