@@ -186,6 +186,7 @@ struct vnet_net_info {
 	bool ctrl_vq;
 	bool dead;                   /* a device reset did not complete (see vnet_net_halt) */
 	uint32_t leaked_bufs;        /* buffers left with the dead device */
+	uint64_t ctrl_errors;        /* control answers that broke the protocol (timeouts included) */
 };
 
 /*
@@ -322,7 +323,11 @@ void vnet_net_config_changed(struct vnet_net *net);
  * (<= 256 bytes).  Returns VNET_OK (device acked VIRTIO_NET_OK), VNET_EIO
  * (device said VIRTIO_NET_ERR), VNET_ENOTSUP (no control queue),
  * VNET_ETIMEDOUT (no answer: the control queue is latched broken, the
- * command buffer stays with the device until reset).
+ * command buffer stays with the device until reset), VNET_EPROTO (the
+ * device completed the command without a valid ack: none written, used
+ * length 0, or a value that is neither OK nor ERR), VNET_EBROKEN (the
+ * answer broke the ring protocol, or the queue or device was latched
+ * broken/dead before).  Each device fault counts in info.ctrl_errors.
  */
 int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const void *data, uint32_t len);
 /* Promiscuous mode (VIRTIO_NET_F_CTRL_RX). */

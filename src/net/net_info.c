@@ -37,6 +37,7 @@ void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
 	info->hdr_len = net->hdr_len;
 	info->dead = net->dead;
 	info->leaked_bufs = net->leaked_bufs;
+	info->ctrl_errors = net->ctrl_errors;
 	info->ctrl_vq = net->ctrl != 0;
 }
 

@@ -91,6 +91,7 @@ struct vnet_net {
 	struct vnet_vq *ctrl;
 	uint16_t ctrl_index;        /* controlq index, VNET_NET_NO_CTRL without one */
 	struct vnet_dma ctrl_mem;   /* command buffer (net_ctrl.c), device-visible */
+	uint64_t ctrl_errors;       /* control answers that broke the protocol (net_ctrl.c) */
 	/* pool */
 	struct vnet_dma pool_mem;
 	struct vnet_pkt *pkts;      /* [pool_size] private descriptors of the buffers */

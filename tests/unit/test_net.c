@@ -889,6 +889,58 @@ static void test_rx_hostile(void **state)
 		run_hostile(state, &hostile_cases[i]);
 }
 
+/* Second hardening round, lies on a later buffer of a merged frame (5000
+ * bytes: three buffers).  A header-looking prefix in a continuation buffer
+ * is frame data, never parsed; a used id out of range or repeating the
+ * head's is a ring violation: the queue latches broken, the frame is
+ * dropped and counted, and every buffer is accounted for and comes back
+ * at destroy. */
+static void test_rx_mrg_lies(void **state)
+{
+	static uint8_t fr[5000], want[5000];
+	fill_frame(fr, sizeof(fr), 77);
+	{
+		struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
+		fx_up(f, NULL);
+		struct ndm_rx opt = {.seg = 1, .seg_hdr = true, .seg_nbufs = 9};
+		assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), &opt), 3);
+		struct virtio_net_hdr lie = {.num_buffers = vnet_cpu_to_le16(9)};
+		memcpy(want, fr, sizeof(want));
+		memcpy(want + (RXBUF - HDR), &lie, HDR);
+		struct vnet_pkt *p[4];
+		assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 4), 1);
+		check_rx_pkt(p[0], want, sizeof(want), 3);
+		assert_int_equal(stats(f, 0).rx_errors, 0);
+		vnet_net_pkt_free(f->net, p[0]);
+		check_pool(f, 0);
+		fx_free(f);
+	}
+	static const uint16_t ids[] = {QMAX + 3, NDM_ID_OF_HEAD};
+	for (unsigned seg = 1; seg <= 2; seg++) {
+		for (unsigned i = 0; i < 2; i++) {
+			struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
+			fx_up(f, NULL);
+			struct ndm_rx opt = {.seg = (uint16_t)seg, .set_seg_id = true, .seg_id = ids[i]};
+			assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), &opt), 3);
+			struct vnet_pkt *p[4];
+			assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 4), 0);
+			struct vnet_vq *rxq = vnet_net_rxq(f->net, 0);
+			assert_true(vnet_vq_is_broken(rxq));
+			struct vnet_vq_stats vs;
+			vnet_vq_get_stats(rxq, &vs);
+			assert_true(vs.faults >= 1);
+			struct vnet_net_queue_stats st = stats(f, 0);
+			assert_int_equal(st.rx_packets, 0);
+			assert_int_equal(st.rx_drops, 1);
+			assert_int_equal(st.rx_errors, 1);
+			/* Later frames cannot come through a broken queue, and nothing is lost. */
+			assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 4), 0);
+			check_pool(f, 0);
+			fx_free(f);
+		}
+	}
+}
+
 static void test_rx_num_buffers_ignored_without_mrg(void **state)
 {
 	/* Without MRG_RXBUF num_buffers means nothing (spec 5.1.6.4): a
@@ -1037,6 +1089,54 @@ static void test_ctrl_timeout(void **state)
 	vnet_net_pkt_free(f->net, p[0]);
 	/* Destroy takes the command buffer back from the reset device. */
 	fx_free(f);
+}
+
+/* Second hardening round: a control queue that lies in its answer.  Each
+ * lie is a clear error (never VNET_OK, never mistaken for the device's
+ * VIRTIO_NET_ERR), counted in info.ctrl_errors; the queue keeps working
+ * when the buffer came back, and nothing leaks either way. */
+static void test_ctrl_lies(void **state)
+{
+	static const struct {
+		enum ndm_ctrl_lie lie;
+		uint8_t ack;
+		int want;
+		bool queue_survives;
+	} c[] = {
+		{NDM_CTRL_LIE_NO_ACK, 0, VNET_EPROTO, true},
+		{NDM_CTRL_LIE_ACK_VALUE, 0x42, VNET_EPROTO, true},
+		{NDM_CTRL_LIE_ACK_VALUE, 0xff, VNET_EPROTO, true},
+		{NDM_CTRL_LIE_LEN0, 0, VNET_EPROTO, true},
+		{NDM_CTRL_LIE_BAD_ID, 0, VNET_EBROKEN, false},
+	};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct fx *f = fx_new(state, BASE, 1);
+		fx_up(f, NULL);
+		f->m.ctrl_lie = c[i].lie;
+		f->m.ctrl_lie_ack = c[i].ack;
+		fake_hal_set_relax_step_ns(10ull * 1000 * 1000);
+		int rc = vnet_net_set_promisc(f->net, true);
+		fake_hal_set_relax_step_ns(0);
+		if (rc != c[i].want)
+			fail_msg("lie %d (ack 0x%02x): rc %d, want %d", (int)c[i].lie, c[i].ack, rc, c[i].want);
+		assert_int_equal(f->m.ctrl_total, 1);
+		struct vnet_net_info info;
+		vnet_net_get_info(f->net, &info);
+		assert_int_equal(info.ctrl_errors, 1);
+		f->m.ctrl_lie = NDM_CTRL_LIE_NONE;
+		rc = vnet_net_set_promisc(f->net, false);
+		assert_int_equal(rc, c[i].queue_survives ? VNET_OK : VNET_EBROKEN);
+		assert_int_equal(vnet_vq_is_broken(vnet_net_ctrlq(f->net)), !c[i].queue_survives);
+		/* The data path does not care. */
+		static uint8_t fr[64];
+		fill_frame(fr, sizeof(fr), 5);
+		assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), NULL), 1);
+		struct vnet_pkt *p[1];
+		assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 1), 1);
+		vnet_net_pkt_free(f->net, p[0]);
+		check_pool(f, 0);
+		fx_free(f);
+	}
 }
 
 static void test_ctrl_absent(void **state)
@@ -1822,11 +1922,13 @@ int main(void)
 		BOTH(test_rx_csum_in_later_segment),
 		BOTH(test_rx_intr_enable),
 		ALL4(test_rx_hostile),
+		ALL4(test_rx_mrg_lies),
 		cmocka_unit_test(test_rx_num_buffers_ignored_without_mrg),
 		BOTH(test_rx_pool_exhausted),
 		ALL4(test_many_rounds),
 		ALL4(test_ctrl_promisc),
 		BOTH(test_ctrl_timeout),
+		BOTH(test_ctrl_lies),
 		cmocka_unit_test(test_ctrl_absent),
 		ALL4(test_multiqueue_capped),
 		cmocka_unit_test(test_multiqueue_refused),
