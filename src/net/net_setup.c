@@ -13,8 +13,12 @@
  * (net_setup_queues) for create and restart.
  * What it does not: the data path, interrupts or MSI-X programming (the
  * host's, through opts.vector_of), register access (the transport's).
- * Trusts: no config value before its range check; a failure at any step
- * sets FAILED (or resets) and releases everything.
+ * Trusts: no config value before its range check (the controlq index
+ * 2 * max_virtqueue_pairs is checked in 32 bits against what the
+ * transport can address); a failure at any step sets FAILED (or resets)
+ * and releases everything.  Nor that a reset completes: one that does not
+ * (net_setup_reset) latches the device dead, and then nothing the device
+ * could still write is reclaimed, reused or freed (kept and counted).
  * Serialised by the control thread; may busy-wait, bounded by timeout_ns.
  */
 #include "core/vnet_log.h"

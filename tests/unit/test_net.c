@@ -20,7 +20,15 @@
  *    notifications only when the ring looked empty, catches a completion
  *    racing the re-arm, and passes ownership to the callback; interrupt
  *    routing asks vector_of for every queue and for config;
- *  - the drop/error counters add up to what the device completed.
+ *  - the drop/error counters add up to what the device completed;
+ *  - a device that lies (second hardening round, issue 12): on any buffer
+ *    of a merged frame (length, id, a header-looking prefix), in control
+ *    answers (no ack, an ack that is neither OK nor ERR, used length 0, a
+ *    wrong id), about its queue count (controlq index past what the
+ *    transport addresses) and about reset completion (never, or after N
+ *    reads): a clear error, counted, nothing delivered with a hole, no
+ *    leak; after a reset that never completes nothing the device could
+ *    still write is back in the pool or freed.
  *
  * Pool accounting: every buffer is in the pool, in a ring (the engine's
  * outstanding count) or held by the test; check_pool() asserts the sum.
