@@ -298,8 +298,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 6: {
 			bool more;
-			vnet_net_rx_irq(z->net, 0);
-			(void)vnet_net_poll(z->net, 0, (op >> 3) % 9u, 0, fz_poll_cb, z, &more);
+			uint8_t pf = u8(&in);
+			if (pf & 1u)
+				vnet_net_rx_irq(z->net, 0);
+			if (pf & 2u)
+				(void)vnet_net_rx_intr_enable(z->net, 0);
+			(void)vnet_net_poll(z->net, 0, (op >> 3) % 9u, (pf & 4u) ? VNET_NET_POLL_NO_REARM : 0u, fz_poll_cb,
+			                    z, &more);
 			break;
 		}
 		case 7:

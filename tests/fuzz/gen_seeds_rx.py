@@ -181,8 +181,9 @@ def rx_tx(length=50):
     return bytes([5, length])
 
 
-def rx_poll(budget=4):
-    return bytes([6 | (budget << 3)])
+def rx_poll(budget=4, flags=1):
+    # flags: 1 rx_irq first, 2 intr_enable first, 4 VNET_NET_POLL_NO_REARM
+    return bytes([6 | (budget << 3), flags])
 
 
 def rx_restart():
@@ -195,7 +196,8 @@ def rx_reclaim():
 
 def rx_honest():
     return (rx_inject(60) + rx_inject(300) + rx_inject(1400) + rx_burst() + rx_release() + rx_release() +
-            rx_tx() + rx_poll() + rx_inject(100) + rx_poll(2) + rx_release() + rx_reclaim())
+            rx_tx() + rx_poll() + rx_inject(100) + rx_poll(2, 6) + rx_inject(100) + rx_poll(0, 4) +
+            rx_poll(8, 3) + rx_release() + rx_reclaim())
 
 
 def rx_seeds():
