@@ -184,6 +184,9 @@ struct vnet_net_info {
 	uint64_t negotiated;
 	uint16_t hdr_len;            /* virtio-net header bytes in use */
 	bool ctrl_vq;
+	bool dead;                   /* a device reset did not complete (see vnet_net_halt) */
+	uint32_t leaked_bufs;        /* buffers left with the dead device */
+	uint64_t ctrl_errors;        /* control answers that broke the protocol (timeouts included) */
 };
 
 /*
@@ -196,23 +199,43 @@ struct vnet_net_info {
  */
 int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struct vnet_net_opts *opts,
                     struct vnet_net **out);
-/* Reset the device, take every buffer back, free everything. NULL-safe. */
-void vnet_net_destroy(struct vnet_net *net);
+/*
+ * Reset the device, take every buffer back, free everything.  NULL-safe.
+ * Returns VNET_OK, or the reset's error (VNET_ETIMEDOUT, a transport
+ * error; VNET_EBROKEN if the device was latched dead before) when the
+ * device did not confirm the reset: it may then still write the rings and
+ * every buffer it held, so that device-visible memory (rings, the buffer
+ * pool, the control buffer) is kept allocated for good, its size logged,
+ * and only private memory is freed.  The handle is gone either way.
+ */
+int vnet_net_destroy(struct vnet_net *net);
 
 /*
  * Recovery (device reset, DEVICE_NEEDS_RESET, vhost-user back-end lost).
- * vnet_net_stop: reset the device (best effort: a lost back-end cannot
- * answer), take every buffer the device held back into the pool, and
- * reinitialise the rings; returns how many buffers were in flight.  While
- * stopped, rx_burst returns 0 and tx_burst accepts nothing; packets the
- * application holds stay valid and its own.
+ * vnet_net_halt: reset the device (a lost vhost-user back-end is reset at
+ * once by its transport), take every buffer the device held back into the
+ * pool, and reinitialise the rings; *inflight (may be NULL) gets how many
+ * buffers were in flight.  Returns VNET_OK, or the reset's error when the
+ * reset did not complete (bounded by opts.timeout_ns): the device is then
+ * latched dead (vnet_net_is_dead, info.dead): nothing it held is taken
+ * back (the buffers are counted in info.leaked_bufs and logged, never
+ * reused: the pool count stays short by that many), *inflight is 0, and
+ * restart, tx_reclaim and control commands refuse (VNET_EBROKEN / 0);
+ * destroy keeps the memory (above).
+ * vnet_net_stop: the same, returning only the in-flight count (0 when the
+ * reset failed; check vnet_net_is_dead).
+ * While stopped, rx_burst returns 0 and tx_burst accepts nothing; packets
+ * the application holds stay valid and its own.
  * vnet_net_restart: bring the same device up again on the same transport
  * (after the transport reconnected): probe, negotiate the same features
  * (VNET_ENOTSUP if the device no longer offers one the rings depend on),
- * set the queues up again, refill, DRIVER_OK.  Context: control path.
+ * set the queues up again, refill, DRIVER_OK; VNET_EBROKEN once dead.
+ * Context: control path.
  */
+int vnet_net_halt(struct vnet_net *net, uint32_t *inflight);
 uint32_t vnet_net_stop(struct vnet_net *net);
 int vnet_net_restart(struct vnet_net *net);
+bool vnet_net_is_dead(const struct vnet_net *net);
 bool vnet_net_is_running(const struct vnet_net *net);
 
 void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info);
@@ -300,7 +323,11 @@ void vnet_net_config_changed(struct vnet_net *net);
  * (<= 256 bytes).  Returns VNET_OK (device acked VIRTIO_NET_OK), VNET_EIO
  * (device said VIRTIO_NET_ERR), VNET_ENOTSUP (no control queue),
  * VNET_ETIMEDOUT (no answer: the control queue is latched broken, the
- * command buffer stays with the device until reset).
+ * command buffer stays with the device until reset), VNET_EPROTO (the
+ * device completed the command without a valid ack: none written, used
+ * length 0, or a value that is neither OK nor ERR), VNET_EBROKEN (the
+ * answer broke the ring protocol, or the queue or device was latched
+ * broken/dead before).  Each device fault counts in info.ctrl_errors.
  */
 int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const void *data, uint32_t len);
 /* Promiscuous mode (VIRTIO_NET_F_CTRL_RX). */

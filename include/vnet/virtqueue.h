@@ -97,6 +97,15 @@ int vnet_vq_create(const struct vnet_vq_config *cfg, struct vnet_vq **out);
  * ring (reset).  NULL-safe. */
 void vnet_vq_destroy(struct vnet_vq *vq);
 
+/* For a device whose reset did not complete (it may still read and write
+ * the ring, the indirect tables and every buffer it holds): free the
+ * engine's private state but keep the shared memory (ring and indirect
+ * tables) allocated for good, so it can never be reused while the device
+ * writes it.  The cookies still outstanding are abandoned, not handed
+ * back: their buffers stay the device's.  Logged.  Returns the bytes of
+ * device-visible memory kept.  NULL-safe. */
+size_t vnet_vq_abandon(struct vnet_vq *vq);
+
 /* Device addresses of the three ring areas, for the transport's queue setup.
  * split: descriptor table, available ring, used ring;
  * packed: descriptor ring, driver event suppression, device event suppression. */

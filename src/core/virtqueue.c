@@ -103,6 +103,23 @@ void vnet_vq_destroy(struct vnet_vq *vq)
 	vnet_hal_free(vq);
 }
 
+size_t vnet_vq_abandon(struct vnet_vq *vq)
+{
+	if (!vq)
+		return 0;
+	size_t kept = vq->ring.len + vq->indir.len;
+	VNET_WARN("%s: abandoned to a device that was not reset: %u chains and %zu bytes of ring memory kept",
+	          vq->name, (unsigned)vq->outstanding, kept);
+	if (vq->layout == VNET_VQ_SPLIT)
+		vq_split_fini(vq);
+	else
+		vq_packed_fini(vq);
+	/* vq->ring and vq->indir are deliberately not freed. */
+	vnet_hal_free(vq->chain);
+	vnet_hal_free(vq);
+	return kept;
+}
+
 int vnet_vq_reset(struct vnet_vq *vq)
 {
 	if (!vq)

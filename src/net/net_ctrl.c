@@ -8,7 +8,11 @@
  * busy-waits for the answer bounded by timeout_ns; a timeout latches the
  * queue broken (the buffer stays with the device until reset).
  * What it does not: queue several commands, or run on the data path.
- * Trusts: the ack byte only once the device completed our own buffer.
+ * Trusts: the ack byte only once the device completed our own buffer
+ * with a used length that covers it, and only VIRTIO_NET_OK / _ERR as
+ * answers: anything else (no ack written, another value, used length 0, a
+ * used id that is not the command's) is VNET_EPROTO / VNET_EBROKEN,
+ * counted in ctrl_errors and logged.
  * Serialised by the control thread (vnet/net.h: control calls).
  */
 #include "core/vnet_log.h"
@@ -43,7 +47,7 @@ int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const v
 		return VNET_EINVAL;
 	if (!net->ctrl)
 		return VNET_ENOTSUP;
-	if (vnet_vq_is_broken(net->ctrl))
+	if (net->dead || vnet_vq_is_broken(net->ctrl))
 		return VNET_EBROKEN;
 	struct vnet_net_ctrl_buf *cb = net->ctrl_mem.va;
 	cb->hdr.class_ = class_;
@@ -68,9 +72,15 @@ int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const v
 	for (;;) {
 		if (vnet_vq_get_used(net->ctrl, &u, 1) == 1)
 			break;
-		if (vnet_vq_is_broken(net->ctrl))
+		if (vnet_vq_is_broken(net->ctrl)) {
+			/* The engine saw a protocol violation in the answer
+			 * (e.g. a used id that is not our command's). */
+			net->ctrl_errors++;
+			VNET_ERR("%s: control queue broken answering %u.%u", vnet_device_name(net->dev), class_, cmd);
 			return VNET_EBROKEN;
+		}
 		if (vnet_hal_time_ns() > deadline) {
+			net->ctrl_errors++;
 			/* The buffer stays with the device; nothing else may be posted. */
 			vnet_vq_mark_broken(net->ctrl, VNET_VQ_FAULT_NONE);
 			VNET_ERR("%s: control command %u.%u timed out", vnet_device_name(net->dev), class_, cmd);
@@ -79,9 +89,24 @@ int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const v
 		vnet_hal_relax();
 	}
 	uint8_t ack = *(volatile uint8_t *)&cb->ack;
-	if (u.cookie != cb || u.len < 1)
+	if (u.cookie != cb || u.len < 1) {
+		/* Completed without writing the ack (spec 5.1.6.5: the device
+		 * writes it; used length counts it). */
+		net->ctrl_errors++;
+		VNET_ERR("%s: control command %u.%u completed with used length %u", vnet_device_name(net->dev), class_,
+		         cmd, (unsigned)u.len);
 		return VNET_EPROTO;
-	return ack == VIRTIO_NET_OK ? VNET_OK : VNET_EIO;
+	}
+	if (ack == VIRTIO_NET_OK)
+		return VNET_OK;
+	if (ack == VIRTIO_NET_ERR)
+		return VNET_EIO;
+	/* Neither OK nor ERR, e.g. still our 0xff: the device did not
+	 * answer, it must not be taken for a refusal. */
+	net->ctrl_errors++;
+	VNET_ERR("%s: control command %u.%u answered with ack 0x%02x", vnet_device_name(net->dev), class_, cmd,
+	         (unsigned)ack);
+	return VNET_EPROTO;
 }
 
 int vnet_net_set_promisc(struct vnet_net *net, bool on)

@@ -16,6 +16,11 @@ bool vnet_net_is_running(const struct vnet_net *net)
 	return net && net->running;
 }
 
+bool vnet_net_is_dead(const struct vnet_net *net)
+{
+	return net && net->dead;
+}
+
 void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -30,6 +35,9 @@ void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
 	info->offered = vnet_device_offered(net->dev);
 	info->negotiated = vnet_device_features(net->dev);
 	info->hdr_len = net->hdr_len;
+	info->dead = net->dead;
+	info->leaked_bufs = net->leaked_bufs;
+	info->ctrl_errors = net->ctrl_errors;
 	info->ctrl_vq = net->ctrl != 0;
 }
 

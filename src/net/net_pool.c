@@ -81,3 +81,15 @@ void net_pool_fini(struct vnet_net *net)
 	net->free_stack = 0;
 	net->pkts = 0;
 }
+
+size_t net_pool_abandon(struct vnet_net *net)
+{
+	size_t kept = net->pool_mem.len;
+	/* pool_mem is deliberately not freed: buffers the device held are in it. */
+	net->pool_mem = (struct vnet_dma){0};
+	vnet_hal_free(net->free_stack);
+	vnet_hal_free(net->pkts);
+	net->free_stack = 0;
+	net->pkts = 0;
+	return kept;
+}

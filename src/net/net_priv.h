@@ -75,6 +75,12 @@ struct vnet_net {
 	bool link_up;
 	bool mrg_rxbuf;
 	bool running;               /* DRIVER_OK and not stopped: data path open */
+	/* A device reset did not complete: the device may still read and
+	 * write every ring and every buffer it held.  Latched: from then on
+	 * nothing it held is reclaimed, reused or freed (net_setup.c). */
+	bool dead;
+	uint32_t leaked_bufs;       /* buffers left with a dead device */
+	uint64_t leaked_bytes;      /* device-visible memory kept at destroy (rings, pool, ctrl buffer) */
 	uint64_t features;          /* negotiated at create; restart must get the same */
 	uint16_t pairs;             /* in use */
 	uint16_t created;           /* pairs with queues (q[0..created)) */
@@ -85,6 +91,7 @@ struct vnet_net {
 	struct vnet_vq *ctrl;
 	uint16_t ctrl_index;        /* controlq index, VNET_NET_NO_CTRL without one */
 	struct vnet_dma ctrl_mem;   /* command buffer (net_ctrl.c), device-visible */
+	uint64_t ctrl_errors;       /* control answers that broke the protocol (net_ctrl.c) */
 	/* pool */
 	struct vnet_dma pool_mem;
 	struct vnet_pkt *pkts;      /* [pool_size] private descriptors of the buffers */
@@ -148,6 +155,10 @@ static inline bool net_pool_owns(const struct vnet_net *net, const struct vnet_p
  * the application still holds. */
 int net_pool_init(struct vnet_net *net);
 void net_pool_fini(struct vnet_net *net);
+/* The same for a dead device: the descriptors go, the buffer memory stays
+ * allocated for good (the device may still write any buffer it held);
+ * returns its bytes. */
+size_t net_pool_abandon(struct vnet_net *net);
 
 /* net_rx.c: post free buffers to q's receive ring (opts.rx_refill_batch). */
 void net_rx_refill(struct vnet_net *net, struct vnet_net_q *q);

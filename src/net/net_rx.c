@@ -10,8 +10,9 @@
  * what was negotiated before the frame is handed out.
  * What it does not: interrupts or re-arming (net_poll.c), any allocation,
  * locking or logging.
- * Trusts nothing the device wrote: a bad num_buffers, length, checksum
- * offset or GSO type drops the frame, counts it (rx_drops, and rx_errors
+ * Trusts nothing the device wrote: a bad num_buffers, length (of any
+ * buffer of a merged frame), checksum offset or GSO type drops the whole
+ * frame (every buffer it claimed back to the pool), counts it (rx_drops, and rx_errors
  * for a violation) and never makes the driver read outside a buffer; the
  * cookies the engine returns are re-checked against the pool.
  * Serialised by the queue pair's owner (vnet/net.h).
@@ -180,6 +181,14 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 				break;
 			}
 			s->owner = VNET_OWN_APP;
+			/* A continuation buffer carries frame bytes, so 0 is never a
+			 * real length: it is what the engine reports for a used
+			 * length beyond the buffer posted (vq bad_len).  Keep
+			 * collecting the buffers num_buffers claimed, so the frame
+			 * is delimited as the device sent it, then drop it whole:
+			 * never deliver a frame with a hole. */
+			if (slen == 0)
+				ok = false;
 			s->data = s->buf + VNET_NET_HEADROOM - net->hdr_len;
 			s->len = slen;
 			s->room = net->buf_size - VNET_NET_HEADROOM + net->hdr_len;

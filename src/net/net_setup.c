@@ -13,8 +13,12 @@
  * (net_setup_queues) for create and restart.
  * What it does not: the data path, interrupts or MSI-X programming (the
  * host's, through opts.vector_of), register access (the transport's).
- * Trusts: no config value before its range check; a failure at any step
- * sets FAILED (or resets) and releases everything.
+ * Trusts: no config value before its range check (the controlq index
+ * 2 * max_virtqueue_pairs is checked in 32 bits against what the
+ * transport can address); a failure at any step sets FAILED (or resets)
+ * and releases everything.  Nor that a reset completes: one that does not
+ * (net_setup_reset) latches the device dead, and then nothing the device
+ * could still write is reclaimed, reused or freed (kept and counted).
  * Serialised by the control thread; may busy-wait, bounded by timeout_ns.
  */
 #include "core/vnet_log.h"
@@ -172,15 +176,58 @@ static int net_setup_queues(struct vnet_net *net)
 	return VNET_OK;
 }
 
-static void net_setup_release(struct vnet_net *net)
+/* Buffers the device holds now (posted to a receive or transmit ring). */
+static uint32_t net_setup_device_held(const struct vnet_net *net)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; net->pkts && i < net->pool_size; i++)
+		n += net->pkts[i].owner == VNET_OWN_DEV_RX || net->pkts[i].owner == VNET_OWN_DEV_TX;
+	return n;
+}
+
+/*
+ * Reset the device, bounded (vnet_device_reset).  Spec 2.4.2: until status
+ * reads 0 the device may still use the rings, so a reset that does not
+ * complete (or whose status cannot be read) latches the net dead: the
+ * buffers it holds are left with it (counted in leaked_bufs, logged) and
+ * from then on nothing it could write is reclaimed, reused or freed.
+ * Once dead it stays dead (VNET_EBROKEN, no further reset tried).
+ */
+static int net_setup_reset(struct vnet_net *net)
+{
+	if (net->dead)
+		return VNET_EBROKEN;
+	int rc = vnet_device_reset(net->dev);
+	if (rc == VNET_OK)
+		return VNET_OK;
+	net->dead = true;
+	net->running = false;
+	net->leaked_bufs = net_setup_device_held(net);
+	VNET_ERR("%s: device reset did not complete (%s): device latched dead, %u buffers and every ring left "
+	         "with it",
+	         vnet_device_name(net->dev), vnet_strerror(rc), (unsigned)net->leaked_bufs);
+	return rc;
+}
+
+/* Teardown for destroy and the bring-up error paths.  Returns VNET_OK, or
+ * the reset error when the device may still use memory: then the rings,
+ * the buffer pool and the control buffer stay allocated for good (only
+ * private memory is freed), counted and logged. */
+static int net_setup_release(struct vnet_net *net)
 {
 	/* The device must no longer touch memory: reset first (bounded). */
-	vnet_device_reset(net->dev);
+	int rc = net_setup_reset(net);
+	bool keep = rc != VNET_OK;
+	const char *name = vnet_device_name(net->dev);
 	for (uint16_t i = 0; net->q && i < net->created; i++) {
 		struct vnet_vq *vqs[2] = {net->q[i].rx, net->q[i].tx};
 		for (int k = 0; k < 2; k++) {
 			if (!vqs[k])
 				continue;
+			if (keep) {
+				net->leaked_bytes += vnet_vq_abandon(vqs[k]);
+				continue;
+			}
 			void *c;
 			while ((c = vnet_vq_detach_unused(vqs[k])) != 0) {
 				struct vnet_pkt *p = c;
@@ -191,15 +238,30 @@ static void net_setup_release(struct vnet_net *net)
 		}
 	}
 	if (net->ctrl) {
-		while (vnet_vq_detach_unused(net->ctrl))
-			;
-		vnet_vq_destroy(net->ctrl);
+		if (keep) {
+			net->leaked_bytes += vnet_vq_abandon(net->ctrl);
+		} else {
+			while (vnet_vq_detach_unused(net->ctrl))
+				;
+			vnet_vq_destroy(net->ctrl);
+		}
 	}
-	net_ctrl_free(net);
-	net_pool_fini(net);
+	if (keep) {
+		/* The device may still write the command buffer's ack. */
+		net->leaked_bytes += net->ctrl_mem.len;
+		net->ctrl_mem = (struct vnet_dma){0};
+		net->leaked_bytes += net_pool_abandon(net);
+		VNET_ERR("%s: destroyed without a completed reset: %llu bytes of device-visible memory kept for good "
+		         "(%u buffers were with the device)",
+		         name, (unsigned long long)net->leaked_bytes, (unsigned)net->leaked_bufs);
+	} else {
+		net_ctrl_free(net);
+		net_pool_fini(net);
+	}
 	vnet_hal_free(net->q);
 	vnet_device_destroy(net->dev);
 	vnet_hal_free(net);
+	return rc;
 }
 
 /* Last steps shared by create and restart: config vector, fill the
@@ -342,6 +404,22 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 			rc = VNET_ERANGE;
 			goto fail_status;
 		}
+		/* The controlq is queue 2 * max_pairs (spec 5.1.2), computed in
+		 * 32 bits: 0x8000 is in range but its controlq index 0x10000
+		 * fits no 16-bit queue index (it used to wrap to 0 and program
+		 * receiveq0 twice), and an index at or past the transport's
+		 * num_queues cannot be set up.  Both mean the device's config
+		 * and its transport disagree: refuse, clearly, before touching
+		 * any queue. */
+		uint32_t ci = 2u * (uint32_t)m;
+		uint16_t nq = vnet_device_num_queues(net->dev);
+		if (ci >= VNET_NET_NO_CTRL || (nq != 0 && ci >= nq)) {
+			VNET_ERR("%s: max_virtqueue_pairs %u puts the controlq at index %lu, which the transport "
+			         "cannot address (it reports %u queues, 0 = unknown; indices are 16-bit)",
+			         name, (unsigned)m, (unsigned long)ci, (unsigned)nq);
+			rc = VNET_ERANGE;
+			goto fail_status;
+		}
 		net->max_pairs = m;
 	}
 	uint16_t want_pairs = net->opts.queue_pairs ? net->opts.queue_pairs : 1;
@@ -380,7 +458,8 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->ctrl_index = VNET_NET_NO_CTRL;
 	if (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) {
 		/* Spec 5.1.2: controlq is 2 * max_virtqueue_pairs with MQ, else 2. */
-		net->ctrl_index = (f & VNET_BIT(VIRTIO_NET_F_MQ)) ? (uint16_t)(2u * net->max_pairs) : 2u;
+		/* With MQ the index was range-checked above (no 16-bit wrap). */
+		net->ctrl_index = (f & VNET_BIT(VIRTIO_NET_F_MQ)) ? (uint16_t)(2u * (uint32_t)net->max_pairs) : 2u;
 		rc = net_ctrl_alloc(net);
 		if (rc != VNET_OK)
 			goto fail_status;
@@ -402,11 +481,11 @@ fail:
 	return rc;
 }
 
-void vnet_net_destroy(struct vnet_net *net)
+int vnet_net_destroy(struct vnet_net *net)
 {
 	if (!net)
-		return;
-	net_setup_release(net);
+		return VNET_OK;
+	return net_setup_release(net);
 }
 
 /* Take back every chain of one queue into the pool and reinitialise its ring. */
@@ -426,30 +505,49 @@ static uint32_t net_setup_vq_drain(struct vnet_net *net, struct vnet_vq *vq)
 	return n;
 }
 
-uint32_t vnet_net_stop(struct vnet_net *net)
+int vnet_net_halt(struct vnet_net *net, uint32_t *inflight)
 {
+	if (inflight)
+		*inflight = 0;
 	if (!net)
-		return 0;
+		return VNET_EINVAL;
 	net->running = false;
-	/* The device must stop using the rings before they are taken back;
-	 * a lost vhost-user back-end is gone already (the reset then fails
-	 * or completes at once, both fine). */
-	vnet_device_reset(net->dev);
-	uint32_t inflight = 0;
+	/* The device must stop using the rings before they are taken back
+	 * (a lost vhost-user back-end is gone already: its transport's reset
+	 * completes at once).  A reset that does not complete leaves
+	 * everything with the device: nothing is reclaimed. */
+	int rc = net_setup_reset(net);
+	if (rc != VNET_OK)
+		return rc;
+	uint32_t n = 0;
 	for (uint16_t i = 0; i < net->created; i++) {
-		inflight += net_setup_vq_drain(net, net->q[i].rx);
-		inflight += net_setup_vq_drain(net, net->q[i].tx);
+		n += net_setup_vq_drain(net, net->q[i].rx);
+		n += net_setup_vq_drain(net, net->q[i].tx);
 	}
 	net_setup_vq_drain(net, net->ctrl);
-	return inflight;
+	if (inflight)
+		*inflight = n;
+	return VNET_OK;
+}
+
+uint32_t vnet_net_stop(struct vnet_net *net)
+{
+	uint32_t n;
+	(void)vnet_net_halt(net, &n);
+	return n;
 }
 
 int vnet_net_restart(struct vnet_net *net)
 {
 	if (!net)
 		return VNET_EINVAL;
-	if (net->running)
-		vnet_net_stop(net);
+	if (net->dead)
+		return VNET_EBROKEN; /* rings the device may still write cannot be set up again */
+	if (net->running) {
+		int src = vnet_net_halt(net, 0);
+		if (src != VNET_OK)
+			return src;
+	}
 	uint64_t before = net->features;
 	int rc = vnet_device_negotiate(net->dev, before);
 	if (rc != VNET_OK)

@@ -42,7 +42,8 @@ unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q)
 
 unsigned vnet_net_tx_reclaim(struct vnet_net *net, uint16_t qp)
 {
-	if (!net || qp >= net->pairs)
+	/* A dead device (reset failed) keeps what it holds: no reclaim. */
+	if (!net || qp >= net->pairs || net->dead)
 		return 0;
 	return net_tx_reclaim(net, &net->q[qp]);
 }

@@ -483,8 +483,30 @@ static void ndm_ctrl_process(struct netdev_model *m, struct ndm_vq *v)
 		}
 		if (m->ctrl_mode == NDM_CTRL_SILENT)
 			continue; /* keep the buffer forever */
-		buf_write(&b, 0, &ack, 1);
-		vq_push(v, &b, 1);
+		uint32_t used = 1;
+		switch (m->ctrl_lie) {
+		case NDM_CTRL_LIE_NONE:
+			break;
+		case NDM_CTRL_LIE_NO_ACK:
+			ack = 0xff; /* recorded as "nothing written" */
+			break;
+		case NDM_CTRL_LIE_ACK_VALUE:
+			ack = m->ctrl_lie_ack;
+			break;
+		case NDM_CTRL_LIE_LEN0:
+			used = 0;
+			break;
+		case NDM_CTRL_LIE_BAD_ID:
+			b.id = (uint16_t)(v->size + 1u);
+			break;
+		}
+		if (r)
+			r->ack = ack;
+		/* The ack is the last writable byte (spec 5.1.6.5: class, command,
+		 * data readable; ack writable). */
+		if (m->ctrl_lie != NDM_CTRL_LIE_NO_ACK)
+			buf_write(&b, b.in_len - 1u, &ack, 1);
+		vq_push(v, &b, used);
 		done = true;
 	}
 	if (done)
@@ -651,6 +673,16 @@ int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32
 		} else {
 			buf_write(&bufs[i], 0, src + off, used);
 			off += used;
+			if (i == opt->seg && opt->seg_hdr) {
+				struct virtio_net_hdr lie = h;
+				lie.num_buffers = vnet_cpu_to_le16(opt->seg_nbufs);
+				uint32_t k = used < NDM_HDR_LEN ? used : NDM_HDR_LEN;
+				buf_write(&bufs[i], 0, &lie, k);
+			}
+			if (i == opt->seg && opt->set_seg_len)
+				used = opt->seg_len;
+			if (i == opt->seg && opt->set_seg_id)
+				bufs[i].id = opt->seg_id == NDM_ID_OF_HEAD ? bufs[0].id : opt->seg_id;
 		}
 		vq_push(v, &bufs[i], used);
 	}

@@ -22,7 +22,12 @@
  *    offsets, gso_type, used length);
  *  - controlq: answered synchronously from the doorbell (the driver waits
  *    for it in a busy loop) with VIRTIO_NET_OK, VIRTIO_NET_ERR, or never
- *    (spec 5.1.6.5); every command is recorded.
+ *    (spec 5.1.6.5), or with a lie (ctrl_lie: no ack written, an ack that
+ *    is neither, used length 0, a used id that is not the command's);
+ *    every command is recorded;
+ *  - reset: the fake transport's switches (reset_never_completes,
+ *    reset_delay_polls) make a reset never complete or complete only
+ *    after N status reads.
  * What it does not: interrupts (it only reports whether the driver asks
  * for the next one: ndm_rx_irq_armed), event suppression beyond asking for
  * every doorbell, indirect descriptors on the receive side, threads.
@@ -42,11 +47,22 @@
 #define NDM_TX_MAX 256u       /* recorded tx frames (later ones only counted) */
 #define NDM_CTRL_MAX 32u      /* recorded control commands */
 #define NDM_RX_SEG_MAX 16u    /* buffers one injected frame may span */
+#define NDM_ID_OF_HEAD 0xffffu
 
 enum ndm_ctrl_mode {
 	NDM_CTRL_OK = 0,  /* ack VIRTIO_NET_OK */
 	NDM_CTRL_ERR,     /* ack VIRTIO_NET_ERR */
 	NDM_CTRL_SILENT,  /* consume the command, never complete it */
+};
+
+/* Lies in control-queue answers (second hardening round), on top of
+ * ctrl_mode OK/ERR: applied to every command until changed. */
+enum ndm_ctrl_lie {
+	NDM_CTRL_LIE_NONE = 0,
+	NDM_CTRL_LIE_NO_ACK,    /* complete with used length 1, ack byte never written */
+	NDM_CTRL_LIE_ACK_VALUE, /* write ctrl_lie_ack (neither OK nor ERR) as the ack */
+	NDM_CTRL_LIE_LEN0,      /* write the ack but report used length 0 */
+	NDM_CTRL_LIE_BAD_ID,    /* complete with a used id that is not the command's (size + 1) */
 };
 
 struct ndm_tx_frame {
@@ -73,6 +89,19 @@ struct ndm_rx {
 	uint32_t chunk;             /* at most this many bytes per buffer incl. the header (0: fill) */
 	bool set_used_len;          /* report used_len for the first buffer instead of the true one */
 	uint32_t used_len;
+	/* Lies on a later buffer of a merged frame (second hardening round):
+	 * buffer seg (1 .. buffers used - 1) is reported with used length
+	 * seg_len (set_seg_len) and/or with used id seg_id instead of its own
+	 * (set_seg_id: split used id / packed buffer id); seg_hdr writes a
+	 * header-looking prefix with num_buffers = seg_nbufs at the start of
+	 * buffer seg (frame bytes there, which the driver must not parse). */
+	uint16_t seg;
+	bool set_seg_len;
+	uint32_t seg_len;
+	bool set_seg_id;
+	uint16_t seg_id;            /* NDM_ID_OF_HEAD: the id of the frame's first buffer */
+	bool seg_hdr;
+	uint16_t seg_nbufs;
 };
 
 struct ndm_vq;
@@ -81,6 +110,8 @@ struct netdev_model {
 	struct fake_transport ft;   /* first: the transport ctx is &m->ft */
 	struct vnet_transport_ops ops;
 	enum ndm_ctrl_mode ctrl_mode;
+	enum ndm_ctrl_lie ctrl_lie;
+	uint8_t ctrl_lie_ack;       /* NDM_CTRL_LIE_ACK_VALUE */
 	bool tx_hold;               /* ndm_poll leaves transmit buffers posted */
 	struct ndm_vq *vq;          /* [FT_MAX_QUEUES] device-side ring state */
 	/* records */

@@ -20,7 +20,15 @@
  *    notifications only when the ring looked empty, catches a completion
  *    racing the re-arm, and passes ownership to the callback; interrupt
  *    routing asks vector_of for every queue and for config;
- *  - the drop/error counters add up to what the device completed.
+ *  - the drop/error counters add up to what the device completed;
+ *  - a device that lies (second hardening round, issue 12): on any buffer
+ *    of a merged frame (length, id, a header-looking prefix), in control
+ *    answers (no ack, an ack that is neither OK nor ERR, used length 0, a
+ *    wrong id), about its queue count (controlq index past what the
+ *    transport addresses) and about reset completion (never, or after N
+ *    reads): a clear error, counted, nothing delivered with a hole, no
+ *    leak; after a reset that never completes nothing the device could
+ *    still write is back in the pool or freed.
  *
  * Pool accounting: every buffer is in the pool, in a ring (the engine's
  * outstanding count) or held by the test; check_pool() asserts the sum.
@@ -299,6 +307,45 @@ static void test_bad_max_pairs(void **state)
 	vnet_net_get_info(f->net, &info);
 	assert_int_equal(info.queue_pairs, 1);
 	assert_int_equal(info.max_queue_pairs, 1);
+	fx_free(f);
+}
+
+/* issue 12 bug 2: max_virtqueue_pairs 0x8000 is in the spec's range, but
+ * its controlq index 2 * 0x8000 does not fit 16 bits: it wrapped to 0 and
+ * receiveq0 was programmed a second time as the control queue.  And a
+ * transport that reports fewer queues than the controlq index needs is
+ * refused up front with a clear error, not half set up. */
+static void test_max_pairs_ctrl_index(void **state)
+{
+	struct {
+		uint16_t pairs, num_queues;
+	} c[] = {{0x8000, 16}, {0x8000, 0}, {4, 8}, {7, 14}};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct fx *f = fx_new(state, BASE | N(MQ), 1);
+		ndm_set_max_pairs(&f->m, c[i].pairs);
+		f->m.ft.num_queues = c[i].num_queues;
+		struct vnet_net_opts o = default_opts();
+		struct vnet_net *net = (struct vnet_net *)(uintptr_t)1;
+		int rc = vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &net);
+		if (rc != VNET_ERANGE)
+			fail_msg("max_pairs %u, num_queues %u: rc %d, want VNET_ERANGE", c[i].pairs, c[i].num_queues, rc);
+		assert_null(net);
+		/* No queue was programmed twice, none at all in fact. */
+		for (unsigned k = 0; k < f->m.ft.n_events; k++)
+			if (f->m.ft.events[k].type == FT_EV_SETUP_QUEUE)
+				fail_msg("max_pairs %u: queue %u set up", c[i].pairs, f->m.ft.events[k].a);
+		assert_non_null(strstr(fake_hal_last_log(), "bring-up failed"));
+		f->m.ft.violations = 0; /* num_queues 0 makes the fake refuse nothing; none expected anyway */
+		fx_free(f);
+	}
+	/* The largest that fits: 2 * 7 = 14 < 15 queues. */
+	struct fx *f = fx_new(state, BASE | N(MQ), 7);
+	f->m.ft.num_queues = 15;
+	fx_up(f, NULL);
+	struct vnet_net_info info;
+	vnet_net_get_info(f->net, &info);
+	assert_int_equal(info.max_queue_pairs, 7);
+	assert_int_equal(vnet_vq_index(vnet_net_ctrlq(f->net)), 14);
 	fx_free(f);
 }
 
@@ -786,6 +833,17 @@ static const struct hostile hostile_cases[] = {
 	{"runt: header + 13 bytes", 0, false, 100, {.set_used_len = true, .used_len = HDR + 13}, false},
 	{"used len past the buffer", 0, false, 100, {.set_used_len = true, .used_len = RXBUF + 1}, true},
 	{"used len huge", N(MRG_RXBUF), false, 100, {.set_used_len = true, .used_len = 0xffffffffu}, true},
+	/* issue 12 bug 1: a later buffer of a merged frame (5000 bytes: three
+	 * buffers) reported longer than posted came back as a 0-byte segment
+	 * and the frame was delivered with a hole. */
+	{"mrg: 2nd buffer used len past its buffer", N(MRG_RXBUF), false, 5000,
+	 {.seg = 1, .set_seg_len = true, .seg_len = RXBUF + 1}, true},
+	{"mrg: 3rd buffer used len past its buffer", N(MRG_RXBUF), false, 5000,
+	 {.seg = 2, .set_seg_len = true, .seg_len = RXBUF + 1}, true},
+	{"mrg: 2nd buffer used len huge", N(MRG_RXBUF), false, 5000,
+	 {.seg = 1, .set_seg_len = true, .seg_len = 0xffffffffu}, true},
+	{"mrg: 2nd buffer used len 0", N(MRG_RXBUF), false, 5000, {.seg = 1, .set_seg_len = true, .seg_len = 0},
+	 false},
 };
 
 static void run_hostile(void **state, const struct hostile *h)
@@ -795,7 +853,7 @@ static void run_hostile(void **state, const struct hostile *h)
 	o.rx_csum = h->rx_csum;
 	fx_up(f, &o);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
-	static uint8_t bad[1514], good[1514];
+	static uint8_t bad[6000], good[1514];
 	fill_frame(bad, h->len, 0xbad);
 	fill_frame(good, 300, 0x600d);
 	int nb = ndm_rx_inject(&f->m, 0, bad, h->len, &h->opt);
@@ -837,6 +895,58 @@ static void test_rx_hostile(void **state)
 {
 	for (unsigned i = 0; i < sizeof(hostile_cases) / sizeof(hostile_cases[0]); i++)
 		run_hostile(state, &hostile_cases[i]);
+}
+
+/* Second hardening round, lies on a later buffer of a merged frame (5000
+ * bytes: three buffers).  A header-looking prefix in a continuation buffer
+ * is frame data, never parsed; a used id out of range or repeating the
+ * head's is a ring violation: the queue latches broken, the frame is
+ * dropped and counted, and every buffer is accounted for and comes back
+ * at destroy. */
+static void test_rx_mrg_lies(void **state)
+{
+	static uint8_t fr[5000], want[5000];
+	fill_frame(fr, sizeof(fr), 77);
+	{
+		struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
+		fx_up(f, NULL);
+		struct ndm_rx opt = {.seg = 1, .seg_hdr = true, .seg_nbufs = 9};
+		assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), &opt), 3);
+		struct virtio_net_hdr lie = {.num_buffers = vnet_cpu_to_le16(9)};
+		memcpy(want, fr, sizeof(want));
+		memcpy(want + (RXBUF - HDR), &lie, HDR);
+		struct vnet_pkt *p[4];
+		assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 4), 1);
+		check_rx_pkt(p[0], want, sizeof(want), 3);
+		assert_int_equal(stats(f, 0).rx_errors, 0);
+		vnet_net_pkt_free(f->net, p[0]);
+		check_pool(f, 0);
+		fx_free(f);
+	}
+	static const uint16_t ids[] = {QMAX + 3, NDM_ID_OF_HEAD};
+	for (unsigned seg = 1; seg <= 2; seg++) {
+		for (unsigned i = 0; i < 2; i++) {
+			struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
+			fx_up(f, NULL);
+			struct ndm_rx opt = {.seg = (uint16_t)seg, .set_seg_id = true, .seg_id = ids[i]};
+			assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), &opt), 3);
+			struct vnet_pkt *p[4];
+			assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 4), 0);
+			struct vnet_vq *rxq = vnet_net_rxq(f->net, 0);
+			assert_true(vnet_vq_is_broken(rxq));
+			struct vnet_vq_stats vs;
+			vnet_vq_get_stats(rxq, &vs);
+			assert_true(vs.faults >= 1);
+			struct vnet_net_queue_stats st = stats(f, 0);
+			assert_int_equal(st.rx_packets, 0);
+			assert_int_equal(st.rx_drops, 1);
+			assert_int_equal(st.rx_errors, 1);
+			/* Later frames cannot come through a broken queue, and nothing is lost. */
+			assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 4), 0);
+			check_pool(f, 0);
+			fx_free(f);
+		}
+	}
 }
 
 static void test_rx_num_buffers_ignored_without_mrg(void **state)
@@ -987,6 +1097,54 @@ static void test_ctrl_timeout(void **state)
 	vnet_net_pkt_free(f->net, p[0]);
 	/* Destroy takes the command buffer back from the reset device. */
 	fx_free(f);
+}
+
+/* Second hardening round: a control queue that lies in its answer.  Each
+ * lie is a clear error (never VNET_OK, never mistaken for the device's
+ * VIRTIO_NET_ERR), counted in info.ctrl_errors; the queue keeps working
+ * when the buffer came back, and nothing leaks either way. */
+static void test_ctrl_lies(void **state)
+{
+	static const struct {
+		enum ndm_ctrl_lie lie;
+		uint8_t ack;
+		int want;
+		bool queue_survives;
+	} c[] = {
+		{NDM_CTRL_LIE_NO_ACK, 0, VNET_EPROTO, true},
+		{NDM_CTRL_LIE_ACK_VALUE, 0x42, VNET_EPROTO, true},
+		{NDM_CTRL_LIE_ACK_VALUE, 0xff, VNET_EPROTO, true},
+		{NDM_CTRL_LIE_LEN0, 0, VNET_EPROTO, true},
+		{NDM_CTRL_LIE_BAD_ID, 0, VNET_EBROKEN, false},
+	};
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct fx *f = fx_new(state, BASE, 1);
+		fx_up(f, NULL);
+		f->m.ctrl_lie = c[i].lie;
+		f->m.ctrl_lie_ack = c[i].ack;
+		fake_hal_set_relax_step_ns(10ull * 1000 * 1000);
+		int rc = vnet_net_set_promisc(f->net, true);
+		fake_hal_set_relax_step_ns(0);
+		if (rc != c[i].want)
+			fail_msg("lie %d (ack 0x%02x): rc %d, want %d", (int)c[i].lie, c[i].ack, rc, c[i].want);
+		assert_int_equal(f->m.ctrl_total, 1);
+		struct vnet_net_info info;
+		vnet_net_get_info(f->net, &info);
+		assert_int_equal(info.ctrl_errors, 1);
+		f->m.ctrl_lie = NDM_CTRL_LIE_NONE;
+		rc = vnet_net_set_promisc(f->net, false);
+		assert_int_equal(rc, c[i].queue_survives ? VNET_OK : VNET_EBROKEN);
+		assert_int_equal(vnet_vq_is_broken(vnet_net_ctrlq(f->net)), !c[i].queue_survives);
+		/* The data path does not care. */
+		static uint8_t fr[64];
+		fill_frame(fr, sizeof(fr), 5);
+		assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), NULL), 1);
+		struct vnet_pkt *p[1];
+		assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 1), 1);
+		vnet_net_pkt_free(f->net, p[0]);
+		check_pool(f, 0);
+		fx_free(f);
+	}
 }
 
 static void test_ctrl_absent(void **state)
@@ -1215,6 +1373,156 @@ static void test_stop_restart(void **state)
 	assert_int_equal(vnet_net_pool_free_count(f->net), free0);
 	check_pool(f, 0);
 	fx_free(f);
+}
+
+/* ------------------------------------------------------------ failed reset (issue 12 bug 3) */
+
+/* The device memory of receiveq0 (its descriptor ring) as the device sees it. */
+static void *rx0_ring_va(struct fx *f, uint64_t *iova)
+{
+	uint64_t d, drv, dev;
+	vnet_vq_ring_addrs(vnet_net_rxq(f->net, 0), &d, &drv, &dev);
+	*iova = d;
+	return fake_hal_iova_to_va(d, 16);
+}
+
+/* After a destroy the device could not confirm, the memory it may still
+ * write is live (it can write there: ASan would flag a freed ring) and
+ * only private memory was given back.  Cleans up the fixture without the
+ * leak assertions of fx_free (the kept regions are reachable through the
+ * fake HAL's table, so LeakSanitizer does not count them). */
+static void fx_free_dead(struct fx *f, uint64_t ring_iova)
+{
+	uint8_t *ring = fake_hal_iova_to_va(ring_iova, 16);
+	assert_non_null(ring);
+	memset(ring, 0xa5, 16); /* the device writing after "destroy" */
+	assert_true(fake_hal_live_dma() > f->dma0);
+	assert_int_equal(fake_hal_live_private(), f->priv0);
+	assert_int_equal(f->m.violations, 0);
+	ndm_fini(&f->m);
+	free(f);
+}
+
+/* stop on a device whose reset never completes: nothing the device holds
+ * goes back to the pool or out to the application, the error is reported,
+ * and destroy keeps the rings and buffers. */
+static void test_reset_fails_stop(void **state)
+{
+	struct fx *f = fx_new(state, BASE, 1);
+	fx_up(f, NULL);
+	struct vnet_pkt *tx[5];
+	for (unsigned i = 0; i < 5; i++)
+		tx[i] = make_tx(f, 60 + i, 700 + i);
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 5), 5);
+	struct vnet_pkt *held = vnet_net_pkt_alloc(f->net);
+	assert_non_null(held);
+	uint64_t ring_iova;
+	assert_non_null(rx0_ring_va(f, &ring_iova));
+	uint32_t device_held = QMAX + 5;
+	f->m.ft.reset_never_completes = true;
+	fake_hal_set_relax_step_ns(10ull * 1000 * 1000);
+	assert_int_equal(vnet_net_stop(f->net), 0);
+	fake_hal_set_relax_step_ns(0);
+	assert_non_null(strstr(fake_hal_last_log(), "latched dead"));
+	/* Not one of the device's buffers is back in the pool. */
+	assert_int_equal(vnet_net_pool_free_count(f->net), f->pool - 1 - device_held);
+	uint32_t got = 0;
+	struct vnet_pkt *chain = NULL;
+	for (struct vnet_pkt *p; (p = vnet_net_pkt_alloc(f->net)) != NULL; got++) {
+		p->next = chain;
+		chain = p;
+	}
+	assert_int_equal(got, f->pool - 1 - device_held);
+	vnet_net_pkt_free(f->net, chain);
+	/* The error is latched and reported. */
+	assert_true(vnet_net_is_dead(f->net));
+	struct vnet_net_info info;
+	vnet_net_get_info(f->net, &info);
+	assert_true(info.dead);
+	assert_int_equal(info.leaked_bufs, device_held);
+	uint32_t n = 99;
+	assert_int_equal(vnet_net_halt(f->net, &n), VNET_EBROKEN);
+	assert_int_equal(n, 0);
+	assert_int_equal(vnet_net_restart(f->net), VNET_EBROKEN);
+	assert_int_equal(vnet_net_tx_reclaim(f->net, 0), 0);
+	uint8_t on = 1;
+	assert_int_equal(vnet_net_ctrl_cmd(f->net, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &on, 1), VNET_EBROKEN);
+	struct vnet_pkt *p[4];
+	assert_int_equal(vnet_net_rx_burst(f->net, 0, p, 4), 0);
+	vnet_net_pkt_free(f->net, held);
+	assert_int_equal(vnet_net_destroy(f->net), VNET_EBROKEN);
+	fx_free_dead(f, ring_iova);
+}
+
+/* destroy on a device whose reset never completes (and whose status read
+ * fails: the same, the reset is not confirmed). */
+static void test_reset_fails_destroy(void **state)
+{
+	struct fx *f = fx_new(state, BASE, 1);
+	fx_up(f, NULL);
+	struct vnet_pkt *tx[3];
+	for (unsigned i = 0; i < 3; i++)
+		tx[i] = make_tx(f, 80 + i, 800 + i);
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 3), 3);
+	uint64_t ring_iova;
+	assert_non_null(rx0_ring_va(f, &ring_iova));
+	f->m.ft.reset_never_completes = true;
+	fake_hal_set_relax_step_ns(10ull * 1000 * 1000);
+	assert_int_equal(vnet_net_destroy(f->net), VNET_ETIMEDOUT);
+	fake_hal_set_relax_step_ns(0);
+	assert_non_null(strstr(fake_hal_last_log(), "kept for good"));
+	fx_free_dead(f, ring_iova);
+}
+
+/* The device model completes reset only after N status reads: within the
+ * bound that is a normal reset, and stop takes everything back. */
+static void test_reset_slow_completes(void **state)
+{
+	struct fx *f = fx_new(state, BASE, 1);
+	fx_up(f, NULL);
+	f->m.ft.reset_delay_polls = 50;
+	assert_int_equal(vnet_net_stop(f->net), QMAX);
+	assert_false(vnet_net_is_dead(f->net));
+	assert_int_equal(vnet_net_pool_free_count(f->net), f->pool);
+	f->m.ft.reset_delay_polls = 0;
+	assert_int_equal(vnet_net_restart(f->net), VNET_OK);
+	assert_int_equal(ndm_rx_avail(&f->m, 0), QMAX);
+	fx_free(f);
+}
+
+/* A bring-up that fails after the queues were handed to the device, on a
+ * device whose reset then never completes: the original error is
+ * returned and the rings are kept, not freed. */
+struct fail_ctx {
+	struct fx *f;
+};
+static uint16_t vec_fail_tx(void *arg, uint16_t vq_index)
+{
+	struct fail_ctx *c = arg;
+	if (vq_index == 1) {
+		/* receiveq0 is live; from now on the device will not reset. */
+		c->f->m.ft.reset_never_completes = true;
+		return 7; /* above vector_limit: the transport cannot map it */
+	}
+	return VNET_VECTOR_NONE;
+}
+
+static void test_reset_fails_bringup(void **state)
+{
+	struct fx *f = fx_new(state, BASE, 1);
+	f->m.ft.vector_limit = 4;
+	struct fail_ctx c = {f};
+	struct vnet_net_opts o = default_opts();
+	o.vector_of = vec_fail_tx;
+	o.vector_arg = &c;
+	fake_hal_set_relax_step_ns(10ull * 1000 * 1000);
+	struct vnet_net *net = (struct vnet_net *)(uintptr_t)1;
+	assert_int_equal(vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &net), VNET_EIO);
+	fake_hal_set_relax_step_ns(0);
+	assert_null(net);
+	/* receiveq0's ring was set up (the model saw it) and is still live. */
+	assert_true(f->m.ft.q[0].setup.desc != 0);
+	fx_free_dead(f, f->m.ft.q[0].setup.desc);
 }
 
 /* A device that comes back offering something else cannot be restarted
@@ -1604,6 +1912,7 @@ int main(void)
 		cmocka_unit_test(test_link_status),
 		cmocka_unit_test(test_no_mac_feature),
 		cmocka_unit_test(test_bad_max_pairs),
+		cmocka_unit_test(test_max_pairs_ctrl_index),
 		cmocka_unit_test(test_msix_vectors),
 		cmocka_unit_test(test_device_needs_reset_at_bringup),
 		cmocka_unit_test(test_mtu_below_minimum_declined),
@@ -1621,11 +1930,13 @@ int main(void)
 		BOTH(test_rx_csum_in_later_segment),
 		BOTH(test_rx_intr_enable),
 		ALL4(test_rx_hostile),
+		ALL4(test_rx_mrg_lies),
 		cmocka_unit_test(test_rx_num_buffers_ignored_without_mrg),
 		BOTH(test_rx_pool_exhausted),
 		ALL4(test_many_rounds),
 		ALL4(test_ctrl_promisc),
 		BOTH(test_ctrl_timeout),
+		BOTH(test_ctrl_lies),
 		cmocka_unit_test(test_ctrl_absent),
 		ALL4(test_multiqueue_capped),
 		cmocka_unit_test(test_multiqueue_refused),
@@ -1635,6 +1946,10 @@ int main(void)
 		cmocka_unit_test(test_alloc_failure_unwinds),
 		ALL4(test_stop_restart),
 		BOTH(test_restart_features_changed),
+		BOTH(test_reset_fails_stop),
+		BOTH(test_reset_fails_destroy),
+		cmocka_unit_test(test_reset_slow_completes),
+		BOTH(test_reset_fails_bringup),
 		ALL4(test_poll_budget),
 		BOTH(test_poll_rearm_race),
 		BOTH(test_poll_no_rearm),
