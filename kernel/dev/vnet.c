@@ -55,6 +55,7 @@
 #include "orion/selftest.h"
 #include "orion/shell.h"
 #include "orion/timer.h"
+#include "orion_hal.h"
 #include "vnet/device.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
@@ -357,19 +358,16 @@ static void parse_ipcfg(struct net_if_cfg *c)
 	c->mask = c->prefix ? ~0u << (32 - c->prefix) : 0;
 }
 
-/* The HAL's n-th function is the kernel's pci_get(n) (vnet_hal_pci.c); the
- * index lets the INTx code reach the kernel's view of the same function. */
-static struct vnet_pci_dev *find_nic(struct vnet_pci_info *info, unsigned *index)
+/* First virtio-net function in the kernel's PCI table: 1af4:1041
+ * (modern), or 1af4:1000 with subsystem id 1 (transitional). */
+static struct pci_dev *find_nic(void)
 {
-	struct vnet_pci_dev *d;
-	for (unsigned n = 0; (d = vnet_hal_pci_dev_get(n)) != NULL; n++) {
-		vnet_hal_pci_dev_info(d, info);
-		if (info->vendor_id != 0x1af4)
+	for (unsigned n = 0; n < pci_count(); n++) {
+		struct pci_dev *d = pci_get(n);
+		if (d->vendor != 0x1af4)
 			continue;
-		if (info->device_id == 0x1041 || (info->device_id == 0x1000 && info->subsys_id == 1)) {
-			*index = n;
+		if (d->device == 0x1041 || (d->device == 0x1000 && d->subsys_id == 1))
 			return d;
-		}
 	}
 	return NULL;
 }
@@ -378,18 +376,16 @@ static const char *ring_name(enum vnet_vq_layout l) { return l == VNET_VQ_PACKED
 
 static void vnet_bringup(void)
 {
-	struct vnet_pci_info info;
-	unsigned pindex = 0;
-	struct vnet_pci_dev *pdev = find_nic(&info, &pindex);
-	if (!pdev) {
+	struct pci_dev *pd = find_nic();
+	if (!pd) {
 		kprintf("vnet0: no virtio-net PCI function found: network disabled\n");
 		return;
 	}
-	int rc = vnet_pci_probe(pdev, &vn.pci);
+	int rc = vnet_pci_probe(orion_hal_pci_dev(pd), &vn.pci);
 	if (rc != VNET_OK) {
 		const char *why = rc == VNET_ENOTSUP ? "legacy-only device (no virtio 1.x PCI capabilities)"
 						     : vnet_strerror(rc);
-		kprintf("vnet0: virtio-net %s 1af4:%04x not supported: %s\n", info.name, info.device_id, why);
+		kprintf("vnet0: virtio-net %s 1af4:%04x not supported: %s\n", pd->name, pd->device, why);
 		vn.pci = NULL;
 		return;
 	}
@@ -431,8 +427,7 @@ static void vnet_bringup(void)
 		}
 		vn.nvec = rc;
 		if (rc == 0) {
-			struct pci_dev *pd = pci_get(pindex);
-			if (pd && intx_setup(pd)) {
+			if (intx_setup(pd)) {
 				vn.mode = MODE_INTX;
 			} else {
 				kprintf("vnet0: polling the ISR status from the %u Hz tick\n", TIMER_HZ);
@@ -446,7 +441,7 @@ static void vnet_bringup(void)
 	if (rc != VNET_OK) {
 		const char *why = rc == VNET_EIO ? "device refused the feature set (FEATURES_OK not kept) or failed"
 						 : vnet_strerror(rc);
-		kprintf("vnet0: virtio-net %s not supported: %s (%s)\n", info.name, why, vnet_strerror(rc));
+		kprintf("vnet0: virtio-net %s not supported: %s (%s)\n", pd->name, why, vnet_strerror(rc));
 		vn.net = NULL;
 		goto fail_pci;
 	}
