@@ -73,8 +73,6 @@
  * i.e. thousands per second. */
 #define VNET_INTX_STORM 10000u
 
-extern uint64_t orion_boot_tsc;
-
 enum vnet_mode { MODE_IRQ, MODE_INTX, MODE_ISR_POLL, MODE_POLL };
 static const char *const mode_names[] = {"irq", "intx", "isr-poll", "poll"};
 
@@ -87,7 +85,7 @@ static struct {
 	bool up;
 	uint64_t up_ms;
 	uint64_t linearised, too_long, tx_nobuf, isr_reads, config_irqs;
-	uint64_t entry_irqs[8];
+	uint64_t entry_irqs[PCI_MSIX_MAX]; /* the HAL binds no entry beyond this */
 	/* INTx */
 	struct pci_intx_route intx;
 	int intx_vec;             /* CPU vector, -1 none */
@@ -469,8 +467,7 @@ static void vnet_bringup(void)
 	if (vn.mode != MODE_IRQ)
 		timer_add_tick_hook(vnet_tick, NULL);
 
-	uint64_t hz = timer_tsc_hz();
-	vn.up_ms = hz ? (rdtsc() - orion_boot_tsc) / (hz / 1000) : 0;
+	vn.up_ms = timer_since_entry_ns() / MS_NS;
 	char ip[16], gw[16], how[16] = "";
 	if (vn.mode == MODE_INTX)
 		ksnprintf(how, sizeof(how), " gsi %u", vn.intx.gsi);
@@ -491,11 +488,39 @@ fail_pci:
 
 /* ------------------------------------------------------------ shell */
 
+/*
+ * "what 0x...: NAME NAME ..." wrapped at word boundaries into lines of at
+ * most ~100 columns, continuation lines indented: a TAP back-end offers
+ * more names than one kprintf (256-byte buffer) holds, and a cut list
+ * would hide exactly the features at the end (RSS, SPEED_DUPLEX...).
+ */
 static void print_features(const char *what, uint64_t feat)
 {
 	static char buf[1024];
+	char head[64], word[40];
 	vnet_features_format(buf, sizeof(buf), feat);
-	kprintf("%s %#lx: %s\n", what, feat, buf);
+	int col = ksnprintf(head, sizeof(head), "%s %#lx:", what, feat);
+	kprintf("%s", head);
+	for (const char *p = buf; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t n = 0;
+		while (p[n] && p[n] != ' ')
+			n++;
+		if (!n)
+			break;
+		size_t c = n < sizeof(word) - 1 ? n : sizeof(word) - 1;
+		memcpy(word, p, c);
+		word[c] = 0;
+		if (col + 1 + (int)c > 100) {
+			kprintf("\n   ");
+			col = 3;
+		}
+		kprintf(" %s", word);
+		col += 1 + (int)c;
+		p += n;
+	}
+	kprintf("\n");
 }
 
 static void vq_stats_line(const char *label, struct vnet_vq *vq)
@@ -548,15 +573,16 @@ static int cmd_vnet(int argc, char **argv)
 		}
 		return 0;
 	}
-	struct vnet_net_queue_stats qs[4];
-	uint16_t np = vn.pairs < 4 ? vn.pairs : 4;
-	for (uint16_t q = 0; q < np; q++)
-		vnet_net_get_stats(vn.net, q, &qs[q]);
-	uint64_t ent[ARRAY_SIZE(vn.entry_irqs)];
-	memcpy(ent, vn.entry_irqs, sizeof(ent));
+	/* Every pair, each read under the lock on its own: a consistent
+	 * snapshot per pair is enough, and printing happens with interrupts on. */
 	irq_restore(fl);
+	uint16_t np = vn.pairs;
 	for (uint16_t q = 0; q < np; q++) {
-		struct vnet_net_queue_stats *s = &qs[q];
+		struct vnet_net_queue_stats qs;
+		fl = irq_save();
+		vnet_net_get_stats(vn.net, q, &qs);
+		irq_restore(fl);
+		struct vnet_net_queue_stats *s = &qs;
 		kprintf("pair %u rx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu merged %lu "
 			"no_buf %lu\n",
 			q, s->rx_packets, s->rx_bytes, s->rx_drops, s->rx_errors, s->rx_kicks, s->rx_interrupts,
@@ -574,8 +600,11 @@ static int cmd_vnet(int argc, char **argv)
 	}
 	vq_stats_line("ctrl", vnet_net_ctrlq(vn.net));
 	kprintf("msix entries:");
-	for (int i = 0; i < vn.nvec && i < (int)ARRAY_SIZE(ent); i++)
-		kprintf(" %d:%lu", i, ent[i]);
+	for (int i = 0; i < vn.nvec && i < (int)ARRAY_SIZE(vn.entry_irqs); i++) {
+		if (i && i % 16 == 0)
+			kprintf("\n             ");
+		kprintf(" %d:%lu", i, vn.entry_irqs[i]);
+	}
 	kprintf("\n");
 	if (vn.intx_vec >= 0)
 		kprintf("intx gsi %u: interrupts %lu queue %lu config %lu none %lu\n", vn.intx.gsi, vn.intx_irqs,
@@ -592,15 +621,15 @@ static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats: virtio-net d
 /*
  * One line of counters printed at the end of the network self-tests, for
  * scripts: the interrupt mode and how often each source fired, and the
- * frames each queue pair received and sent (up to 8 pairs).
+ * frames each queue pair received and sent (every pair; pairs= caps them at 64).
  */
 static void print_counters(void)
 {
 	if (!vn.net)
 		return;
 	uint64_t f = irq_save();
-	uint64_t irqs = 0, rx[8] = {0}, tx[8] = {0};
-	uint16_t np = vn.pairs < 8 ? vn.pairs : 8;
+	uint64_t irqs = 0, rx[64] = {0}, tx[64] = {0};
+	uint16_t np = vn.pairs < 64 ? vn.pairs : 64;
 	for (uint16_t q = 0; q < np; q++) {
 		struct vnet_net_queue_stats st;
 		vnet_net_get_stats(vn.net, q, &st);
