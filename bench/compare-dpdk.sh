@@ -28,11 +28,11 @@
 # testpmd runs two lcores on its CPU (main lcore prints stats, forwarding
 # lcore polls).  Every DPDK process has its own --file-prefix and socket.
 # Memory: hugepages if >= 512 free 2 MiB pages are mounted, else --no-huge
-# -m 1024 (see bench/lib/dpdk.sh).
+# -m 1024 (see tests/lib/dpdk.sh).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=lib/dpdk.sh
-. "$HERE/lib/dpdk.sh"
+# shellcheck source=SCRIPTDIR/../tests/lib/dpdk.sh
+. "$HERE/../tests/lib/dpdk.sh"
 
 BENCH=$HERE/../build/bin/vnet-bench
 SECONDS_PER_RUN=6

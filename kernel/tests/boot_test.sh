@@ -14,44 +14,30 @@
 #                     [--device-id 1000|1041] [--timeout SECONDS] [--log FILE]
 #                     [--selftest boot|fault]
 # Exit: 0 pass, 1 fail, 77 skipped (no qemu-system-x86_64).
+# QEMU is started by tests/lib/qemu.sh (qemu_run: hard timeout, isa-debug-exit).
 set -u
+# shellcheck source=SCRIPTDIR/../../tests/lib/qemu.sh
+. "$(dirname "$0")/../../tests/lib/qemu.sh"
+vq_init boot_test
 
-kernel= machine=pc accel=auto devid= tmo=60 log= selftest=boot
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--machine) machine=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--device-id) devid=$2; shift 2 ;;
-	--timeout) tmo=$2; shift 2 ;;
-	--log) log=$2; shift 2 ;;
-	--selftest) selftest=$2; shift 2 ;;
-	*) echo "boot_test: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
-[ -n "$kernel" ] && [ -f "$kernel" ] || { echo "boot_test: --kernel ELF required" >&2; exit 2; }
+kernel='' machine=pc accel=auto devid='' tmo=60 log='' selftest=boot
+vq_parse_args "kernel machine accel device-id=devid timeout=tmo log selftest" "$@"
+vq_need_kernel "$kernel"
 
-qemu=$(command -v qemu-system-x86_64) || { echo "boot_test: SKIP: qemu-system-x86_64 not found"; exit 77; }
-
-if [ "$accel" = auto ]; then
-	# KVM only if /dev/kvm can really be opened read-write by us.
-	if ( exec 3<>/dev/kvm ) 2>/dev/null; then accel=kvm; else accel=tcg; fi
-fi
+qemu_need
 
 case "$machine" in
 pc) netdev_opts=""; : "${devid:=1000}" ;;
 q35) netdev_opts=",disable-legacy=on"; : "${devid:=1041}" ;;
 *) echo "boot_test: machine must be pc or q35" >&2; exit 2 ;;
 esac
+accel=$(vq_accel "$accel") || exit 2
 
 [ -n "$log" ] || log=$(mktemp "${TMPDIR:-/tmp}/orion-boot-$machine-$accel.XXXXXX.log")
 
 echo "boot_test: $machine/$accel, expecting virtio-net 1af4:$devid, log $log"
-timeout --kill-after=5 "$tmo" "$qemu" -M "$machine" -accel "$accel" -m 256M \
-	-kernel "$kernel" -append "selftest=$selftest" \
-	-display none -monitor none -serial "file:$log" -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-netdev user,id=n0 -device "virtio-net-pci,netdev=n0$netdev_opts" </dev/null
+qemu_run --machine "$machine" --accel "$accel" --kernel "$kernel" --append "selftest=$selftest" \
+	--serial "log:$log" --timeout "$tmo" --nic user "$netdev_opts"
 rc=$?
 
 fail=0

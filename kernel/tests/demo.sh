@@ -11,10 +11,14 @@
 # usage: kernel/tests/demo.sh [--kernel ELF] [--machine q35|pc] [--accel auto|kvm|tcg]
 #                             [--batch] [-- extra kernel command line words]
 # --batch forces the non-interactive path even on a terminal (used by ctest).
+# QEMU is started by tests/lib/qemu.sh (qemu_exec / qemu_run).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=SCRIPTDIR/../../tests/lib/qemu.sh
+. tests/lib/qemu.sh
+vq_init demo
 
-kernel=build/bin/orion-kernel.elf machine=q35 accel=auto extra= batch=0
+kernel=build/bin/orion-kernel.elf machine=q35 accel=auto extra='' batch=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kernel=$2; shift 2 ;;
@@ -26,26 +30,19 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -f "$kernel" ] || { echo "demo: $kernel not found: run ./vnet.sh build first" >&2; exit 2; }
-qemu=$(command -v qemu-system-x86_64) || { echo "demo: qemu-system-x86_64 not found (apt-get install qemu-system-x86)" >&2; exit 2; }
-if [ "$accel" = auto ]; then
-	if ( exec 3<>/dev/kvm ) 2>/dev/null; then accel=kvm; else accel=tcg; fi
-fi
-
-cmd=("$qemu" -M "$machine" -accel "$accel" -m 256M -kernel "$kernel"
-     -nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
-     -netdev user,id=n0 -device virtio-net-pci,netdev=n0,disable-legacy=on)
+qemu_require
+accel=$(vq_accel "$accel") || exit 2
+opts=(--machine "$machine" --accel "$accel" --kernel "$kernel" --nic user ",disable-legacy=on")
 
 if [ "$batch" -eq 0 ] && [ -t 0 ]; then
 	echo "demo: booting Orion ($machine, $accel); quit with Ctrl-A X"
-	echo "demo: ${cmd[*]} -serial mon:stdio -append \"ping_gw=1 $extra\""
-	exec "${cmd[@]}" -serial mon:stdio -append "ping_gw=1 $extra"
+	qemu_exec "${opts[@]}" --show --serial mon:stdio --append "ping_gw=1 $extra"
 fi
 
 # Non-interactive: no monitor on stdio (nothing would type Ctrl-A X), a hard
 # timeout, and the self-test decides.
 echo "demo: stdin is not a terminal (or --batch): running selftest=ping non-interactively ($machine, $accel)"
-echo "demo: ${cmd[*]} -serial stdio -monitor none -append \"selftest=ping $extra\""
-timeout --kill-after=5 180 "${cmd[@]}" -serial stdio -monitor none -append "selftest=ping $extra" </dev/null
+qemu_run "${opts[@]}" --show --serial stdio --append "selftest=ping $extra" --timeout 180
 rc=$?
 case $rc in
 33) echo "demo: PASS (vnet0 up, gateway answered 3 pings)"; exit 0 ;;

@@ -14,43 +14,27 @@
 # (TCG is slower than KVM: callers size it).  QEMU is always killed at the
 # timeout (timeout --kill-after), so nothing is left behind.
 # Exit: 0 pass, 1 fail, 77 skipped (no qemu-system-x86_64).
+# QEMU is started by tests/lib/qemu.sh (qemu_run).
 set -u
+# shellcheck source=SCRIPTDIR/../../tests/lib/qemu.sh
+. "$(dirname "$0")/../../tests/lib/qemu.sh"
+vq_init net_test
 
-kernel= machine=q35 accel=auto devopts= netopts= append="selftest=ping" want_exit=33 tmo=120 log= name=
+kernel='' machine=q35 accel=auto devopts='' netopts='' append="selftest=ping" want_exit=33 tmo=120 log='' name=''
 expects=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--machine) machine=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--dev-opts) devopts=$2; shift 2 ;;
-	--netdev-opts) netopts=$2; shift 2 ;;
-	--append) append=$2; shift 2 ;;
-	--expect-exit) want_exit=$2; shift 2 ;;
-	--expect) expects+=("$2"); shift 2 ;;
-	--timeout) tmo=$2; shift 2 ;;
-	--log) log=$2; shift 2 ;;
-	--name) name=$2; shift 2 ;;
-	*) echo "net_test: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
-[ -n "$kernel" ] && [ -f "$kernel" ] || { echo "net_test: --kernel ELF required" >&2; exit 2; }
-qemu=$(command -v qemu-system-x86_64) || { echo "net_test: SKIP: qemu-system-x86_64 not found"; exit 77; }
-if [ "$accel" = auto ]; then
-	if ( exec 3<>/dev/kvm ) 2>/dev/null; then accel=kvm; else accel=tcg; fi
-fi
+vq_parse_args "kernel machine accel dev-opts=devopts netdev-opts=netopts append expect-exit=want_exit expect=expects+ timeout=tmo log name" "$@"
+vq_need_kernel "$kernel"
+qemu_need
+accel=$(vq_accel "$accel") || exit 2
 [ ${#expects[@]} -gt 0 ] || expects=('^vnet0: up ' '^selftest ping: PASS')
 : "${name:=$machine$devopts}"
 [ -n "$log" ] || log=$(mktemp "${TMPDIR:-/tmp}/orion-net.XXXXXX.log")
 
-start=$(date +%s.%N)
-timeout --kill-after=5 "$tmo" "$qemu" -M "$machine" -accel "$accel" -m 256M \
-	-kernel "$kernel" -append "$append" \
-	-display none -monitor none -serial "file:$log" -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-netdev "user,id=n0$netopts" -device "virtio-net-pci,netdev=n0$devopts" </dev/null 2>"$log.stderr"
+start=$(vq_now_us)
+qemu_run --machine "$machine" --accel "$accel" --kernel "$kernel" --append "$append" \
+	--serial "log:$log" --stderr "$log.stderr" --timeout "$tmo" --nic "user$netopts" "$devopts"
 rc=$?
-secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+secs=$(vq_elapsed "$start")
 
 fail=0 why=
 if [ "$rc" -ne "$want_exit" ]; then

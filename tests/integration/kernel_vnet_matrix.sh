@@ -7,6 +7,8 @@
 #
 # usage: kernel_vnet_matrix.sh --kernel ELF [--accel auto|kvm|tcg] [--only REGEX] [--logdir DIR]
 # Exit: 0 all passed, 1 a case failed, 77 skipped (no qemu-system-x86_64).
+# Each boot is kernel/tests/net_test.sh, which starts QEMU through
+# tests/lib/qemu.sh.
 #
 # Notes on what QEMU 7.2 accepts (checked by hand, see docs/performance.md
 # and the kernel README):
@@ -26,22 +28,15 @@
 #    covered by the unit tests (fake transport), not here.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/qemu.sh
+. "$here/../lib/qemu.sh"
+vq_init matrix
 nettest="$here/../../kernel/tests/net_test.sh"
-kernel= accel=auto only= logdir=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--only) only=$2; shift 2 ;;
-	--logdir) logdir=$2; shift 2 ;;
-	*) echo "matrix: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
-[ -n "$kernel" ] && [ -f "$kernel" ] || { echo "matrix: --kernel ELF required" >&2; exit 2; }
-command -v qemu-system-x86_64 >/dev/null || { echo "matrix: SKIP: qemu-system-x86_64 not found"; exit 77; }
-if [ "$accel" = auto ]; then
-	if ( exec 3<>/dev/kvm ) 2>/dev/null; then accel=kvm; else accel=tcg; fi
-fi
+kernel='' accel=auto only='' logdir=''
+vq_parse_args "kernel accel only logdir" "$@"
+vq_need_kernel "$kernel"
+qemu_need
+accel=$(vq_accel "$accel") || exit 2
 [ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/orion-matrix.XXXXXX")
 mkdir -p "$logdir"
 tmo=120   # per boot; a boot takes ~10 s under this host's (nested) KVM, <1 s under TCG
@@ -103,5 +98,5 @@ for c in "${cases[@]}"; do
 done
 echo "matrix: $accel: $pass passed, $fail failed, $skip skipped in $(( $(date +%s) - t0 ))s (logs in $logdir)"
 [ "$fail" -eq 0 ] || { echo "matrix: FAILED: ${failed[*]}"; exit 1; }
-[ "$pass" -gt 0 ] || { echo "matrix: SKIP: nothing ran"; exit 77; }
+[ "$pass" -gt 0 ] || vq_skip "nothing ran"
 exit 0

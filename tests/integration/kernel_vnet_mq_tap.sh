@@ -21,7 +21,8 @@
 #      so tx queue 1 must have sent frames too.
 # Traffic only ever goes between 10.77.N.1 and 10.77.N.2 over the tap
 # (IPv6 is disabled on it so the host sends no router solicitations).  The
-# tap and QEMU are removed on every exit path (trap).
+# tap and QEMU are removed on every exit path (the exit trap of
+# tests/lib/qemu.sh, which also starts QEMU).
 #
 # --vectors 0 runs the same checks without MSI-X: vnet0 must then use its
 # INTx line ("mode intx gsi N"), every interrupt looks at both pairs, and
@@ -33,28 +34,18 @@
 # no qemu-system-x86_64/ip/python3) with the reason printed.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-kernel= machine=q35 accel=auto logdir= vectors=6
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--kernel) kernel=$2; shift 2 ;;
-	--machine) machine=$2; shift 2 ;;
-	--accel) accel=$2; shift 2 ;;
-	--logdir) logdir=$2; shift 2 ;;
-	--vectors) vectors=$2; shift 2 ;;
-	*) echo "mq_tap: unknown argument $1" >&2; exit 2 ;;
-	esac
-done
-[ -n "$kernel" ] && [ -f "$kernel" ] || { echo "mq_tap: --kernel ELF required" >&2; exit 2; }
-[ "$(id -u)" -eq 0 ] || { echo "mq_tap: SKIP: needs root to create a tap device (uid $(id -u))"; exit 77; }
-if ! ( exec 3<>/dev/net/tun ) 2>/dev/null; then
-	echo "mq_tap: SKIP: /dev/net/tun cannot be opened"; exit 77
-fi
-qemu=$(command -v qemu-system-x86_64) || { echo "mq_tap: SKIP: qemu-system-x86_64 not found"; exit 77; }
-command -v ip >/dev/null || { echo "mq_tap: SKIP: ip (iproute2) not found"; exit 77; }
-command -v python3 >/dev/null || { echo "mq_tap: SKIP: python3 not found"; exit 77; }
-if [ "$accel" = auto ]; then
-	if ( exec 3<>/dev/kvm ) 2>/dev/null; then accel=kvm; else accel=tcg; fi
-fi
+# shellcheck source=SCRIPTDIR/../lib/qemu.sh
+. "$here/../lib/qemu.sh"
+vq_init mq_tap
+kernel='' machine=q35 accel=auto logdir='' vectors=6
+vq_parse_args "kernel machine accel logdir vectors" "$@"
+vq_need_kernel "$kernel"
+[ "$(id -u)" -eq 0 ] || vq_skip "needs root to create a tap device (uid $(id -u))"
+(exec 3<>/dev/net/tun) 2>/dev/null || vq_skip "/dev/net/tun cannot be opened"
+qemu_need
+vq_need ip iproute2
+vq_need python3 python3
+accel=$(vq_accel "$accel") || exit 2
 [ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/orion-mq.XXXXXX")
 mkdir -p "$logdir"
 
@@ -70,23 +61,15 @@ for _ in $(seq 1 200); do
 done
 host_ip="10.77.$n.1" guest_ip="10.77.$n.2"
 
-qpid=
-cleanup() {
-	if [ -n "$qpid" ] && kill -0 "$qpid" 2>/dev/null; then
-		kill "$qpid" 2>/dev/null
-		sleep 1
-		kill -9 "$qpid" 2>/dev/null
-	fi
-	ip link del "$tap" 2>/dev/null
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+vq_on_exit ip link del "$tap"
 
 if ! ip tuntap add dev "$tap" mode tap multi_queue; then
 	echo "mq_tap: FAIL could not create multi-queue tap $tap"; exit 1
 fi
 [ -w "/proc/sys/net/ipv6/conf/$tap/disable_ipv6" ] && echo 1 >"/proc/sys/net/ipv6/conf/$tap/disable_ipv6"
-ip addr add "$host_ip/24" dev "$tap" && ip link set "$tap" up || { echo "mq_tap: FAIL could not configure $tap"; exit 1; }
+if ! ip addr add "$host_ip/24" dev "$tap" || ! ip link set "$tap" up; then
+	echo "mq_tap: FAIL could not configure $tap"; exit 1
+fi
 if [ "$vectors" -eq 0 ]; then
 	want_mode='mode intx gsi [0-9]+ msix 0'
 	want_irqs='intx_irqs [1-9]'
@@ -96,60 +79,43 @@ else
 fi
 echo "mq_tap: $machine/$accel, vectors=$vectors, tap $tap (2 queues), host $host_ip, guest $guest_ip, logs in $logdir"
 
-# boot APPEND LOG: start QEMU in the background on the tap, pid in qpid.
+# boot APPEND LOG: start QEMU in the background on the tap.
 boot() {
-	: >"$2"
-	timeout --kill-after=5 300 "$qemu" -M "$machine" -accel "$accel" -m 256M \
-		-kernel "$kernel" -append "$1 ip=$guest_ip/24 gw=$host_ip pairs=2" \
-		-display none -monitor none -serial "file:$2" -no-reboot \
-		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-netdev "tap,id=n0,ifname=$tap,queues=2,script=no,downscript=no,vhost=off" \
-		-device "virtio-net-pci,netdev=n0,mq=on,vectors=$vectors,disable-legacy=on" </dev/null 2>"$2.stderr" &
-	qpid=$!
+	qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
+		--append "$1 ip=$guest_ip/24 gw=$host_ip pairs=2" \
+		--serial "log:$2" --stderr "$2.stderr" --timeout 300 \
+		--nic "tap,ifname=$tap,queues=2,script=no,downscript=no,vhost=off" \
+		",mq=on,vectors=$vectors,disable-legacy=on"
 }
-# finish LOG: wait (bounded) for QEMU to exit; sets rc.
+# finish: wait (bounded) for QEMU to exit; sets rc.
 finish() {
-	rc=
-	for _ in $(seq 1 240); do
-		if ! kill -0 "$qpid" 2>/dev/null; then
-			wait "$qpid"; rc=$?
-			break
-		fi
-		sleep 0.5
-	done
-	[ -n "$rc" ] || { kill -9 "$qpid" 2>/dev/null; rc=timeout; }
-	qpid=
+	if qemu_wait_exit 120; then rc=$QEMU_RC; else qemu_stop; rc=timeout; fi
 }
-show() { echo "---- QEMU stderr ----"; cat "$1.stderr"; echo "---- console ($1) ----"; tr -d '\r' <"$1" | tail -30; }
+show() { echo "---- QEMU stderr ----"; cat "$1.stderr"; echo "---- console ($1) ----"; vq_text "$1" | tail -30; }
 
 fail=0
 # 1. Bring-up with two pairs, ping the host side.
 log1="$logdir/mq-ping.log"
 boot selftest=ping "$log1"
-finish "$log1"
-up=$(tr -d '\r' <"$log1" | grep -a '^vnet0: up ' || true)
+finish
+up=$(qemu_console | grep -a '^vnet0: up ' || true)
 echo "$up"
-tr -d '\r' <"$log1" | grep -a -E '^(vnet0: counters|selftest ping: )'
+qemu_console | grep -a -E '^(vnet0: counters|selftest ping: )'
 if [ "$rc" != 33 ]; then echo "mq_tap: FAIL ping boot: QEMU exit '$rc', expected 33"; fail=1; fi
 if ! grep -Eq " pairs 2 .*$want_mode" <<<"$up"; then echo "mq_tap: FAIL vnet0 did not come up with 2 pairs and /$want_mode/"; fail=1; fi
-if ! tr -d '\r' <"$log1" | grep -aq '^selftest ping: PASS'; then echo "mq_tap: FAIL ping to $host_ip"; fail=1; fi
+if ! vq_has "$log1" '^selftest ping: PASS'; then echo "mq_tap: FAIL ping to $host_ip"; fail=1; fi
 [ "$fail" -eq 0 ] || { show "$log1"; exit 1; }
 
 # 2. Many flows to the echo service; both receive queues must see frames.
 log2="$logdir/mq-echo.log"
 boot selftest=echo "$log2"
-for _ in $(seq 1 240); do
-	grep -aq 'echo service on udp port' "$log2" 2>/dev/null && break
-	kill -0 "$qpid" 2>/dev/null || break
-	sleep 0.5
-done
-if ! grep -aq 'echo service on udp port' "$log2"; then
+if ! qemu_wait_log 'echo service on udp port' 120; then
 	echo "mq_tap: FAIL kernel did not start the echo service"; show "$log2"; exit 1
 fi
 python3 "$here/mq_flows_client.py" --src "$host_ip" --dst "$guest_ip" --flows 32 --per-flow 4
 crc=$?
-finish "$log2"
-counters=$(tr -d '\r' <"$log2" | grep -a '^vnet0: counters ' || true)
+finish
+counters=$(qemu_console | grep -a '^vnet0: counters ' || true)
 echo "$counters"
 [ "$crc" -eq 0 ] || { echo "mq_tap: FAIL host client reported lost echoes"; fail=1; }
 grep -Eq "$want_irqs" <<<"$counters" || { echo "mq_tap: FAIL no interrupts counted (/$want_irqs/)"; fail=1; }

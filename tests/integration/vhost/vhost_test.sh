@@ -17,8 +17,8 @@ BENCH=$1
 KIND=$2
 shift 2
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../../bench/lib/dpdk.sh
-. "$HERE/../../../bench/lib/dpdk.sh"
+# shellcheck source=SCRIPTDIR/../../lib/dpdk.sh
+. "$HERE/../../lib/dpdk.sh"
 
 WORK=$(mktemp -d /tmp/vnet-vhost-test.XXXXXX)
 OTHER_PIDS=()
@@ -75,26 +75,39 @@ sys.exit(0 if eval(sys.argv[2], {}, {"j": j}) else 1)
 EOF
 }
 
-# run_echo RING ROLE [COUNT [extra vnet-bench args...]]
-run_echo() {
-	local ring=$1 role=$2 count=${3:-1000000} srv=()
-	shift 2
-	[ $# -gt 0 ] && shift
+# start_bench RING ROLE TESTPMD_LOG [vnet-bench args...]: start vnet-bench
+# (echo mode, CPU 1, output in bench.out/bench.err) and its macswap
+# back-end in the order ROLE needs; sets VB to vnet-bench's pid.
+start_bench() {
+	local ring=$1 role=$2 belog=$3 srv=() i
+	shift 3
 	dpdk_require_testpmd || fail "dpdk-testpmd missing"
 	[ "$role" = server ] && srv=(--server)
-	if [ "$role" = client ]; then start_backend client "$WORK/testpmd.log"; fi
+	if [ "$role" = client ]; then start_backend client "$belog"; fi
 	taskset -c 1 timeout 120 "$BENCH" --vhost-user "$SOCK" "${srv[@]}" --mode echo --ring "$ring" \
-		--count "$count" --json --quiet --drain-ms 2000 --connect-timeout-ms 30000 "$@" \
-		>"$WORK/bench.out" 2>"$WORK/bench.err" &
-	local vb=$!
-	OTHER_PIDS+=("$vb")
+		--json --quiet --connect-timeout-ms 30000 "$@" >"$WORK/bench.out" 2>"$WORK/bench.err" &
+	VB=$!
+	OTHER_PIDS+=("$VB")
 	if [ "$role" = server ]; then
 		for ((i = 0; i < 100; i++)); do [ -S "$SOCK" ] && break; sleep 0.1; done
-		start_backend server "$WORK/testpmd.log"
+		start_backend server "$belog"
 	fi
-	wait "$vb"
+}
+
+# wait_bench: vnet-bench (VB) must exit 0.
+wait_bench() {
+	wait "$VB"
 	local rc=$?
 	[ $rc -eq 0 ] || fail "vnet-bench exited with $rc"
+}
+
+# run_echo RING ROLE [COUNT [extra vnet-bench args...]]
+run_echo() {
+	local ring=$1 role=$2 count=${3:-1000000}
+	shift 2
+	[ $# -gt 0 ] && shift
+	start_bench "$ring" "$role" "$WORK/testpmd.log" --count "$count" --drain-ms 2000 "$@"
+	wait_bench
 	json_check "$WORK/bench.out" "j['mode'] == 'echo' and j['ring'] == '$ring'" "wrong mode/ring"
 	json_check "$WORK/bench.out" "j['tx_packets'] == $count and j['packets'] == $count" "not every frame came back"
 	json_check "$WORK/bench.out" "j['lost'] == 0 and j['corrupt'] == 0 and j['duplicates'] == 0" "lost/corrupt frames"
@@ -127,30 +140,17 @@ run_intr() {
 }
 
 run_reconnect() {
-	local ring=$1 role=$2 srv=()
-	dpdk_require_testpmd || fail "dpdk-testpmd missing"
-	[ "$role" = server ] && srv=(--server)
-	if [ "$role" = client ]; then start_backend client "$WORK/testpmd1.log"; fi
-	taskset -c 1 timeout 120 "$BENCH" --vhost-user "$SOCK" "${srv[@]}" --mode echo --ring "$ring" \
-		--seconds 12 --reconnect-ms 100 --json --quiet --drain-ms 1000 --connect-timeout-ms 30000 \
-		>"$WORK/bench.out" 2>"$WORK/bench.err" &
-	local vb=$!
-	OTHER_PIDS+=("$vb")
-	if [ "$role" = server ]; then
-		for ((i = 0; i < 100; i++)); do [ -S "$SOCK" ] && break; sleep 0.1; done
-		start_backend server "$WORK/testpmd1.log"
-	fi
+	local ring=$1 role=$2
+	start_bench "$ring" "$role" "$WORK/testpmd1.log" --seconds 12 --reconnect-ms 100 --drain-ms 1000
 	dpdk_wait_started "$WORK/testpmd1.log" "$BE" 30 || fail "first testpmd did not start"
 	# Let traffic flow, then kill the back-end hard (no goodbye), mid-traffic.
 	sleep 3
-	kill -0 "$vb" 2>/dev/null || fail "vnet-bench died before the back-end was killed"
+	kill -0 "$VB" 2>/dev/null || fail "vnet-bench died before the back-end was killed"
 	kill -KILL "$BE"
 	wait "$BE" 2>/dev/null
 	sleep 1
 	start_backend "$role" "$WORK/testpmd2.log"
-	wait "$vb"
-	local rc=$?
-	[ $rc -eq 0 ] || fail "vnet-bench exited with $rc"
+	wait_bench
 	json_check "$WORK/bench.out" "j['disconnects'] >= 1 and j['connects'] >= 2" "no reconnect seen"
 	json_check "$WORK/bench.out" "j['inflight_reclaimed'] >= 1" "no in-flight buffer reclaimed at the loss"
 	json_check "$WORK/bench.out" "j['rx_after_reconnect'] > 0" "no traffic after the reconnect"

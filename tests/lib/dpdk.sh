@@ -1,6 +1,8 @@
-# shellcheck shell=bash
-# Helpers for starting and stopping dpdk-testpmd next to vnet-bench, shared by
-# bench/compare-dpdk.sh and tests/integration/vhost/*.sh.  Source it.
+# shellcheck shell=bash disable=SC2034  # DPDK_MEM_KIND is read by callers
+# tests/lib/dpdk.sh: helpers for starting and stopping dpdk-testpmd next to
+# vnet-bench, shared by bench/compare-dpdk.sh and
+# tests/integration/vhost/*.sh.  Source it.  (Its QEMU counterpart is
+# tests/lib/qemu.sh beside it.)
 #
 # Every testpmd gets its own --file-prefix (DPDK runtime directory) and its
 # own socket path, runs non-interactively with --stats-period so that it
@@ -102,6 +104,7 @@ dpdk_cleanup() {
 	# A testpmd killed with SIGKILL (the reconnect tests do that on purpose)
 	# cannot remove its hugepage files or runtime directory; remove ours
 	# (--file-prefix NAME-$$) so repeated runs do not leak huge pages.
+	# shellcheck disable=SC2013  # mount points: one word each in /proc/mounts
 	for mnt in $(awk '$3 == "hugetlbfs" {print $2}' /proc/mounts 2>/dev/null); do
 		rm -f "$mnt"/*-"$$"map_* 2>/dev/null
 	done
