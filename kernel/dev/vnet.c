@@ -348,30 +348,23 @@ static void vnet_irq(void *arg, unsigned entry)
 }
 
 /*
- * INTx (level-triggered, possibly shared).  Reading ISR returns and clears
- * the pending causes and deasserts the line (VirtIO 1.2 §4.1.4.5), so it
- * comes first: the dispatcher's EOI afterwards then finds the line low and
- * the IOAPIC does not re-deliver.  Every queue pair is looked at for bit 0
- * (INTx does not say which queue).
+ * INTx (level-triggered, possibly shared, also between our own NICs: on
+ * q35 eight PIRQs serve every slot).  Reading ISR returns and clears the
+ * pending causes and deasserts the device's line (VirtIO 1.2 §4.1.4.5),
+ * so it comes first: the dispatcher's EOI afterwards then finds the line
+ * low and the IOAPIC does not re-deliver.  Every queue pair is looked at
+ * for bit 0 (INTx does not say which queue).  Returns whether d had cause.
  */
-static void vnet_intx(void *arg)
+static bool intx_dev(struct vnetdev *d)
 {
-	struct vnetdev *d = arg;
 	uint8_t isr = vnet_pci_isr(d->pci);
 	d->intx_irqs++;
 	if (!(isr & (VIRTIO_PCI_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG))) {
 		d->intx_none++;
-		if (++d->intx_none_run >= VNET_INTX_STORM && d->mode == MODE_INTX) {
-			ioapic_mask(d->intx.gsi, true);
-			d->mode = MODE_ISR_POLL;
-			kprintf("%s: gsi %u asserted %u times without virtio-net ISR bits: masked, "
-				"polling the ISR from the tick\n", d->name, d->intx.gsi, d->intx_none_run);
-		}
-		return;
+		return false;
 	}
-	d->intx_none_run = 0;
 	if (!d->net)
-		return; /* before bring-up finished: the ISR read was the ack */
+		return true; /* before bring-up finished: the ISR read was the ack */
 	if (isr & VIRTIO_PCI_ISR_CONFIG) {
 		d->intx_config++;
 		d->config_irqs++;
@@ -382,23 +375,66 @@ static void vnet_intx(void *arg)
 		for (uint16_t q = 0; q < d->pairs; q++)
 			rx_intr(d, q);
 	}
+	return true;
+}
+
+/* The CPU vector of one GSI: every NIC routed to it is asked.  A run of
+ * interrupts none of them caused (a line stuck by a device nobody drives)
+ * masks the GSI, and those NICs fall back to polling. */
+static void vnet_intx(void *arg)
+{
+	unsigned gsi = (unsigned)(uintptr_t)arg;
+	bool any = false;
+	for (unsigned i = 0; i < ndevs; i++) {
+		struct vnetdev *d = &devs[i];
+		if (d->intx_vec >= 0 && d->intx.gsi == gsi && d->mode == MODE_INTX)
+			any |= intx_dev(d);
+	}
+	for (unsigned i = 0; i < ndevs; i++) {
+		struct vnetdev *d = &devs[i];
+		if (d->intx_vec < 0 || d->intx.gsi != gsi || d->mode != MODE_INTX)
+			continue;
+		d->intx_none_run = any ? 0 : d->intx_none_run + 1;
+		if (d->intx_none_run >= VNET_INTX_STORM) {
+			ioapic_mask(gsi, true);
+			d->mode = MODE_ISR_POLL;
+			kprintf("%s: gsi %u asserted %u times without virtio-net ISR bits: masked, "
+				"polling the ISR from the tick\n", d->name, gsi, d->intx_none_run);
+		}
+	}
+}
+
+/* The NIC (other than d) already routed to gsi, or NULL. */
+static struct vnetdev *gsi_owner(const struct vnetdev *d, unsigned gsi)
+{
+	for (unsigned i = 0; i < ndevs; i++)
+		if (&devs[i] != d && devs[i].intx_vec >= 0 && devs[i].intx.gsi == gsi)
+			return &devs[i];
+	return NULL;
 }
 
 /* Route the function's INTx to vnet_intx; false (with the reason printed)
- * if the line cannot be routed.  Several NICs may share a GSI: each has
- * its own CPU vector, and the IOAPIC entry follows the last one routed. */
+ * if the line cannot be routed.  A GSI another NIC already uses keeps its
+ * vector and IOAPIC entry; the handler asks both. */
 static bool intx_setup(struct vnetdev *d)
 {
 	if (pci_intx_route(d->pd, &d->intx) != 0) {
 		kprintf("%s: no MSI-X and INTx not routable (%s)\n", d->name, d->intx.why);
 		return false;
 	}
+	struct vnetdev *o = gsi_owner(d, d->intx.gsi);
+	if (o) {
+		d->intx_vec = o->intx_vec;
+		d->mode = MODE_INTX;   /* the handler asks d from now on */
+		pci_disable(d->pd, PCI_CMD_INTX_DISABLE);
+		return true;
+	}
 	int vec = irq_alloc_vector();
 	if (vec < 0) {
 		kprintf("%s: no MSI-X and no free CPU vector for INTx\n", d->name);
 		return false;
 	}
-	irq_register(vec, vnet_intx, d);
+	irq_register(vec, vnet_intx, (void *)(uintptr_t)d->intx.gsi);
 	if (ioapic_route(d->intx.gsi, (uint8_t)vec, d->intx.level, d->intx.active_low) != 0) {
 		kprintf("%s: no MSI-X and INTx gsi %u is not on the IOAPIC\n", d->name, d->intx.gsi);
 		irq_unregister(vec);
@@ -406,6 +442,7 @@ static bool intx_setup(struct vnetdev *d)
 		return false;
 	}
 	d->intx_vec = vec;
+	d->mode = MODE_INTX;   /* the handler asks d from now on */
 	pci_disable(d->pd, PCI_CMD_INTX_DISABLE);  /* clearing the bit lets the function assert INTx */
 	return true;
 }
@@ -414,9 +451,12 @@ static void intx_teardown(struct vnetdev *d)
 {
 	if (d->intx_vec < 0)
 		return;
-	ioapic_mask(d->intx.gsi, true);
-	irq_unregister(d->intx_vec);
-	irq_free_vector(d->intx_vec);
+	pci_enable(d->pd, PCI_CMD_INTX_DISABLE);
+	if (!gsi_owner(d, d->intx.gsi)) {
+		ioapic_mask(d->intx.gsi, true);
+		irq_unregister(d->intx_vec);
+		irq_free_vector(d->intx_vec);
+	}
 	d->intx_vec = -1;
 }
 
