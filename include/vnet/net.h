@@ -93,7 +93,8 @@ struct vnet_net_opts {
 	 * MSI-X entry of each virtqueue index it sets up (receiveq i = 2i,
 	 * transmitq i = 2i + 1, controlq) and of configuration changes
 	 * (vq_index == VNET_NET_VQ_CONFIG).  Return VNET_VECTOR_NONE for no
-	 * vector.  Called from create and restart (control path). */
+	 * vector (for config: the config vector is then not written).  Called
+	 * from create and restart (control path), once per index each time. */
 	uint16_t (*vector_of)(void *arg, uint16_t vq_index);
 	void *vector_arg;
 	/* Repost receive buffers only once at least this many ring slots are
@@ -113,13 +114,18 @@ struct vnet_net_opts {
 /*
  * Per queue-pair counters.  Drops and errors answer different questions:
  *   rx_drops  frames the device completed that the driver did not deliver
- *             (every reason: runt, bad header, bad num_buffers, too long);
+ *             (every reason: runt, bad header, bad num_buffers, too long),
+ *             one per frame as the driver delimits it (a head and the
+ *             buffers its num_buffers claimed), so with a well-behaved
+ *             device frames completed = rx_packets + rx_drops;
  *   rx_errors device protocol violations seen on this queue (a subset of
  *             the reasons above, plus completions that are not ours);
  *   tx_drops  frames the driver took from the application and freed
- *             without sending (malformed, offload not negotiated);
+ *             without sending (malformed, offload not negotiated), so
+ *             frames taken by tx_burst = tx_packets + tx_drops;
  *   tx_errors application errors: those malformed frames and buffers
- *             refused untouched (not owned, multi-segment).
+ *             refused untouched (not owned, multi-segment; they stay the
+ *             caller's), plus transmit completions that are not ours.
  */
 struct vnet_net_queue_stats {
 	uint64_t rx_packets, rx_bytes, rx_drops, rx_errors;
@@ -203,8 +209,8 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
  * may lack room for the burst, after notifying otherwise).  Returns how many of the
  * first frames the driver took: each was either posted to the device, or —
  * if malformed (length 0 or past its buffer, an offload that was not
- * negotiated) — freed back to the pool and counted in tx_errors, so one bad
- * frame cannot stall the queue.  Frames from the returned count on still
+ * negotiated) — freed back to the pool and counted in tx_drops and
+ * tx_errors, so one bad frame cannot stall the queue.  Frames from the returned count on still
  * belong to the caller (ring full, or a buffer the caller does not own,
  * which is refused untouched and counted).  Returns 0 while stopped.
  */
@@ -243,7 +249,9 @@ void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp);
  *   - VNET_NET_POLL_NO_REARM (poll mode): notifications are left as they are.
  * An interrupt handler calls vnet_net_rx_irq() (counts it and disables the
  * queue's notifications), then vnet_net_poll().  Returns the frames handed
- * to fn.  0 with *more false when stopped or qp is out of range.
+ * to fn.  0 with *more false when stopped, qp is out of range or fn is
+ * NULL (more may be NULL).  budget 0 only reclaims transmissions and
+ * reports *more (the ring was not looked at).
  * Context: the queue pair's owner (see Concurrency above); no allocation,
  * no logging, never sleeps.
  */

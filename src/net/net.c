@@ -290,6 +290,7 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		if (len < (uint32_t)net->hdr_len + VNET_NET_ETH_HLEN) {
 			/* Runt, or a length the engine zeroed because it exceeded the buffer. */
 			q->st.rx_errors++;
+			q->st.rx_drops++;
 			vnet_net_pkt_free(net, p);
 			continue;
 		}
@@ -337,7 +338,10 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		if (ok)
 			ok = rx_parse_hdr(net, p, h, total);
 		if (!ok || total > 65535u + VNET_NET_ETH_HLEN) {
+			/* One frame as we delimit it (head plus the buffers it
+			 * claimed), however many completions it swallowed. */
 			q->st.rx_errors++;
+			q->st.rx_drops++;
 			vnet_net_pkt_free(net, p);
 			continue;
 		}
@@ -427,8 +431,10 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		if (p->len == 0 || head < (uintptr_t)p->buf ||
 		    (uintptr_t)p->data + p->len > (uintptr_t)p->buf + net->buf_size || !tx_fill_hdr(net, p)) {
 			/* A malformed packet is consumed and counted, so one bad frame
-			 * cannot stall the queue. */
+			 * cannot stall the queue: the application's error, and a
+			 * frame it gave us that was not sent. */
 			q->st.tx_errors++;
+			q->st.tx_drops++;
 			vnet_net_pkt_free(net, p);
 			continue;
 		}
@@ -473,14 +479,69 @@ void vnet_net_rx_intr_disable(struct vnet_net *net, uint16_t qp)
 
 void vnet_net_rx_irq(struct vnet_net *net, uint16_t qp)
 {
-	if (net && qp < net->pairs)
-		net->q[qp].st.rx_interrupts++;
+	if (!net || qp >= net->pairs)
+		return;
+	net->q[qp].st.rx_interrupts++;
+	/* The host now owes the queue a vnet_net_poll(); further interrupts
+	 * until that poll re-arms would only interrupt the poll itself. */
+	vnet_vq_disable_cb(net->q[qp].rx);
 }
 
 void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp)
 {
 	if (net && qp < net->pairs)
 		net->q[qp].st.tx_interrupts++;
+}
+
+/* ------------------------------------------------------------ service loop */
+
+unsigned vnet_net_poll(struct vnet_net *net, uint16_t qp, unsigned budget, unsigned flags, vnet_net_rx_fn fn,
+                       void *arg, bool *more)
+{
+	bool again = false;
+	unsigned done = 0;
+	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !net->running || !fn)) {
+		if (more)
+			*more = false;
+		return 0;
+	}
+	struct vnet_net_q *q = &net->q[qp];
+	struct vnet_pkt *pkts[VNET_NET_BURST_MAX];
+	bool drained = false;
+	q->st.polls++;
+	while (done < budget) {
+		unsigned want = budget - done < VNET_NET_BURST_MAX ? budget - done : VNET_NET_BURST_MAX;
+		unsigned k = vnet_net_rx_burst(net, qp, pkts, want);
+		for (unsigned i = 0; i < k; i++)
+			fn(arg, pkts[i]);
+		done += k;
+		/* rx_burst stops short only when the ring has nothing more
+		 * (dropped frames do not count against the burst). */
+		if (k < want) {
+			drained = true;
+			break;
+		}
+	}
+	tx_reclaim(net, q);
+	if (!drained) {
+		/* Budget spent: leave notifications off, the host polls again
+		 * later (a poll loop, the next service()) instead of staying in
+		 * its interrupt handler. */
+		q->st.poll_budget_exhausted++;
+		again = true;
+	} else if (!(flags & VNET_NET_POLL_NO_REARM)) {
+		/* Re-arm, then re-check (vnet_vq_enable_cb): a completion that
+		 * landed after our last look and before the device saw the
+		 * re-arm raises no interrupt, so it must be polled now. */
+		if (!vnet_vq_enable_cb(q->rx)) {
+			vnet_vq_disable_cb(q->rx);
+			q->st.poll_rearm_races++;
+			again = true;
+		}
+	}
+	if (more)
+		*more = again;
+	return done;
 }
 
 static void net_read_link(struct vnet_net *net)
@@ -581,9 +642,15 @@ int vnet_net_set_queue_pairs(struct vnet_net *net, uint16_t pairs)
 
 /* ------------------------------------------------------------- bring-up */
 
+/* MSI-X vector of virtqueue vq_index (or VNET_NET_VQ_CONFIG): the host's
+ * routing policy when it gave one, else the deprecated msix_vectors rule. */
 static uint16_t net_vector(const struct vnet_net *net, uint16_t vq_index)
 {
+	if (net->opts.vector_of)
+		return net->opts.vector_of(net->opts.vector_arg, vq_index);
 	uint16_t n = net->opts.msix_vectors;
+	if (vq_index == VNET_NET_VQ_CONFIG)
+		return n ? 0 : VNET_VECTOR_NONE;
 	if (n == 0)
 		return VNET_VECTOR_NONE;
 	if (n == 1)
@@ -730,8 +797,9 @@ static int net_pool_init(struct vnet_net *net)
 static int net_go_live(struct vnet_net *net)
 {
 	int rc;
-	if (net->opts.msix_vectors) {
-		rc = vnet_device_set_config_vector(&net->dev, 0);
+	uint16_t cv = net_vector(net, VNET_NET_VQ_CONFIG);
+	if (cv != VNET_VECTOR_NONE) {
+		rc = vnet_device_set_config_vector(&net->dev, cv);
 		if (rc != VNET_OK && rc != VNET_ENOTSUP)
 			return rc;
 	}

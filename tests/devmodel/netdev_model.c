@@ -54,6 +54,7 @@ struct ndm_vq {
 	uint16_t used_idx;
 	/* packed */
 	struct vring_packed_desc *pdesc;
+	struct vring_packed_desc_event *drv_event; /* driver event suppression (spec 2.8.10) */
 	uint16_t avail_pos, used_pos;
 	bool avail_wrap, used_wrap;
 };
@@ -154,7 +155,8 @@ static void vq_attach(struct netdev_model *m, const struct vnet_queue_setup *q)
 	v->used_wrap = true;
 	if (v->packed) {
 		v->pdesc = fake_hal_iova_to_va(q->desc, 16u * (size_t)q->size);
-		if (!v->pdesc || !fake_hal_iova_to_va(q->driver, 4) || !fake_hal_iova_to_va(q->device, 4)) {
+		v->drv_event = fake_hal_iova_to_va(q->driver, sizeof(*v->drv_event));
+		if (!v->pdesc || !v->drv_event || !fake_hal_iova_to_va(q->device, 4)) {
 			vio(m, "queue %u: packed ring not in DMA memory", q->index);
 			return;
 		}
@@ -654,6 +656,35 @@ int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32
 	}
 	vq_publish(v);
 	return (int)nb;
+}
+
+bool ndm_rx_irq_armed(struct netdev_model *m, uint16_t qp)
+{
+	if (2u * qp >= FT_MAX_QUEUES)
+		return false;
+	const struct ndm_vq *v = &m->vq[2 * qp];
+	if (!v->live)
+		return false;
+	bool event_idx = (m->ft.driver_features & VNET_BIT(VIRTIO_F_EVENT_IDX)) != 0;
+	F_ACQ();
+	if (!v->packed) {
+		if (!event_idx)
+			return !(LD16(&v->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+		/* Spec 2.7.10: notify when the used idx passes used_event; the
+		 * next completion moves it from used_idx to used_idx + 1. */
+		uint16_t ev = LD16(&v->avail->ring[v->size]);
+		return vring_need_event(ev, (uint16_t)(v->used_idx + 1u), v->used_idx) != 0;
+	}
+	uint16_t flags = LD16(&v->drv_event->flags);
+	if (flags == VRING_PACKED_EVENT_FLAG_ENABLE)
+		return true;
+	if (flags != VRING_PACKED_EVENT_FLAG_DESC || !event_idx)
+		return false;
+	/* Spec 2.8.10: notify when the descriptor at off (with that wrap) is used. */
+	uint16_t ow = LD16(&v->drv_event->off_wrap);
+	uint16_t off = (uint16_t)(ow & 0x7fffu);
+	bool wrap = (ow >> VRING_PACKED_EVENT_F_WRAP_CTR) != 0;
+	return off == v->used_pos && wrap == v->used_wrap;
 }
 
 unsigned ndm_ctrl_count(const struct netdev_model *m, uint8_t class_, uint8_t cmd)

@@ -23,8 +23,9 @@
  *  - controlq: answered synchronously from the doorbell (the driver waits
  *    for it in a busy loop) with VIRTIO_NET_OK, VIRTIO_NET_ERR, or never
  *    (spec 5.1.6.5); every command is recorded.
- * What it does not: interrupts, event suppression beyond asking for every
- * doorbell, indirect descriptors on the receive side, threads.
+ * What it does not: interrupts (it only reports whether the driver asks
+ * for the next one: ndm_rx_irq_armed), event suppression beyond asking for
+ * every doorbell, indirect descriptors on the receive side, threads.
  * Everything is synchronous; one test thread drives it.
  */
 #ifndef VNET_TEST_NETDEV_MODEL_H
@@ -137,6 +138,11 @@ unsigned ndm_rx_avail(struct netdev_model *m, uint16_t qp);
  * there are not enough posted buffers, or the frame does not fit.
  */
 int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32_t len, const struct ndm_rx *opt);
+
+/* True if the driver's used-buffer notification suppression (avail flags
+ * or used_event, packed driver event suppression) asks the device to
+ * notify when it completes the next receive buffer of queue pair qp. */
+bool ndm_rx_irq_armed(struct netdev_model *m, uint16_t qp);
 
 /* Control commands answered and recorded, with a given class/cmd. */
 unsigned ndm_ctrl_count(const struct netdev_model *m, uint8_t class_, uint8_t cmd);
