@@ -175,40 +175,6 @@ static void deliver(void *arg, struct vnet_pkt *p)
 }
 
 /*
- * TEMPORARY stand-in for vnet_net_poll() (include/vnet/net.h), whose
- * implementation is on branch arch-net: same contract, built from
- * rx_burst and the interrupt helpers.  Removed when that lands.
- */
-static unsigned poll_shim(struct vnet_net *net, uint16_t qp, unsigned budget, unsigned flags, vnet_net_rx_fn fn,
-			  void *arg, bool *more)
-{
-	struct vnet_pkt *pk[32];
-	unsigned total = 0;
-	*more = false;
-	if (!(flags & VNET_NET_POLL_NO_REARM))
-		vnet_net_rx_intr_disable(net, qp);
-	while (total < budget) {
-		unsigned want = budget - total < 32 ? budget - total : 32;
-		unsigned n = vnet_net_rx_burst(net, qp, pk, want);
-		for (unsigned i = 0; i < n; i++)
-			fn(arg, pk[i]);
-		total += n;
-		if (n < want)
-			break;
-	}
-	vnet_net_tx_reclaim(net, qp);
-	if (total >= budget) {
-		*more = true;
-		return total;
-	}
-	if (!(flags & VNET_NET_POLL_NO_REARM) && !vnet_net_rx_intr_enable(net, qp)) {
-		vnet_net_rx_intr_disable(net, qp);
-		*more = true;
-	}
-	return total;
-}
-
-/*
  * Service pair q with at most `budget` frames: vnet_net_poll() delivers,
  * reclaims transmissions and (without NO_REARM) re-arms notifications
  * once the ring is empty.  A re-arm race (*more with budget left) is
@@ -220,7 +186,7 @@ static bool service_pair(struct vnetdev *d, uint16_t q, unsigned budget, unsigne
 	bool more = true;
 	d->tx_pair = q;
 	for (unsigned i = 0; i < 4 && more && done < budget; i++)
-		done += poll_shim(d->net, q, budget - done, flags, deliver, d, &more);
+		done += vnet_net_poll(d->net, q, budget - done, flags, deliver, d, &more);
 	d->tx_pair = 0;
 	return more;
 }
@@ -592,7 +558,6 @@ static void dev_bringup(struct vnetdev *d)
 	}
 	o.vector_of = vector_of;
 	o.vector_arg = d;
-	o.msix_vectors = (uint16_t)d->nvec; /* TEMPORARY: until arch-net's net.c reads vector_of */
 
 	rc = vnet_net_create(vnet_pci_ops(), d->pci, &o, &d->net);
 	if (rc != VNET_OK) {
