@@ -27,6 +27,7 @@
 __extension__ typedef unsigned __int128 u128;
 
 static uint64_t tsc0, tsc_hz, ns_mult;   /* ns = ((tsc - tsc0) * ns_mult) >> 32 */
+static uint64_t tsc_entry;               /* kernel entry (timer_mark_entry) */
 static volatile uint64_t ticks;
 static struct {
 	void (*fn)(void *);
@@ -80,6 +81,17 @@ void timer_init(void)
 uint64_t timer_ns(void)
 {
 	return (uint64_t)(((u128)(rdtsc() - tsc0) * ns_mult) >> 32);
+}
+
+void timer_mark_entry(void)
+{
+	tsc_entry = rdtsc();
+}
+
+uint64_t timer_since_entry_ns(void)
+{
+	/* ns_mult is 0 until calibration: report 0 rather than a guess. */
+	return (uint64_t)(((u128)(rdtsc() - tsc_entry) * ns_mult) >> 32);
 }
 
 uint64_t timer_tsc_hz(void)

@@ -6,10 +6,10 @@
 #include "orion/cmdline.h"
 #include "orion/klib.h"
 
-#define MAX_OPTS 32
+#define MAX_OPTS 64   /* room for per-device vnetN.* keys of 8 NICs */
 
-static char raw[512];
-static char work[512];
+static char raw[1024];
+static char work[1024];
 static struct {
 	const char *key, *value;
 } opts[MAX_OPTS];

@@ -28,8 +28,6 @@ void kmain(uint32_t magic, uint32_t mbi_pa);
 
 __attribute__((weak)) void orion_late_init(void);
 extern const uint64_t boot_pdpt[512];
-/* TSC at kmain entry, for "ms since kernel entry" figures (vnet0: up). */
-uint64_t orion_boot_tsc;
 
 static void report_virtio_net(void)
 {
@@ -46,7 +44,7 @@ void kmain(uint32_t magic, uint32_t mbi_pa)
 {
 	const struct multiboot_info *mbi = (const struct multiboot_info *)(uintptr_t)mbi_pa;
 
-	orion_boot_tsc = rdtsc();
+	timer_mark_entry();   /* the clock of "boot ok" and "vnetN: up" (timer.h) */
 	serial_init();
 	kprintf("\norion: Orion test kernel (orion-vnet), x86_64\n");
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
@@ -74,7 +72,7 @@ void kmain(uint32_t magic, uint32_t mbi_pa)
 	if (orion_late_init)
 		orion_late_init();
 
-	kprintf("orion: boot ok (%lu ms, %lu MiB free)\n", timer_ns() / 1000000,
+	kprintf("orion: boot ok (%lu ms, %lu MiB free)\n", timer_since_entry_ns() / 1000000,
 		pmm_free_pages() * PAGE_SIZE >> 20);
 
 	const char *t = cmdline_get("selftest");

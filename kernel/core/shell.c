@@ -191,7 +191,7 @@ static int cmd_uptime(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	uint64_t ms = timer_ns() / 1000000;
+	uint64_t ms = timer_since_entry_ns() / 1000000;
 	kprintf("up %lu.%03lu s, %lu ticks, TSC %lu kHz\n", ms / 1000, ms % 1000, timer_ticks(),
 		timer_tsc_hz() / 1000);
 	return 0;

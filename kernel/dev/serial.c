@@ -27,6 +27,12 @@
 static volatile uint8_t rx_ring[256];
 static volatile uint32_t rx_head, rx_tail;   /* head: producer (IRQ) */
 static bool irq_on;
+static bool (*idle_hook)(void);
+
+void serial_set_idle_hook(bool (*fn)(void))
+{
+	idle_hook = fn;
+}
 
 void serial_init(void)
 {
@@ -103,7 +109,11 @@ int serial_getc(void)
 			cpu_sti();
 			return c;
 		}
-		if (!irq_on) {
+		/* Interrupts are off: the hook runs under the kernel's lock, and
+		 * work deferred by an interrupt after it returned still wakes the
+		 * hlt below (sti; hlt is atomic) at the latest on the tick. */
+		bool busy = idle_hook && idle_hook();
+		if (!irq_on || busy) {
 			cpu_sti();
 			cpu_relax();
 			continue;

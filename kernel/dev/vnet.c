@@ -1,49 +1,64 @@
 /*
- * vnet0: the Orion kernel's glue between QEMU's virtio-net-pci function,
- * the orion-vnet driver (virtio-pci transport + net layer) and the test
- * IPv4 stack (kernel/net/).
+ * vnet0..vnet7: the Orion kernel's glue between QEMU's virtio-net-pci
+ * functions, the orion-vnet driver (virtio-pci transport + net layer) and
+ * the test IPv4 stack (kernel/net/).
  *
- * At boot (orion_late_init) it finds the first virtio-net PCI function
- * (1af4:1041, or 1af4:1000 with subsystem id 1), probes it through the
- * modern transport and brings the device up with options from the command
- * line (mode=irq|poll, ring=split|packed|auto, qsize=N, pairs=N,
- * ip=A.B.C.D/N, gw=A.B.C.D).  A device the driver cannot use (legacy-only,
- * FEATURES_OK refused, ...) is reported as "vnet0: ... not supported:
- * <reason>" and the kernel carries on without a network.
+ * At boot (orion_late_init) every virtio-net PCI function (1af4:1041, or
+ * 1af4:1000 with subsystem id 1) in the kernel's PCI table, in table
+ * order, becomes the next device vnetN, up to VNET_MAX_DEVS; a function
+ * past that is reported by name and left alone.  Each is probed through
+ * the modern transport and brought up with options from the command line:
+ * mode=irq|poll, ring=split|packed|auto, qsize=N, pairs=N, pool=N apply to
+ * every device unless vnetN.<key>= overrides them for one; ip=A.B.C.D[/M]
+ * and gw=A.B.C.D mean vnet0, vnetN.ip= / vnetN.gw= set any device, and a
+ * device with neither gets QEMU user networking's 10.0.2.15/24 via
+ * 10.0.2.2.  A device the driver cannot use (legacy-only, FEATURES_OK
+ * refused, ...) is reported as "vnetN: ... not supported: <reason>" and
+ * keeps its name (numbering follows PCI order); the others carry on.
  *
- * How packets move:
- *   - mode=irq with MSI-X (the default): entry 0 takes configuration
- *     changes, queue entries follow vnet_net_opts.msix_vectors' rule.  The
- *     handler drains the receive queue with its callback disabled, then
- *     re-enables it and drains again if the driver reports that work
- *     arrived in between (lost-wakeup re-check).  Transmit interrupts are
- *     suppressed (the callback is disabled): completed buffers are
- *     reclaimed by the next transmit, which is all a request/response
- *     stack needs.
+ * Interrupt routing is decided in one place, vector_of(): the driver asks
+ * it for the MSI-X entry of each virtqueue (vnet_net_opts.vector_of) and
+ * the handler dispatches an entry with the same function.  Entry 0 takes
+ * configuration changes; queue index i takes 1 + i % (n - 1); with one
+ * entry everything shares entry 0.
+ *
+ * How packets move (receive work is budgeted everywhere, NAPI-like):
+ *   - mode=irq with MSI-X (the default): an rx entry's handler calls
+ *     vnet_net_rx_irq() (notifications off) and vnet_net_poll() with
+ *     VNET_RX_BUDGET frames.  If the budget is spent, the pair is marked
+ *     pending and the rest is left to main context: netdev_service(),
+ *     run by the shell's idle loop (serial_getc's idle hook) and by
+ *     net_wait_once(), polls pending pairs a budget at a time and lets
+ *     vnet_net_poll() re-arm notifications once the ring is empty (with
+ *     its lost-wake-up re-check).  So a flood cannot keep the handler
+ *     from returning, and the shell keeps answering.  Transmit interrupts
+ *     are suppressed (the callback is disabled): completed buffers are
+ *     reclaimed by the next transmit or poll, which is all a
+ *     request/response stack needs.
  *   - no MSI-X (QEMU vectors=0): the function's INTx line is routed
  *     through the IOAPIC (pci_intx_route() finds the GSI on QEMU's pc and
  *     q35 boards; level-triggered, so the handler must deassert it by
- *     reading the ISR status byte, spec 4.1.4.5, before the dispatcher's
- *     EOI).  Bit 0 of ISR drains every queue pair the same way an MSI-X rx
- *     entry does, bit 1 re-reads the configuration.  The line may be
- *     shared, so an interrupt with ISR 0 is someone else's: it is counted,
- *     and a long unbroken run of them (a line stuck by a device nobody
- *     drives) masks the GSI and falls back to polling.
+ *     reading the ISR status byte, VirtIO 1.2 §4.1.4.5, before the
+ *     dispatcher's EOI).  Bit 0 of ISR services every queue pair the
+ *     same way an MSI-X rx entry does, bit 1 re-reads the configuration.
+ *     The line may be shared (several NICs on one GSI), so an interrupt
+ *     with ISR 0 is someone else's: it is counted, and a long unbroken run
+ *     of them (a line stuck by a device nobody drives) masks the GSI and
+ *     falls back to polling.
  *   - no MSI-X and no routable INTx (unknown chipset, routing disabled):
- *     the 100 Hz tick reads the ISR status byte and drains the queues
- *     ("mode isr-poll"); waiting code (ping) polls directly.
- *   - mode=poll: no interrupts are requested; waiting code calls
- *     netdev_poll() in a loop, and the tick drains the queues while the
- *     shell sits idle so ARP and echo keep being answered.
+ *     the 100 Hz tick reads the ISR status byte and polls the queues
+ *     ("mode isr-poll"); main context polls too (netdev_service).
+ *   - mode=poll: no interrupts are requested; netdev_service() and the
+ *     tick poll the queues (VNET_NET_POLL_NO_REARM, VNET_POLL_BUDGET
+ *     frames per pair per call) so ARP and echo keep being answered.
  * In every case frames are processed with interrupts off: that is the one
- * lock between the handler, the tick and main context (single CPU).
+ * lock between the handlers, the tick and main context (single CPU).
  *
- * With several queue pairs every receive queue is drained (by its MSI-X
- * entry, the INTx handler or the poll loop), and a frame sent while
- * handling a received one (an echo, an ARP or ping reply) leaves on the
- * pair it arrived on: the back-end then sees each flow on one queue pair
- * (a multi-queue tap steers the flow back to the queue it last saw it
- * on).  Frames sent from main context use pair 0.
+ * With several queue pairs every receive queue is serviced, and a frame
+ * sent while handling a received one (an echo, an ARP or ping reply)
+ * leaves on the device and pair it arrived on: the back-end then sees each
+ * flow on one queue pair (a multi-queue tap steers the flow back to the
+ * queue it last saw it on).  Frames sent from main context use pair 0.
  */
 #include "orion/cmdline.h"
 #include "orion/io.h"
@@ -53,59 +68,97 @@
 #include "orion/net.h"
 #include "orion/pci.h"
 #include "orion/selftest.h"
+#include "orion/serial.h"
 #include "orion/shell.h"
 #include "orion/timer.h"
+#include "orion_hal.h"
 #include "vnet/device.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
 #include "vnet/spec/virtio_pci.h"
+#include "vnet/transport.h"
 #include "vnet/virtio_pci.h"
 #include "vnet/virtqueue.h"
 
-#define VNET_RX_BURST 32u
-#define VNET_POLL_BUDGET 512u  /* frames per netdev_poll call per queue pair */
-#define VNET_LINEAR_MAX 9216u  /* largest multi-buffer frame we linearise */
+#define VNET_MAX_DEVS NET_MAX_IF  /* vnet0..vnet7 */
+#define VNET_MAX_PAIRS 64u        /* pairs= bound; pending is a 64-bit mask */
+#define VNET_RX_BUDGET 64u        /* frames per pair per interrupt or deferred poll */
+#define VNET_POLL_BUDGET 512u     /* frames per pair per poll-mode call */
+#define VNET_LINEAR_MAX 9216u     /* largest multi-buffer frame we linearise */
 #define MS_NS 1000000ull
 /* Consecutive INTx interrupts with ISR 0 after which the line is deemed
- * stuck by another device and vnet0 falls back to polling.  A shared line
- * legitimately produces a few; a stuck level line produces one per EOI,
- * i.e. thousands per second. */
+ * stuck by another device and the NIC falls back to polling.  A shared
+ * line legitimately produces a few; a stuck level line produces one per
+ * EOI, i.e. thousands per second. */
 #define VNET_INTX_STORM 10000u
-
-extern uint64_t orion_boot_tsc;
 
 enum vnet_mode { MODE_IRQ, MODE_INTX, MODE_ISR_POLL, MODE_POLL };
 static const char *const mode_names[] = {"irq", "intx", "isr-poll", "poll"};
 
-static struct {
+struct vnetdev {
+	unsigned index;
+	char name[8];             /* "vnetN" */
+	struct pci_dev *pd;
 	struct vnet_pci *pci;
 	struct vnet_net *net;
 	enum vnet_mode mode;
-	int nvec;            /* MSI-X entries bound, 0 none */
+	int nvec;                 /* MSI-X entries bound, 0 none */
 	uint16_t pairs;
 	bool up;
 	uint64_t up_ms;
 	uint64_t linearised, too_long, tx_nobuf, isr_reads, config_irqs;
-	uint64_t entry_irqs[8];
+	uint64_t entry_irqs[PCI_MSIX_MAX]; /* the HAL binds no entry beyond this */
+	/* Receive work left over by an interrupt handler's budget: bit q =
+	 * pair q waits for netdev_service(); deferrals counted, and the
+	 * main-context polls that served them. */
+	uint64_t pending;
+	uint64_t deferred, deferred_polls;
 	/* INTx */
 	struct pci_intx_route intx;
 	int intx_vec;             /* CPU vector, -1 none */
 	uint64_t intx_irqs, intx_queue, intx_config, intx_none;
 	unsigned intx_none_run;
 	uint16_t tx_pair;         /* pair a reply leaves on (see the top comment) */
-} vn = {.intx_vec = -1};
+};
 
+static struct vnetdev devs[VNET_MAX_DEVS];
+static unsigned ndevs;
+static bool tick_hooked;
 static uint8_t linear[VNET_LINEAR_MAX];
 
-bool netdev_up(void) { return vn.up; }
-bool netdev_needs_poll(void) { return vn.up && (vn.mode == MODE_ISR_POLL || vn.mode == MODE_POLL); }
+static struct vnetdev *dev_get(unsigned ifn)
+{
+	return ifn < ndevs ? &devs[ifn] : NULL;
+}
+
+bool netdev_up(unsigned ifn)
+{
+	struct vnetdev *d = dev_get(ifn);
+	return d && d->up;
+}
+
+static bool dev_polled(const struct vnetdev *d)
+{
+	return d->up && (d->mode == MODE_ISR_POLL || d->mode == MODE_POLL);
+}
+
+bool netdev_needs_poll(void)
+{
+	for (unsigned i = 0; i < ndevs; i++)
+		if (dev_polled(&devs[i]))
+			return true;
+	return false;
+}
 
 /* ------------------------------------------------------------ data path */
 
-static void deliver(struct vnet_pkt *p)
+/* vnet_net_poll's per-frame callback: hand the frame to the stack as
+ * received on this device, then give the buffer back. */
+static void deliver(void *arg, struct vnet_pkt *p)
 {
+	struct vnetdev *d = arg;
 	if (p->nseg == 1 || !p->next) {
-		net_input(p->data, p->len);
+		net_input(d->index, p->data, p->len);
 	} else if (p->pkt_len <= sizeof(linear)) {
 		/* Mergeable receive buffers: one frame over several buffers. */
 		size_t off = 0;
@@ -113,75 +166,108 @@ static void deliver(struct vnet_pkt *p)
 			memcpy(linear + off, s->data, s->len);
 			off += s->len;
 		}
-		vn.linearised++;
-		net_input(linear, off);
+		d->linearised++;
+		net_input(d->index, linear, off);
 	} else {
-		vn.too_long++;
+		d->too_long++;
 	}
-	vnet_net_pkt_free(vn.net, p);
+	vnet_net_pkt_free(d->net, p);
 }
 
-/* Receive until the ring is empty or the budget is spent; returns frames. */
-static unsigned rx_drain(uint16_t qp, unsigned budget)
+/*
+ * Service pair q with at most `budget` frames: vnet_net_poll() delivers,
+ * reclaims transmissions and (without NO_REARM) re-arms notifications
+ * once the ring is empty.  A re-arm race (*more with budget left) is
+ * served again here, a few times at most.  Returns true if work remains.
+ */
+static bool service_pair(struct vnetdev *d, uint16_t q, unsigned budget, unsigned flags)
 {
-	struct vnet_pkt *pk[VNET_RX_BURST];
-	unsigned total = 0;
-	while (total < budget) {
-		unsigned n = vnet_net_rx_burst(vn.net, qp, pk, VNET_RX_BURST);
-		vn.tx_pair = qp;
-		for (unsigned i = 0; i < n; i++)
-			deliver(pk[i]);
-		vn.tx_pair = 0;
-		total += n;
-		if (n < VNET_RX_BURST)
-			break;
-	}
-	return total;
+	unsigned done = 0;
+	bool more = true;
+	d->tx_pair = q;
+	for (unsigned i = 0; i < 4 && more && done < budget; i++)
+		done += vnet_net_poll(d->net, q, budget - done, flags, deliver, d, &more);
+	d->tx_pair = 0;
+	return more;
 }
 
-void netdev_poll(void)
+/* Interrupt context: the receive interrupt of pair q. */
+static void rx_intr(struct vnetdev *d, uint16_t q)
 {
-	if (!vn.up)
-		return;
-	if (vn.mode == MODE_ISR_POLL) {
-		/* Reading ISR clears it and deasserts INTx (spec 4.1.4.5). */
-		uint8_t isr = vnet_pci_isr(vn.pci);
-		vn.isr_reads++;
-		if (isr & 2)
-			vnet_net_config_changed(vn.net);
-	}
-	for (uint16_t q = 0; q < vn.pairs; q++) {
-		rx_drain(q, VNET_POLL_BUDGET);
-		vnet_net_tx_reclaim(vn.net, q);
+	if (d->pending & (1ull << q))
+		return; /* already waiting for main context, notifications off */
+	vnet_net_rx_irq(d->net, q);
+	if (service_pair(d, q, VNET_RX_BUDGET, 0)) {
+		d->pending |= 1ull << q;
+		d->deferred++;
 	}
 }
 
-int netdev_tx(const void *frame, size_t len)
+/* Poll-mode service of every pair (tick, main context). */
+static bool poll_dev(struct vnetdev *d)
 {
-	if (!vn.up)
+	if (d->mode == MODE_ISR_POLL) {
+		/* Reading ISR clears it and deasserts INTx (VirtIO 1.2 §4.1.4.5). */
+		uint8_t isr = vnet_pci_isr(d->pci);
+		d->isr_reads++;
+		if (isr & VIRTIO_PCI_ISR_CONFIG)
+			vnet_net_config_changed(d->net);
+	}
+	bool more = false;
+	for (uint16_t q = 0; q < d->pairs; q++)
+		more |= service_pair(d, q, VNET_POLL_BUDGET, VNET_NET_POLL_NO_REARM);
+	return more;
+}
+
+bool netdev_service(void)
+{
+	bool more = false;
+	for (unsigned i = 0; i < ndevs; i++) {
+		struct vnetdev *d = &devs[i];
+		if (!d->up)
+			continue;
+		if (dev_polled(d))
+			more |= poll_dev(d);
+		for (uint16_t q = 0; d->pending && q < d->pairs; q++) {
+			if (!(d->pending & (1ull << q)))
+				continue;
+			d->deferred_polls++;
+			if (service_pair(d, q, VNET_RX_BUDGET, 0))
+				more = true;
+			else
+				d->pending &= ~(1ull << q); /* empty and re-armed */
+		}
+	}
+	return more;
+}
+
+int netdev_tx(unsigned ifn, const void *frame, size_t len)
+{
+	struct vnetdev *d = dev_get(ifn);
+	if (!d || !d->up)
 		return -1;
-	uint16_t qp = vn.tx_pair < vn.pairs ? vn.tx_pair : 0;
-	struct vnet_pkt *p = vnet_net_pkt_alloc(vn.net);
+	uint16_t qp = d->tx_pair < d->pairs ? d->tx_pair : 0;
+	struct vnet_pkt *p = vnet_net_pkt_alloc(d->net);
 	if (!p) {
 		/* Completions of every pair hold pool buffers. */
-		for (uint16_t q = 0; q < vn.pairs; q++)
-			vnet_net_tx_reclaim(vn.net, q);
-		p = vnet_net_pkt_alloc(vn.net);
+		for (uint16_t q = 0; q < d->pairs; q++)
+			vnet_net_tx_reclaim(d->net, q);
+		p = vnet_net_pkt_alloc(d->net);
 	}
 	if (!p) {
-		vn.tx_nobuf++;
+		d->tx_nobuf++;
 		return -1;
 	}
 	if (len > p->room) {
-		vnet_net_pkt_free(vn.net, p);
+		vnet_net_pkt_free(d->net, p);
 		return -1;
 	}
 	memcpy(p->data, frame, len);
 	p->len = (uint32_t)len;
-	if (vnet_net_tx_burst(vn.net, qp, &p, 1) != 1) {
+	if (vnet_net_tx_burst(d->net, qp, &p, 1) != 1) {
 		/* Ring full even after reclaim: the frame is dropped. */
-		vnet_net_pkt_free(vn.net, p);
-		vn.tx_nobuf++;
+		vnet_net_pkt_free(d->net, p);
+		d->tx_nobuf++;
 		return -1;
 	}
 	return 0;
@@ -189,156 +275,202 @@ int netdev_tx(const void *frame, size_t len)
 
 /* ------------------------------------------------------------ interrupts */
 
-/* MSI-X entry of virtqueue index i: the rule documented for
- * vnet_net_opts.msix_vectors (config on 0, queues on 1..n-1). */
-static unsigned entry_of(unsigned vq_index)
+/*
+ * The routing policy (see the top comment), used by the driver at queue
+ * setup (vnet_net_opts.vector_of) and by vnet_irq() to dispatch: one rule,
+ * so an entry can never fire for a queue the handler does not look at.
+ */
+static uint16_t vector_of(void *arg, uint16_t vq_index)
 {
-	if (vn.nvec <= 1)
+	const struct vnetdev *d = arg;
+	if (d->nvec <= 0)
+		return VNET_VECTOR_NONE;
+	if (vq_index == VNET_NET_VQ_CONFIG || d->nvec == 1)
 		return 0;
-	return 1u + vq_index % (unsigned)(vn.nvec - 1);
-}
-
-static void rx_intr(uint16_t qp)
-{
-	vnet_net_rx_irq(vn.net, qp);
-	for (;;) {
-		vnet_net_rx_intr_disable(vn.net, qp);
-		/* Drain everything: budget bounded only by what the ring holds. */
-		while (rx_drain(qp, VNET_POLL_BUDGET) != 0)
-			;
-		/* Re-arm; false means a buffer was used between our last look
-		 * and the re-arm, and no interrupt will come for it. */
-		if (vnet_net_rx_intr_enable(vn.net, qp))
-			break;
-	}
+	return (uint16_t)(1u + vq_index % (unsigned)(d->nvec - 1));
 }
 
 static void vnet_irq(void *arg, unsigned entry)
 {
-	(void)arg;
-	if (entry < ARRAY_SIZE(vn.entry_irqs))
-		vn.entry_irqs[entry]++;
-	if (!vn.net)
+	struct vnetdev *d = arg;
+	if (entry < ARRAY_SIZE(d->entry_irqs))
+		d->entry_irqs[entry]++;
+	if (!d->net)
 		return; /* before bring-up finished (a config interrupt) */
-	if (entry == 0) {
-		vn.config_irqs++;
-		vnet_net_config_changed(vn.net);
-		if (vn.nvec > 1)
-			return;
+	if (entry == vector_of(d, VNET_NET_VQ_CONFIG)) {
+		d->config_irqs++;
+		vnet_net_config_changed(d->net);
 	}
-	if (!vn.up)
+	if (!d->up)
 		return;
-	for (uint16_t q = 0; q < vn.pairs; q++) {
-		if (entry_of(2u * q) == entry)
-			rx_intr(q);
-		if (entry_of(2u * q + 1u) == entry) {
-			vnet_net_tx_irq(vn.net, q);
-			vnet_net_tx_reclaim(vn.net, q);
+	for (uint16_t q = 0; q < d->pairs; q++) {
+		if (vector_of(d, (uint16_t)(2u * q)) == entry)
+			rx_intr(d, q);
+		if (vector_of(d, (uint16_t)(2u * q + 1u)) == entry) {
+			vnet_net_tx_irq(d->net, q);
+			vnet_net_tx_reclaim(d->net, q);
 		}
 	}
 }
 
 /*
- * INTx (level-triggered, possibly shared).  Reading ISR returns and clears
- * the pending causes and deasserts the line (spec 4.1.4.5), so it comes
- * first: the dispatcher's EOI afterwards then finds the line low and the
- * IOAPIC does not re-deliver.  Every queue pair is looked at for bit 0
- * (INTx does not say which queue).
+ * INTx (level-triggered, possibly shared, also between our own NICs: on
+ * q35 eight PIRQs serve every slot).  Reading ISR returns and clears the
+ * pending causes and deasserts the device's line (VirtIO 1.2 §4.1.4.5),
+ * so it comes first: the dispatcher's EOI afterwards then finds the line
+ * low and the IOAPIC does not re-deliver.  Every queue pair is looked at
+ * for bit 0 (INTx does not say which queue).  Returns whether d had cause.
  */
+static bool intx_dev(struct vnetdev *d)
+{
+	uint8_t isr = vnet_pci_isr(d->pci);
+	d->intx_irqs++;
+	if (!(isr & (VIRTIO_PCI_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG))) {
+		d->intx_none++;
+		return false;
+	}
+	if (!d->net)
+		return true; /* before bring-up finished: the ISR read was the ack */
+	if (isr & VIRTIO_PCI_ISR_CONFIG) {
+		d->intx_config++;
+		d->config_irqs++;
+		vnet_net_config_changed(d->net);
+	}
+	if ((isr & VIRTIO_PCI_ISR_QUEUE) && d->up) {
+		d->intx_queue++;
+		for (uint16_t q = 0; q < d->pairs; q++)
+			rx_intr(d, q);
+	}
+	return true;
+}
+
+/* The CPU vector of one GSI: every NIC routed to it is asked.  A run of
+ * interrupts none of them caused (a line stuck by a device nobody drives)
+ * masks the GSI, and those NICs fall back to polling. */
 static void vnet_intx(void *arg)
 {
-	(void)arg;
-	uint8_t isr = vnet_pci_isr(vn.pci);
-	vn.intx_irqs++;
-	if (!(isr & (VIRTIO_PCI_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG))) {
-		vn.intx_none++;
-		if (++vn.intx_none_run >= VNET_INTX_STORM && vn.mode == MODE_INTX) {
-			ioapic_mask(vn.intx.gsi, true);
-			vn.mode = MODE_ISR_POLL;
-			kprintf("vnet0: gsi %u asserted %u times without virtio-net ISR bits: masked, "
-				"polling the ISR from the tick\n", vn.intx.gsi, vn.intx_none_run);
-		}
-		return;
+	unsigned gsi = (unsigned)(uintptr_t)arg;
+	bool any = false;
+	for (unsigned i = 0; i < ndevs; i++) {
+		struct vnetdev *d = &devs[i];
+		if (d->intx_vec >= 0 && d->intx.gsi == gsi && d->mode == MODE_INTX)
+			any |= intx_dev(d);
 	}
-	vn.intx_none_run = 0;
-	if (!vn.net)
-		return; /* before bring-up finished: the ISR read was the ack */
-	if (isr & VIRTIO_PCI_ISR_CONFIG) {
-		vn.intx_config++;
-		vn.config_irqs++;
-		vnet_net_config_changed(vn.net);
-	}
-	if ((isr & VIRTIO_PCI_ISR_QUEUE) && vn.up) {
-		vn.intx_queue++;
-		for (uint16_t q = 0; q < vn.pairs; q++) {
-			rx_intr(q);
-			vnet_net_tx_reclaim(vn.net, q);
+	for (unsigned i = 0; i < ndevs; i++) {
+		struct vnetdev *d = &devs[i];
+		if (d->intx_vec < 0 || d->intx.gsi != gsi || d->mode != MODE_INTX)
+			continue;
+		d->intx_none_run = any ? 0 : d->intx_none_run + 1;
+		if (d->intx_none_run >= VNET_INTX_STORM) {
+			ioapic_mask(gsi, true);
+			d->mode = MODE_ISR_POLL;
+			kprintf("%s: gsi %u asserted %u times without virtio-net ISR bits: masked, "
+				"polling the ISR from the tick\n", d->name, gsi, d->intx_none_run);
 		}
 	}
 }
 
-/* Route the function's INTx to vnet_intx; false (with the reason printed)
- * if the line cannot be routed. */
-static bool intx_setup(struct pci_dev *pd)
+/* The NIC (other than d) already routed to gsi, or NULL. */
+static struct vnetdev *gsi_owner(const struct vnetdev *d, unsigned gsi)
 {
-	if (pci_intx_route(pd, &vn.intx) != 0) {
-		kprintf("vnet0: no MSI-X and INTx not routable (%s)\n", vn.intx.why);
+	for (unsigned i = 0; i < ndevs; i++)
+		if (&devs[i] != d && devs[i].intx_vec >= 0 && devs[i].intx.gsi == gsi)
+			return &devs[i];
+	return NULL;
+}
+
+/* Route the function's INTx to vnet_intx; false (with the reason printed)
+ * if the line cannot be routed.  A GSI another NIC already uses keeps its
+ * vector and IOAPIC entry; the handler asks both. */
+static bool intx_setup(struct vnetdev *d)
+{
+	if (pci_intx_route(d->pd, &d->intx) != 0) {
+		kprintf("%s: no MSI-X and INTx not routable (%s)\n", d->name, d->intx.why);
 		return false;
+	}
+	struct vnetdev *o = gsi_owner(d, d->intx.gsi);
+	if (o) {
+		d->intx_vec = o->intx_vec;
+		d->mode = MODE_INTX;   /* the handler asks d from now on */
+		pci_disable(d->pd, PCI_CMD_INTX_DISABLE);
+		return true;
 	}
 	int vec = irq_alloc_vector();
 	if (vec < 0) {
-		kprintf("vnet0: no MSI-X and no free CPU vector for INTx\n");
+		kprintf("%s: no MSI-X and no free CPU vector for INTx\n", d->name);
 		return false;
 	}
-	irq_register(vec, vnet_intx, NULL);
-	if (ioapic_route(vn.intx.gsi, (uint8_t)vec, vn.intx.level, vn.intx.active_low) != 0) {
-		kprintf("vnet0: no MSI-X and INTx gsi %u is not on the IOAPIC\n", vn.intx.gsi);
+	irq_register(vec, vnet_intx, (void *)(uintptr_t)d->intx.gsi);
+	if (ioapic_route(d->intx.gsi, (uint8_t)vec, d->intx.level, d->intx.active_low) != 0) {
+		kprintf("%s: no MSI-X and INTx gsi %u is not on the IOAPIC\n", d->name, d->intx.gsi);
 		irq_unregister(vec);
 		irq_free_vector(vec);
 		return false;
 	}
-	vn.intx_vec = vec;
-	pci_disable(pd, PCI_CMD_INTX_DISABLE);  /* clearing the bit lets the function assert INTx */
+	d->intx_vec = vec;
+	d->mode = MODE_INTX;   /* the handler asks d from now on */
+	pci_disable(d->pd, PCI_CMD_INTX_DISABLE);  /* clearing the bit lets the function assert INTx */
 	return true;
 }
 
-static void intx_teardown(void)
+static void intx_teardown(struct vnetdev *d)
 {
-	if (vn.intx_vec < 0)
+	if (d->intx_vec < 0)
 		return;
-	ioapic_mask(vn.intx.gsi, true);
-	irq_unregister(vn.intx_vec);
-	irq_free_vector(vn.intx_vec);
-	vn.intx_vec = -1;
+	pci_enable(d->pd, PCI_CMD_INTX_DISABLE);
+	if (!gsi_owner(d, d->intx.gsi)) {
+		ioapic_mask(d->intx.gsi, true);
+		irq_unregister(d->intx_vec);
+		irq_free_vector(d->intx_vec);
+	}
+	d->intx_vec = -1;
 }
 
 static void vnet_tick(void *arg)
 {
 	(void)arg;
-	if (netdev_needs_poll())
-		netdev_poll();
+	for (unsigned i = 0; i < ndevs; i++)
+		if (dev_polled(&devs[i]))
+			poll_dev(&devs[i]);
 }
 
 /* ------------------------------------------------------------ bring-up */
 
-static bool parse_u64(const char *key, uint64_t *v, uint64_t max)
+/*
+ * Command-line value of key for device d: "vnetN.key" first; then the
+ * plain key, which for ip and gw means vnet0 only and for every other key
+ * applies to all devices.
+ */
+static const char *dev_opt(const struct vnetdev *d, const char *key)
 {
-	const char *s = cmdline_get(key);
+	char k[32];
+	ksnprintf(k, sizeof(k), "%s.%s", d->name, key);
+	const char *v = cmdline_get(k);
+	if (v)
+		return v;
+	if ((!strcmp(key, "ip") || !strcmp(key, "gw")) && d->index != 0)
+		return NULL;
+	return cmdline_get(key);
+}
+
+static bool parse_u64(const struct vnetdev *d, const char *key, uint64_t *v, uint64_t max)
+{
+	const char *s = dev_opt(d, key);
 	if (!s)
 		return false;
 	if (!kstrtou64(s, v) || *v > max) {
-		kprintf("vnet0: ignoring bad %s=%s\n", key, s);
+		kprintf("%s: ignoring bad %s=%s\n", d->name, key, s);
 		return false;
 	}
 	return true;
 }
 
-static void parse_ipcfg(struct net_if_cfg *c)
+static void parse_ipcfg(const struct vnetdev *d, struct net_if_cfg *c)
 {
 	c->ip = 0x0a00020f;   /* 10.0.2.15: QEMU user networking's guest address */
 	c->prefix = 24;
 	c->gw = 0x0a000202;   /* 10.0.2.2 */
-	const char *s = cmdline_get("ip");
+	const char *s = dev_opt(d, "ip");
 	uint32_t v;
 	if (s) {
 		if (net_parse_ip(s, &v)) {
@@ -348,68 +480,53 @@ static void parse_ipcfg(struct net_if_cfg *c)
 			if (sl && kstrtou64(sl + 1, &len) && len >= 1 && len <= 31)
 				c->prefix = (uint8_t)len;
 		} else {
-			kprintf("vnet0: ignoring bad ip=%s\n", s);
+			kprintf("%s: ignoring bad ip=%s\n", d->name, s);
 		}
 	}
-	s = cmdline_get("gw");
-	if (s && net_parse_ip(s, &v))
-		c->gw = v;
+	s = dev_opt(d, "gw");
+	if (s) {
+		if (net_parse_ip(s, &v))
+			c->gw = v;
+		else
+			kprintf("%s: ignoring bad gw=%s\n", d->name, s);
+	}
 	c->mask = c->prefix ? ~0u << (32 - c->prefix) : 0;
 }
 
-/* The HAL's n-th function is the kernel's pci_get(n) (vnet_hal_pci.c); the
- * index lets the INTx code reach the kernel's view of the same function. */
-static struct vnet_pci_dev *find_nic(struct vnet_pci_info *info, unsigned *index)
+static bool is_virtio_net(const struct pci_dev *p)
 {
-	struct vnet_pci_dev *d;
-	for (unsigned n = 0; (d = vnet_hal_pci_dev_get(n)) != NULL; n++) {
-		vnet_hal_pci_dev_info(d, info);
-		if (info->vendor_id != 0x1af4)
-			continue;
-		if (info->device_id == 0x1041 || (info->device_id == 0x1000 && info->subsys_id == 1)) {
-			*index = n;
-			return d;
-		}
-	}
-	return NULL;
+	return p->vendor == 0x1af4 && (p->device == 0x1041 || (p->device == 0x1000 && p->subsys_id == 1));
 }
 
 static const char *ring_name(enum vnet_vq_layout l) { return l == VNET_VQ_PACKED ? "packed" : "split"; }
 
-static void vnet_bringup(void)
+static void dev_bringup(struct vnetdev *d)
 {
-	struct vnet_pci_info info;
-	unsigned pindex = 0;
-	struct vnet_pci_dev *pdev = find_nic(&info, &pindex);
-	if (!pdev) {
-		kprintf("vnet0: no virtio-net PCI function found: network disabled\n");
-		return;
-	}
-	int rc = vnet_pci_probe(pdev, &vn.pci);
+	int rc = vnet_pci_probe(orion_hal_pci_dev(d->pd), &d->pci);
 	if (rc != VNET_OK) {
 		const char *why = rc == VNET_ENOTSUP ? "legacy-only device (no virtio 1.x PCI capabilities)"
 						     : vnet_strerror(rc);
-		kprintf("vnet0: virtio-net %s 1af4:%04x not supported: %s\n", info.name, info.device_id, why);
-		vn.pci = NULL;
+		kprintf("%s: virtio-net %s 1af4:%04x not supported: %s\n", d->name, d->pd->name, d->pd->device, why);
+		d->pci = NULL;
 		return;
 	}
 
 	struct vnet_net_opts o = {0};
 	uint64_t v;
-	const char *mode = cmdline_get("mode");
-	vn.mode = (mode && !strcmp(mode, "poll")) ? MODE_POLL : MODE_IRQ;
+	const char *mode = dev_opt(d, "mode");
+	d->mode = (mode && !strcmp(mode, "poll")) ? MODE_POLL : MODE_IRQ;
 	if (mode && strcmp(mode, "poll") && strcmp(mode, "irq"))
-		kprintf("vnet0: unknown mode=%s, using irq\n", mode);
-	const char *ring = cmdline_get("ring");
+		kprintf("%s: unknown mode=%s, using irq\n", d->name, mode);
+	const char *ring = dev_opt(d, "ring");
 	o.ring = VNET_NET_RING_AUTO;
 	if (ring && !strcmp(ring, "split"))
 		o.ring = VNET_NET_RING_SPLIT;
 	else if (ring && !strcmp(ring, "packed"))
 		o.ring = VNET_NET_RING_PACKED;
-	if (parse_u64("qsize", &v, 32768))
+	if (parse_u64(d, "qsize", &v, 32768))
 		o.queue_size = (uint16_t)v;
 	o.queue_pairs = 1;
-	if (parse_u64("pairs", &v, 64) && v > 0)
+	if (parse_u64(d, "pairs", &v, VNET_MAX_PAIRS) && v > 0)
 		o.queue_pairs = (uint16_t)v;
 	/* The stack asks for no checksum offload: it verifies and fills every
 	 * checksum itself. */
@@ -419,88 +536,139 @@ static void vnet_bringup(void)
 	 * zeroed at bring-up, and under slow virtualisation (a nested, PVM
 	 * KVM) every zeroed page costs milliseconds of boot time. */
 	o.pool_size = (uint32_t)(o.queue_size ? o.queue_size : 256u) * o.queue_pairs + 128u;
-	if (parse_u64("pool", &v, 65536) && v >= 64)
+	if (parse_u64(d, "pool", &v, 65536) && v >= 64)
 		o.pool_size = (uint32_t)v;
 
-	if (vn.mode == MODE_IRQ) {
+	if (d->mode == MODE_IRQ) {
 		unsigned want = 1u + 2u * o.queue_pairs + 1u;  /* config + rx/tx per pair + ctrl */
-		rc = vnet_pci_irq_setup(vn.pci, want, vnet_irq, NULL);
+		rc = vnet_pci_irq_setup(d->pci, want, vnet_irq, d);
 		if (rc < 0) {
-			kprintf("vnet0: interrupt setup failed: %s\n", vnet_strerror(rc));
+			kprintf("%s: interrupt setup failed: %s\n", d->name, vnet_strerror(rc));
 			goto fail_pci;
 		}
-		vn.nvec = rc;
+		d->nvec = rc;
 		if (rc == 0) {
-			struct pci_dev *pd = pci_get(pindex);
-			if (pd && intx_setup(pd)) {
-				vn.mode = MODE_INTX;
+			if (intx_setup(d)) {
+				d->mode = MODE_INTX;
 			} else {
-				kprintf("vnet0: polling the ISR status from the %u Hz tick\n", TIMER_HZ);
-				vn.mode = MODE_ISR_POLL;
+				kprintf("%s: polling the ISR status from the %u Hz tick\n", d->name, TIMER_HZ);
+				d->mode = MODE_ISR_POLL;
 			}
 		}
 	}
-	o.msix_vectors = (uint16_t)vn.nvec;
+	o.vector_of = vector_of;
+	o.vector_arg = d;
 
-	rc = vnet_net_create(vnet_pci_ops(), vn.pci, &o, &vn.net);
+	rc = vnet_net_create(vnet_pci_ops(), d->pci, &o, &d->net);
 	if (rc != VNET_OK) {
 		const char *why = rc == VNET_EIO ? "device refused the feature set (FEATURES_OK not kept) or failed"
 						 : vnet_strerror(rc);
-		kprintf("vnet0: virtio-net %s not supported: %s (%s)\n", info.name, why, vnet_strerror(rc));
-		vn.net = NULL;
+		kprintf("%s: virtio-net %s not supported: %s (%s)\n", d->name, d->pd->name, why, vnet_strerror(rc));
+		d->net = NULL;
 		goto fail_pci;
 	}
 	struct vnet_net_info ni;
-	vnet_net_get_info(vn.net, &ni);
-	vn.pairs = ni.queue_pairs;
+	vnet_net_get_info(d->net, &ni);
+	d->pairs = ni.queue_pairs <= VNET_MAX_PAIRS ? ni.queue_pairs : VNET_MAX_PAIRS;
 	/* Transmit completions are reclaimed on the next send; no interrupt. */
-	for (uint16_t q = 0; q < vn.pairs; q++)
-		vnet_vq_disable_cb(vnet_net_txq(vn.net, q));
+	for (uint16_t q = 0; q < d->pairs; q++)
+		vnet_vq_disable_cb(vnet_net_txq(d->net, q));
 
 	struct net_if_cfg c;
 	memset(&c, 0, sizeof(c));
 	memcpy(c.mac, ni.mac, 6);
-	parse_ipcfg(&c);
+	parse_ipcfg(d, &c);
 	uint64_t f = irq_save();
-	net_init(&c);
-	vn.up = true;
-	/* Queues are created with callbacks off (the engine's choice): arm the
-	 * receive interrupt explicitly, draining whatever raced in. */
-	if (vn.mode == MODE_IRQ || vn.mode == MODE_INTX)
-		for (uint16_t q = 0; q < vn.pairs; q++)
-			while (!vnet_net_rx_intr_enable(vn.net, q))
-				rx_drain(q, VNET_POLL_BUDGET);
+	net_init(d->index, &c);
+	d->up = true;
+	/* Queues are created with callbacks off (the engine's choice): one
+	 * service pass per pair arms the receive interrupt (vnet_net_poll
+	 * re-arms an empty ring); what raced in is left to main context. */
+	if (d->mode == MODE_IRQ || d->mode == MODE_INTX)
+		for (uint16_t q = 0; q < d->pairs; q++)
+			if (service_pair(d, q, VNET_RX_BUDGET, 0))
+				d->pending |= 1ull << q;
 	irq_restore(f);
-	if (vn.mode != MODE_IRQ)
-		timer_add_tick_hook(vnet_tick, NULL);
+	if (d->mode != MODE_IRQ && !tick_hooked)
+		tick_hooked = timer_add_tick_hook(vnet_tick, NULL) == 0;
 
-	uint64_t hz = timer_tsc_hz();
-	vn.up_ms = hz ? (rdtsc() - orion_boot_tsc) / (hz / 1000) : 0;
+	d->up_ms = timer_since_entry_ns() / MS_NS;
 	char ip[16], gw[16], how[16] = "";
-	if (vn.mode == MODE_INTX)
-		ksnprintf(how, sizeof(how), " gsi %u", vn.intx.gsi);
-	kprintf("vnet0: up mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u gw %s link %s ring %s qsize %u pairs %u "
+	if (d->mode == MODE_INTX)
+		ksnprintf(how, sizeof(how), " gsi %u", d->intx.gsi);
+	kprintf("%s: up mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u gw %s link %s ring %s qsize %u pairs %u "
 		"mode %s%s msix %d mtu %u (%lu ms since kernel entry)\n",
-		ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5], net_fmt_ip(c.ip, ip), c.prefix,
-		net_fmt_ip(c.gw, gw), ni.link_up ? "up" : "down", ring_name(ni.layout), ni.queue_size, vn.pairs,
-		mode_names[vn.mode], how, vn.nvec, ni.mtu, vn.up_ms);
+		d->name, ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5], net_fmt_ip(c.ip, ip),
+		c.prefix, net_fmt_ip(c.gw, gw), ni.link_up ? "up" : "down", ring_name(ni.layout), ni.queue_size,
+		d->pairs, mode_names[d->mode], how, d->nvec, ni.mtu, d->up_ms);
 	return;
 
 fail_pci:
-	intx_teardown();
-	vn.mode = MODE_POLL;
-	vnet_pci_remove(vn.pci);
-	vn.pci = NULL;
-	vn.nvec = 0;
+	intx_teardown(d);
+	d->mode = MODE_POLL;
+	vnet_pci_remove(d->pci);
+	d->pci = NULL;
+	d->nvec = 0;
+}
+
+static void vnet_bringup_all(void)
+{
+	for (unsigned n = 0; n < pci_count(); n++) {
+		struct pci_dev *p = pci_get(n);
+		if (!is_virtio_net(p))
+			continue;
+		if (ndevs == VNET_MAX_DEVS) {
+			kprintf("vnet: virtio-net %s 1af4:%04x ignored: at most %u devices (vnet0..vnet%u)\n", p->name,
+				p->device, VNET_MAX_DEVS, VNET_MAX_DEVS - 1);
+			continue;
+		}
+		struct vnetdev *d = &devs[ndevs];
+		memset(d, 0, sizeof(*d));
+		d->index = ndevs++;
+		ksnprintf(d->name, sizeof(d->name), "vnet%u", d->index);
+		d->pd = p;
+		d->intx_vec = -1;
+		dev_bringup(d);
+	}
+	if (!ndevs)
+		kprintf("vnet0: no virtio-net PCI function found: network disabled\n");
 }
 
 /* ------------------------------------------------------------ shell */
 
+/*
+ * "what 0x...: NAME NAME ..." wrapped at word boundaries into lines of at
+ * most ~100 columns, continuation lines indented: a TAP back-end offers
+ * more names than one kprintf (256-byte buffer) holds, and a cut list
+ * would hide exactly the features at the end (RSS, SPEED_DUPLEX...).
+ */
 static void print_features(const char *what, uint64_t feat)
 {
 	static char buf[1024];
+	char head[64], word[40];
 	vnet_features_format(buf, sizeof(buf), feat);
-	kprintf("%s %#lx: %s\n", what, feat, buf);
+	int col = ksnprintf(head, sizeof(head), "%s %#lx:", what, feat);
+	kprintf("%s", head);
+	for (const char *p = buf; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t n = 0;
+		while (p[n] && p[n] != ' ')
+			n++;
+		if (!n)
+			break;
+		size_t c = n < sizeof(word) - 1 ? n : sizeof(word) - 1;
+		memcpy(word, p, c);
+		word[c] = 0;
+		if (col + 1 + (int)c > 100) {
+			kprintf("\n   ");
+			col = 3;
+		}
+		kprintf(" %s", word);
+		col += 1 + (int)c;
+		p += n;
+	}
+	kprintf("\n");
 }
 
 static void vq_stats_line(const char *label, struct vnet_vq *vq)
@@ -508,135 +676,159 @@ static void vq_stats_line(const char *label, struct vnet_vq *vq)
 	if (!vq)
 		return;
 	struct vnet_vq_stats s;
+	uint64_t f = irq_save();
 	vnet_vq_get_stats(vq, &s);
+	irq_restore(f);
 	kprintf("  %-5s size %u added %lu completed %lu kicks %lu suppressed %lu full %lu bad_len %lu faults %lu "
 		"broken %s\n",
 		label, vnet_vq_size(vq), s.added, s.completed, s.kicks, s.kicks_suppressed, s.full, s.bad_len, s.faults,
 		vnet_vq_is_broken(vq) ? "YES" : "no");
 }
 
-static int cmd_vnet(int argc, char **argv)
+static void cmd_info(struct vnetdev *d)
 {
-	if (argc < 2 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats"))) {
-		kprintf("usage: vnet info|stats\n");
-		return 1;
-	}
-	if (!vn.net) {
-		kprintf("vnet0: not up\n");
-		return 1;
-	}
-	uint64_t fl = irq_save();
 	struct vnet_net_info ni;
-	vnet_net_get_info(vn.net, &ni);
-	if (!strcmp(argv[1], "info")) {
-		irq_restore(fl);
-		kprintf("vnet0: %s, mac %02x:%02x:%02x:%02x:%02x:%02x (%s), mtu %u, link %s\n", vnet_pci_name(vn.pci),
-			ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5],
-			ni.mac_from_device ? "from device" : "generated", ni.mtu, ni.link_up ? "up" : "down");
-		print_features("offered   ", ni.offered);
-		print_features("negotiated", ni.negotiated);
-		kprintf("queues: %u pair(s) in use of %u, control queue %s, ring %s, queue size %u, header %u bytes\n",
-			ni.queue_pairs, ni.max_queue_pairs, ni.ctrl_vq ? "yes" : "no", ring_name(ni.layout),
-			ni.queue_size, ni.hdr_len);
-		kprintf("mode %s, MSI-X vectors %d, transport violations %u, up %lu ms after kernel entry\n",
-			mode_names[vn.mode], vn.nvec, vnet_pci_violations(vn.pci), vn.up_ms);
-		if (vn.intx_vec >= 0) {
-			const struct pci_intx_route *r = &vn.intx;
-			kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s PIRQ%c", 'A' + r->pin - 1, r->line,
-				r->root_slot, 'A' + r->root_pin - 1, r->chipset, 'A' + r->pirq);
-			if (r->isa_irq)
-				kprintf(" -> ISA IRQ %u", r->isa_irq);
-			uint32_t lo = ioapic_entry_low(r->gsi);
-			kprintf(" -> gsi %u %s active-%s, vector %#x, ioapic %s%s\n", r->gsi, r->level ? "level" : "edge",
-				r->active_low ? "low" : "high", vn.intx_vec, (lo & (1u << 16)) ? "masked" : "unmasked",
-				(lo & (1u << 14)) ? " remote-irr" : "");
-		}
-		return 0;
-	}
-	struct vnet_net_queue_stats qs[4];
-	uint16_t np = vn.pairs < 4 ? vn.pairs : 4;
-	for (uint16_t q = 0; q < np; q++)
-		vnet_net_get_stats(vn.net, q, &qs[q]);
-	uint64_t ent[ARRAY_SIZE(vn.entry_irqs)];
-	memcpy(ent, vn.entry_irqs, sizeof(ent));
+	uint64_t fl = irq_save();
+	vnet_net_get_info(d->net, &ni);
 	irq_restore(fl);
-	for (uint16_t q = 0; q < np; q++) {
-		struct vnet_net_queue_stats *s = &qs[q];
+	kprintf("%s: %s, mac %02x:%02x:%02x:%02x:%02x:%02x (%s), mtu %u, link %s\n", d->name, vnet_pci_name(d->pci),
+		ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5],
+		ni.mac_from_device ? "from device" : "generated", ni.mtu, ni.link_up ? "up" : "down");
+	print_features("offered   ", ni.offered);
+	print_features("negotiated", ni.negotiated);
+	kprintf("queues: %u pair(s) in use of %u, control queue %s, ring %s, queue size %u, header %u bytes\n",
+		ni.queue_pairs, ni.max_queue_pairs, ni.ctrl_vq ? "yes" : "no", ring_name(ni.layout), ni.queue_size,
+		ni.hdr_len);
+	kprintf("mode %s, MSI-X vectors %d, transport violations %u, up %lu ms after kernel entry\n",
+		mode_names[d->mode], d->nvec, vnet_pci_violations(d->pci), d->up_ms);
+	if (d->intx_vec >= 0) {
+		const struct pci_intx_route *r = &d->intx;
+		kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s PIRQ%c", 'A' + r->pin - 1, r->line,
+			r->root_slot, 'A' + r->root_pin - 1, r->chipset, 'A' + r->pirq);
+		if (r->isa_irq)
+			kprintf(" -> ISA IRQ %u", r->isa_irq);
+		uint32_t lo = ioapic_entry_low(r->gsi);
+		kprintf(" -> gsi %u %s active-%s, vector %#x, ioapic %s%s\n", r->gsi, r->level ? "level" : "edge",
+			r->active_low ? "low" : "high", d->intx_vec, (lo & (1u << 16)) ? "masked" : "unmasked",
+			(lo & (1u << 14)) ? " remote-irr" : "");
+	}
+}
+
+static void cmd_stats(struct vnetdev *d)
+{
+	/* Every pair, each read under the lock on its own: a consistent
+	 * snapshot per pair is enough, and printing happens with interrupts on. */
+	for (uint16_t q = 0; q < d->pairs; q++) {
+		struct vnet_net_queue_stats s;
+		uint64_t fl = irq_save();
+		vnet_net_get_stats(d->net, q, &s);
+		irq_restore(fl);
 		kprintf("pair %u rx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu merged %lu "
 			"no_buf %lu\n",
-			q, s->rx_packets, s->rx_bytes, s->rx_drops, s->rx_errors, s->rx_kicks, s->rx_interrupts,
-			s->rx_merged, s->rx_no_buf);
+			q, s.rx_packets, s.rx_bytes, s.rx_drops, s.rx_errors, s.rx_kicks, s.rx_interrupts, s.rx_merged,
+			s.rx_no_buf);
 		kprintf("pair %u tx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu\n", q,
-			s->tx_packets, s->tx_bytes, s->tx_drops, s->tx_errors, s->tx_kicks, s->tx_interrupts);
+			s.tx_packets, s.tx_bytes, s.tx_drops, s.tx_errors, s.tx_kicks, s.tx_interrupts);
+		kprintf("pair %u poll: polls %lu budget_exhausted %lu rearm_races %lu\n", q, s.polls,
+			s.poll_budget_exhausted, s.poll_rearm_races);
 	}
 	kprintf("virtqueues:\n");
-	for (uint16_t q = 0; q < np; q++) {
+	for (uint16_t q = 0; q < d->pairs; q++) {
 		char l[8];
 		ksnprintf(l, sizeof(l), "rx%u", q);
-		vq_stats_line(l, vnet_net_rxq(vn.net, q));
+		vq_stats_line(l, vnet_net_rxq(d->net, q));
 		ksnprintf(l, sizeof(l), "tx%u", q);
-		vq_stats_line(l, vnet_net_txq(vn.net, q));
+		vq_stats_line(l, vnet_net_txq(d->net, q));
 	}
-	vq_stats_line("ctrl", vnet_net_ctrlq(vn.net));
+	vq_stats_line("ctrl", vnet_net_ctrlq(d->net));
 	kprintf("msix entries:");
-	for (int i = 0; i < vn.nvec && i < (int)ARRAY_SIZE(ent); i++)
-		kprintf(" %d:%lu", i, ent[i]);
+	for (int i = 0; i < d->nvec && i < (int)ARRAY_SIZE(d->entry_irqs); i++) {
+		if (i && i % 16 == 0)
+			kprintf("\n             ");
+		kprintf(" %d:%lu", i, d->entry_irqs[i]);
+	}
 	kprintf("\n");
-	if (vn.intx_vec >= 0)
-		kprintf("intx gsi %u: interrupts %lu queue %lu config %lu none %lu\n", vn.intx.gsi, vn.intx_irqs,
-			vn.intx_queue, vn.intx_config, vn.intx_none);
-	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu pool_free %u\n", vn.isr_reads,
-		vn.linearised, vn.too_long, vn.tx_nobuf, vnet_net_pool_free_count(vn.net));
+	if (d->intx_vec >= 0)
+		kprintf("intx gsi %u: interrupts %lu queue %lu config %lu none %lu\n", d->intx.gsi, d->intx_irqs,
+			d->intx_queue, d->intx_config, d->intx_none);
+	uint64_t fl = irq_save();
+	uint64_t deferred = d->deferred, dpolls = d->deferred_polls, pending = d->pending;
+	irq_restore(fl);
+	kprintf("rx budget %u: deferred %lu deferred_polls %lu pending %#lx\n", VNET_RX_BUDGET, deferred, dpolls,
+		pending);
+	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu pool_free %u\n", d->isr_reads,
+		d->linearised, d->too_long, d->tx_nobuf, vnet_net_pool_free_count(d->net));
+}
+
+static int cmd_vnet(int argc, char **argv)
+{
+	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
+	if (argc < 2 || argc > 3 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats")) || ifn < 0) {
+		kprintf("usage: vnet info|stats [vnetN]\n");
+		return 1;
+	}
+	struct vnetdev *d = dev_get((unsigned)ifn);
+	if (!d || !d->net) {
+		kprintf("vnet%d: not up\n", ifn);
+		return 1;
+	}
+	if (!strcmp(argv[1], "info"))
+		cmd_info(d);
+	else
+		cmd_stats(d);
 	return 0;
 }
 
-static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats: virtio-net device state and counters", cmd_vnet};
+static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters "
+						  "(default vnet0)", cmd_vnet};
 
 /* ------------------------------------------------------------ self-tests */
 
 /*
  * One line of counters printed at the end of the network self-tests, for
- * scripts: the interrupt mode and how often each source fired, and the
- * frames each queue pair received and sent (up to 8 pairs).
+ * scripts: vnet0's interrupt mode and how often each source fired, and the
+ * frames each queue pair received and sent.
  */
-static void print_counters(void)
+static void print_counters(struct vnetdev *d)
 {
-	if (!vn.net)
+	if (!d || !d->net)
 		return;
 	uint64_t f = irq_save();
-	uint64_t irqs = 0, rx[8] = {0}, tx[8] = {0};
-	uint16_t np = vn.pairs < 8 ? vn.pairs : 8;
-	for (uint16_t q = 0; q < np; q++) {
-		struct vnet_net_queue_stats st;
-		vnet_net_get_stats(vn.net, q, &st);
-		rx[q] = st.rx_packets;
-		tx[q] = st.tx_packets;
-	}
-	if (vn.mode == MODE_IRQ)
-		for (unsigned i = 0; i < ARRAY_SIZE(vn.entry_irqs); i++)
-			irqs += vn.entry_irqs[i];
-	uint64_t intx = vn.intx_irqs, intx_q = vn.intx_queue, none = vn.intx_none, isr = vn.isr_reads;
+	uint64_t irqs = 0;
+	if (d->mode == MODE_IRQ)
+		for (unsigned i = 0; i < ARRAY_SIZE(d->entry_irqs); i++)
+			irqs += d->entry_irqs[i];
+	uint64_t intx = d->intx_irqs, intx_q = d->intx_queue, none = d->intx_none, isr = d->isr_reads;
 	irq_restore(f);
-	kprintf("vnet0: counters mode %s msix_irqs %lu intx_irqs %lu intx_queue %lu intx_none %lu isr_reads %lu rx",
-		mode_names[vn.mode], irqs, intx, intx_q, none, isr);
-	for (uint16_t q = 0; q < np; q++)
-		kprintf(" %u:%lu", q, rx[q]);
+	kprintf("%s: counters mode %s msix_irqs %lu intx_irqs %lu intx_queue %lu intx_none %lu isr_reads %lu rx",
+		d->name, mode_names[d->mode], irqs, intx, intx_q, none, isr);
+	struct vnet_net_queue_stats st;
+	for (uint16_t q = 0; q < d->pairs; q++) {
+		f = irq_save();
+		vnet_net_get_stats(d->net, q, &st);
+		irq_restore(f);
+		kprintf(" %u:%lu", q, st.rx_packets);
+	}
 	kprintf(" tx");
-	for (uint16_t q = 0; q < np; q++)
-		kprintf(" %u:%lu", q, tx[q]);
+	for (uint16_t q = 0; q < d->pairs; q++) {
+		f = irq_save();
+		vnet_net_get_stats(d->net, q, &st);
+		irq_restore(f);
+		kprintf(" %u:%lu", q, st.tx_packets);
+	}
 	kprintf("\n");
 }
 
 static int selftest_ping(void)
 {
-	if (!vn.up) {
+	if (!netdev_up(0)) {
 		kprintf("selftest ping: FAIL vnet0 is not up\n");
 		return -1;
 	}
 	struct net_ping_result r;
-	uint32_t gw = net_cfg()->gw;
-	net_ping(gw, 3, 1000 * MS_NS, &r);
-	print_counters();
+	uint32_t gw = net_cfg(0)->gw;
+	net_ping(0, gw, 3, 1000 * MS_NS, &r);
+	print_counters(dev_get(0));
 	if (r.received != 3) {
 		kprintf("selftest ping: FAIL %u of %u echo replies from the gateway\n", r.received, r.sent);
 		return -1;
@@ -646,10 +838,11 @@ static int selftest_ping(void)
 	return 0;
 }
 
-/* Serve (ARP, ICMP echo, UDP echo on port 7) until the stop datagram. */
+/* Serve (ARP, ICMP echo, UDP echo on port 7, on every interface) until the
+ * stop datagram arrives on any of them. */
 static int selftest_echo(void)
 {
-	if (!vn.up) {
+	if (!netdev_up(0)) {
 		kprintf("selftest echo: FAIL vnet0 is not up\n");
 		return -1;
 	}
@@ -662,8 +855,12 @@ static int selftest_echo(void)
 	while (timer_ns() < end)
 		net_wait_once();
 	struct net_stats s;
-	net_get_stats(&s);
-	print_counters();
+	for (unsigned i = 1; i < ndevs; i++)
+		if (net_get_stats(i, &s))
+			kprintf("vnet%u: udp echoed %lu, udp bad %lu, ip bad csum %lu\n", i, s.udp_echo_tx, s.udp_bad,
+				s.ip_bad_csum);
+	net_get_stats(0, &s);
+	print_counters(dev_get(0));
 	kprintf("selftest echo: PASS udp echoed %lu, udp bad %lu, ip bad csum %lu\n", s.udp_echo_tx, s.udp_bad,
 		s.ip_bad_csum);
 	return 0;
@@ -678,9 +875,11 @@ void orion_late_init(void)
 	net_shell_init();
 	selftest_register(&ping_test);
 	selftest_register(&echo_test);
-	vnet_bringup();
-	if (vn.up && cmdline_get("ping_gw")) {
-		net_ping(net_cfg()->gw, 3, 1000 * MS_NS, NULL);
+	vnet_bringup_all();
+	/* The shell's input wait serves deferred receive work. */
+	serial_set_idle_hook(netdev_service);
+	if (netdev_up(0) && cmdline_get("ping_gw")) {
+		net_ping(0, net_cfg(0)->gw, 3, 1000 * MS_NS, NULL);
 		kprintf("vnet0: try 'vnet info', 'vnet stats', 'net stats', 'ping 10.0.2.2 5', 'help'; "
 			"quit QEMU with Ctrl-A X\n");
 	}

@@ -1,11 +1,12 @@
 /*
  * ICMP echo client (`ping`), ARP resolution with retries, and the stack's
- * shell commands (`ping <ip> [count]`, `net stats`).
+ * shell commands (`ping <ip> [count] [vnetN]`, `net stats [vnetN]`).
  *
  * These run in main context.  They take the stack's lock (interrupts off)
  * to send and to look at shared state, and wait for the receive path with
- * interrupts on: `hlt` until the next interrupt when the device raises
- * MSI-X, or by calling netdev_poll() themselves in poll mode.  Every wait
+ * interrupts on: net_wait_once() runs the devices' main-context service
+ * (netdev_service: receive work an interrupt deferred past its budget,
+ * and poll mode), then `hlt` until the next interrupt if nothing is left.  Every wait
  * has a deadline; the 100 Hz tick bounds each `hlt`.
  *
  * RTT: the send time is taken right before the frame is handed to the
@@ -48,43 +49,46 @@ void net_ping_reply(uint32_t src, uint16_t id, uint16_t seq, const uint8_t *data
 
 void net_wait_once(void)
 {
-	if (netdev_needs_poll()) {
-		uint64_t f = irq_save();
-		netdev_poll();
-		irq_restore(f);
+	/* Deferred receive work and poll mode run here, in main context;
+	 * the check and the hlt are atomic (sti; hlt), so work an interrupt
+	 * defers after the check still wakes us at the latest on the tick. */
+	cpu_cli();
+	bool more = netdev_service();
+	if (more || netdev_needs_poll()) {
+		cpu_sti();
 		cpu_relax();
 	} else {
-		/* Interrupts are on in main context: sleep until the next one
-		 * (an MSI-X message, or at the latest the 10 ms tick). */
+		/* Sleep until the next interrupt (an MSI-X message, or at the
+		 * latest the 10 ms tick). */
 		cpu_sti_hlt();
 	}
 }
 
-/* Next hop for dst: itself on our subnet, the gateway otherwise. */
-static uint32_t next_hop(uint32_t dst)
+/* Next hop for dst on ifn: itself on ifn's subnet, the gateway otherwise. */
+static uint32_t next_hop(unsigned ifn, uint32_t dst)
 {
-	const struct net_if_cfg *c = net_cfg();
-	if ((dst & c->mask) == (c->ip & c->mask) || c->gw == 0)
+	const struct net_if_cfg *c = net_cfg(ifn);
+	if (!c || (dst & c->mask) == (c->ip & c->mask) || c->gw == 0)
 		return dst;
 	return c->gw;
 }
 
-bool net_arp_resolve(uint32_t ip, uint8_t mac[6], uint64_t timeout_ns, unsigned tries)
+bool net_arp_resolve(unsigned ifn, uint32_t ip, uint8_t mac[6], uint64_t timeout_ns, unsigned tries)
 {
 	if (tries == 0)
 		tries = 1;
 	for (unsigned t = 0; t < tries; t++) {
 		uint64_t f = irq_save();
-		bool hit = net_arp_lookup(ip, mac);
+		bool hit = net_arp_lookup(ifn, ip, mac);
 		if (!hit)
-			net_arp_request(ip);
+			net_arp_request(ifn, ip);
 		irq_restore(f);
 		if (hit)
 			return true;
 		uint64_t deadline = timer_ns() + timeout_ns / tries;
 		while (timer_ns() < deadline) {
 			f = irq_save();
-			hit = net_arp_lookup(ip, mac);
+			hit = net_arp_lookup(ifn, ip, mac);
 			irq_restore(f);
 			if (hit)
 				return true;
@@ -96,7 +100,7 @@ bool net_arp_resolve(uint32_t ip, uint8_t mac[6], uint64_t timeout_ns, unsigned 
 
 /* Send one echo request and wait for its reply.  Returns 1 with *rtt_ns
  * set, 0 on timeout, -1 if it could not be sent. */
-static int ping_one(uint32_t ip, const uint8_t mac[6], uint64_t timeout_ns, uint64_t *rtt_ns)
+static int ping_one(unsigned ifn, uint32_t ip, const uint8_t mac[6], uint64_t timeout_ns, uint64_t *rtt_ns)
 {
 	uint64_t f = irq_save();
 	uint16_t seq = next_seq++;
@@ -114,7 +118,7 @@ static int ping_one(uint32_t ip, const uint8_t mac[6], uint64_t timeout_ns, uint
 	pend.dst = ip;
 	pend.seq = seq;
 	pend.t_sent = timer_ns();
-	int rc = net_ip_send(mac, ip, 1, 8 + PING_DATA_LEN);
+	int rc = net_ip_send(ifn, mac, ip, 1, 8 + PING_DATA_LEN);
 	irq_restore(f);
 	if (rc != 0) {
 		pend.active = false;
@@ -144,15 +148,15 @@ static int ping_one(uint32_t ip, const uint8_t mac[6], uint64_t timeout_ns, uint
 	return 1;
 }
 
-int net_ping(uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_result *res)
+int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_result *res)
 {
 	struct net_ping_result r = {0};
 	char ipbuf[16];
 	uint8_t mac[6];
-	uint32_t hop = next_hop(ip);
+	uint32_t hop = next_hop(ifn, ip);
 	net_fmt_ip(ip, ipbuf);
-	if (!netdev_up()) {
-		kprintf("ping: vnet0 is not up\n");
+	if (!netdev_up(ifn) || !net_cfg(ifn)) {
+		kprintf("ping: vnet%u is not up\n", ifn);
 		if (res)
 			*res = r;
 		return 0;
@@ -162,14 +166,14 @@ int net_ping(uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_r
 	for (unsigned i = 0; i < count; i++) {
 		/* Resolve per request: an entry may expire, and the first ARP
 		 * request can be lost while the peer learns about us. */
-		if (!net_arp_resolve(hop, mac, timeout_ns, 3)) {
+		if (!net_arp_resolve(ifn, hop, mac, timeout_ns, 3)) {
 			char hb[16];
 			kprintf("ping: no ARP reply from %s\n", net_fmt_ip(hop, hb));
 			r.sent++;
 			continue;
 		}
 		uint64_t rtt = 0;
-		int rc = ping_one(ip, mac, timeout_ns, &rtt);
+		int rc = ping_one(ifn, ip, mac, timeout_ns, &rtt);
 		r.sent++;
 		if (rc < 0)
 			kprintf("ping: transmit failed (no buffer)\n");
@@ -197,26 +201,37 @@ int net_ping(uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_r
 
 /* ------------------------------------------------------------ shell */
 
+/* ping <A.B.C.D> [count] [vnetN]: without a device, the interface whose
+ * subnet holds the address, else vnet0 (net_if_for). */
 static int cmd_ping(int argc, char **argv)
 {
 	uint32_t ip;
 	uint64_t count = 3;
-	if (argc < 2 || !net_parse_ip(argv[1], &ip) || (argc > 2 && (!kstrtou64(argv[2], &count) || count == 0 ||
-								      count > 100000))) {
-		kprintf("usage: ping <A.B.C.D> [count]\n");
+	int ifn = -1;
+	if (argc > 2 && argc <= 4 && (ifn = net_if_parse(argv[argc - 1])) >= 0)
+		argc--;
+	if (argc < 2 || argc > 3 || !net_parse_ip(argv[1], &ip) ||
+	    (argc > 2 && (!kstrtou64(argv[2], &count) || count == 0 || count > 100000))) {
+		kprintf("usage: ping <A.B.C.D> [count] [vnetN]\n");
 		return 1;
 	}
-	return net_ping(ip, (unsigned)count, 1000 * MS_NS, NULL) == (int)count ? 0 : 1;
+	if (ifn < 0)
+		ifn = (int)net_if_for(ip);
+	return net_ping((unsigned)ifn, ip, (unsigned)count, 1000 * MS_NS, NULL) == (int)count ? 0 : 1;
 }
 
 static int cmd_net(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "stats") != 0) {
-		kprintf("usage: net stats\n");
+	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
+	if (argc < 2 || argc > 3 || strcmp(argv[1], "stats") != 0 || ifn < 0) {
+		kprintf("usage: net stats [vnetN]\n");
 		return 1;
 	}
 	struct net_stats s;
-	net_get_stats(&s);
+	if (!net_get_stats((unsigned)ifn, &s)) {
+		kprintf("vnet%d: not up\n", ifn);
+		return 1;
+	}
 	kprintf("eth:  rx %lu tx %lu tx_fail %lu runt %lu not_for_us %lu unknown_type %lu\n", s.rx_frames,
 		s.tx_frames, s.tx_fail, s.rx_runt, s.rx_not_for_us, s.rx_unknown_ethertype);
 	kprintf("arp:  rx %lu (req %lu reply %lu bad %lu) tx req %lu reply %lu cache_timeouts %lu\n", s.arp_rx,
@@ -230,8 +245,9 @@ static int cmd_net(int argc, char **argv)
 	return 0;
 }
 
-static const struct shell_cmd ping_cmd = {"ping", "ping <A.B.C.D> [count]: ICMP echo, RTT in us", cmd_ping};
-static const struct shell_cmd net_cmd = {"net", "net stats: IPv4 stack counters", cmd_net};
+static const struct shell_cmd ping_cmd = {"ping", "ping <A.B.C.D> [count] [vnetN]: ICMP echo, RTT in us", cmd_ping};
+static const struct shell_cmd net_cmd = {"net", "net stats [vnetN]: IPv4 stack counters (default vnet0)",
+					 cmd_net};
 
 void net_shell_init(void)
 {

@@ -17,6 +17,12 @@
  * What it does not: fragmentation, IP options (skipped, not interpreted),
  * routing tables, TCP, DHCP, IPv6.
  *
+ * Interfaces: up to NET_MAX_IF (vnet0..vnet7), each with its own
+ * address, counters and ARP cache.  A frame is processed in the context of
+ * the interface it arrived on, and everything sent in answer (ARP reply,
+ * echo reply) leaves on that interface; the device glue keeps the queue
+ * pair (netdev_tx sends on the pair being received from).
+ *
  * Trust: every length field in a received frame is compared with the bytes
  * actually received before anything is read through it.  Replies go to the
  * Ethernet source of the request, so answering never needs ARP.
@@ -45,8 +51,6 @@
 #define ARP_CACHE_SIZE 16u
 #define ARP_TTL_NS (60ull * 1000000000ull) /* a stale entry is re-resolved after a minute */
 
-static struct net_if_cfg cfg;
-static struct net_stats st;
 static uint8_t txf[NET_ETH_MAX_FRAME];
 static uint16_t ip_id;
 static volatile bool echo_stop;
@@ -59,7 +63,23 @@ struct arp_entry {
 	bool valid;
 	uint64_t t_ns;
 };
-static struct arp_entry arp_cache[ARP_CACHE_SIZE];
+
+/* One interface (vnetN): its own address, counters and ARP cache, so two
+ * NICs on separate networks (even with the same addresses, as QEMU user
+ * networks have) never answer or learn for each other. */
+struct nif {
+	unsigned index;
+	bool up;
+	struct net_if_cfg cfg;
+	struct net_stats st;
+	struct arp_entry arp_cache[ARP_CACHE_SIZE];
+};
+static struct nif ifs[NET_MAX_IF];
+
+static struct nif *nif_get(unsigned ifn)
+{
+	return ifn < NET_MAX_IF && ifs[ifn].up ? &ifs[ifn] : NULL;
+}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -124,33 +144,59 @@ char *net_fmt_ip(uint32_t ip, char *buf)
 	return buf;
 }
 
-void net_init(const struct net_if_cfg *c)
+void net_init(unsigned ifn, const struct net_if_cfg *c)
 {
-	cfg = *c;
-	memset(&st, 0, sizeof(st));
-	memset(arp_cache, 0, sizeof(arp_cache));
-	ip_id = (uint16_t)timer_ns();
+	if (ifn >= NET_MAX_IF)
+		return;
+	struct nif *n = &ifs[ifn];
+	memset(n, 0, sizeof(*n));
+	n->index = ifn;
+	n->cfg = *c;
+	n->up = true;
+	if (!ip_id)
+		ip_id = (uint16_t)timer_ns();
 }
 
-const struct net_if_cfg *net_cfg(void) { return &cfg; }
+const struct net_if_cfg *net_cfg(unsigned ifn)
+{
+	struct nif *n = nif_get(ifn);
+	return n ? &n->cfg : NULL;
+}
 
-void net_get_stats(struct net_stats *out)
+unsigned net_if_for(uint32_t dst)
+{
+	for (unsigned i = 0; i < NET_MAX_IF; i++)
+		if (ifs[i].up && (dst & ifs[i].cfg.mask) == (ifs[i].cfg.ip & ifs[i].cfg.mask))
+			return i;
+	return 0;
+}
+
+int net_if_parse(const char *name)
+{
+	if (!name || strncmp(name, "vnet", 4) != 0 || name[4] < '0' || name[4] > '9' || name[5])
+		return -1;
+	unsigned n = (unsigned)(name[4] - '0');
+	return n < NET_MAX_IF ? (int)n : -1;
+}
+
+bool net_get_stats(unsigned ifn, struct net_stats *out)
 {
 	uint64_t f = irq_save();
-	*out = st;
+	struct nif *n = nif_get(ifn);
+	if (n)
+		*out = n->st;
 	irq_restore(f);
+	return n != NULL;
 }
-
-struct net_stats *net_stats_mut(void) { return &st; }
 
 bool net_echo_stop_requested(void) { return echo_stop; }
 
 /* ------------------------------------------------------------ Ethernet */
 
-static int eth_send(const uint8_t dst[6], uint16_t type, size_t payload_len)
+static int eth_send(struct nif *n, const uint8_t dst[6], uint16_t type, size_t payload_len)
 {
 	memcpy(txf, dst, 6);
-	memcpy(txf + 6, cfg.mac, 6);
+	memcpy(txf + 6, n->cfg.mac, 6);
 	net_wr16(txf + 12, type);
 	size_t len = NET_ETH_HLEN + payload_len;
 	/* Pad to the 60-byte Ethernet minimum: slirp does not need it, a
@@ -159,11 +205,11 @@ static int eth_send(const uint8_t dst[6], uint16_t type, size_t payload_len)
 		memset(txf + len, 0, 60 - len);
 		len = 60;
 	}
-	if (netdev_tx(txf, len) != 0) {
-		st.tx_fail++;
+	if (netdev_tx(n->index, txf, len) != 0) {
+		n->st.tx_fail++;
 		return -1;
 	}
-	st.tx_frames++;
+	n->st.tx_frames++;
 	return 0;
 }
 
@@ -171,16 +217,16 @@ uint8_t *net_tx_payload(void) { return txf + NET_ETH_HLEN; }
 
 /* ------------------------------------------------------------ ARP */
 
-static struct arp_entry *arp_find(uint32_t ip)
+static struct arp_entry *arp_find(struct nif *n, uint32_t ip)
 {
 	uint64_t now = timer_ns();
 	for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
-		struct arp_entry *e = &arp_cache[i];
+		struct arp_entry *e = &n->arp_cache[i];
 		if (!e->valid || e->ip != ip)
 			continue;
 		if (now - e->t_ns > ARP_TTL_NS) {
 			e->valid = false;
-			st.arp_cache_timeouts++;
+			n->st.arp_cache_timeouts++;
 			return NULL;
 		}
 		return e;
@@ -188,19 +234,20 @@ static struct arp_entry *arp_find(uint32_t ip)
 	return NULL;
 }
 
-static void arp_update(uint32_t ip, const uint8_t mac[6], bool insert)
+static void arp_update(struct nif *n, uint32_t ip, const uint8_t mac[6], bool insert)
 {
-	struct arp_entry *e = arp_find(ip);
+	struct arp_entry *e = arp_find(n, ip);
 	if (!e && insert) {
 		/* Free slot, else evict the oldest entry. */
-		e = &arp_cache[0];
+		struct arp_entry *c = n->arp_cache;
+		e = &c[0];
 		for (unsigned i = 0; i < ARP_CACHE_SIZE; i++) {
-			if (!arp_cache[i].valid) {
-				e = &arp_cache[i];
+			if (!c[i].valid) {
+				e = &c[i];
 				break;
 			}
-			if (arp_cache[i].t_ns < e->t_ns)
-				e = &arp_cache[i];
+			if (c[i].t_ns < e->t_ns)
+				e = &c[i];
 		}
 	}
 	if (!e)
@@ -211,16 +258,17 @@ static void arp_update(uint32_t ip, const uint8_t mac[6], bool insert)
 	e->t_ns = timer_ns();
 }
 
-bool net_arp_lookup(uint32_t ip, uint8_t mac[6])
+bool net_arp_lookup(unsigned ifn, uint32_t ip, uint8_t mac[6])
 {
-	struct arp_entry *e = arp_find(ip);
+	struct nif *n = nif_get(ifn);
+	struct arp_entry *e = n ? arp_find(n, ip) : NULL;
 	if (!e)
 		return false;
 	memcpy(mac, e->mac, 6);
 	return true;
 }
 
-static int arp_send(uint16_t op, const uint8_t eth_dst[6], const uint8_t tha[6], uint32_t tpa)
+static int arp_send(struct nif *n, uint16_t op, const uint8_t eth_dst[6], const uint8_t tha[6], uint32_t tpa)
 {
 	uint8_t *p = net_tx_payload();
 	net_wr16(p + 0, 1);       /* Ethernet */
@@ -228,31 +276,32 @@ static int arp_send(uint16_t op, const uint8_t eth_dst[6], const uint8_t tha[6],
 	p[4] = 6;
 	p[5] = 4;
 	net_wr16(p + 6, op);
-	memcpy(p + 8, cfg.mac, 6);
-	net_wr32(p + 14, cfg.ip);
+	memcpy(p + 8, n->cfg.mac, 6);
+	net_wr32(p + 14, n->cfg.ip);
 	memcpy(p + 18, tha, 6);
 	net_wr32(p + 24, tpa);
-	int rc = eth_send(eth_dst, ETH_P_ARP, ARP_HLEN);
+	int rc = eth_send(n, eth_dst, ETH_P_ARP, ARP_HLEN);
 	if (rc == 0) {
 		if (op == 1)
-			st.arp_req_tx++;
+			n->st.arp_req_tx++;
 		else
-			st.arp_reply_tx++;
+			n->st.arp_reply_tx++;
 	}
 	return rc;
 }
 
-int net_arp_request(uint32_t ip)
+int net_arp_request(unsigned ifn, uint32_t ip)
 {
 	static const uint8_t zero[6];
-	return arp_send(1, bcast_mac, zero, ip);
+	struct nif *n = nif_get(ifn);
+	return n ? arp_send(n, 1, bcast_mac, zero, ip) : -1;
 }
 
-static void arp_input(const uint8_t *p, size_t n)
+static void arp_input(struct nif *nf, const uint8_t *p, size_t n)
 {
-	st.arp_rx++;
+	nf->st.arp_rx++;
 	if (n < ARP_HLEN || net_rd16(p) != 1 || net_rd16(p + 2) != ETH_P_IP || p[4] != 6 || p[5] != 4) {
-		st.arp_bad++;
+		nf->st.arp_bad++;
 		return;
 	}
 	uint16_t op = net_rd16(p + 6);
@@ -260,25 +309,25 @@ static void arp_input(const uint8_t *p, size_t n)
 	uint32_t spa = net_rd32(p + 14);
 	uint32_t tpa = net_rd32(p + 24);
 	if (op != 1 && op != 2) {
-		st.arp_bad++;
+		nf->st.arp_bad++;
 		return;
 	}
 	if (sha[0] & 1) {
 		/* A multicast sender hardware address is never legitimate. */
-		st.arp_bad++;
+		nf->st.arp_bad++;
 		return;
 	}
-	bool for_us = tpa == cfg.ip;
+	bool for_us = tpa == nf->cfg.ip;
 	/* RFC 826: update an existing entry for the sender; add one if the
 	 * packet is aimed at us.  spa 0 is an address probe: learn nothing. */
 	if (spa != 0)
-		arp_update(spa, sha, for_us);
+		arp_update(nf, spa, sha, for_us);
 	if (op == 1) {
-		st.arp_req_rx++;
+		nf->st.arp_req_rx++;
 		if (for_us)
-			arp_send(2, sha, sha, spa);
+			arp_send(nf, 2, sha, sha, spa);
 	} else {
-		st.arp_reply_rx++;
+		nf->st.arp_reply_rx++;
 	}
 }
 
@@ -286,7 +335,7 @@ static void arp_input(const uint8_t *p, size_t n)
 
 /* IPv4 header at net_tx_payload(), payload of plen bytes already written
  * behind it; sends to dst_mac. */
-int net_ip_send(const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen)
+static int ip_send(struct nif *n, const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen)
 {
 	uint8_t *h = net_tx_payload();
 	if (plen > NET_ETH_MAX_FRAME - NET_ETH_HLEN - IP_HLEN_MIN)
@@ -299,21 +348,27 @@ int net_ip_send(const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t pl
 	h[8] = IP_TTL;
 	h[9] = proto;
 	net_wr16(h + 10, 0);
-	net_wr32(h + 12, cfg.ip);
+	net_wr32(h + 12, n->cfg.ip);
 	net_wr32(h + 16, dst);
 	net_wr16(h + 10, net_csum_fold(net_csum_add(0, h, IP_HLEN_MIN)));
-	return eth_send(dst_mac, ETH_P_IP, IP_HLEN_MIN + plen);
+	return eth_send(n, dst_mac, ETH_P_IP, IP_HLEN_MIN + plen);
 }
 
-static void icmp_input(const uint8_t *eth_src, uint32_t src, const uint8_t *p, size_t n, bool bcast)
+int net_ip_send(unsigned ifn, const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen)
 {
-	st.icmp_rx++;
+	struct nif *n = nif_get(ifn);
+	return n ? ip_send(n, dst_mac, dst, proto, plen) : -1;
+}
+
+static void icmp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, const uint8_t *p, size_t n, bool bcast)
+{
+	nf->st.icmp_rx++;
 	if (n < 8 || net_csum_fold(net_csum_add(0, p, n)) != 0) {
-		st.icmp_bad++;
+		nf->st.icmp_bad++;
 		return;
 	}
 	if (p[0] == ICMP_ECHO_REQUEST && p[1] == 0) {
-		st.icmp_echo_req_rx++;
+		nf->st.icmp_echo_req_rx++;
 		if (bcast || n > NET_ETH_MAX_FRAME - NET_ETH_HLEN - IP_HLEN_MIN)
 			return;
 		uint8_t *r = net_tx_payload() + IP_HLEN_MIN;
@@ -321,10 +376,10 @@ static void icmp_input(const uint8_t *eth_src, uint32_t src, const uint8_t *p, s
 		r[0] = ICMP_ECHO_REPLY;
 		net_wr16(r + 2, 0);
 		net_wr16(r + 2, net_csum_fold(net_csum_add(0, r, n)));
-		if (net_ip_send(eth_src, src, IP_PROTO_ICMP, n) == 0)
-			st.icmp_echo_reply_tx++;
+		if (ip_send(nf, eth_src, src, IP_PROTO_ICMP, n) == 0)
+			nf->st.icmp_echo_reply_tx++;
 	} else if (p[0] == ICMP_ECHO_REPLY && p[1] == 0) {
-		st.icmp_echo_reply_rx++;
+		nf->st.icmp_echo_reply_rx++;
 		net_ping_reply(src, net_rd16(p + 4), net_rd16(p + 6), p + 8, n - 8);
 	}
 }
@@ -341,25 +396,25 @@ static uint32_t udp_pseudo(uint32_t src, uint32_t dst, size_t ulen)
 	return s;
 }
 
-static void udp_input(const uint8_t *eth_src, uint32_t src, uint32_t dst, const uint8_t *p, size_t n, bool bcast)
+static void udp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, uint32_t dst, const uint8_t *p, size_t n, bool bcast)
 {
-	st.udp_rx++;
+	nf->st.udp_rx++;
 	if (n < UDP_HLEN) {
-		st.udp_bad++;
+		nf->st.udp_bad++;
 		return;
 	}
 	uint16_t sport = net_rd16(p), dport = net_rd16(p + 2);
 	size_t ulen = net_rd16(p + 4);
 	if (ulen < UDP_HLEN || ulen > n) {
-		st.udp_bad++;
+		nf->st.udp_bad++;
 		return;
 	}
 	if (net_rd16(p + 6) != 0 && net_csum_fold(net_csum_add(udp_pseudo(src, dst, ulen), p, ulen)) != 0) {
-		st.udp_bad++;
+		nf->st.udp_bad++;
 		return;
 	}
 	if (dport != NET_UDP_ECHO_PORT || bcast) {
-		st.udp_no_port++;
+		nf->st.udp_no_port++;
 		return;
 	}
 	const uint8_t *data = p + UDP_HLEN;
@@ -374,77 +429,80 @@ static void udp_input(const uint8_t *eth_src, uint32_t src, uint32_t dst, const 
 	net_wr16(r + 4, (uint16_t)ulen);
 	net_wr16(r + 6, 0);
 	memcpy(r + UDP_HLEN, data, dlen);
-	uint16_t c = net_csum_fold(net_csum_add(udp_pseudo(cfg.ip, src, ulen), r, ulen));
+	uint16_t c = net_csum_fold(net_csum_add(udp_pseudo(nf->cfg.ip, src, ulen), r, ulen));
 	net_wr16(r + 6, c ? c : 0xffff); /* 0 means "no checksum" (RFC 768) */
-	if (net_ip_send(eth_src, src, IP_PROTO_UDP, ulen) == 0)
-		st.udp_echo_tx++;
+	if (ip_send(nf, eth_src, src, IP_PROTO_UDP, ulen) == 0)
+		nf->st.udp_echo_tx++;
 }
 
-static void ip_input(const uint8_t *eth_src, const uint8_t *p, size_t n)
+static void ip_input(struct nif *nf, const uint8_t *eth_src, const uint8_t *p, size_t n)
 {
-	st.ip_rx++;
+	nf->st.ip_rx++;
 	if (n < IP_HLEN_MIN || (p[0] >> 4) != 4) {
-		st.ip_bad_hdr++;
+		nf->st.ip_bad_hdr++;
 		return;
 	}
 	size_t ihl = (size_t)(p[0] & 0xf) * 4u;
 	if (ihl < IP_HLEN_MIN || ihl > n) {
-		st.ip_bad_hdr++;
+		nf->st.ip_bad_hdr++;
 		return;
 	}
 	if (net_csum_fold(net_csum_add(0, p, ihl)) != 0) {
-		st.ip_bad_csum++;
+		nf->st.ip_bad_csum++;
 		return;
 	}
 	/* Total length must cover the header and fit what arrived (the frame
 	 * may carry Ethernet padding behind it, which we ignore). */
 	size_t tot = net_rd16(p + 2);
 	if (tot < ihl || tot > n) {
-		st.ip_bad_len++;
+		nf->st.ip_bad_len++;
 		return;
 	}
 	if (net_rd16(p + 6) & 0x3fff) {
 		/* MF set or a non-zero offset: a fragment; no reassembly. */
-		st.ip_frag_dropped++;
+		nf->st.ip_frag_dropped++;
 		return;
 	}
 	uint32_t src = net_rd32(p + 12), dst = net_rd32(p + 16);
-	uint32_t subnet_bcast = (cfg.ip & cfg.mask) | ~cfg.mask;
+	uint32_t subnet_bcast = (nf->cfg.ip & nf->cfg.mask) | ~nf->cfg.mask;
 	bool bcast = dst == 0xffffffffu || dst == subnet_bcast;
-	if (dst != cfg.ip && !bcast) {
-		st.ip_not_for_us++;
+	if (dst != nf->cfg.ip && !bcast) {
+		nf->st.ip_not_for_us++;
 		return;
 	}
 	switch (p[9]) {
 	case IP_PROTO_ICMP:
-		icmp_input(eth_src, src, p + ihl, tot - ihl, bcast);
+		icmp_input(nf, eth_src, src, p + ihl, tot - ihl, bcast);
 		break;
 	case IP_PROTO_UDP:
-		udp_input(eth_src, src, dst, p + ihl, tot - ihl, bcast);
+		udp_input(nf, eth_src, src, dst, p + ihl, tot - ihl, bcast);
 		break;
 	default:
-		st.ip_unknown_proto++;
+		nf->st.ip_unknown_proto++;
 		break;
 	}
 }
 
-void net_input(const uint8_t *frame, size_t len)
+void net_input(unsigned ifn, const uint8_t *frame, size_t len)
 {
-	st.rx_frames++;
+	struct nif *nf = nif_get(ifn);
+	if (!nf)
+		return;
+	nf->st.rx_frames++;
 	if (len < NET_ETH_HLEN) {
-		st.rx_runt++;
+		nf->st.rx_runt++;
 		return;
 	}
-	if (memcmp(frame, cfg.mac, 6) != 0 && memcmp(frame, bcast_mac, 6) != 0) {
-		st.rx_not_for_us++;
+	if (memcmp(frame, nf->cfg.mac, 6) != 0 && memcmp(frame, bcast_mac, 6) != 0) {
+		nf->st.rx_not_for_us++;
 		return;
 	}
 	const uint8_t *src = frame + 6;
 	uint16_t type = net_rd16(frame + 12);
 	if (type == ETH_P_ARP)
-		arp_input(frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
+		arp_input(nf, frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
 	else if (type == ETH_P_IP && !(src[0] & 1))
-		ip_input(src, frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
+		ip_input(nf, src, frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
 	else
-		st.rx_unknown_ethertype++;
+		nf->st.rx_unknown_ethertype++;
 }

@@ -1,8 +1,10 @@
 /*
  * Kernel command line (QEMU -append): space-separated key=value or bare
  * key tokens.  The first token is the kernel path the loader prepends and
- * is skipped.  Known keys: selftest=NAME, mode=poll|irq, ip=A.B.C.D[/N],
- * gw=A.B.C.D, panic=halt|exit.  Unknown keys are kept for others to read.
+ * is skipped.  Known keys: selftest=NAME, panic=halt|exit, ping_gw, and
+ * the network devices' (kernel/dev/vnet.c): mode=poll|irq, ring=, qsize=,
+ * pairs=, pool= for every NIC, ip=A.B.C.D[/N] and gw=A.B.C.D for vnet0,
+ * and vnetN.<key>= for one NIC.  Unknown keys are kept for others to read.
  */
 #ifndef ORION_CMDLINE_H
 #define ORION_CMDLINE_H

@@ -10,6 +10,9 @@
  * field is bounds-checked against the frame before it is used; malformed
  * frames are dropped and counted in struct net_stats.
  *
+ * Several interfaces (vnet0..vnet7), each with its own configuration,
+ * counters and ARP cache.
+ *
  * Concurrency: one CPU.  Frames are processed either in the MSI-X handler
  * (interrupts are off there) or from main context with interrupts off, so
  * "interrupts off" is the stack's only lock: every entry point from main
@@ -48,39 +51,53 @@ struct net_if_cfg {
 	uint8_t prefix;
 };
 
+/* Interfaces (vnet0..vnet7): index ifn is the device vnet<ifn>. */
+#define NET_MAX_IF 8u
+
 /* ---- provided by the device glue (kernel/dev/vnet.c) ---- */
 
-/* Queue one Ethernet frame (copied).  0, or -1 if the driver had no buffer
- * or ring slot.  Call with interrupts off. */
-int netdev_tx(const void *frame, size_t len);
-/* Process what the device has completed (receive + transmit reclaim).  In
- * poll mode and in the no-MSI-X fallback this is what moves packets; in
- * interrupt mode it is harmless.  Call with interrupts off. */
-void netdev_poll(void);
-/* True once vnet0 is up. */
-bool netdev_up(void);
-/* True if packets only move when someone calls netdev_poll() (poll mode). */
+/* Queue one Ethernet frame (copied) on vnet<ifn>: on the queue pair whose
+ * receive path is running (a reply leaves where its request came in),
+ * pair 0 from main context.  0, or -1 if the device is not up or had no
+ * buffer or ring slot.  Call with interrupts off. */
+int netdev_tx(unsigned ifn, const void *frame, size_t len);
+/* Main-context service of every device: receive work deferred by an
+ * interrupt handler past its budget, and (poll mode) the polling itself;
+ * each call does at most a budget per queue pair.  True if work remains
+ * (call again before sleeping).  Call with interrupts off. */
+bool netdev_service(void);
+/* True once vnet<ifn> is up. */
+bool netdev_up(unsigned ifn);
+/* True if some device only moves packets when polled (poll mode). */
 bool netdev_needs_poll(void);
 
 /* ---- the stack (kernel/net/) ---- */
 
-void net_init(const struct net_if_cfg *cfg);
-const struct net_if_cfg *net_cfg(void);
-/* One received frame (bytes are only read during the call). */
-void net_input(const uint8_t *frame, size_t len);
-void net_get_stats(struct net_stats *out);
+/* Configure interface ifn (< NET_MAX_IF) and mark it up. */
+void net_init(unsigned ifn, const struct net_if_cfg *cfg);
+/* Configuration of ifn, NULL if it is not up. */
+const struct net_if_cfg *net_cfg(unsigned ifn);
+/* The interface whose subnet holds dst (the first such), else 0: the
+ * default route is vnet0's gateway. */
+unsigned net_if_for(uint32_t dst);
+/* One frame received on ifn (bytes are only read during the call). */
+void net_input(unsigned ifn, const uint8_t *frame, size_t len);
+/* Counters of ifn; false (out untouched) if it is not up. */
+bool net_get_stats(unsigned ifn, struct net_stats *out);
 
+/* "vnetN" (N < NET_MAX_IF) -> N, else -1. */
+int net_if_parse(const char *name);
 /* Parse "A.B.C.D" (host order out).  false on syntax errors. */
 bool net_parse_ip(const char *s, uint32_t *out);
 /* "A.B.C.D" into buf (>= 16 bytes); returns buf. */
 char *net_fmt_ip(uint32_t ip, char *buf);
 
-/* Wait (bounded by timeout_ns) until the frame processing path ran at
- * least once more: hlt in interrupt mode, netdev_poll() in poll mode. */
+/* Wait (bounded) until the frame processing path ran at least once more:
+ * netdev_service() first, then hlt unless work remains or a device polls. */
 void net_wait_once(void);
 
-/* ARP: resolve ip to a MAC, sending requests (retries inside timeout). */
-bool net_arp_resolve(uint32_t ip, uint8_t mac[6], uint64_t timeout_ns, unsigned tries);
+/* ARP on ifn: resolve ip to a MAC, sending requests (retries inside timeout). */
+bool net_arp_resolve(unsigned ifn, uint32_t ip, uint8_t mac[6], uint64_t timeout_ns, unsigned tries);
 
 /* ICMP echo: send `count` requests to ip, print per-reply RTT (us) and a
  * min/avg/max summary.  Returns the number of replies received; *avg_us
@@ -89,12 +106,12 @@ struct net_ping_result {
 	unsigned sent, received;
 	uint64_t min_ns, avg_ns, max_ns;
 };
-int net_ping(uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_result *res);
+int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_result *res);
 
 /* UDP echo service state: true after the stop datagram arrived. */
 bool net_echo_stop_requested(void);
 
-/* Shell commands of the stack ("ping", "net stats"). */
+/* Shell commands of the stack ("ping", "net stats [vnetN]"). */
 void net_shell_init(void);
 
 #endif

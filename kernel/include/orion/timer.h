@@ -1,6 +1,9 @@
 /*
  * Time.  The TSC, calibrated against PIT channel 2 at boot, gives the
- * monotonic clock (nanoseconds since calibration).  The LAPIC timer,
+ * monotonic clock (nanoseconds since calibration).  Boot-time figures
+ * printed for people and scripts ("orion: boot ok (N ms)", "vnetN: up ...
+ * (N ms since kernel entry)", uptime) all use timer_since_entry_ns(): one
+ * clock, counted from the TSC read first thing in kmain.  The LAPIC timer,
  * calibrated against the TSC, ticks at TIMER_HZ on vector 0xf0 to wake
  * the CPU from HLT and to run tick hooks.
  */
@@ -11,9 +14,11 @@
 
 #define TIMER_HZ 100
 
+void timer_mark_entry(void);    /* first thing in kmain: the TSC of kernel entry */
 void timer_init(void);          /* TSC calibration; before apic_init */
 void timer_start_tick(void);    /* LAPIC periodic timer; after apic_init */
 uint64_t timer_ns(void);        /* monotonic ns since boot calibration */
+uint64_t timer_since_entry_ns(void); /* ns since timer_mark_entry (0 before timer_init) */
 uint64_t timer_tsc_hz(void);
 uint64_t timer_ticks(void);     /* LAPIC ticks since timer_start_tick */
 void delay_ns(uint64_t ns);     /* busy wait (PAUSE) */

@@ -508,9 +508,10 @@ int vnet_pci_probe(struct vnet_pci_dev *pdev, struct vnet_pci **out)
 
 	/* The rings are in driver memory the device reads and writes. */
 	vnet_hal_pci_set_bus_master(pdev, true);
-	PCI_INFO(p, "virtio %04x:%04x type %u: common bar%u+0x%x, notify bar%u+0x%x (x%u), %u queues",
-		 info.vendor_id, info.device_id, (unsigned)p->type, p->common.bar, p->common.offset, p->notify.bar,
-		 p->notify.offset, p->notify_mult, nq);
+	/* No queue count here: it may grow at FEATURES_OK (pci_set_status). */
+	PCI_INFO(p, "virtio %04x:%04x type %u: common bar%u+0x%x, notify bar%u+0x%x (x%u)", info.vendor_id,
+		 info.device_id, (unsigned)p->type, p->common.bar, p->common.offset, p->notify.bar, p->notify.offset,
+		 p->notify_mult);
 	*out = p;
 	return VNET_OK;
 
@@ -705,6 +706,7 @@ static int pci_set_status(void *ctx, uint8_t status)
 		p->q = q;
 		p->nq = nq;
 	}
+	PCI_INFO(p, "%u queues after feature negotiation", p->nq);
 	return VNET_OK;
 }
 

@@ -3,7 +3,10 @@
  *
  * The opaque struct vnet_pci_dev * handed to the transport is the kernel's
  * struct pci_dev * (from its static device table, so it never dangles);
- * only this file converts between the two.  BARs need no mapping: the boot
+ * only this file converts between the two (orion_hal_pci_dev() is the
+ * kernel's way in; the kernel never calls vnet_hal_pci_dev_get/_info:
+ * they exist for the transport and any host that enumerates through the
+ * HAL).  BARs need no mapping: the boot
  * page tables identity-map the first 64 GiB, which covers the PCI holes
  * QEMU's firmware uses below and above 4 GiB (a BAR beyond that is
  * refused).  MSI-X entries get a CPU vector from the kernel allocator each.
@@ -14,6 +17,7 @@
 #include "orion/irq.h"
 #include "orion/klib.h"
 #include "orion/pci.h"
+#include "orion_hal.h"
 #include "vnet/vnet_error.h"
 #include "vnet/vnet_hal_pci.h"
 
@@ -27,6 +31,11 @@ static struct pci_dev *to_dev(struct vnet_pci_dev *d)
 static const struct pci_dev *to_cdev(const struct vnet_pci_dev *d)
 {
 	return (const struct pci_dev *)(const void *)d;
+}
+
+struct vnet_pci_dev *orion_hal_pci_dev(struct pci_dev *d)
+{
+	return (struct vnet_pci_dev *)(void *)d;
 }
 
 struct vnet_pci_dev *vnet_hal_pci_dev_get(unsigned n)
