@@ -113,13 +113,6 @@ struct vnet_net_opts {
 	uint32_t buf_size;         /* bytes per buffer incl. header room; 0 = 2048 */
 	uint64_t extra_features;   /* further features the caller handles itself */
 	uint64_t timeout_ns;       /* bound for device waits; 0 = 1 s */
-	/* MSI-X table entries the host has routed (0 = no MSI-X: INTx or
-	 * polling).  Entry 0 takes configuration changes; virtqueue i takes
-	 * entry 1 + i, or shares entry 1 + i % (n - 1) when there are fewer;
-	 * with a single entry everything shares entry 0.
-	 * DEPRECATED, used only when vector_of is NULL: interrupt routing is
-	 * the host's policy (vector_of below); removed once no host sets it. */
-	uint16_t msix_vectors;
 	/* Interrupt routing, the host's policy: the driver asks for the
 	 * MSI-X entry of each virtqueue index it sets up (receiveq i = 2i,
 	 * transmitq i = 2i + 1, controlq) and of configuration changes

@@ -151,7 +151,6 @@ static struct vnet_net_opts port_net_opts(const struct vnet_port_opts *o)
 		n.rx_refill_batch = 8;
 	/* vhost-user back-ends do not serve the control queue. */
 	n.no_ctrl_vq = true;
-	n.msix_vectors = 0;
 	return n;
 }
 

@@ -53,19 +53,10 @@ void vnet_net_config_changed(struct vnet_net *net)
 }
 
 /* MSI-X vector of virtqueue vq_index (or VNET_NET_VQ_CONFIG): the host's
- * routing policy when it gave one, else the deprecated msix_vectors rule. */
+ * routing policy (vnet_net_opts.vector_of); none without one. */
 static uint16_t net_setup_vector(const struct vnet_net *net, uint16_t vq_index)
 {
-	if (net->opts.vector_of)
-		return net->opts.vector_of(net->opts.vector_arg, vq_index);
-	uint16_t n = net->opts.msix_vectors;
-	if (vq_index == VNET_NET_VQ_CONFIG)
-		return n ? 0 : VNET_VECTOR_NONE;
-	if (n == 0)
-		return VNET_VECTOR_NONE;
-	if (n == 1)
-		return 0;
-	return (uint16_t)(1u + vq_index % (n - 1u));
+	return net->opts.vector_of ? net->opts.vector_of(net->opts.vector_arg, vq_index) : VNET_VECTOR_NONE;
 }
 
 static uint64_t net_setup_wanted(const struct vnet_net_opts *o, uint64_t offered)

@@ -349,28 +349,6 @@ static void test_max_pairs_ctrl_index(void **state)
 	fx_free(f);
 }
 
-static void test_msix_vectors(void **state)
-{
-	/* 3 entries: config on 0, virtqueue i on 1 + i % 2 (vnet/net.h). */
-	struct fx *f = fx_new(state, BASE, 1);
-	struct vnet_net_opts o = default_opts();
-	o.msix_vectors = 3;
-	fx_up(f, &o);
-	assert_int_equal(f->m.ft.config_vector, 0);
-	assert_int_equal(f->m.ft.q[0].setup.vector, 1);
-	assert_int_equal(f->m.ft.q[1].setup.vector, 2);
-	assert_int_equal(f->m.ft.q[2].setup.vector, 1);
-	fx_free(f);
-
-	/* A vector the device cannot map: bring-up fails, nothing leaks. */
-	f = fx_new(state, BASE, 1);
-	f->m.ft.vector_limit = 2;
-	struct vnet_net *net = NULL;
-	assert_int_equal(vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &net), VNET_EIO);
-	assert_null(net);
-	fx_free(f);
-}
-
 static void test_device_needs_reset_at_bringup(void **state)
 {
 	/* The device enters DEVICE_NEEDS_RESET during negotiation: bring-up
@@ -1788,15 +1766,13 @@ static uint16_t vec_none(void *arg, uint16_t vq_index)
 }
 
 /* vector_of is asked for every queue index and for config, at create and
- * again at restart, and its answers reach the transport; msix_vectors is
- * ignored once it is set. */
+ * again at restart, and its answers reach the transport. */
 static void test_vector_of(void **state)
 {
 	struct fx *f = fx_new(state, BASE | N(MQ), 2);
 	struct vnet_net_opts o = default_opts();
 	struct vec_log l = {0};
 	o.queue_pairs = 2;
-	o.msix_vectors = 3;
 	o.vector_of = vec_of;
 	o.vector_arg = &l;
 	fx_up(f, &o);
@@ -1822,8 +1798,16 @@ static void test_vector_of(void **state)
 	/* No vectors at all: queues without one, config vector never set. */
 	f = fx_new(state, BASE, 1);
 	o = default_opts();
-	o.msix_vectors = 3;
 	o.vector_of = vec_none;
+	fx_up(f, &o);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(f->m.ft.q[i].setup.vector, VNET_VECTOR_NONE);
+	assert_int_equal(fake_transport_count(&f->m.ft, FT_EV_CONFIG_VECTOR), 0);
+	fx_free(f);
+
+	/* No routing policy (vector_of NULL): the same, the driver invents none. */
+	f = fx_new(state, BASE, 1);
+	o = default_opts();
 	fx_up(f, &o);
 	for (unsigned i = 0; i < 3; i++)
 		assert_int_equal(f->m.ft.q[i].setup.vector, VNET_VECTOR_NONE);
@@ -1913,7 +1897,6 @@ int main(void)
 		cmocka_unit_test(test_no_mac_feature),
 		cmocka_unit_test(test_bad_max_pairs),
 		cmocka_unit_test(test_max_pairs_ctrl_index),
-		cmocka_unit_test(test_msix_vectors),
 		cmocka_unit_test(test_device_needs_reset_at_bringup),
 		cmocka_unit_test(test_mtu_below_minimum_declined),
 		cmocka_unit_test(test_mtu_jumbo_without_mrg),
