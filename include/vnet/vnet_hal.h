@@ -2,7 +2,7 @@
  * orion-vnet platform HAL: the whole contract between the freestanding core
  * and the platform it runs on.
  *
- * One platform is linked per binary (platform/baremetal, platform/linux,
+ * One platform is linked per binary (kernel/hal for the Orion kernel, platform/linux,
  * platform/fake), so these are plain functions resolved by the linker, not a
  * pointer table.  The core calls nothing else (besides memcpy, memset,
  * memmove and memcmp).  See docs/hal.md for the porting guide.

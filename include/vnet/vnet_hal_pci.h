@@ -6,7 +6,7 @@
  * reads the virtio capabilities from config space, maps the BARs they
  * point into, and asks for MSI-X vectors bound to callbacks.  Like
  * vnet_hal.h these are plain functions resolved by the linker; one
- * platform per binary (platform/baremetal implements them for the Orion
+ * platform per binary (kernel/hal implements them for the Orion
  * kernel).  No platform type leaks through this header.
  *
  * Context: enumeration, mapping and MSI-X setup may sleep and are called
