@@ -46,25 +46,12 @@ vq_need python3 python3
 accel=$(vq_accel "$accel") || exit 2
 [ -n "$log" ] || log=$(mktemp "${TMPDIR:-/tmp}/orion-rx-flood.XXXXXX.log")
 
-tap="vnetfl$$"
-tap=${tap:0:15}
-# A /24 in 10.78.0.0/16 nobody on this host uses (addresses or routes).
-n=$(($$ % 200 + 20))
-for _ in $(seq 1 200); do
-	if ! ip -4 addr show | grep -q " 10\.78\.$n\." && ! ip -4 route show | grep -q "^10\.78\.$n\."; then
-		break
-	fi
-	n=$(((n + 1) % 250 + 1))
-done
-host_ip="10.78.$n.1" guest_ip="10.78.$n.2" mac=52:54:00:78:00:02
-
-vq_on_exit ip link del "$tap"
-ip tuntap add dev "$tap" mode tap || { echo "rx_flood: FAIL could not create tap $tap"; exit 1; }
-[ -w "/proc/sys/net/ipv6/conf/$tap/disable_ipv6" ] && echo 1 >"/proc/sys/net/ipv6/conf/$tap/disable_ipv6"
-if ! ip addr add "$host_ip/24" dev "$tap" || ! ip link set "$tap" up ||
-	! ip neigh replace "$guest_ip" lladdr "$mac" dev "$tap" nud permanent; then
-	echo "rx_flood: FAIL could not configure $tap"; exit 1
-fi
+mac=52:54:00:78:00:02
+vq_tap_create vnetfl 10.78 || exit 1
+tap=$VQ_TAP host_ip=$VQ_TAP_HOST guest_ip=$VQ_TAP_GUEST
+# A permanent neighbour entry for the guest: the flood needs no ARP.
+ip neigh replace "$guest_ip" lladdr "$mac" dev "$tap" nud permanent ||
+	{ echo "rx_flood: FAIL could not add the guest's neighbour entry on $tap"; exit 1; }
 
 echo "rx_flood: $machine/$accel, tap $tap, host $host_ip, guest $guest_ip, log $log"
 qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \

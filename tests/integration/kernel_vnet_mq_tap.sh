@@ -49,27 +49,8 @@ accel=$(vq_accel "$accel") || exit 2
 [ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/orion-mq.XXXXXX")
 mkdir -p "$logdir"
 
-tap="vnettap$$"
-tap=${tap:0:15}
-# A /24 in 10.77.0.0/16 nobody on this host uses (addresses or routes).
-n=$(( $$ % 200 + 20 ))
-for _ in $(seq 1 200); do
-	if ! ip -4 addr show | grep -q " 10\.77\.$n\." && ! ip -4 route show | grep -q "^10\.77\.$n\."; then
-		break
-	fi
-	n=$(( (n + 1) % 250 + 1 ))
-done
-host_ip="10.77.$n.1" guest_ip="10.77.$n.2"
-
-vq_on_exit ip link del "$tap"
-
-if ! ip tuntap add dev "$tap" mode tap multi_queue; then
-	echo "mq_tap: FAIL could not create multi-queue tap $tap"; exit 1
-fi
-[ -w "/proc/sys/net/ipv6/conf/$tap/disable_ipv6" ] && echo 1 >"/proc/sys/net/ipv6/conf/$tap/disable_ipv6"
-if ! ip addr add "$host_ip/24" dev "$tap" || ! ip link set "$tap" up; then
-	echo "mq_tap: FAIL could not configure $tap"; exit 1
-fi
+vq_tap_create vnettap 10.77 multi_queue || exit 1
+tap=$VQ_TAP host_ip=$VQ_TAP_HOST guest_ip=$VQ_TAP_GUEST
 if [ "$vectors" -eq 0 ]; then
 	want_mode='mode intx gsi [0-9]+ msix 0'
 	want_irqs='intx_irqs [1-9]'

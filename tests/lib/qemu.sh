@@ -23,7 +23,7 @@
 # Functions (each documented where it is defined):
 #   vq_init vq_parse_args vq_die vq_skip vq_need vq_need_kernel vq_require
 #   vq_accel vq_on_exit vq_tmpdir_var vq_kill vq_cleanup vq_now_us
-#   vq_elapsed vq_text vq_has vq_wait_file_re vq_free_port
+#   vq_elapsed vq_text vq_has vq_wait_file_re vq_free_port vq_tap_create
 #   qemu_need qemu_require qemu_build qemu_run qemu_start qemu_exec
 #   qemu_wait_exit qemu_stop qemu_wait_log qemu_console qemu_exit_meaning
 #   qemu_shell_wait qemu_shell_send qemu_shell_cmd
@@ -304,6 +304,35 @@ vq_free_port() {
 	[ "${1:-udp}" = tcp ] && kind=SOCK_STREAM
 	vq_need python3 python3
 	python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.$kind); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+}
+
+# vq_tap_create NAME_PREFIX NET16 [ip tuntap options...]: a host tap on a
+# private /24 inside NET16 (e.g. 10.77) that no address or route on this
+# host uses: creates it (with the options, e.g. multi_queue), turns IPv6 off
+# on it, gives the host .1, brings it up, and removes it at exit.  Sets
+# VQ_TAP (the name, at most 15 characters), VQ_TAP_HOST (.1) and
+# VQ_TAP_GUEST (.2).  Root only; returns 1 with the reason printed.
+# Traffic stays on this machine: the tap has no route elsewhere.
+vq_tap_create() {
+	local prefix=$1 net=$2 n
+	shift 2
+	VQ_TAP="$prefix$$"
+	VQ_TAP=${VQ_TAP:0:15}
+	n=$(($$ % 200 + 20))
+	for _ in $(seq 1 200); do
+		if ! ip -4 addr show | grep -q " ${net//./\.}\.$n\." && ! ip -4 route show | grep -q "^${net//./\.}\.$n\."; then
+			break
+		fi
+		n=$(((n + 1) % 250 + 1))
+	done
+	VQ_TAP_HOST="$net.$n.1" VQ_TAP_GUEST="$net.$n.2"
+	vq_on_exit ip link del "$VQ_TAP"
+	ip tuntap add dev "$VQ_TAP" mode tap "$@" || { echo "$VQ_NAME: FAIL could not create tap $VQ_TAP"; return 1; }
+	[ -w "/proc/sys/net/ipv6/conf/$VQ_TAP/disable_ipv6" ] && echo 1 >"/proc/sys/net/ipv6/conf/$VQ_TAP/disable_ipv6"
+	if ! ip addr add "$VQ_TAP_HOST/24" dev "$VQ_TAP" || ! ip link set "$VQ_TAP" up; then
+		echo "$VQ_NAME: FAIL could not configure $VQ_TAP"
+		return 1
+	fi
 }
 
 # vq_elapsed START_US: seconds since START_US (from vq_now_us), one decimal.
