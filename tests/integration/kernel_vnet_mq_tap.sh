@@ -40,10 +40,8 @@ vq_init mq_tap
 kernel='' machine=q35 accel=auto logdir='' vectors=6
 vq_parse_args "kernel machine accel logdir vectors" "$@"
 vq_need_kernel "$kernel"
-[ "$(id -u)" -eq 0 ] || vq_skip "needs root to create a tap device (uid $(id -u))"
-(exec 3<>/dev/net/tun) 2>/dev/null || vq_skip "/dev/net/tun cannot be opened"
+vq_need_tap
 qemu_need
-vq_need ip iproute2
 vq_need python3 python3
 accel=$(vq_accel "$accel") || exit 2
 [ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/orion-mq.XXXXXX")

@@ -23,7 +23,8 @@
 # Functions (each documented where it is defined):
 #   vq_init vq_parse_args vq_die vq_skip vq_need vq_need_kernel vq_require
 #   vq_accel vq_on_exit vq_tmpdir_var vq_kill vq_cleanup vq_now_us
-#   vq_elapsed vq_text vq_has vq_wait_file_re vq_free_port vq_tap_create
+#   vq_elapsed vq_text vq_has vq_wait_file_re vq_free_port vq_need_tap
+#   vq_tap_create
 #   qemu_need qemu_require qemu_build qemu_run qemu_start qemu_exec
 #   qemu_wait_exit qemu_stop qemu_wait_log qemu_console qemu_exit_meaning
 #   qemu_shell_wait qemu_shell_send qemu_shell_cmd
@@ -304,6 +305,14 @@ vq_free_port() {
 	[ "${1:-udp}" = tcp ] && kind=SOCK_STREAM
 	vq_need python3 python3
 	python3 -c "import socket; s=socket.socket(socket.AF_INET, socket.$kind); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"
+}
+
+# vq_need_tap: skip (77) unless this script may create tap devices: root,
+# /dev/net/tun opens, and ip (iproute2) exists.
+vq_need_tap() {
+	[ "$(id -u)" -eq 0 ] || vq_skip "needs root to create a tap device (uid $(id -u))"
+	(exec 3<>/dev/net/tun) 2>/dev/null || vq_skip "/dev/net/tun cannot be opened"
+	vq_need ip iproute2
 }
 
 # vq_tap_create NAME_PREFIX NET16 [ip tuntap options...]: a host tap on a
