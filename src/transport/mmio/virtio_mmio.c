@@ -59,6 +59,7 @@
 #include "vnet/spec/virtio_config.h"
 #include "vnet/spec/virtio_mmio.h"
 #include "vnet/virtio_mmio.h"
+#include "transport/config_copy.h"
 #include "vnet/vnet_hal.h"
 #include "vnet/vnet_mmio.h"
 
@@ -339,6 +340,27 @@ static uint32_t mm_config_generation(void *ctx)
 	return mm_rd32(R(m, VIRTIO_MMIO_CONFIG_GENERATION));
 }
 
+/* Config-space accessors for vnet_config_copy(): offsets from 0x100. */
+static uint8_t mm_cfg_rd8(void *ctx, uint32_t off)
+{
+	struct vnet_mmio *m = ctx;
+	return mm_rd8(m->base + VIRTIO_MMIO_CONFIG + off);
+}
+
+static uint16_t mm_cfg_rd16(void *ctx, uint32_t off)
+{
+	struct vnet_mmio *m = ctx;
+	return mm_rd16(m->base + VIRTIO_MMIO_CONFIG + off);
+}
+
+static uint32_t mm_cfg_rd32(void *ctx, uint32_t off)
+{
+	struct vnet_mmio *m = ctx;
+	return mm_rd32(m->base + VIRTIO_MMIO_CONFIG + off);
+}
+
+static const struct vnet_config_reader mm_config_reader = {mm_cfg_rd8, mm_cfg_rd16, mm_cfg_rd32};
+
 static int mm_read_config(void *ctx, uint32_t offset, void *buf, uint32_t len)
 {
 	struct vnet_mmio *m = ctx;
@@ -348,35 +370,9 @@ static int mm_read_config(void *ctx, uint32_t offset, void *buf, uint32_t len)
 		return VNET_ERANGE;
 	if (m->gone)
 		return VNET_ENODEV;
-	/* Spec 4.2.2.2: 8-bit fields with 8-bit accesses, 16-bit fields with
-	 * aligned 16-bit ones, 32- and 64-bit fields with aligned 32-bit
-	 * ones.  The space starts at 0x100 of a 4-byte aligned window, so the
-	 * widest aligned access that fits covers each field whole when the
-	 * caller asks for whole fields. */
-	uint8_t *out = buf;
-	uint32_t pos = offset, end = offset + len;
-	while (pos < end) {
-		volatile uint8_t *a = m->base + VIRTIO_MMIO_CONFIG + pos;
-		uint32_t left = end - pos;
-		if (!(pos & 3u) && left >= 4) {
-			uint32_t v = mm_rd32(a);
-			out[0] = (uint8_t)v;
-			out[1] = (uint8_t)(v >> 8);
-			out[2] = (uint8_t)(v >> 16);
-			out[3] = (uint8_t)(v >> 24);
-			out += 4;
-			pos += 4;
-		} else if (!(pos & 1u) && left >= 2) {
-			uint16_t v = mm_rd16(a);
-			out[0] = (uint8_t)v;
-			out[1] = (uint8_t)(v >> 8);
-			out += 2;
-			pos += 2;
-		} else {
-			*out++ = mm_rd8(a);
-			pos++;
-		}
-	}
+	/* Spec 4.2.2.2: natural widths (transport/config_copy.h); the space
+	 * starts at 0x100 of a 4-byte aligned window. */
+	vnet_config_copy(&mm_config_reader, m, offset, buf, len);
 	return VNET_OK;
 }
 

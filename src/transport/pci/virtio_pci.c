@@ -50,6 +50,7 @@
 #include "vnet/vnet_hal_pci.h"
 #include "vnet/vnet_mmio.h"
 #include "vnet/virtio_pci.h"
+#include "transport/config_copy.h"
 
 #ifdef VNET_PCI_TEST_MMIO
 uint8_t vnet_pci_test_rd8(const volatile void *a);
@@ -730,6 +731,27 @@ static uint32_t pci_config_generation(void *ctx)
 	return pci_rd8(CC(p, config_generation));
 }
 
+/* Device-config accessors for vnet_config_copy(). */
+static uint8_t pci_cfg_rd8(void *ctx, uint32_t off)
+{
+	struct vnet_pci *p = ctx;
+	return pci_rd8(p->device.va + off);
+}
+
+static uint16_t pci_cfg_rd16(void *ctx, uint32_t off)
+{
+	struct vnet_pci *p = ctx;
+	return pci_rd16(p->device.va + off);
+}
+
+static uint32_t pci_cfg_rd32(void *ctx, uint32_t off)
+{
+	struct vnet_pci *p = ctx;
+	return pci_rd32(p->device.va + off);
+}
+
+static const struct vnet_config_reader pci_config_reader = {pci_cfg_rd8, pci_cfg_rd16, pci_cfg_rd32};
+
 static int pci_read_config(void *ctx, uint32_t offset, void *buf, uint32_t len)
 {
 	struct vnet_pci *p = ctx;
@@ -737,34 +759,9 @@ static int pci_read_config(void *ctx, uint32_t offset, void *buf, uint32_t len)
 		return VNET_EINVAL;
 	if (!p->device.va || (uint64_t)offset + len > p->device.len)
 		return VNET_ERANGE;
-	/* Spec 4.1.3.1: fields are read with their natural width and
-	 * alignment.  The structure starts 4-byte aligned (checked at probe),
-	 * so the widest aligned access that fits covers each field whole
-	 * when the caller asks for whole fields. */
-	uint8_t *out = buf;
-	uint32_t pos = offset, end = offset + len;
-	while (pos < end) {
-		volatile uint8_t *a = p->device.va + pos;
-		uint32_t left = end - pos;
-		if (!(pos & 3u) && left >= 4) {
-			uint32_t v = pci_rd32(a);
-			out[0] = (uint8_t)v;
-			out[1] = (uint8_t)(v >> 8);
-			out[2] = (uint8_t)(v >> 16);
-			out[3] = (uint8_t)(v >> 24);
-			out += 4;
-			pos += 4;
-		} else if (!(pos & 1u) && left >= 2) {
-			uint16_t v = pci_rd16(a);
-			out[0] = (uint8_t)v;
-			out[1] = (uint8_t)(v >> 8);
-			out += 2;
-			pos += 2;
-		} else {
-			*out++ = pci_rd8(a);
-			pos++;
-		}
-	}
+	/* Spec 4.1.3.1: natural widths (transport/config_copy.h); the
+	 * structure starts 4-byte aligned (checked at probe). */
+	vnet_config_copy(&pci_config_reader, p, offset, buf, len);
 	return VNET_OK;
 }
 

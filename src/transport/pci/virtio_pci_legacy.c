@@ -52,6 +52,7 @@
 #include "vnet/spec/virtio_config.h"
 #include "vnet/spec/virtio_pci.h"
 #include "vnet/virtio_pci.h"
+#include "transport/config_copy.h"
 #include "vnet/vnet_hal.h"
 #include "vnet/vnet_hal_pci.h"
 
@@ -288,6 +289,25 @@ static uint32_t leg_config_generation(void *ctx)
 	return 0; /* legacy has no generation counter */
 }
 
+/* Config-space accessors for vnet_config_copy(): offsets from the
+ * legacy config start. */
+static uint8_t leg_cfg_rd8(void *ctx, uint32_t off)
+{
+	return rd8(ctx, VIRTIO_PCI_LEGACY_CONFIG + off);
+}
+
+static uint16_t leg_cfg_rd16(void *ctx, uint32_t off)
+{
+	return rd16(ctx, VIRTIO_PCI_LEGACY_CONFIG + off);
+}
+
+static uint32_t leg_cfg_rd32(void *ctx, uint32_t off)
+{
+	return rd32(ctx, VIRTIO_PCI_LEGACY_CONFIG + off);
+}
+
+static const struct vnet_config_reader leg_config_reader = {leg_cfg_rd8, leg_cfg_rd16, leg_cfg_rd32};
+
 static int leg_read_config(void *ctx, uint32_t offset, void *buf, uint32_t len)
 {
 	struct vnet_pci_legacy *l = ctx;
@@ -296,31 +316,9 @@ static int leg_read_config(void *ctx, uint32_t offset, void *buf, uint32_t len)
 	if ((uint64_t)offset + len > l->config_len)
 		return VNET_ERANGE;
 	/* Any width is allowed on the legacy interface (§4.1.4.10); the
-	 * natural one is used anyway, as for the modern structures.  The
-	 * config starts at 20, 4-byte aligned. */
-	uint8_t *out = buf;
-	uint32_t pos = offset, end = offset + len;
-	while (pos < end) {
-		uint32_t at = VIRTIO_PCI_LEGACY_CONFIG + pos, left = end - pos;
-		if (!(pos & 3u) && left >= 4) {
-			uint32_t v = rd32(l, at);
-			out[0] = (uint8_t)v;
-			out[1] = (uint8_t)(v >> 8);
-			out[2] = (uint8_t)(v >> 16);
-			out[3] = (uint8_t)(v >> 24);
-			out += 4;
-			pos += 4;
-		} else if (!(pos & 1u) && left >= 2) {
-			uint16_t v = rd16(l, at);
-			out[0] = (uint8_t)v;
-			out[1] = (uint8_t)(v >> 8);
-			out += 2;
-			pos += 2;
-		} else {
-			*out++ = rd8(l, at);
-			pos++;
-		}
-	}
+	 * natural one is used anyway (transport/config_copy.h).  The config
+	 * starts at 20, 4-byte aligned. */
+	vnet_config_copy(&leg_config_reader, l, offset, buf, len);
 	return VNET_OK;
 }
 
