@@ -11,15 +11,9 @@
  */
 #include <stdint.h>
 
+#include "orion/arch.h"
 #include "orion/power.h"
 #include "riscv.h"
-
-static uintptr_t finisher;
-
-void rv_finisher_setup(uint64_t base)
-{
-	finisher = (uintptr_t)base;
-}
 
 __attribute__((noreturn)) void orion_halt(void)
 {
@@ -31,9 +25,9 @@ __attribute__((noreturn)) void orion_halt(void)
 __attribute__((noreturn)) void orion_exit(unsigned code)
 {
 	csr_clear(sstatus, SSTATUS_SIE);
-	if (finisher) {
+	if (rv_plat.finisher_base) {
 		uint32_t status = ((code << 1) | 1) & 0xffff;
-		*(volatile uint32_t *)finisher = (status << 16) | 0x3333;
+		*(volatile uint32_t *)(uintptr_t)rv_plat.finisher_base = (status << 16) | 0x3333;
 	}
 	sbi_shutdown(code != ORION_EXIT_PASS);
 	orion_halt();
@@ -42,8 +36,8 @@ __attribute__((noreturn)) void orion_exit(unsigned code)
 __attribute__((noreturn)) void orion_poweroff(void)
 {
 	csr_clear(sstatus, SSTATUS_SIE);
-	if (finisher)
-		*(volatile uint32_t *)finisher = 0x5555;
+	if (rv_plat.finisher_base)
+		*(volatile uint32_t *)(uintptr_t)rv_plat.finisher_base = 0x5555;
 	sbi_shutdown(false);
 	orion_halt();
 }
@@ -51,8 +45,8 @@ __attribute__((noreturn)) void orion_poweroff(void)
 __attribute__((noreturn)) void orion_reboot(void)
 {
 	csr_clear(sstatus, SSTATUS_SIE);
-	if (finisher)
-		*(volatile uint32_t *)finisher = 0x7777;
+	if (rv_plat.finisher_base)
+		*(volatile uint32_t *)(uintptr_t)rv_plat.finisher_base = 0x7777;
 	sbi_ecall(SBI_EXT_SRST, 0, 1, 0, 0);   /* cold reboot */
 	orion_halt();
 }

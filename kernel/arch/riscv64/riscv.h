@@ -1,12 +1,12 @@
 /*
  * riscv64 private definitions: CSR access, the trap frame, SBI calls and
  * the platform description the DTB walk fills in.  Only files under
- * kernel/arch/riscv64/ include this.
+ * kernel/arch/riscv64/ include this; common code sees orion/arch.h.
  *
  * The kernel runs in S-mode under OpenSBI with translation off
- * (satp = 0, "Bare"): virtual == physical for RAM and MMIO alike, PMP set up
- * by OpenSBI keeps its own memory out of our reach.  One hart (the one
- * OpenSBI started us on); the others stay parked in the firmware.
+ * (satp = 0, "Bare"): virtual == physical for RAM and MMIO alike; OpenSBI's
+ * PMP keeps its own memory out of our reach.  One hart (the one OpenSBI
+ * started us on); the others stay parked in the firmware.
  */
 #ifndef ORION_ARCH_RISCV64_H
 #define ORION_ARCH_RISCV64_H
@@ -19,7 +19,7 @@
 #define csr_write(csr, v) __asm__ volatile("csrw " #csr ", %0" :: "rK"((unsigned long)(v)) : "memory")
 #define csr_set(csr, v) __asm__ volatile("csrs " #csr ", %0" :: "rK"((unsigned long)(v)) : "memory")
 #define csr_clear(csr, v) __asm__ volatile("csrc " #csr ", %0" :: "rK"((unsigned long)(v)) : "memory")
-/* Swap: returns the old value, atomically with the write. */
+/* Clear bits and return the old value, in one instruction. */
 #define csr_read_clear(csr, v) ({ unsigned long o_; __asm__ volatile("csrrc %0, " #csr ", %1" : "=r"(o_) : "rK"((unsigned long)(v)) : "memory"); o_; })
 
 #define SSTATUS_SIE (1ul << 1)     /* S-mode interrupts enabled */
@@ -32,6 +32,7 @@
 #define IRQ_S_SOFT 1
 #define IRQ_S_TIMER 5
 #define IRQ_S_EXT 9
+#define EXC_BREAKPOINT 3
 
 /* ---- trap frame: layout shared with trap.S ---- */
 struct rv_frame {
@@ -42,11 +43,11 @@ struct rv_frame {
 _Static_assert(sizeof(struct rv_frame) == RV_FRAME_SIZE, "trap.S frame layout");
 
 void rv_trap(struct rv_frame *f);        /* trap.c, called from trap.S */
-void rv_trap_init(void);                  /* stvec */
 /* An exception hook (self-tests): return true when handled (sepc may be
  * advanced), false to dump and panic.  One hook; NULL clears. */
 void rv_set_exception_hook(bool (*fn)(struct rv_frame *f));
 const char *rv_exception_name(unsigned long code);
+uint64_t rv_intr_count(unsigned cause);  /* interrupts by scause code */
 
 /* ---- SBI (RISC-V SBI spec 2.0) ---- */
 struct sbiret {
@@ -63,42 +64,29 @@ void sbi_shutdown(bool failure);
 #define SBI_EXT_TIME 0x54494D45
 #define SBI_EXT_SRST 0x53525354
 
-/* ---- the platform, as the device tree describes it ---- */
-#define RV_MAX_RAM 4
-#define RV_MAX_MMIO 16
+/* ---- the platform, as the device tree describes it (entry.c) ---- */
+#define RV_MAX_MMIO 32
 struct rv_platform {
 	unsigned long hartid;
 	const void *dtb;
-	uint64_t dtb_size;
 	uint64_t timebase_hz;            /* /cpus timebase-frequency */
-	uint64_t ram_base[RV_MAX_RAM], ram_size[RV_MAX_RAM];
-	unsigned n_ram;
 	uint64_t uart_base;              /* ns16550a; 0 = none (SBI console) */
 	unsigned uart_shift, uart_width; /* reg-shift, reg-io-width */
 	unsigned uart_irq;               /* PLIC source, 0 = none */
-	uint64_t plic_base;              /* 0 = no PLIC: poll mode */
+	uint64_t plic_base;              /* 0 = no PLIC: devices are polled */
 	unsigned plic_ndev;              /* riscv,ndev */
-	unsigned plic_ctx;               /* this hart's S-mode context */
+	int plic_ctx;                    /* this hart's S-mode context, -1 unknown */
 	uint64_t finisher_base;          /* sifive,test0; 0 = SBI SRST */
 	uint64_t mmio_base[RV_MAX_MMIO], mmio_size[RV_MAX_MMIO];
 	unsigned mmio_irq[RV_MAX_MMIO], n_mmio;
-	const char *bootargs;            /* /chosen bootargs, "" if none */
 };
 extern struct rv_platform rv_plat;
 
 /* ---- drivers ---- */
-void rv_uart_setup(uint64_t base, unsigned shift, unsigned width, unsigned irq);
-void rv_uart_irq(void);                          /* PLIC handler for the UART */
-void rv_timer_setup(uint64_t timebase_hz);
-void rv_timer_irq(void);                         /* S-timer interrupt */
-int plic_init(uint64_t base, unsigned ndev, unsigned ctx);
-/* Route source to fn(arg) at priority 1 and enable it for our context. */
-int plic_route(unsigned source, void (*fn)(void *arg), void *arg);
-void plic_mask(unsigned source, bool masked);
+void rv_timer_irq(void);                         /* S-timer interrupt (timer.c) */
+int plic_init(uint64_t base, unsigned ndev, unsigned ctx);   /* irq.c */
 bool plic_present(void);
 void plic_dispatch(void);                        /* S-external interrupt */
-uint64_t plic_count(unsigned source);
-void rv_finisher_setup(uint64_t base);
 
 static inline void rv_wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
 

@@ -1,7 +1,8 @@
 /*
  * Trap dispatch (S-mode, stvec direct): interrupts by cause — S-timer to
  * the tick, S-external to the PLIC, S-software cleared — and exceptions to
- * the self-test hook or a register dump and panic.
+ * the self-test hook or a register dump and panic (whose backtrace runs
+ * through rv_trap's frame record into the interrupted code's chain).
  *
  * Interrupts run with SIE clear (the hart cleared it on entry, sret
  * restores it from SPIE): handlers never nest.  An exception inside a
@@ -9,6 +10,7 @@
  */
 #include <stdint.h>
 
+#include "orion/arch.h"
 #include "orion/kprintf.h"
 #include "riscv.h"
 
@@ -43,13 +45,6 @@ void rv_set_exception_hook(bool (*fn)(struct rv_frame *f))
 	exception_hook = fn;
 }
 
-void rv_trap_init(void)
-{
-	extern char rv_trap_entry[];
-	csr_write(stvec, (unsigned long)rv_trap_entry);
-}
-
-uint64_t rv_intr_count(unsigned cause);
 uint64_t rv_intr_count(unsigned cause)
 {
 	return cause < 16 ? intr_count[cause] : 0;

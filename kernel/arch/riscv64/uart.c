@@ -1,19 +1,18 @@
 /*
- * NS16550A console on MMIO (QEMU virt: "ns16550a" at the DTB's address,
- * reg-shift 0, 1-byte registers) behind the common serial.h API.
+ * riscv64 console (orion/arch.h arch_console_*): the NS16550A the DTB
+ * names ("ns16550a" with reg-shift/reg-io-width; QEMU virt: 0x10000000,
+ * byte registers, PLIC source 10).  The line discipline and receive ring
+ * are common (dev/serial.c).
  *
- * Before rv_uart_setup() names the UART (the DTB walk), output goes to the
- * SBI console so the first lines of the boot are never lost, and input
- * reads nothing.  Transmit polls THRE with a bound; receive is
- * interrupt-driven through the PLIC once serial_enable_irq() ran (RX
- * FIFO drained into a 256-byte ring, new bytes dropped when full), polled
- * before that or without a PLIC.  The register layout is the 16550's
- * (one register per 1 << reg-shift bytes).
+ * Until the DTB walk found the UART (rv_entry does it before orion_main,
+ * so normally never) output goes to the SBI console and input reads
+ * nothing.  Transmit polls THRE with a bound so a wedged UART slows
+ * output instead of hanging; receive interrupts come through the PLIC.
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orion/serial.h"
+#include "orion/arch.h"
 #include "riscv.h"
 
 #define REG_DATA 0
@@ -26,146 +25,72 @@
 #define LSR_THRE 0x20
 #define IER_RDA 0x01
 
-static uintptr_t uart_base;
-static unsigned uart_shift, uart_width, uart_irqsrc;
-static volatile uint8_t rx_ring[256];
-static volatile uint32_t rx_head, rx_tail;   /* head: producer (IRQ) */
-static bool irq_on;
-static bool (*idle_hook)(void);
+static void (*rx_fn)(void);
+
+static uintptr_t reg_addr(unsigned r)
+{
+	return (uintptr_t)rv_plat.uart_base + ((uintptr_t)r << rv_plat.uart_shift);
+}
 
 static uint8_t reg_read(unsigned r)
 {
-	uintptr_t a = uart_base + ((uintptr_t)r << uart_shift);
-	if (uart_width == 4)
-		return (uint8_t)*(volatile uint32_t *)a;
-	return *(volatile uint8_t *)a;
+	if (rv_plat.uart_width == 4)
+		return (uint8_t)*(volatile uint32_t *)reg_addr(r);
+	return *(volatile uint8_t *)reg_addr(r);
 }
 
 static void reg_write(unsigned r, uint8_t v)
 {
-	uintptr_t a = uart_base + ((uintptr_t)r << uart_shift);
-	if (uart_width == 4)
-		*(volatile uint32_t *)a = v;
+	if (rv_plat.uart_width == 4)
+		*(volatile uint32_t *)reg_addr(r) = v;
 	else
-		*(volatile uint8_t *)a = v;
+		*(volatile uint8_t *)reg_addr(r) = v;
 }
 
-void rv_uart_setup(uint64_t base, unsigned shift, unsigned width, unsigned irq)
+void arch_console_init(void)
 {
-	uart_base = (uintptr_t)base;
-	uart_shift = shift;
-	uart_width = width == 4 ? 4 : 1;
-	uart_irqsrc = irq;
-}
-
-void serial_set_idle_hook(bool (*fn)(void))
-{
-	idle_hook = fn;
-}
-
-void serial_init(void)
-{
-	if (!uart_base)
+	if (!rv_plat.uart_base)
 		return;
-	/* QEMU's UART ignores the divisor; real 16550s keep what firmware set,
-	 * so only the frame format and FIFOs are programmed. */
+	/* The divisor stays what firmware set (OpenSBI already prints through
+	 * this UART); only the frame format and FIFOs are programmed. */
 	reg_write(REG_IER, 0x00);
 	reg_write(REG_LCR, 0x03);       /* 8N1, DLAB off */
 	reg_write(REG_FCR, 0xc7);       /* FIFO on, cleared, 14-byte trigger */
 	reg_write(REG_MCR, 0x0b);       /* DTR, RTS, OUT2 */
 }
 
-static void tx(char c)
+void arch_console_putc(char c)
 {
-	if (!uart_base) {
+	if (!rv_plat.uart_base) {
 		sbi_console_putchar(c);
 		return;
 	}
 	for (unsigned i = 0; i < 1000000 && !(reg_read(REG_LSR) & LSR_THRE); i++)
-		__asm__ volatile("" ::: "memory");
+		cpu_relax();
 	reg_write(REG_DATA, (uint8_t)c);
 }
 
-void serial_putc(char c)
+int arch_console_getc(void)
 {
-	if (c == '\n')
-		tx('\r');
-	tx(c);
+	if (!rv_plat.uart_base)
+		return -1;
+	return (reg_read(REG_LSR) & LSR_DR) ? reg_read(REG_DATA) : -1;
 }
 
-void serial_write(const char *s, unsigned long n)
-{
-	for (unsigned long i = 0; i < n; i++)
-		serial_putc(s[i]);
-}
-
-void rv_uart_irq(void)
-{
-	for (unsigned n = 0; n < 64 && (reg_read(REG_LSR) & LSR_DR); n++) {
-		uint8_t b = reg_read(REG_DATA);
-		uint32_t h = rx_head;
-		if (h - rx_tail < sizeof(rx_ring)) {
-			rx_ring[h % sizeof(rx_ring)] = b;
-			rx_head = h + 1;
-		}
-	}
-}
-
-static void uart_plic_handler(void *arg)
+static void uart_irq(void *arg)
 {
 	(void)arg;
-	rv_uart_irq();
+	rx_fn();
 }
 
-void serial_enable_irq(void)
+bool arch_console_irq_enable(void (*rx)(void))
 {
-	if (!uart_base || !uart_irqsrc || !plic_present())
-		return;
-	if (plic_route(uart_irqsrc, uart_plic_handler, NULL) != 0)
-		return;
-	irq_on = true;
+	if (!rv_plat.uart_base || !rv_plat.uart_irq || !rx)
+		return false;
+	rx_fn = rx;
+	/* The 16550's interrupt is level, active high (its INTR pin). */
+	if (arch_irq_line_attach(rv_plat.uart_irq, true, false, uart_irq, NULL) < 0)
+		return false;
 	reg_write(REG_IER, IER_RDA);
-}
-
-int serial_getc_nonblock(void)
-{
-	if (!uart_base)
-		return -1;
-	if (!irq_on) {
-		if (reg_read(REG_LSR) & LSR_DR)
-			return reg_read(REG_DATA);
-		return -1;
-	}
-	unsigned long s = csr_read_clear(sstatus, SSTATUS_SIE);
-	int c = -1;
-	if (rx_tail != rx_head) {
-		c = rx_ring[rx_tail % sizeof(rx_ring)];
-		rx_tail++;
-	}
-	csr_set(sstatus, s & SSTATUS_SIE);
-	return c;
-}
-
-/*
- * Wait for a byte.  With interrupts: check the ring with SIE off, run the
- * idle hook, then WFI still with SIE off — WFI wakes on a pending enabled
- * interrupt even when SIE is clear (privileged spec 3.3.3), so an
- * interrupt that arrives between the check and the WFI is not lost; SIE is
- * then opened briefly so the handler runs.  Without interrupts it polls.
- */
-int serial_getc(void)
-{
-	for (;;) {
-		int c = serial_getc_nonblock();
-		if (c >= 0)
-			return c;
-		bool busy = idle_hook && idle_hook();
-		if (busy || !irq_on)
-			continue;
-		unsigned long s = csr_read_clear(sstatus, SSTATUS_SIE);
-		if (rx_tail == rx_head)
-			rv_wfi();
-		csr_set(sstatus, SSTATUS_SIE);
-		csr_clear(sstatus, SSTATUS_SIE & ~s);
-	}
+	return true;
 }
