@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "orion/fdt.h"
+
 /* ---- CSRs (RISC-V privileged spec 1.12, ch. 4) ---- */
 #define csr_read(csr) ({ unsigned long v_; __asm__ volatile("csrr %0, " #csr : "=r"(v_) :: "memory"); v_; })
 #define csr_write(csr, v) __asm__ volatile("csrw " #csr ", %0" :: "rK"((unsigned long)(v)) : "memory")
@@ -81,6 +83,14 @@ struct rv_platform {
 	unsigned mmio_irq[RV_MAX_MMIO], n_mmio;
 };
 extern struct rv_platform rv_plat;
+/* The checked device tree (valid when rv_fdt_err == FDT_OK). */
+extern struct fdt rv_fdt;
+extern int rv_fdt_err;
+/* The DTB node of the PLIC (for interrupt specifiers), or < 0. */
+extern int rv_plic_node;
+/* A node's index-th interrupt as a PLIC source, or 0 (none, or it goes to
+ * another controller). */
+unsigned rv_dt_plic_irq(int node, unsigned index);
 
 /* ---- drivers ---- */
 void rv_timer_irq(void);                         /* S-timer interrupt (timer.c) */
