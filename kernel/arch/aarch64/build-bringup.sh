@@ -10,6 +10,6 @@ flags="-O2 -g -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -mgener
  -mstrict-align -mno-outline-atomics -fno-pic -fno-pie -fno-omit-frame-pointer
  -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-tree-loop-distribute-patterns
  -Wall -Wextra -Werror -I$k/include"
-$cc $flags -o "$out" "$here"/*.S "$here"/*.c "$k/lib/printf.c" "$k/lib/string.c" "$k/lib/fdt.c" \
+$cc $flags -o "$out" "$here"/*.S "$here"/*.c "$k/lib/printf.c" "$k/lib/string.c" "$k/lib/fdt.c" "$k/dev/pci_ecam.c" \
 	-static -no-pie -Wl,--build-id=none -Wl,-T,"$here/linker.ld" -Wl,--no-warn-rwx-segments -lgcc
 echo "$out"
