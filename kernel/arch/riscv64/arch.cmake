@@ -9,5 +9,6 @@ file(GLOB ORION_ARCH_SOURCES CONFIGURE_DEPENDS ${ORION_ARCH_DIR}/*.c ${ORION_ARC
 # outside medlow's +-2 GiB around 0, and addresses everything PC-relative.
 set(ORION_ARCH_CFLAGS -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany)
 set(ORION_ARCH_ASMFLAGS -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany -fno-pic)
-set(ORION_ARCH_LDFLAGS -Wl,-z,max-page-size=0x1000)
+# One RWX segment is deliberate (linker.ld); binutils 2.39+ warns about it.
+set(ORION_ARCH_LDFLAGS -Wl,-z,max-page-size=0x1000 -Wl,--no-warn-rwx-segments)
 set(ORION_ARCH_LINKER_SCRIPT ${ORION_ARCH_DIR}/linker.ld)

@@ -7,7 +7,7 @@
 
 #include "orion/arch.h"
 #include "orion/kprintf.h"
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 unsigned long irq_save(void)
 {
@@ -87,7 +87,7 @@ int arch_selftest_exception(void)
 		kprintf("selftest: ebreak did not reach the exception hook\n");
 		return -1;
 	}
-	kprintf("selftest: ebreak caught by the hook, execution resumed\n");
+	kprintf("selftest: exception dispatch ok (ebreak caught, execution resumed)\n");
 	return 0;
 }
 

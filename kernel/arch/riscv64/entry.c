@@ -29,7 +29,7 @@
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/virtio_mmio.h"
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 __attribute__((noreturn)) void rv_entry(unsigned long hartid, const void *dtb);
 
@@ -217,5 +217,6 @@ void arch_irq_init(void)
 void arch_devices_init(void)
 {
 	for (unsigned i = 0; i < rv_plat.n_mmio; i++)
-		orion_virtio_mmio_add(rv_plat.mmio_base[i], rv_plat.mmio_size[i], rv_plat.mmio_irq[i]);
+		orion_virtio_mmio_add(rv_plat.mmio_base[i], rv_plat.mmio_size[i],
+				      rv_plat.mmio_irq[i] ? (int)rv_plat.mmio_irq[i] : -1);
 }

@@ -13,7 +13,7 @@
 
 #include "orion/arch.h"
 #include "orion/power.h"
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 __attribute__((noreturn)) void orion_halt(void)
 {

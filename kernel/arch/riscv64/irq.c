@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "orion/arch.h"
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 #define PLIC_SOURCES 1024   /* the spec's maximum: ids 1..1023 */
 

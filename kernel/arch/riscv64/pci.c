@@ -23,7 +23,7 @@
 #include "orion/kprintf.h"
 #include "orion/pci.h"
 #include "orion/pci_ecam.h"
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 static struct pci_ecam host;
 static bool have_host;

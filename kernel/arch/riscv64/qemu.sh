@@ -1,25 +1,49 @@
 # shellcheck shell=bash disable=SC2034  # read by tests/lib/qemu.sh
-# kernel/arch/riscv64/qemu.sh: how tests/lib/qemu.sh starts the Orion kernel
-# on riscv64 (sourced by it for --arch riscv64; see kernel/arch/README.md).
+# kernel/arch/riscv64/qemu.sh: how QEMU runs the riscv64 Orion kernel.
+# Sourced by tests/lib/qemu.sh (qemu_arch riscv64); the contract is in
+# kernel/arch/README.md ("qemu.sh").
 #
-# QEMU virt with its bundled OpenSBI (-bios default: fw_dynamic from
-# Debian's qemu-system-data) loading the ELF at 0x80200000.  TCG always: a
-# riscv64 guest cannot use an x86 host's KVM.  NICs: virtio-net-pci on the
-# board's PCIe host (ECAM), or virtio-net-device on one of the eight
-# virtio-mmio slots; QEMU 7.2 makes virtio-mmio devices legacy (version 1)
-# unless told otherwise, and the driver speaks only version 2, hence
-# force-legacy=false.  The kernel exits through the sifive,test0 finisher
-# with status (code << 1) | 1 (kernel/arch/riscv64/exit.c), the same
-# statuses as x86's isa-debug-exit.
-QEMU_ARCH_BIN=qemu-system-riscv64
-QEMU_ARCH_PKG=qemu-system-misc
-QEMU_ARCH_MACHINE=virt
-QEMU_ARCH_MACHINES="virt"
-QEMU_ARCH_ACCEL=tcg
-QEMU_ARCH_ARGS=(-bios default)
-QEMU_ARCH_NIC_pci=virtio-net-pci
-QEMU_ARCH_NIC_mmio=virtio-net-device
-QEMU_ARCH_ARGS_mmio=(-global virtio-mmio.force-legacy=false)
-QEMU_ARCH_TRANSPORTS="pci mmio"
-QEMU_EXIT_PASS=33
-QEMU_EXIT_FAIL=35
+# QEMU virt with its bundled OpenSBI ("-bios default": fw_dynamic from
+# Debian's qemu-system-data), which starts the ELF at 0x80200000 in S-mode.
+# NICs: virtio-net-pci on the board's PCIe host (ECAM), or
+# virtio-net-device on one of its eight virtio-mmio slots.  QEMU 7.2 makes
+# virtio-mmio devices legacy (version 1) unless told otherwise and the
+# driver speaks version 2 only, hence force-legacy=false.  The kernel exits
+# through the sifive,test0 finisher with status (code << 1) | 1
+# (kernel/arch/riscv64/exit.c), the statuses x86's isa-debug-exit gives:
+# PASS (0x10) is 33 and FAIL (0x11) 35; a plain power-off is 0.
+
+ARCH_QEMU_BIN=qemu-system-riscv64
+ARCH_QEMU_PKG=qemu-system-misc
+ARCH_QEMU_MACHINE=virt           # default board
+ARCH_QEMU_MACHINES="virt"
+ARCH_QEMU_KVM_HOST=riscv64       # uname -m of a host whose KVM runs this guest
+ARCH_QEMU_EXIT_PASS=33
+ARCH_QEMU_EXIT_FAIL=35
+ARCH_QEMU_EXIT_PASS_HOW="sifive,test0 finisher (33 << 16) | 0x3333"
+ARCH_QEMU_EXIT_FAIL_HOW="sifive,test0 finisher (35 << 16) | 0x3333"
+
+# arch_qemu_machine MACHINE TRANSPORT: append the board, firmware and
+# global options to QEMU_CMD; non-zero (with a message) if unsupported.
+arch_qemu_machine() {
+	case "$1:$2" in
+	virt:pci) QEMU_CMD+=(-M virt -bios default) ;;
+	virt:mmio) QEMU_CMD+=(-M virt -bios default -global virtio-mmio.force-legacy=false) ;;
+	*) echo "riscv64: machine $1 with transport $2 is not supported (virt with pci or mmio)" >&2
+		return 1 ;;
+	esac
+}
+
+# arch_qemu_kernel ELF: append the options that load the kernel.
+arch_qemu_kernel() {
+	QEMU_CMD+=(-kernel "$1")
+}
+
+# arch_qemu_nic TRANSPORT: the virtio-net device model for the transport.
+arch_qemu_nic() {
+	case "$1" in
+	pci) echo virtio-net-pci ;;
+	mmio) echo virtio-net-device ;;
+	*) return 1 ;;
+	esac
+}

@@ -7,7 +7,7 @@
  */
 #include <stdbool.h>
 
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 struct sbiret sbi_ecall(long ext, long fid, unsigned long a0, unsigned long a1, unsigned long a2)
 {

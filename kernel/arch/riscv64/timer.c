@@ -12,7 +12,7 @@
 #include "orion/arch.h"
 #include "orion/kprintf.h"
 #include "orion/timer.h"
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 static uint64_t tick_period, next_tick;
 

@@ -12,7 +12,7 @@
 
 #include "orion/arch.h"
 #include "orion/kprintf.h"
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 static bool (*exception_hook)(struct rv_frame *f);
 static uint64_t intr_count[16];

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "orion/arch.h"
-#include "riscv.h"
+#include "riscv64/riscv.h"
 
 #define REG_DATA 0
 #define REG_IER 1

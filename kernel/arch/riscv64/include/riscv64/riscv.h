@@ -1,7 +1,7 @@
 /*
  * riscv64 private definitions: CSR access, the trap frame, SBI calls and
  * the platform description the DTB walk fills in.  Only files under
- * kernel/arch/riscv64/ include this; common code sees orion/arch.h.
+ * kernel/arch/riscv64/ see this (include/riscv64/); common code sees orion/arch.h.
  *
  * The kernel runs in S-mode under OpenSBI with translation off
  * (satp = 0, "Bare"): virtual == physical for RAM and MMIO alike; OpenSBI's
