@@ -27,8 +27,10 @@ ARCH_QEMU_EXIT_FAIL_HOW="sifive,test0 finisher (35 << 16) | 0x3333"
 # global options to QEMU_CMD; non-zero (with a message) if unsupported.
 arch_qemu_machine() {
 	case "$1:$2" in
-	virt:pci) QEMU_CMD+=(-M virt -bios default) ;;
-	virt:mmio) QEMU_CMD+=(-M virt -bios default -global virtio-mmio.force-legacy=false) ;;
+	# force-legacy=false with PCI too: the eight empty virtio-mmio slots
+	# then read Version 2, DeviceID 0, which the driver skips silently
+	# (VirtIO 1.2 §4.2.3.1.1) instead of reporting eight legacy devices.
+	virt:pci | virt:mmio) QEMU_CMD+=(-M virt -bios default -global virtio-mmio.force-legacy=false) ;;
 	*) echo "riscv64: machine $1 with transport $2 is not supported (virt with pci or mmio)" >&2
 		return 1 ;;
 	esac
