@@ -8,6 +8,11 @@
  * FAIL 0x11 -> 35 — so a test cannot mistake a plain power-off (status 0,
  * e.g. SBI SRST or a firmware that lost the kernel) for a pass.  Without a
  * finisher it falls back to SBI SRST (QEMU status 0), then parks the hart.
+ * OpenSBI finds its own reset device in the same DTB (on virt that is the
+ * finisher too), so a tree without one usually leaves SRST nothing to
+ * call: the hart parks and a test's timeout ends QEMU (checked by hand
+ * with a DTB stripped of test@100000: "no sifive,test0 finisher", then
+ * the park).
  */
 #include <stdint.h>
 
