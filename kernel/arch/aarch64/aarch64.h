@@ -95,6 +95,11 @@ void a64_irq_enable(unsigned intid, bool level);
 void a64_irq_disable(unsigned intid);
 uint64_t a64_irq_count(unsigned intid);
 void a64_gic_handle(void);
+/* MSI through the GICv2m frame: a free SPI and the message that raises
+ * it (edge; enable it with a64_irq_enable(intid, false)).  -1 when there
+ * is no v2m frame (GICv3 without an ITS driver) or it is used up. */
+int a64_msi_alloc(unsigned *intid, uint64_t *addr, uint32_t *data);
+unsigned a64_msi_available(void);
 
 /* Semihosting SYS_EXIT with a status for QEMU; returns only if the
  * debugger interface is off (the HLT traps as undefined and is skipped). */

@@ -43,6 +43,12 @@
 
 #define PRIO_DEFAULT 0xa0
 
+/* GICv2m MSI frame (ARM's "GICv2m" extension, as QEMU's virt implements
+ * it): MSI_TYPER gives the SPIs it owns, a write of an SPI's INTID to
+ * MSI_SETSPI_NS raises it (edge). */
+#define V2M_MSI_TYPER 0x008
+#define V2M_MSI_SETSPI_NS 0x040
+
 struct handler {
 	a64_irq_fn fn;
 	void *arg;
@@ -52,6 +58,7 @@ static struct handler handlers[MAX_INTID];
 static unsigned nlines;
 static uintptr_t gicd, gicc, gicr;
 static int version;
+static unsigned v2m_first, v2m_count, v2m_used;
 
 #define icc_read(r) sysreg_read(r)
 #define icc_write(r, v) sysreg_write(r, v)
@@ -114,6 +121,13 @@ void a64_gic_init(void)
 
 	if (version == 2) {
 		gicc = (uintptr_t)a64_plat.gicc_base;
+		if (a64_plat.v2m_base) {
+			uint32_t t = mmio_read32((uintptr_t)a64_plat.v2m_base + V2M_MSI_TYPER);
+			v2m_first = t >> 16 & 0x3ff;
+			v2m_count = t & 0x3ff;
+			if (v2m_first < 32 || v2m_first + v2m_count > nlines)
+				v2m_count = 0;   /* not SPIs this distributor has */
+		}
 		for (unsigned i = 32; i < nlines; i += 4)
 			mmio_write32(gicd + GICD_ITARGETSR + i, 0x01010101u);   /* CPU 0 */
 		for (unsigned i = 0; i < 32; i += 4)
@@ -217,4 +231,20 @@ void a64_gic_handle(void)
 			icc_write(S3_0_C12_C12_1, iar);                      /* ICC_EOIR1_EL1 */
 		isb();
 	}
+}
+
+int a64_msi_alloc(unsigned *intid, uint64_t *addr, uint32_t *data)
+{
+	if (version != 2 || v2m_used >= v2m_count)
+		return -1;
+	unsigned id = v2m_first + v2m_used++;
+	*intid = id;
+	*addr = a64_plat.v2m_base + V2M_MSI_SETSPI_NS;
+	*data = id;
+	return 0;
+}
+
+unsigned a64_msi_available(void)
+{
+	return version == 2 ? v2m_count - v2m_used : 0;
 }
