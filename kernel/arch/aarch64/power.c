@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "orion/power.h"
-#include "aarch64.h"
+#include "aarch64/aarch64.h"
 
 #define SEMIHOST_SYS_EXIT 0x18
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
