@@ -55,7 +55,17 @@ add_test(NAME kernel_aarch64_boot
 add_test(NAME kernel_aarch64_fault_dump
   COMMAND ${ORION_KERNEL_DIR}/arch/aarch64/tests/boot_test.sh --kernel ${ORION_KERNEL_ELF}
           --selftest fault --log ${CMAKE_CURRENT_BINARY_DIR}/kernel_aarch64_fault_dump.log)
-list(APPEND ORION_A64_TESTS kernel_aarch64_boot kernel_aarch64_fault_dump)
+# The NIC behind the second of two PCIe root ports: bus numbering, bridge
+# windows, MSI-X through the bridge (virt) and the INTx swizzle (GICv3).
+add_test(NAME kernel_aarch64_bridge_ping_msix
+  COMMAND ${ORION_KERNEL_DIR}/arch/aarch64/tests/boot_test.sh --kernel ${ORION_KERNEL_ELF}
+          --selftest ping --bridge 1 --log ${CMAKE_CURRENT_BINARY_DIR}/kernel_aarch64_bridge_ping_msix.log)
+add_test(NAME kernel_aarch64_gicv3_bridge_ping_intx
+  COMMAND ${ORION_KERNEL_DIR}/arch/aarch64/tests/boot_test.sh --kernel ${ORION_KERNEL_ELF}
+          --selftest ping --bridge 1 --machine virt-gicv3
+          --log ${CMAKE_CURRENT_BINARY_DIR}/kernel_aarch64_gicv3_bridge_ping_intx.log)
+list(APPEND ORION_A64_TESTS kernel_aarch64_boot kernel_aarch64_fault_dump
+  kernel_aarch64_bridge_ping_msix kernel_aarch64_gicv3_bridge_ping_intx)
 
 set_tests_properties(${ORION_A64_TESTS} PROPERTIES
   TIMEOUT 120 SKIP_RETURN_CODE 77 LABELS "kernel;integration")
