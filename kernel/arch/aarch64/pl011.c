@@ -71,8 +71,10 @@ int arch_console_getc(void)
 static void uart_irq(void *arg)
 {
 	(void)arg;
-	rx_fn();
+	/* Clear first, then drain: a byte arriving after the drain raises
+	 * the interrupt again instead of waiting for the next byte. */
 	wr(UART_ICR, IM_RX | IM_RT);
+	rx_fn();
 }
 
 bool arch_console_irq_enable(void (*rx)(void))
