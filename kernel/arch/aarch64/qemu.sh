@@ -27,7 +27,7 @@ ARCH_QEMU_EXIT_FAIL_HOW="semihosting SYS_EXIT 35"
 arch_qemu_machine() {
 	case "$1" in
 	virt) QEMU_CMD+=(-M virt) ;;
-	virt-gicv3) QEMU_CMD+=(-M virt,gic-version=3) ;;
+	virt-gicv3) QEMU_CMD+=(-M "virt,gic-version=3") ;;
 	*) echo "aarch64: machine $1 is not supported (virt, virt-gicv3)" >&2
 		return 1 ;;
 	esac
@@ -39,8 +39,8 @@ arch_qemu_machine() {
 	# force-legacy=false for both transports: virt always has its 32
 	# virtio-mmio windows, and legacy (version 1) empty windows would each
 	# be reported as an unsupported legacy device.
-	QEMU_CMD+=(-global virtio-mmio.force-legacy=false -cpu cortex-a57
-		-semihosting-config enable=on,target=native)
+	QEMU_CMD+=(-global "virtio-mmio.force-legacy=false" -cpu cortex-a57
+		-semihosting-config "enable=on,target=native")
 }
 
 # arch_qemu_kernel ELF: QEMU's ELF loader (not a Linux image: the DTB goes

@@ -35,8 +35,8 @@ if [ "$bridge" != 0 ]; then
 	# QEMU needs the ports before the device that names one as its bus,
 	# and qemu_run puts --nic devices first: the NIC is given here.
 	nic=()
-	extra=(-device pcie-root-port,id=a64rp1,chassis=1,slot=1 -device pcie-root-port,id=a64rp2,chassis=2,slot=2
-		-netdev user,id=a64n0 -device virtio-net-pci,netdev=a64n0,disable-legacy=on,bus=a64rp2)
+	extra=(-device "pcie-root-port,id=a64rp1,chassis=1,slot=1" -device "pcie-root-port,id=a64rp2,chassis=2,slot=2"
+		-netdev "user,id=a64n0" -device "virtio-net-pci,netdev=a64n0,disable-legacy=on,bus=a64rp2")
 fi
 echo "a64boot: $machine pci selftest=$selftest$([ "$bridge" != 0 ] && echo ' behind two root ports'), log $log"
 qemu_run --arch aarch64 --machine "$machine" --transport pci --accel tcg \
