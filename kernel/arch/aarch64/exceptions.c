@@ -18,7 +18,6 @@ extern char a64_vectors[];
 #define INSN_HLT_SEMIHOST 0xd45e0000u
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 
-bool a64_semihost_missing;
 bool (*a64_brk_hook)(struct a64_frame *f);
 
 static const char *ec_name(unsigned ec)
@@ -62,7 +61,6 @@ void a64_exception(struct a64_frame *f)
 	}
 	if (f->kind == A64_EXC_SYNC && ESR_EC(f->esr) == 0 &&
 	    *(const uint32_t *)(uintptr_t)f->elr == INSN_HLT_SEMIHOST) {
-		a64_semihost_missing = true;
 		f->elr += 4;
 		return;
 	}
