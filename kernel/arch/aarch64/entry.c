@@ -1,36 +1,49 @@
 /*
- * a64_entry: the C side of boot.S, with the MMU off.  Order matters:
- * the DTB first (it says where the console is), the console (so every
- * later failure is visible), the identity map and caches, exception
- * vectors, the GIC, then the generic timer.  Interrupts stay masked; the
- * common kernel unmasks them when it is ready.
+ * a64_entry: the C side of boot.S, still with the MMU off (hence
+ * -mstrict-align, see boot.S).  It finds the device tree, builds the
+ * identity map and turns the MMU and caches on, turns the tree into a
+ * struct orion_boot_info, and calls the common orion_main().
  */
 #include <stdint.h>
 
-#include "orion/kprintf.h"
-#include "orion/serial.h"
-#include "orion/timer.h"
-#include "aarch64.h"
+#include "orion/arch.h"
+#include "orion/fdt.h"
+#include "aarch64/aarch64.h"
 
-void a64_entry(uint64_t x0);
-void a64_bringup_main(void);
+__attribute__((noreturn)) void a64_entry(uint64_t x0);
+
+static struct orion_boot_info boot_info;
+
+static void add(struct orion_mem_range *r, unsigned *n, uint64_t base, uint64_t len)
+{
+	if (len && *n < ORION_BOOT_MAX_RANGES)
+		r[(*n)++] = (struct orion_mem_range){ base, len };
+}
 
 void a64_entry(uint64_t x0)
 {
-	timer_mark_entry();
+	struct orion_boot_info *bi = &boot_info;
+
 	a64_platform_init(x0);
-	serial_init();
-	kprintf("\norion: Orion test kernel (orion-vnet), aarch64\n");
-	if (!a64_have_fdt)
-		kprintf("aarch64: no device tree at x0 %#lx or 0x40000000: console only\n", x0);
 	a64_mmu_init();
-	a64_exceptions_init();
-	a64_gic_init();
-	timer_init();
-	kprintf("aarch64: DTB %#lx (%u bytes), RAM %#lx+%#lx, GICv%d, PL011 %#lx irq %u, "
-		"timer %lu Hz irq %u, PSCI %s\n",
-		a64_plat.dtb_pa, a64_plat.dtb_size, a64_plat.ram_base, a64_plat.ram_size,
-		a64_plat.gic_version, a64_plat.uart_base, a64_plat.uart_irq, timer_tsc_hz(),
-		a64_plat.timer_irq, a64_plat.psci ? (a64_plat.psci_smc ? "smc" : "hvc") : "none");
-	a64_bringup_main();
+	bi->arch = "aarch64";
+	bi->cmdline = a64_plat.bootargs ? a64_plat.bootargs : "";
+	if (a64_have_fdt) {
+		bi->dtb = (const void *)(uintptr_t)a64_plat.dtb_pa;
+		uint64_t b, s;
+		for (unsigned i = 0; fdt_memory(&a64_fdt, i, &b, &s) == FDT_OK; i++)
+			add(bi->ram, &bi->nram, b, s);
+		/* The blob itself (cmdline points into it until cmdline_init
+		 * copies it) and the memory reservation block. */
+		add(bi->reserved, &bi->nreserved, a64_plat.dtb_pa, a64_plat.dtb_size);
+		for (unsigned i = 0; fdt_reserved(&a64_fdt, i, &b, &s) == FDT_OK; i++)
+			add(bi->reserved, &bi->nreserved, b, s);
+		uint64_t is, ie;
+		if (fdt_initrd(&a64_fdt, &is, &ie) == FDT_OK && ie > is) {
+			bi->initrd_base = is;
+			bi->initrd_len = ie - is;
+		}
+	}
+	/* Without a tree arch_cpu_init reports it once the console is up. */
+	orion_main(bi);
 }

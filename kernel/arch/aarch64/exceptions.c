@@ -2,14 +2,15 @@
  * Exception handling at EL1: the vector table (vectors.S) calls
  * a64_exception() with the saved frame.  IRQs go to the GIC dispatcher.
  * A synchronous exception is fatal (register dump, then panic, which
- * exits FAIL during a self-test), except one: the semihosting HLT of
+ * exits FAIL during a self-test), except a BRK the self-test hook
+ * (a64_brk_hook) takes, and the semihosting HLT of
  * a64_semihost_exit() traps as "unknown reason" when QEMU runs without
  * -semihosting; it is skipped and a64_semihost_exit() falls back to PSCI.
  */
 #include <stdint.h>
 
 #include "orion/kprintf.h"
-#include "aarch64.h"
+#include "aarch64/aarch64.h"
 
 extern char a64_vectors[];
 
@@ -17,7 +18,7 @@ extern char a64_vectors[];
 #define INSN_HLT_SEMIHOST 0xd45e0000u
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 
-bool a64_semihost_missing;
+bool (*a64_brk_hook)(struct a64_frame *f);
 
 static const char *ec_name(unsigned ec)
 {
@@ -60,10 +61,11 @@ void a64_exception(struct a64_frame *f)
 	}
 	if (f->kind == A64_EXC_SYNC && ESR_EC(f->esr) == 0 &&
 	    *(const uint32_t *)(uintptr_t)f->elr == INSN_HLT_SEMIHOST) {
-		a64_semihost_missing = true;
 		f->elr += 4;
 		return;
 	}
+	if (f->kind == A64_EXC_SYNC && ESR_EC(f->esr) == 0x3c && a64_brk_hook && a64_brk_hook(f))
+		return;
 	dump(f);
 	panic("unhandled aarch64 exception");
 }

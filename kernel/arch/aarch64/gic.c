@@ -9,15 +9,22 @@
  * redistributor (GICR: RD frame, then SGI frame at +64 KiB for
  * SGIs/PPIs), and the system-register CPU interface (ICC_*_EL1).
  *
- * Every SPI starts disabled; a driver enables its line with
- * a64_irq_enable() after registering a handler.  Dispatch
- * (a64_gic_handle, from the IRQ vector): acknowledge, run the handler with
- * IRQs masked, end of interrupt; spurious INTIDs (1020-1023) are ignored.
+ * The orion/arch.h interrupt contract: an irq is a GIC INTID (0-1019), a
+ * line is an SPI number as the DTB names it (INTID = 32 + line).  Every
+ * SPI starts disabled; arch_irq_line_attach() programs the trigger,
+ * installs the handler and enables it.  Dispatch (a64_gic_handle, from the
+ * IRQ vector): acknowledge, count, run the handler with IRQs masked, end
+ * of interrupt; spurious INTIDs (1020-1023) are ignored.
+ *
+ * MSI: the GICv2m frame (GICv2 only; GICv3's ITS is not driven, so with
+ * gic-version=3 PCI devices use INTx): each message target is one of the
+ * frame's SPIs, edge-triggered.
  */
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "aarch64.h"
+#include "orion/arch.h"
+#include "aarch64/aarch64.h"
 
 #define MAX_INTID 1020
 
@@ -26,6 +33,7 @@
 #define GICD_IGROUPR 0x080
 #define GICD_ISENABLER 0x100
 #define GICD_ICENABLER 0x180
+#define GICD_ISPENDR 0x200
 #define GICD_ICPENDR 0x280
 #define GICD_IPRIORITYR 0x400
 #define GICD_ITARGETSR 0x800
@@ -43,8 +51,14 @@
 
 #define PRIO_DEFAULT 0xa0
 
+/* GICv2m MSI frame (ARM's "GICv2m" extension, as QEMU's virt implements
+ * it): MSI_TYPER gives the SPIs it owns, a write of an SPI's INTID to
+ * MSI_SETSPI_NS raises it (edge). */
+#define V2M_MSI_TYPER 0x008
+#define V2M_MSI_SETSPI_NS 0x040
+
 struct handler {
-	a64_irq_fn fn;
+	irq_handler_fn fn;
 	void *arg;
 	uint64_t count;
 };
@@ -52,6 +66,8 @@ static struct handler handlers[MAX_INTID];
 static unsigned nlines;
 static uintptr_t gicd, gicc, gicr;
 static int version;
+static unsigned v2m_first, v2m_count;
+static uint32_t v2m_busy[32];   /* one bit per v2m SPI (at most 1024) */
 
 #define icc_read(r) sysreg_read(r)
 #define icc_write(r, v) sysreg_write(r, v)
@@ -114,6 +130,13 @@ void a64_gic_init(void)
 
 	if (version == 2) {
 		gicc = (uintptr_t)a64_plat.gicc_base;
+		if (a64_plat.v2m_base) {
+			uint32_t t = mmio_read32((uintptr_t)a64_plat.v2m_base + V2M_MSI_TYPER);
+			v2m_first = t >> 16 & 0x3ff;
+			v2m_count = t & 0x3ff;
+			if (v2m_first < 32 || v2m_first + v2m_count > nlines)
+				v2m_count = 0;   /* not SPIs this distributor has */
+		}
 		for (unsigned i = 32; i < nlines; i += 4)
 			mmio_write32(gicd + GICD_ITARGETSR + i, 0x01010101u);   /* CPU 0 */
 		for (unsigned i = 0; i < 32; i += 4)
@@ -129,7 +152,7 @@ void a64_gic_init(void)
 	uint64_t mpidr = sysreg_read(mpidr_el1);
 	uint64_t route = (mpidr & 0xffffff) | ((mpidr >> 32 & 0xff) << 32);
 	for (unsigned i = 32; i < nlines; i++)
-		mmio_write64(gicd + GICD_IROUTER + 8 * i, route);
+		a64_mmio_write64(gicd + GICD_IROUTER + 8 * i, route);
 	mmio_write32(gicd + GICD_CTLR, (1u << 4) | (1u << 1) | (1u << 0));   /* ARE, Grp1, Grp0 */
 	v3_wait_rwp();
 
@@ -154,13 +177,28 @@ void a64_gic_init(void)
 	isb();
 }
 
-int a64_irq_register(unsigned intid, a64_irq_fn fn, void *arg)
+unsigned arch_irq_limit(void) { return MAX_INTID; }
+
+int irq_register(int irq, irq_handler_fn fn, void *arg)
 {
-	if (intid >= MAX_INTID)
+	if (irq < 0 || irq >= MAX_INTID)
 		return -1;
-	handlers[intid].arg = arg;
-	handlers[intid].fn = fn;
+	unsigned long f = irq_save();
+	handlers[irq].arg = arg;
+	handlers[irq].fn = fn;
+	irq_restore(f);
 	return 0;
+}
+
+void irq_unregister(int irq)
+{
+	if (irq >= 0 && irq < MAX_INTID)
+		irq_register(irq, NULL, NULL);
+}
+
+uint64_t irq_count(int irq)
+{
+	return irq >= 0 && irq < MAX_INTID ? handlers[irq].count : 0;
 }
 
 void a64_irq_enable(unsigned intid, bool level)
@@ -190,11 +228,6 @@ void a64_irq_disable(unsigned intid)
 		v3_wait_rwp();
 }
 
-uint64_t a64_irq_count(unsigned intid)
-{
-	return intid < MAX_INTID ? handlers[intid].count : 0;
-}
-
 void a64_gic_handle(void)
 {
 	if (!version)
@@ -217,4 +250,106 @@ void a64_gic_handle(void)
 			icc_write(S3_0_C12_C12_1, iar);                      /* ICC_EOIR1_EL1 */
 		isb();
 	}
+}
+
+/* ---- Wired lines (orion/arch.h) ---- */
+
+static bool line_ok(unsigned line)
+{
+	return version && 32 + line < nlines;
+}
+
+int arch_irq_line_attach(unsigned line, bool level, bool active_low, irq_handler_fn fn, void *arg)
+{
+	(void)active_low;   /* SPIs are active high at the GIC; the DTB never says otherwise here */
+	if (!line_ok(line) || !fn)
+		return -1;
+	unsigned id = 32 + line;
+	irq_register((int)id, fn, arg);
+	a64_irq_enable(id, level);
+	return (int)id;
+}
+
+void arch_irq_line_mask(unsigned line, bool masked)
+{
+	if (!line_ok(line))
+		return;
+	if (masked)
+		a64_irq_disable(32 + line);
+	else
+		mmio_write32(gicd + GICD_ISENABLER + ((32 + line) / 32) * 4, 1u << ((32 + line) % 32));
+}
+
+void arch_irq_line_detach(unsigned line, int irq)
+{
+	if (line_ok(line))
+		a64_irq_disable(32 + line);
+	irq_unregister(irq);
+}
+
+bool arch_irq_line_state(unsigned line, bool *masked, bool *pending)
+{
+	if (!line_ok(line))
+		return false;
+	unsigned id = 32 + line;
+	uint32_t bit = 1u << (id % 32);
+	*masked = !(mmio_read32(gicd + GICD_ISENABLER + (id / 32) * 4) & bit);
+	*pending = (mmio_read32(gicd + GICD_ISPENDR + (id / 32) * 4) & bit) != 0;
+	return true;
+}
+
+/* ---- MSI through GICv2m (orion/arch.h) ---- */
+
+bool arch_msi_supported(void) { return version == 2 && v2m_count > 0; }
+
+unsigned a64_msi_available(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < v2m_count; i++)
+		n += !(v2m_busy[i / 32] & (1u << (i % 32)));
+	return n;
+}
+
+int arch_msi_alloc(void)
+{
+	if (!arch_msi_supported())
+		return -1;
+	unsigned long f = irq_save();
+	for (unsigned i = 0; i < v2m_count; i++) {
+		if (v2m_busy[i / 32] & (1u << (i % 32)))
+			continue;
+		v2m_busy[i / 32] |= 1u << (i % 32);
+		irq_restore(f);
+		unsigned id = v2m_first + i;
+		a64_irq_enable(id, false);   /* a message is an edge */
+		return (int)id;
+	}
+	irq_restore(f);
+	return -1;
+}
+
+static bool is_msi_irq(int irq)
+{
+	return arch_msi_supported() && irq >= (int)v2m_first && irq < (int)(v2m_first + v2m_count);
+}
+
+void arch_msi_free(int irq)
+{
+	if (!is_msi_irq(irq))
+		return;
+	a64_irq_disable((unsigned)irq);
+	irq_unregister(irq);
+	unsigned i = (unsigned)irq - v2m_first;
+	unsigned long f = irq_save();
+	v2m_busy[i / 32] &= ~(1u << (i % 32));
+	irq_restore(f);
+}
+
+int arch_msi_compose(int irq, uint64_t *addr, uint32_t *data)
+{
+	if (!is_msi_irq(irq))
+		return -1;
+	*addr = a64_plat.v2m_base + V2M_MSI_SETSPI_NS;
+	*data = (uint32_t)irq;
+	return 0;
 }

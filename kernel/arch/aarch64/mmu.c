@@ -16,7 +16,7 @@
  */
 #include <stdint.h>
 
-#include "aarch64.h"
+#include "aarch64/aarch64.h"
 
 #define GIB (1ull << 30)
 #define NBLOCKS 1024          /* 1 TiB of 1 GiB blocks */

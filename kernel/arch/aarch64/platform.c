@@ -12,8 +12,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "orion/arch.h"
 #include "orion/fdt.h"
-#include "aarch64.h"
+#include "orion/virtio_mmio.h"
+#include "aarch64/aarch64.h"
 
 /* QEMU virt's RAM base (hw/arm/virt.c memmap VIRT_MEM). */
 #define VIRT_RAM_BASE 0x40000000ull
@@ -146,4 +148,39 @@ void a64_platform_init(uint64_t dtb_x0)
 		p->psci = m != NULL;
 		p->psci_smc = m && m[0] == 's';
 	}
+}
+
+/*
+ * Every "virtio,mmio" node as a window for dev/vnet.c, its GIC SPI as the
+ * line (level: QEMU holds it while InterruptStatus is non-zero, whatever
+ * the DTB's edge flag says).  Registered from the highest address down:
+ * QEMU gives the first -device virtio-*-device the highest transport
+ * (hw/arm/virt.c, create_virtio_devices), so vnet0 is the first NIC on
+ * the command line.
+ */
+void arch_devices_init(void)
+{
+	struct { uint64_t base, size; int line; } w[ORION_VIRTIO_MMIO_MAX];
+	unsigned n = 0;
+	if (!a64_have_fdt)
+		return;
+	for (int node = fdt_find_compatible(&a64_fdt, -1, "virtio,mmio"); node >= 0 && n < ORION_VIRTIO_MMIO_MAX;
+	     node = fdt_find_compatible(&a64_fdt, node, "virtio,mmio")) {
+		uint64_t a, s;
+		if (!fdt_is_enabled(&a64_fdt, node) || fdt_reg_cpu(&a64_fdt, node, 0, &a, &s))
+			continue;
+		int id = a64_fdt_gic_intid(node, 0, NULL);
+		w[n].base = a;
+		w[n].size = s;
+		w[n].line = (id >= 32 && a64_plat.gic_version) ? id - 32 : -1;
+		n++;
+	}
+	for (unsigned i = 1; i < n; i++)      /* insertion sort, descending base */
+		for (unsigned j = i; j > 0 && w[j].base > w[j - 1].base; j--) {
+			__typeof__(w[0]) t = w[j];
+			w[j] = w[j - 1];
+			w[j - 1] = t;
+		}
+	for (unsigned i = 0; i < n; i++)
+		orion_virtio_mmio_add(w[i].base, w[i].size, w[i].line);
 }

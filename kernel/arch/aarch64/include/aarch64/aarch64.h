@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "orion/arch.h"
 #include "orion/fdt.h"
 
 #define sysreg_read(r) ({ uint64_t v_; __asm__ volatile("mrs %0, " #r : "=r"(v_)); v_; })
@@ -16,29 +17,12 @@
 #define isb() __asm__ volatile("isb" ::: "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt ::: "memory")
 
-/* 32-bit MMIO.  Device memory (nGnRE) in the identity map: accesses are
- * neither merged nor reordered with each other; the compiler barrier and
- * volatile keep the compiler from doing so. */
-static inline uint32_t mmio_read32(uintptr_t a)
+/* 64-bit MMIO store (GICv3 IROUTER); 32-bit MMIO is arch.h's
+ * mmio_read32/mmio_write32: Device-nGnRE in the identity map, so accesses
+ * are neither merged nor reordered with each other. */
+static inline void a64_mmio_write64(uintptr_t a, uint64_t v)
 {
-	uint32_t v;
-	__asm__ volatile("ldr %w0, [%1]" : "=r"(v) : "r"(a) : "memory");
-	return v;
-}
-
-static inline void mmio_write32(uintptr_t a, uint32_t v)
-{
-	__asm__ volatile("str %w0, [%1]" ::"rZ"(v), "r"(a) : "memory");
-}
-
-static inline void mmio_write8(uintptr_t a, uint8_t v)
-{
-	__asm__ volatile("strb %w0, [%1]" ::"rZ"(v), "r"(a) : "memory");
-}
-
-static inline void mmio_write64(uintptr_t a, uint64_t v)
-{
-	__asm__ volatile("str %x0, [%1]" ::"rZ"(v), "r"(a) : "memory");
+	*(volatile uint64_t *)a = v;
 }
 
 /* Exception frame pushed by vectors.S (288 bytes, 16-aligned). */
@@ -85,16 +69,17 @@ void a64_platform_init(uint64_t dtb_x0);
 void a64_mmu_init(void);
 void a64_exceptions_init(void);
 void a64_gic_init(void);
-
-/* GIC: enable INTID with a trigger (SPIs only; PPIs are fixed), mask it,
- * and the handler table (one handler per INTID, run with IRQs masked,
- * EOI after it returns). */
-typedef void (*a64_irq_fn)(void *arg);
-int a64_irq_register(unsigned intid, a64_irq_fn fn, void *arg);
+/* The IRQ exception: acknowledge, dispatch, EOI until nothing is pending. */
+void a64_gic_handle(void);
+/* Enable/disable an INTID at the GIC (SPIs get the trigger; PPIs are fixed). */
 void a64_irq_enable(unsigned intid, bool level);
 void a64_irq_disable(unsigned intid);
-uint64_t a64_irq_count(unsigned intid);
-void a64_gic_handle(void);
+/* MSI through the GICv2m frame (gic.c). */
+unsigned a64_msi_available(void);
+
+/* A synchronous exception handler for self-tests: called for BRK (EC
+ * 0x3c); returning true resumes at the (possibly changed) ELR. */
+extern bool (*a64_brk_hook)(struct a64_frame *f);
 
 /* Semihosting SYS_EXIT with a status for QEMU; returns only if the
  * debugger interface is off (the HLT traps as undefined and is skipped). */
