@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Bring-up build: the arch files + kernel/lib + a throwaway main, without
+# the rest of the kernel.  usage: build.sh OUT.elf
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+k=$(cd "$here/../.." && pwd)
+out=${1:-/tmp/b-port-ppc/bringup.elf}
+mkdir -p "$(dirname "$out")"
+CC=${CC:-powerpc64-linux-gnu-gcc}
+CFLAGS="-mcpu=e5500 -m64 -mbig-endian -mabi=elfv1 -O2 -g -ffreestanding -fno-builtin -nostdlib
+ -fno-stack-protector -msoft-float -mno-altivec -mno-vsx -fno-pic -fno-pie
+ -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables -Wall -Wextra
+ -I$k/include -I$k/../include"
+$CC $CFLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$here/linker.ld \
+	-Wl,--no-warn-rwx-segments -o "$out" \
+	$here/boot.S $here/start.c $here/mmu.c $here/uart.c $here/serial.c $here/exc.c \
+	$here/exit.c $here/timebase.c $here/pci_fsl.c $here/bringup/main.c \
+	$k/lib/printf.c $k/lib/string.c -lgcc
+echo "$out"

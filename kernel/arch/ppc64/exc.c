@@ -1,0 +1,84 @@
+/*
+ * Exceptions: IVPR/IVOR0..15 point at boot.S's stubs; every one is fatal
+ * (Orion polls, MSR[EE] stays 0), so the handler prints what happened and
+ * ends the run with FAIL.
+ */
+#include "e500.h"
+#include "orion/kprintf.h"
+
+extern char __ivpr_base[];
+extern char ppc64_vec_0[], ppc64_vec_1[], ppc64_vec_2[], ppc64_vec_3[];
+extern char ppc64_vec_4[], ppc64_vec_5[], ppc64_vec_6[], ppc64_vec_7[];
+extern char ppc64_vec_8[], ppc64_vec_9[], ppc64_vec_10[], ppc64_vec_11[];
+extern char ppc64_vec_12[], ppc64_vec_13[], ppc64_vec_14[], ppc64_vec_15[];
+
+void ppc64_fatal(void) __attribute__((noreturn));
+void ppc64_exception(unsigned long n) __attribute__((noreturn));
+
+#define MFSPR(n) ({ uint64_t v_; __asm__ volatile("mfspr %0," #n : "=r"(v_)); v_; })
+#define MTSPR(n, v) __asm__ volatile("mtspr " #n ",%0" : : "r"((uint64_t)(v)))
+
+static const char *const exc_name[16] = {
+	"critical input", "machine check", "data storage", "instruction storage",
+	"external input", "alignment", "program", "floating-point unavailable",
+	"system call", "auxiliary processor unavailable", "decrementer",
+	"fixed-interval timer", "watchdog timer", "data TLB error",
+	"instruction TLB error", "debug",
+};
+
+void ppc_exc_init(void)
+{
+	char *v[16] = {
+		ppc64_vec_0, ppc64_vec_1, ppc64_vec_2, ppc64_vec_3, ppc64_vec_4,
+		ppc64_vec_5, ppc64_vec_6, ppc64_vec_7, ppc64_vec_8, ppc64_vec_9,
+		ppc64_vec_10, ppc64_vec_11, ppc64_vec_12, ppc64_vec_13,
+		ppc64_vec_14, ppc64_vec_15,
+	};
+	uint64_t base = (uint64_t)__ivpr_base;
+
+	MTSPR(63, base);   /* IVPR */
+	MTSPR(400, (uint64_t)v[0] - base);
+	MTSPR(401, (uint64_t)v[1] - base);
+	MTSPR(402, (uint64_t)v[2] - base);
+	MTSPR(403, (uint64_t)v[3] - base);
+	MTSPR(404, (uint64_t)v[4] - base);
+	MTSPR(405, (uint64_t)v[5] - base);
+	MTSPR(406, (uint64_t)v[6] - base);
+	MTSPR(407, (uint64_t)v[7] - base);
+	MTSPR(408, (uint64_t)v[8] - base);
+	MTSPR(409, (uint64_t)v[9] - base);
+	MTSPR(410, (uint64_t)v[10] - base);
+	MTSPR(411, (uint64_t)v[11] - base);
+	MTSPR(412, (uint64_t)v[12] - base);
+	MTSPR(413, (uint64_t)v[13] - base);
+	MTSPR(414, (uint64_t)v[14] - base);
+	MTSPR(415, (uint64_t)v[15] - base);
+	__asm__ volatile("isync");
+}
+
+void ppc64_exception(unsigned long n)
+{
+	uint64_t pc, msr;
+
+	if (n == 0) {          /* critical class: CSRR0/1 */
+		pc = MFSPR(58);
+		msr = MFSPR(59);
+	} else if (n == 1) {   /* machine check: MCSRR0/1 */
+		pc = MFSPR(570);
+		msr = MFSPR(571);
+	} else if (n == 15) {  /* debug (e5500: DSRR0/1) */
+		pc = MFSPR(574);
+		msr = MFSPR(575);
+	} else {
+		pc = MFSPR(26);
+		msr = MFSPR(27);
+	}
+	kprintf("\nPANIC: ppc64 exception %lu (%s)\n", n, n < 16 ? exc_name[n] : "?");
+	kprintf("  pc  %016llx  msr %016llx\n", (unsigned long long)pc, (unsigned long long)msr);
+	kprintf("  esr %016llx  dear %016llx  mcsr %016llx\n",
+		(unsigned long long)MFSPR(62), (unsigned long long)MFSPR(61),
+		(unsigned long long)MFSPR(572));
+	kprintf("  r1  %016llx  lr  %016llx\n",
+		(unsigned long long)MFSPR(272), (unsigned long long)MFSPR(8));
+	ppc64_fatal();
+}
