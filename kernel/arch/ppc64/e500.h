@@ -17,6 +17,7 @@
 
 #define E500_CCSR_BASE      0xFE0000000ull
 #define E500_CCSR_SIZE      0x100000ull
+#define E500_CCSR_MAP       0x1000000ull    /* TLB1 entry: CCSR + PCI I/O */
 #define E500_UART0          (E500_CCSR_BASE + 0x4500)
 #define E500_PCI_REGS       (E500_CCSR_BASE + 0x8000)
 #define E500_GPIO           (E500_CCSR_BASE + 0xFF000)

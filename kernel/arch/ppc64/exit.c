@@ -8,6 +8,7 @@
  *         wait loop, so a failure can never look like a pass.
  */
 #include "e500.h"
+#include "platform.h"
 #include "orion/kprintf.h"
 
 #define GPIO_GPDIR 0x00
@@ -19,9 +20,9 @@ uint64_t ppc64_pvpanic_base;     /* set by the PCI scan (pci_fsl.c) */
 void ppc_poweroff(void)
 {
 	/* Direction first: QEMU drives an output line when GPDAT changes. */
-	ppc_out32be(E500_GPIO + GPIO_GPDIR, GPIO_PIN0);
-	ppc_out32be(E500_GPIO + GPIO_GPDAT, 0);
-	ppc_out32be(E500_GPIO + GPIO_GPDAT, GPIO_PIN0);
+	ppc_out32be(ppc64_plat.gpio + GPIO_GPDIR, GPIO_PIN0);
+	ppc_out32be(ppc64_plat.gpio + GPIO_GPDAT, 0);
+	ppc_out32be(ppc64_plat.gpio + GPIO_GPDAT, GPIO_PIN0);
 	for (;;)
 		__asm__ volatile("wait");
 }

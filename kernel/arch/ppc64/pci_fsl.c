@@ -26,12 +26,13 @@
  */
 #include "e500.h"
 #include "pci_fsl.h"
+#include "platform.h"
 #include "orion/kprintf.h"
 
-#define PCI_CFG_ADDR   (E500_PCI_REGS + 0x0)
-#define PCI_CFG_DATA   (E500_PCI_REGS + 0x4)
-#define PCI_OW1        (E500_PCI_REGS + 0xC20)
-#define PCI_IW1        (E500_PCI_REGS + 0xDE0)
+#define PCI_CFG_ADDR   (ppc64_plat.pci_regs + 0x0)
+#define PCI_CFG_DATA   (ppc64_plat.pci_regs + 0x4)
+#define PCI_OW1        (ppc64_plat.pci_regs + 0xC20)
+#define PCI_IW1        (ppc64_plat.pci_regs + 0xDE0)
 #define POTAR 0x0
 #define POTEAR 0x4
 #define POWBAR 0x8

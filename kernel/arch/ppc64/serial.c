@@ -1,12 +1,13 @@
 /* orion/serial.h on the ppce500 NS16550 (uart.c), polled. */
 #include "e500.h"
+#include "platform.h"
 #include "orion/serial.h"
 
 static bool (*idle_hook)(void);
 
 void serial_init(void)
 {
-	ppc_uart_init(E500_UART0);
+	ppc_uart_init(ppc64_plat.uart);
 }
 
 void serial_putc(char c)

@@ -1,9 +1,11 @@
 /*
  * C entry from boot.S: 64-bit mode, stack, BSS and TOC are set.  Maps the
- * devices (TLB1), installs the exception vectors and brings the console
- * up, then hands over.
+ * devices (TLB1), installs the exception vectors, reads the DTB, brings
+ * the console up and starts the timebase clock, then hands over.
  */
 #include "e500.h"
+#include "platform.h"
+#include "timebase.h"
 #include "orion/serial.h"
 
 void ppc64_start(void *dtb, unsigned long magic);
@@ -13,7 +15,9 @@ void ppc64_start(void *dtb, unsigned long magic)
 {
 	ppc_mmu_init();
 	ppc_exc_init();
+	ppc64_platform_probe(dtb);
 	serial_init();
+	ppc_tb_init(ppc64_plat.tb_hz);
 	ppc64_arch_main(dtb, magic);
 	ppc_poweroff();
 }

@@ -14,6 +14,6 @@ CFLAGS="-mcpu=e5500 -m64 -mbig-endian -mabi=elfv1 -O2 -g -ffreestanding -fno-bui
 $CC $CFLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$here/linker.ld \
 	-Wl,--no-warn-rwx-segments -o "$out" \
 	$here/boot.S $here/start.c $here/mmu.c $here/uart.c $here/serial.c $here/exc.c \
-	$here/exit.c $here/timebase.c $here/pci_fsl.c $here/bringup/main.c \
-	$k/lib/printf.c $k/lib/string.c -lgcc
+	$here/exit.c $here/timebase.c $here/pci_fsl.c $here/platform.c $here/bringup/main.c \
+	$k/lib/printf.c $k/lib/string.c $k/lib/fdt.c -lgcc
 echo "$out"

@@ -2,47 +2,23 @@
 #include "../e500.h"
 #include "../pci_fsl.h"
 #include "../timebase.h"
+#include "../platform.h"
 #include "orion/kprintf.h"
 #include "orion/serial.h"
 #include "orion/klib.h"
 
-static uint32_t be32(const void *p)
-{
-	const uint8_t *b = p;
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
-/* Minimal: find the first property named `name` anywhere. */
-static const uint8_t *fdt_find(const void *fdt, const char *name, uint32_t *len)
-{
-	const uint8_t *f = fdt;
-	const uint8_t *st = f + be32(f + 8), *str = f + be32(f + 12);
-	const uint8_t *p = st;
-	for (;;) {
-		uint32_t tok = be32(p); p += 4;
-		if (tok == 1) { p += (strlen((const char *)p) + 4) & ~3u; }
-		else if (tok == 2 || tok == 4) {}
-		else if (tok == 3) {
-			uint32_t l = be32(p), no = be32(p + 4);
-			if (!strcmp((const char *)str + no, name)) { *len = l; return p + 8; }
-			p += 8 + ((l + 3) & ~3u);
-		} else return 0;
-	}
-}
-
 void ppc64_arch_main(void *dtb, unsigned long magic)
 {
-	uint32_t len;
-	kprintf("orion-ppc64 bring-up: dtb %p magic %lx fdt-magic %x\n", dtb, magic, be32(dtb));
-	const uint8_t *tbf = fdt_find(dtb, "timebase-frequency", &len);
-	ppc_tb_init(tbf ? be32(tbf) : 0);
+	struct ppc64_platform *p = &ppc64_plat;
+	kprintf("orion-ppc64 bring-up: dtb %p magic %lx fdt %s\n", dtb, magic, fdt_strerror(p->fdt_err));
+	kprintf("ram %llx+%llx uart %llx pci %llx gpio %llx\n", (unsigned long long)p->ram_base,
+		(unsigned long long)p->ram_size, (unsigned long long)p->uart,
+		(unsigned long long)p->pci_regs, (unsigned long long)p->gpio);
 	kprintf("timebase %u Hz, tb %llu\n", ppc_tb_hz(), (unsigned long long)ppc_mftb());
-	const uint8_t *mem = fdt_find(dtb, "reg", &len);  /* not the memory node; just show */
-	(void)mem;
 	uint64_t t0 = ppc_time_ns();
 	ppc_delay_ns(10000000);
 	kprintf("10 ms delay took %llu ns\n", (unsigned long long)(ppc_time_ns() - t0));
-	ppc_pci_host_init(256u << 20);
+	ppc_pci_host_init(p->ram_size);
 	ppc_pci_assign();
 	for (unsigned d = 0; d < 32; d++) {
 		uint32_t id = ppc_pci_cfg_read(0, d, 0, 0, 4);
@@ -72,7 +48,7 @@ void ppc64_arch_main(void *dtb, unsigned long magic)
 			}
 		}
 	}
-	const char *args = (const char *)fdt_find(dtb, "bootargs", &len);
+	const char *args = p->bootargs;
 	kprintf("bootargs '%s'\n", args ? args : "");
 	if (args && !strcmp(args, "fault")) {
 		kprintf("executing an illegal instruction\n");
