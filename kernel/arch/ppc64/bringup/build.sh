@@ -15,5 +15,7 @@ $CC $CFLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$here/linker.ld
 	-Wl,--no-warn-rwx-segments -o "$out" \
 	$here/boot.S $here/start.c $here/mmu.c $here/uart.c $here/serial.c $here/exc.c \
 	$here/exit.c $here/timebase.c $here/pci_fsl.c $here/platform.c $here/bringup/main.c \
-	$k/lib/printf.c $k/lib/string.c $k/lib/fdt.c -lgcc
+	$here/bringup/coretest.c \
+	$k/lib/printf.c $k/lib/string.c $k/lib/fdt.c \
+	$(ls $k/../src/core/*.c $k/../src/net/*.c $k/../src/transport/pci/*.c) -I$k/../src -lgcc
 echo "$out"

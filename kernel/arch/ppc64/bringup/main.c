@@ -58,6 +58,15 @@ void ppc64_arch_main(void *dtb, unsigned long magic)
 		extern void ppc64_fatal(void);
 		ppc64_fatal();
 	}
+	if (args && !strncmp(args, "core=", 5)) {
+		extern int coretest(const char *ring);
+		if (coretest(args + 5) != 0) {
+			extern void ppc64_fatal(void);
+			kprintf("coretest: FAIL\n");
+			ppc64_fatal();
+		}
+		kprintf("coretest: PASS\n");
+	}
 	kprintf("bring-up: PASS, powering off\n");
 	ppc_poweroff();
 }
