@@ -65,13 +65,27 @@ _start:
 
 /*
  * Exception vectors.  Book E: the handler address is IVPR (64 KiB
- * aligned) | IVORn (16-byte aligned offset).  Orion runs with MSR[EE]=0
- * (poll mode), so every exception that reaches here is a fault: save r1
- * and r3 in SPRG0/1, load the IVOR number into r3, switch to the
- * exception stack and call ppc64_exception(n), which prints the state and
- * stops.  Critical and machine-check classes use other save registers;
- * the C side reads the right ones.
+ * aligned) | IVORn (16-byte aligned offset).  Each stub saves r1 in SPRG0,
+ * switches to the exception stack, saves r3 and passes the IVOR number to
+ * ppc64_exc_common, which saves the whole context (struct ppc64_regs,
+ * exc.h) and calls ppc64_exception(n, regs).  If that returns, the
+ * (possibly changed) context is restored and rfi resumes at regs->pc.
+ * Critical, machine-check and debug interrupts save their PC/MSR in other
+ * registers (CSRR/MCSRR/DSRR); the C side treats them as fatal and never
+ * returns for them.  One exception stack: a fault inside the handler
+ * starts over at its top (the dump of the first fault is lost, the second
+ * still ends the run).
  */
+#define FRAME      (112 + 8 * 40)     /* ABI minimum frame + struct ppc64_regs */
+#define R(n)       (112 + 8 * (n))
+#define R_CR       R(32)
+#define R_LR       R(33)
+#define R_CTR      R(34)
+#define R_XER      R(35)
+#define R_PC       R(36)
+#define R_MSR      R(37)
+#define R_VEC      R(38)
+
 	.section .vectors, "ax"
 	.balign	0x10000
 	.globl	__ivpr_base
@@ -81,21 +95,60 @@ __ivpr_base:
 	.globl	ppc64_vec_\n
 ppc64_vec_\n:
 	mtspr	SPRN_SPRG0, 1
-	mtspr	SPRN_SPRG1, 3
+	lis	1, (__exc_stack_top - FRAME)@ha
+	addi	1, 1, (__exc_stack_top - FRAME)@l
+	std	3, R(3)(1)
 	li	3, \n
 	b	ppc64_exc_common
 	.endr
 
 ppc64_exc_common:
-	lis	1, __exc_stack_top@ha
-	addi	1, 1, __exc_stack_top@l
+	std	0, R(0)(1)
+	std	2, R(2)(1)
+	.irp	r, 4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	std	\r, R(\r)(1)
+	.endr
+	mfspr	0, SPRN_SPRG0
+	std	0, R(1)(1)
+	mfcr	0
+	std	0, R_CR(1)
+	mflr	0
+	std	0, R_LR(1)
+	mfctr	0
+	std	0, R_CTR(1)
+	mfxer	0
+	std	0, R_XER(1)
+	mfsrr0	0
+	std	0, R_PC(1)
+	mfsrr1	0
+	std	0, R_MSR(1)
+	std	3, R_VEC(1)
 	li	0, 0
-	stdu	0, -256(1)
+	std	0, 0(1)                 /* back chain ends here */
+	addi	4, 1, R(0)              /* r4 = struct ppc64_regs * */
 	lis	12, ppc64_exception@ha
 	addi	12, 12, ppc64_exception@l
 	ld	2, 8(12)
 	ld	0, 0(12)
 	mtctr	0
 	bctrl
-4:	wait
-	b	4b
+	/* Resume. */
+	ld	0, R_PC(1)
+	mtsrr0	0
+	ld	0, R_MSR(1)
+	mtsrr1	0
+	ld	0, R_CR(1)
+	mtcr	0
+	ld	0, R_LR(1)
+	mtlr	0
+	ld	0, R_CTR(1)
+	mtctr	0
+	ld	0, R_XER(1)
+	mtxer	0
+	ld	0, R(0)(1)
+	ld	2, R(2)(1)
+	.irp	r, 3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ld	\r, R(\r)(1)
+	.endr
+	ld	1, R(1)(1)
+	rfi

@@ -4,6 +4,7 @@
  * ends the run with FAIL.
  */
 #include "e500.h"
+#include "exc.h"
 #include "orion/kprintf.h"
 
 extern char __ivpr_base[];
@@ -13,7 +14,15 @@ extern char ppc64_vec_8[], ppc64_vec_9[], ppc64_vec_10[], ppc64_vec_11[];
 extern char ppc64_vec_12[], ppc64_vec_13[], ppc64_vec_14[], ppc64_vec_15[];
 
 void ppc64_fatal(void) __attribute__((noreturn));
-void ppc64_exception(unsigned long n) __attribute__((noreturn));
+void ppc64_exception(unsigned long n, struct ppc64_regs *r);
+
+static ppc64_exc_fn handlers[16];
+
+void ppc64_exc_set_handler(unsigned n, ppc64_exc_fn fn)
+{
+	if (n >= 2 && n <= 14)
+		handlers[n] = fn;
+}
 
 #define MFSPR(n) ({ uint64_t v_; __asm__ volatile("mfspr %0," #n : "=r"(v_)); v_; })
 #define MTSPR(n, v) __asm__ volatile("mtspr " #n ",%0" : : "r"((uint64_t)(v)))
@@ -56,10 +65,12 @@ void ppc_exc_init(void)
 	__asm__ volatile("isync");
 }
 
-void ppc64_exception(unsigned long n)
+void ppc64_exception(unsigned long n, struct ppc64_regs *r)
 {
-	uint64_t pc, msr;
+	uint64_t pc = r->pc, msr = r->msr;
 
+	if (n < 16 && handlers[n] && handlers[n](r))
+		return;
 	if (n == 0) {          /* critical class: CSRR0/1 */
 		pc = MFSPR(58);
 		msr = MFSPR(59);
@@ -69,16 +80,18 @@ void ppc64_exception(unsigned long n)
 	} else if (n == 15) {  /* debug (e5500: DSRR0/1) */
 		pc = MFSPR(574);
 		msr = MFSPR(575);
-	} else {
-		pc = MFSPR(26);
-		msr = MFSPR(27);
 	}
-	kprintf("\nPANIC: ppc64 exception %lu (%s)\n", n, n < 16 ? exc_name[n] : "?");
-	kprintf("  pc  %016llx  msr %016llx\n", (unsigned long long)pc, (unsigned long long)msr);
-	kprintf("  esr %016llx  dear %016llx  mcsr %016llx\n",
-		(unsigned long long)MFSPR(62), (unsigned long long)MFSPR(61),
-		(unsigned long long)MFSPR(572));
-	kprintf("  r1  %016llx  lr  %016llx\n",
-		(unsigned long long)MFSPR(272), (unsigned long long)MFSPR(8));
+	kprintf("\nppc64: exception %lu (%s)\n", n, n < 16 ? exc_name[n] : "?");
+	kprintf("  pc  %016llx msr %016llx lr  %016llx ctr %016llx\n", (unsigned long long)pc,
+		(unsigned long long)msr, (unsigned long long)r->lr, (unsigned long long)r->ctr);
+	kprintf("  cr  %08llx xer %08llx esr %08llx dear %016llx mcsr %08llx\n",
+		(unsigned long long)r->cr, (unsigned long long)r->xer, (unsigned long long)MFSPR(62),
+		(unsigned long long)MFSPR(61), (unsigned long long)MFSPR(572));
+	for (unsigned i = 0; i < 32; i += 4)
+		kprintf("  r%-2u %016llx %016llx %016llx %016llx\n", i, (unsigned long long)r->gpr[i],
+			(unsigned long long)r->gpr[i + 1], (unsigned long long)r->gpr[i + 2],
+			(unsigned long long)r->gpr[i + 3]);
+	kprintf("PANIC: unhandled exception %lu (%s) at %#llx\n", n, n < 16 ? exc_name[n] : "?",
+		(unsigned long long)pc);
 	ppc64_fatal();
 }

@@ -3,9 +3,19 @@
 #include "../pci_fsl.h"
 #include "../timebase.h"
 #include "../platform.h"
+#include "../exc.h"
 #include "orion/kprintf.h"
 #include "orion/serial.h"
 #include "orion/klib.h"
+
+static unsigned trap_count;
+int bringup_trap(struct ppc64_regs *r);
+int bringup_trap(struct ppc64_regs *r)
+{
+	trap_count++;
+	r->pc += 4;
+	return 1;
+}
 
 void ppc64_arch_main(void *dtb, unsigned long magic)
 {
@@ -50,6 +60,13 @@ void ppc64_arch_main(void *dtb, unsigned long magic)
 	}
 	const char *args = p->bootargs;
 	kprintf("bootargs '%s'\n", args ? args : "");
+	if (args && !strcmp(args, "trap")) {
+		/* A handled program exception: resume after the instruction. */
+		extern int bringup_trap(struct ppc64_regs *r);
+		ppc64_exc_set_handler(6, bringup_trap);
+		__asm__ volatile(".long 0");
+		kprintf("resumed after the handled illegal instruction (%u traps)\n", trap_count);
+	}
 	if (args && !strcmp(args, "fault")) {
 		kprintf("executing an illegal instruction\n");
 		__asm__ volatile(".long 0");
