@@ -4,9 +4,16 @@
 #include "../timebase.h"
 #include "../platform.h"
 #include "../exc.h"
+#include "../mpic.h"
 #include "orion/kprintf.h"
 #include "orion/serial.h"
 #include "orion/klib.h"
+
+static void uart_irq(void *arg)
+{
+	(void)arg;
+	ppc_out8(ppc64_plat.uart + 1, 0);   /* IER off: the line drops */
+}
 
 static unsigned trap_count;
 int bringup_trap(struct ppc64_regs *r);
@@ -60,6 +67,23 @@ void ppc64_arch_main(void *dtb, unsigned long magic)
 	}
 	const char *args = p->bootargs;
 	kprintf("bootargs '%s'\n", args ? args : "");
+	if (args && !strcmp(args, "irq")) {
+		/* Decrementer tick, and virtio INTA (slot 1 -> MPIC 2) raised by
+		 * a config-space interrupt-disable toggle is not possible; use
+		 * the UART: THR-empty interrupt on MPIC 42. */
+		ppc64_mpic_init(E500_CCSR_BASE + 0x40000);
+		ppc64_tick_start(100, 0);
+		ppc64_mpic_route(42, false, 5, uart_irq, 0);
+		ppc64_irq_on();
+		uint64_t t0 = ppc_time_ns();
+		ppc_delay_ns(100000000);
+		kprintf("irq: %llu ticks after 100 ms\n", (unsigned long long)ppc64_ticks());
+		ppc_out8(p->uart + 1, 0x02);   /* IER: THR empty */
+		ppc_delay_ns(1000000);
+		ppc64_irq_save();
+		kprintf("irq: %llu ticks in %llu ms, uart interrupts %llu\n", (unsigned long long)ppc64_ticks(),
+			(unsigned long long)((ppc_time_ns() - t0) / 1000000), (unsigned long long)ppc64_mpic_count(42));
+	}
 	if (args && !strcmp(args, "trap")) {
 		/* A handled program exception: resume after the instruction. */
 		extern int bringup_trap(struct ppc64_regs *r);
