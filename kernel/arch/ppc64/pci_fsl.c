@@ -184,3 +184,46 @@ void ppc_pci_assign(void)
 		}
 	}
 }
+
+/*
+ * INTx: the MPIC source of (dev, pin) from the host node's interrupt-map
+ * (entries: 3 address cells, 1 pin cell, the controller's phandle, its
+ * #interrupt-cells cells; interrupt-map-mask applied to the first four).
+ * QEMU's ppce500 maps slot s pin p to MPIC source 1 + (s + p - 1) % 4,
+ * level-sensitive.
+ */
+int ppc_pci_intx(unsigned dev, unsigned fn, unsigned pin, unsigned *src)
+{
+	const struct fdt *f = &ppc64_plat.fdt;
+	uint32_t len, mlen;
+
+	if (!ppc64_plat.fdt_ok || pin < 1 || pin > 4)
+		return -1;
+	int node = fdt_find_compatible(f, -1, "fsl,mpc8540-pci");
+	if (node < 0)
+		return -1;
+	const uint8_t *map = fdt_prop(f, node, "interrupt-map", &len);
+	const uint8_t *mask = fdt_prop(f, node, "interrupt-map-mask", &mlen);
+	if (!map || !mask || mlen != 16)
+		return -1;
+	uint32_t want[4] = { (dev & 0x1f) << 11 | (fn & 7) << 8, 0, 0, pin };
+	for (unsigned i = 0; i < 4; i++)
+		want[i] &= fdt_be32(mask + 4 * i);
+	for (uint32_t at = 0; at + 20 <= len;) {
+		const uint8_t *e = map + at;
+		int ctrl = fdt_node_by_phandle(f, fdt_be32(e + 16));
+		uint32_t pcells = ctrl >= 0 ? fdt_prop_u32(f, ctrl, "#interrupt-cells", 0) : 0;
+		if (pcells == 0 || at + 20 + 4 * pcells > len)
+			return -1;
+		bool hit = true;
+		for (unsigned i = 0; i < 4; i++)
+			if ((fdt_be32(e + 4 * i) & fdt_be32(mask + 4 * i)) != want[i])
+				hit = false;
+		if (hit) {
+			*src = fdt_be32(e + 20);
+			return 0;
+		}
+		at += 20 + 4 * pcells;
+	}
+	return -1;
+}

@@ -11,5 +11,8 @@ uint32_t ppc_pci_cfg_read(unsigned bus, unsigned dev, unsigned fn, unsigned off,
 void ppc_pci_cfg_write(unsigned bus, unsigned dev, unsigned fn, unsigned off, unsigned size, uint32_t v);
 void ppc_pci_host_init(uint64_t ram_bytes);
 void ppc_pci_assign(void);
+/* MPIC source of INTx pin (1 = INTA) of bus-0 function dev.fn, from the
+ * DTB interrupt-map; 0 or -1 (no map, no entry). */
+int ppc_pci_intx(unsigned dev, unsigned fn, unsigned pin, unsigned *src);
 
 #endif

@@ -14,6 +14,8 @@
 #include "vnet/virtio_pci.h"
 #include "vnet/net.h"
 #include "vnet/vnet_error.h"
+#include "../mpic.h"
+#include "../platform.h"
 
 static uint8_t arena[24u << 20] __attribute__((aligned(4096)));
 static size_t arena_used;
@@ -125,7 +127,25 @@ static void find_dev(void)
 	}
 }
 
+static bool strstr_(const char *h, const char *n)
+{
+	size_t l = strlen(n);
+	for (; *h; h++)
+		if (!strncmp(h, n, l))
+			return true;
+	return false;
+}
+
 static const uint8_t gw_ip[4] = { 10, 0, 2, 2 }, my_ip[4] = { 10, 0, 2, 15 };
+
+static struct vnet_pci *irq_pci;
+static volatile unsigned irq_seen;
+static void intx(void *arg)
+{
+	(void)arg;
+	if (vnet_pci_isr(irq_pci))   /* reading ISR drops the line */
+		irq_seen++;
+}
 
 int coretest(const char *ring);
 int coretest(const char *ring)
@@ -136,8 +156,19 @@ int coretest(const char *ring)
 	if (!have_dev) { kprintf("coretest: no virtio-net\n"); return -1; }
 	int rc = vnet_pci_probe(&the_dev, &pci);
 	if (rc) { kprintf("coretest: probe %s\n", vnet_strerror(rc)); return -1; }
+	bool use_irq = strstr_(ring, ",irq");
+	unsigned src = 0;
+	if (use_irq) {
+		unsigned pin = vnet_hal_pci_cfg_read8(&the_dev, 0x3d);
+		if (ppc_pci_intx(the_dev.dev, 0, pin, &src) != 0) { kprintf("coretest: no INTx route\n"); return -1; }
+		kprintf("coretest: INTx pin %u -> MPIC source %u\n", pin, src);
+		irq_pci = pci;
+		ppc64_mpic_init(E500_CCSR_BASE + 0x40000);
+		ppc64_mpic_route(src, false, 5, intx, 0);
+		ppc64_irq_on();
+	}
 	struct vnet_net_opts o = {0};
-	o.ring = !strcmp(ring, "packed") ? VNET_NET_RING_PACKED : VNET_NET_RING_SPLIT;
+	o.ring = !strncmp(ring, "packed", 6) ? VNET_NET_RING_PACKED : VNET_NET_RING_SPLIT;
 	o.queue_pairs = 1;
 	rc = vnet_net_create(vnet_pci_ops(), pci, &o, &net);
 	if (rc) { kprintf("coretest: create %s\n", vnet_strerror(rc)); return -1; }
@@ -159,9 +190,17 @@ int coretest(const char *ring)
 		memset(arp + 18, 0, 6); memcpy(arp + 24, gw_ip, 4);
 		memcpy(f + 14, arp, 28); memset(f + 42, 0, 18);
 		p->len = p->pkt_len = 60;
+		unsigned before = irq_seen;
+		bool armed = use_irq && vnet_net_rx_intr_enable(net, 0);
 		if (vnet_net_tx_burst(net, 0, &p, 1) != 1) { kprintf("coretest: tx refused\n"); vnet_net_pkt_free(net, p); break; }
 		uint64_t end = ppc_time_ns() + 2000000000ull;
 		int got = 0;
+		if (use_irq && armed) {
+			while (irq_seen == before && ppc_time_ns() < end)
+				;
+			if (irq_seen == before) { kprintf("coretest: no interrupt for request %u\n", i); break; }
+			vnet_net_rx_irq(net, 0);
+		}
 		while (!got && ppc_time_ns() < end) {
 			struct vnet_pkt *r[8];
 			unsigned k = vnet_net_rx_burst(net, 0, r, 8);
@@ -179,6 +218,8 @@ int coretest(const char *ring)
 	}
 	struct vnet_net_queue_stats st;
 	vnet_net_get_stats(net, 0, &st);
+	if (use_irq)
+		kprintf("coretest: %u INTx interrupts (MPIC count %llu)\n", irq_seen, (unsigned long long)ppc64_mpic_count(src));
 	kprintf("coretest: %u/%u ARP replies; rx %llu pkts %llu drops %llu errs, tx %llu pkts %llu drops\n", ok, n,
 		(unsigned long long)st.rx_packets, (unsigned long long)st.rx_drops, (unsigned long long)st.rx_errors,
 		(unsigned long long)st.tx_packets, (unsigned long long)st.tx_drops);
