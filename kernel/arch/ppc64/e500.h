@@ -21,6 +21,8 @@
 #define E500_UART0          (E500_CCSR_BASE + 0x4500)
 #define E500_PCI_REGS       (E500_CCSR_BASE + 0x8000)
 #define E500_GPIO           (E500_CCSR_BASE + 0xFF000)
+#define E500_MPIC           (E500_CCSR_BASE + 0x40000)
+#define E500_GUTS           (E500_CCSR_BASE + 0xE0000)
 
 #define E500_PCI_MEM_CPU    0xC00000000ull
 #define E500_PCI_MEM_BUS    0xE0000000ull
@@ -95,10 +97,13 @@ void ppc_tlb1_map(unsigned esel, uint64_t va, uint64_t pa, unsigned tsize_log2_k
 void ppc_mmu_init(void);
 /* uart.c */
 void ppc_uart_init(uint64_t base);
-void ppc_uart_putc(char c);
+void ppc_uart_putc(char c);      /* "\n" as "\r\n" (bring-up) */
+void ppc_uart_raw_putc(char c);  /* one byte, bounded wait */
 int ppc_uart_getc(void);   /* -1 when nothing is waiting */
 /* exit.c */
 void ppc_poweroff(void) __attribute__((noreturn));
+/* FAIL: pvpanic if present (QEMU exit 1), else stop. */
+void ppc64_fatal(void) __attribute__((noreturn));
 /* exc.c */
 void ppc_exc_init(void);
 

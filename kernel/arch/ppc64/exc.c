@@ -17,6 +17,8 @@ void ppc64_fatal(void) __attribute__((noreturn));
 void ppc64_exception(unsigned long n, struct ppc64_regs *r);
 
 static ppc64_exc_fn handlers[16];
+/* entry.c arch_idle's wait instruction; bring-up builds define none. */
+extern char ppc64_idle_wait[] __attribute__((weak));
 
 void ppc64_exc_set_handler(unsigned n, ppc64_exc_fn fn)
 {
@@ -69,6 +71,10 @@ void ppc64_exception(unsigned long n, struct ppc64_regs *r)
 {
 	uint64_t pc = r->pc, msr = r->msr;
 
+	/* An interrupt that arrived between arch_idle's wrteei and its wait
+	 * resumes after the wait, so the idle caller re-checks for work. */
+	if ((n == 4 || n == 10) && r->pc == (uint64_t)(uintptr_t)ppc64_idle_wait)
+		r->pc += 4;
 	if (n < 16 && handlers[n] && handlers[n](r))
 		return;
 	if (n == 0) {          /* critical class: CSRR0/1 */

@@ -27,7 +27,6 @@ void ppc_poweroff(void)
 		__asm__ volatile("wait");
 }
 
-void ppc64_fatal(void) __attribute__((noreturn));
 void ppc64_fatal(void)
 {
 	if (ppc64_pvpanic_base)

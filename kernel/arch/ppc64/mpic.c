@@ -81,6 +81,27 @@ void ppc64_mpic_mask(unsigned src, bool masked)
 	ppc_out32be(mpic + SRC_VPR(src), masked ? (v | VPR_MASK) : (v & ~VPR_MASK));
 }
 
+int ppc64_mpic_set_handler(unsigned src, ppc64_irq_fn fn, void *arg)
+{
+	if (src >= MPIC_MAX_SRC)
+		return -1;
+	unsigned long f = ppc64_irq_save();
+	srcs[src].fn = fn;
+	srcs[src].arg = arg;
+	ppc64_irq_restore(f);
+	return 0;
+}
+
+bool ppc64_mpic_state(unsigned src, bool *masked, bool *pending)
+{
+	if (!mpic || src >= MPIC_MAX_SRC)
+		return false;
+	uint32_t v = ppc_in32be(mpic + SRC_VPR(src));
+	*masked = (v & VPR_MASK) != 0;
+	*pending = (v & 0x40000000u) != 0;   /* A: activity */
+	return true;
+}
+
 uint64_t ppc64_mpic_count(unsigned src)
 {
 	return src < MPIC_MAX_SRC ? srcs[src].count : 0;

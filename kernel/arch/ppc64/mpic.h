@@ -17,6 +17,10 @@ void ppc64_mpic_init(uint64_t base);
  * on return.  Returns 0, or -1 (bad source or no MPIC). */
 int ppc64_mpic_route(unsigned src, bool edge, unsigned prio, ppc64_irq_fn fn, void *arg);
 void ppc64_mpic_mask(unsigned src, bool masked);
+/* Replace the handler only (routing unchanged); 0 or -1 (bad source). */
+int ppc64_mpic_set_handler(unsigned src, ppc64_irq_fn fn, void *arg);
+/* Mask and activity (in service / pending) bits of a source. */
+bool ppc64_mpic_state(unsigned src, bool *masked, bool *pending);
 uint64_t ppc64_mpic_count(unsigned src);
 
 /* Decrementer tick at hz, calling fn from the interrupt. */

@@ -15,6 +15,8 @@ struct ppc64_platform ppc64_plat = {
 	.uart = E500_UART0,
 	.pci_regs = E500_PCI_REGS,
 	.gpio = E500_GPIO,
+	.mpic = E500_MPIC,
+	.guts = E500_GUTS,
 };
 
 static void reg_of(const struct fdt *f, const char *compat, uint64_t *out)
@@ -57,6 +59,12 @@ void ppc64_platform_probe(const void *dtb)
 	reg_of(f, "ns16550", &p->uart);
 	reg_of(f, "fsl,mpc8540-pci", &p->pci_regs);
 	reg_of(f, "fsl,qoriq-gpio", &p->gpio);
+	reg_of(f, "fsl,mpic", &p->mpic);
+	reg_of(f, "fsl,mpc8544-guts", &p->guts);
+	int u = fdt_find_compatible(f, -1, "ns16550");
+	struct fdt_irq irq;
+	if (u >= 0 && fdt_irq(f, u, 0, &irq) == FDT_OK && irq.ncells >= 1)
+		p->uart_irq = irq.cells[0];
 	uint64_t is, ie;
 	if (fdt_initrd(f, &is, &ie) == FDT_OK && ie > is) {
 		p->initrd_start = is;

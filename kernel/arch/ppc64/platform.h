@@ -16,6 +16,9 @@ struct ppc64_platform {
 	uint64_t uart;             /* NS16550 (CPU address) */
 	uint64_t pci_regs;         /* fsl,mpc8540-pci host registers */
 	uint64_t gpio;             /* fsl,qoriq-gpio (power-off line 0) */
+	uint64_t mpic;             /* fsl,mpic */
+	uint64_t guts;             /* fsl,mpc8544-guts (RSTCR) */
+	unsigned uart_irq;         /* the UART's MPIC source, 0 = unknown */
 	uint64_t initrd_start, initrd_end;
 };
 

@@ -29,10 +29,15 @@ void ppc_uart_init(uint64_t base)
 
 void ppc_uart_putc(char c)
 {
+	if (c == '\n')
+		ppc_uart_raw_putc('\r');
+	ppc_uart_raw_putc(c);
+}
+
+void ppc_uart_raw_putc(char c)
+{
 	if (!uart_base)
 		return;
-	if (c == '\n')
-		ppc_uart_putc('\r');
 	for (unsigned i = 0; i < 1000000; i++)
 		if (ppc_in8(uart_base + UART_LSR) & LSR_THRE)
 			break;

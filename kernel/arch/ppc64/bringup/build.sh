@@ -13,7 +13,7 @@ CFLAGS="-mcpu=e5500 -m64 -mbig-endian -mabi=elfv1 -O2 -g -ffreestanding -fno-bui
  -I$k/include -I$k/../include"
 $CC $CFLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$here/linker.ld \
 	-Wl,--no-warn-rwx-segments -o "$out" \
-	$here/boot.S $here/start.c $here/mmu.c $here/uart.c $here/serial.c $here/exc.c \
+	$here/boot.S $here/start.c $here/mmu.c $here/uart.c $here/bringup/serial.c $here/exc.c \
 	$here/exit.c $here/timebase.c $here/pci_fsl.c $here/platform.c $here/mpic.c $here/tick.c $here/bringup/main.c \
 	$here/bringup/coretest.c \
 	$k/lib/printf.c $k/lib/string.c $k/lib/fdt.c \

@@ -1,6 +1,6 @@
 /* orion/serial.h on the ppce500 NS16550 (uart.c), polled. */
-#include "e500.h"
-#include "platform.h"
+#include "../e500.h"
+#include "../platform.h"
 #include "orion/serial.h"
 
 static bool (*idle_hook)(void);
