@@ -80,6 +80,13 @@ void ppc64_arch_main(void *dtb, unsigned long magic)
 		kprintf("irq: %llu ticks after 100 ms\n", (unsigned long long)ppc64_ticks());
 		ppc_out8(p->uart + 1, 0x02);   /* IER: THR empty */
 		ppc_delay_ns(1000000);
+		uint64_t w0 = ppc_time_ns(), k0 = ppc64_ticks();
+		for (int i = 0; i < 10; i++) {
+			ppc64_irq_save();
+			__asm__ volatile("wrteei 1; wait" ::: "memory");
+		}
+		kprintf("irq: 10 waits took %llu us, %llu ticks\n", (unsigned long long)((ppc_time_ns() - w0) / 1000),
+			(unsigned long long)(ppc64_ticks() - k0));
 		ppc64_irq_save();
 		kprintf("irq: %llu ticks in %llu ms, uart interrupts %llu\n", (unsigned long long)ppc64_ticks(),
 			(unsigned long long)((ppc_time_ns() - t0) / 1000000), (unsigned long long)ppc64_mpic_count(42));
