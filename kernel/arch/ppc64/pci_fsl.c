@@ -18,16 +18,22 @@
  * virtio-pci interface needs none, and I/O BARs stay unassigned (I/O
  * decoding off).
  *
- * BAR assignment: every memory BAR of every function on bus 0 (QEMU's
- * ppce500 has no bridges unless a test adds one), naturally aligned,
- * bottom-up from the window base; 64-bit BARs get a 32-bit address.  The
- * host bridge's own function (Freescale class 0x0b20, BAR0 = CCSR) is
- * left alone.  Memory decoding is enabled after the BARs are written.
+ * BAR assignment: kernel/dev/pci_ecam.c's pci_ecam_assign(), the generic
+ * "play firmware" pass (bus numbers, BARs at natural alignment, bridge
+ * windows, decoding on), through this host's config accessors and the one
+ * memory window above; no I/O window.  The host bridge's own function
+ * (Freescale 1957:0030, BAR0 = an inbound view of the CCSR) is hidden from
+ * that pass, so its BAR stays untouched.  INTx: pci_ecam_intx() on the
+ * host node's interrupt-map.
  */
+#include <stdarg.h>
+#include <stdbool.h>
+
 #include "e500.h"
 #include "pci_fsl.h"
 #include "platform.h"
 #include "orion/kprintf.h"
+#include "orion/pci_ecam.h"
 
 #define PCI_CFG_ADDR   (ppc64_plat.pci_regs + 0x0)
 #define PCI_CFG_DATA   (ppc64_plat.pci_regs + 0x4)
@@ -105,125 +111,73 @@ void ppc_pci_host_init(uint64_t ram_bytes)
 	ppc_out32be(PCI_IW1 + PIWAR, WAR_EN | PIWAR_PF | PIWAR_LOCAL | PIWAR_SNOOP | (log2_u64(win) - 1));
 }
 
-static int assign_function(unsigned bus, unsigned dev, unsigned fn, uint64_t *next)
+static struct pci_ecam host;
+static bool host_ready;
+
+static bool is_host_function(unsigned bus, unsigned devfn)
 {
-	uint32_t id = ppc_pci_cfg_read(bus, dev, fn, 0x00, 4);
-	uint32_t cls = ppc_pci_cfg_read(bus, dev, fn, 0x08, 4) >> 16;
-	unsigned hdr = ppc_pci_cfg_read(bus, dev, fn, 0x0e, 1) & 0x7f;
-	int assigned = 0;
+	return bus == 0 && devfn == 0 &&
+	       ppc_pci_cfg_read(0, 0, 0, 0x00, 4) == 0x00301957u;
+}
 
-	if ((id & 0xffff) == 0x1957 && cls == 0x0b20)
-		return 0;   /* the host bridge itself (BAR0 = CCSR) */
-	if (hdr != 0)
-		return 0;   /* bridges: not on QEMU's ppce500 */
+static uint32_t ecam_read(void *ctx, unsigned bus, unsigned devfn, unsigned off, unsigned width)
+{
+	(void)ctx;
+	if (off >= 256 || is_host_function(bus, devfn))
+		return width == 1 ? 0xffu : width == 2 ? 0xffffu : 0xffffffffu;
+	return ppc_pci_cfg_read(bus, devfn >> 3, devfn & 7, off, width);
+}
 
-	uint16_t cmd = (uint16_t)ppc_pci_cfg_read(bus, dev, fn, 0x04, 2);
-	ppc_pci_cfg_write(bus, dev, fn, 0x04, 2, cmd & ~0x3u);   /* decoding off while probing */
+static void ecam_write(void *ctx, unsigned bus, unsigned devfn, unsigned off, unsigned width, uint32_t v)
+{
+	(void)ctx;
+	if (off >= 256 || is_host_function(bus, devfn))
+		return;
+	ppc_pci_cfg_write(bus, devfn >> 3, devfn & 7, off, width, v);
+}
 
-	for (unsigned i = 0; i < 6; i++) {
-		unsigned off = 0x10 + 4 * i;
-		uint32_t orig = ppc_pci_cfg_read(bus, dev, fn, off, 4);
-		if (orig & 1)
-			continue;   /* I/O BAR: no I/O window */
-		int is64 = ((orig >> 1) & 3) == 2;
-		ppc_pci_cfg_write(bus, dev, fn, off, 4, 0xffffffffu);
-		uint64_t mask = ppc_pci_cfg_read(bus, dev, fn, off, 4) & ~0xfull;
-		if (is64) {
-			ppc_pci_cfg_write(bus, dev, fn, off + 4, 4, 0xffffffffu);
-			mask |= (uint64_t)ppc_pci_cfg_read(bus, dev, fn, off + 4, 4) << 32;
-		} else {
-			mask |= 0xffffffff00000000ull;
-		}
-		uint64_t size = ~mask + 1;
-		if (mask == 0xffffffff00000000ull || size == 0) {
-			ppc_pci_cfg_write(bus, dev, fn, off, 4, orig);
-			if (is64)
-				i++;
-			continue;   /* not implemented */
-		}
-		uint64_t base = (*next + size - 1) & ~(size - 1);
-		if (base + size > PPC_PCI_MEM_BASE + PPC_PCI_MEM_SIZE) {
-			kprintf("pci: %02x:%02x.%x BAR%u (%llu bytes) does not fit the window\n",
-				bus, dev, fn, i, (unsigned long long)size);
-			ppc_pci_cfg_write(bus, dev, fn, off, 4, 0);
-			if (is64) {
-				ppc_pci_cfg_write(bus, dev, fn, off + 4, 4, 0);
-				i++;
-			}
-			continue;
-		}
-		ppc_pci_cfg_write(bus, dev, fn, off, 4, (uint32_t)base | (orig & 0xf));
-		if (is64) {
-			ppc_pci_cfg_write(bus, dev, fn, off + 4, 4, (uint32_t)(base >> 32));
-			i++;
-		}
-		*next = base + size;
-		assigned++;
-		if (id == 0x00111b36 && i == 0)
-			ppc64_pvpanic_base = base;   /* pvpanic-pci: the FAIL exit */
-	}
-	ppc_pci_cfg_write(bus, dev, fn, 0x04, 2, (cmd & ~0x1u) | (assigned ? 0x2u : 0));
-	return assigned;
+static void ecam_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ecam_log(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	kvprintf(fmt, ap);
+	va_end(ap);
 }
 
 void ppc_pci_assign(void)
 {
-	uint64_t next = PPC_PCI_MEM_BASE;
+	host = (struct pci_ecam){ 0 };
+	host.node = ppc64_plat.fdt_ok ? fdt_find_compatible(&ppc64_plat.fdt, -1, "fsl,mpc8540-pci") : -1;
+	host.bus_start = 0;
+	host.bus_end = 255;
+	host.mem32 = (struct pci_ecam_window){ .present = true, .pci = PPC_PCI_MEM_BASE,
+					       .cpu = PPC_PCI_MEM_BASE, .size = PPC_PCI_MEM_SIZE };
+	host.ops = (struct pci_cfg_ops){ ecam_read, ecam_write, NULL };
+	host.log = ecam_log;
+	pci_ecam_assign(&host);
+	host_ready = true;
+	if (host.stats.bars_failed)
+		kprintf("pci: %u BARs left unassigned\n", host.stats.bars_failed);
 
+	/* pvpanic-pci (1b36:0011) is the FAIL exit (exit.c). */
 	for (unsigned dev = 0; dev < 32; dev++) {
-		for (unsigned fn = 0; fn < 8; fn++) {
-			uint32_t id = ppc_pci_cfg_read(0, dev, fn, 0x00, 4);
-			if ((id & 0xffff) == 0xffff || id == 0) {
-				if (fn == 0)
-					break;
-				continue;
-			}
-			assign_function(0, dev, fn, &next);
-			if (fn == 0 && !(ppc_pci_cfg_read(0, dev, 0, 0x0e, 1) & 0x80))
-				break;
-		}
+		if (ppc_pci_cfg_read(0, dev, 0, 0x00, 4) != 0x00111b36u)
+			continue;
+		uint32_t bar = ppc_pci_cfg_read(0, dev, 0, 0x10, 4);
+		if (!(bar & 1) && (bar & ~0xfu))
+			ppc64_pvpanic_base = bar & ~0xfu;
 	}
 }
 
-/*
- * INTx: the MPIC source of (dev, pin) from the host node's interrupt-map
- * (entries: 3 address cells, 1 pin cell, the controller's phandle, its
- * #interrupt-cells cells; interrupt-map-mask applied to the first four).
- * QEMU's ppce500 maps slot s pin p to MPIC source 1 + (s + p - 1) % 4,
- * level-sensitive.
- */
+/* INTx of a bus-0 slot/pin (after any bridge swizzle): the MPIC source. */
 int ppc_pci_intx(unsigned dev, unsigned fn, unsigned pin, unsigned *src)
 {
-	const struct fdt *f = &ppc64_plat.fdt;
-	uint32_t len, mlen;
-
-	if (!ppc64_plat.fdt_ok || pin < 1 || pin > 4)
+	struct fdt_irq irq;
+	(void)fn;
+	if (!host_ready || !ppc64_plat.fdt_ok ||
+	    pci_ecam_intx(&host, &ppc64_plat.fdt, 0, dev, pin, &irq) != PCI_ECAM_OK || irq.ncells < 1)
 		return -1;
-	int node = fdt_find_compatible(f, -1, "fsl,mpc8540-pci");
-	if (node < 0)
-		return -1;
-	const uint8_t *map = fdt_prop(f, node, "interrupt-map", &len);
-	const uint8_t *mask = fdt_prop(f, node, "interrupt-map-mask", &mlen);
-	if (!map || !mask || mlen != 16)
-		return -1;
-	uint32_t want[4] = { (dev & 0x1f) << 11 | (fn & 7) << 8, 0, 0, pin };
-	for (unsigned i = 0; i < 4; i++)
-		want[i] &= fdt_be32(mask + 4 * i);
-	for (uint32_t at = 0; at + 20 <= len;) {
-		const uint8_t *e = map + at;
-		int ctrl = fdt_node_by_phandle(f, fdt_be32(e + 16));
-		uint32_t pcells = ctrl >= 0 ? fdt_prop_u32(f, ctrl, "#interrupt-cells", 0) : 0;
-		if (pcells == 0 || at + 20 + 4 * pcells > len)
-			return -1;
-		bool hit = true;
-		for (unsigned i = 0; i < 4; i++)
-			if ((fdt_be32(e + 4 * i) & fdt_be32(mask + 4 * i)) != want[i])
-				hit = false;
-		if (hit) {
-			*src = fdt_be32(e + 20);
-			return 0;
-		}
-		at += 20 + 4 * pcells;
-	}
-	return -1;
+	*src = irq.cells[0];
+	return 0;
 }

@@ -16,6 +16,6 @@ $CC $CFLAGS -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,$here/linker.ld
 	$here/boot.S $here/start.c $here/mmu.c $here/uart.c $here/bringup/serial.c $here/exc.c \
 	$here/exit.c $here/timebase.c $here/pci_fsl.c $here/platform.c $here/mpic.c $here/tick.c $here/bringup/main.c \
 	$here/bringup/coretest.c \
-	$k/lib/printf.c $k/lib/string.c $k/lib/fdt.c \
+	$k/lib/printf.c $k/lib/string.c $k/lib/fdt.c $k/dev/pci_ecam.c \
 	$(ls $k/../src/core/*.c $k/../src/net/*.c $k/../src/transport/pci/*.c) -I$k/../src -lgcc
 echo "$out"
