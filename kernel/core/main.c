@@ -1,22 +1,22 @@
 /*
- * kmain: bring the kernel up in dependency order, then run a self-test or
- * the shell.
+ * orion_main: the common kernel entry (orion/arch.h), called by the arch's
+ * boot code with the boot information; brings the kernel up in dependency
+ * order, then runs a self-test or the shell.
  *
- *   serial -> cmdline (copied out of multiboot memory) -> GDT/TSS -> IDT
- *   -> page allocator -> heap -> ACPI -> TSC calibration -> LAPIC/IOAPIC
- *   (PIC masked) -> interrupts on -> LAPIC tick -> serial RX IRQ -> PCI
- *   scan -> late-init hook -> "orion: boot ok" -> selftest=NAME or shell.
+ *   counter at entry -> console -> cmdline (copied out of loader memory)
+ *   -> arch CPU init (exceptions) -> page allocator -> heap -> arch
+ *   platform (firmware tables) -> timer -> interrupt controller ->
+ *   interrupts on -> tick -> console RX interrupt -> PCI scan -> arch
+ *   devices (virtio-mmio windows) -> late-init hook -> "orion: boot ok"
+ *   -> selftest=NAME or shell.
  */
 #include <stdint.h>
 
-#include "orion/acpi.h"
+#include "orion/arch.h"
 #include "orion/cmdline.h"
-#include "orion/io.h"
-#include "orion/irq.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/mm.h"
-#include "orion/multiboot.h"
 #include "orion/pci.h"
 #include "orion/power.h"
 #include "orion/selftest.h"
@@ -24,10 +24,7 @@
 #include "orion/shell.h"
 #include "orion/timer.h"
 
-void kmain(uint32_t magic, uint32_t mbi_pa);
-
 __attribute__((weak)) void orion_late_init(void);
-extern const uint64_t boot_pdpt[512];
 
 static void report_virtio_net(void)
 {
@@ -40,33 +37,26 @@ static void report_virtio_net(void)
 	}
 }
 
-void kmain(uint32_t magic, uint32_t mbi_pa)
+void orion_main(const struct orion_boot_info *bi)
 {
-	const struct multiboot_info *mbi = (const struct multiboot_info *)(uintptr_t)mbi_pa;
-
 	timer_mark_entry();   /* the clock of "boot ok" and "vnetN: up" (timer.h) */
 	serial_init();
-	kprintf("\norion: Orion test kernel (orion-vnet), x86_64\n");
-	if (magic != MULTIBOOT_BOOTLOADER_MAGIC)
-		panic("not started by a multiboot loader (magic %#x)", magic);
-	cmdline_init((mbi->flags & MB_INFO_CMDLINE) ? (const char *)(uintptr_t)mbi->cmdline : "");
+	kprintf("\norion: Orion test kernel (orion-vnet), %s\n", bi->arch);
+	cmdline_init(bi->cmdline ? bi->cmdline : "");
 	kprintf("orion: cmdline '%s'\n", cmdline_raw());
 
-	kprintf("orion: identity map 0-64 GiB with %s pages\n",
-		(boot_pdpt[0] & 0x80) ? "1 GiB" : "2 MiB");
-	gdt_init();
-	idt_init();
-	pmm_init(mbi);   /* last use of the multiboot data */
-	mbi = NULL;
-	acpi_init();
+	arch_cpu_init(bi);
+	pmm_init(bi);   /* last use of the loader's memory map */
+	arch_platform_init();
 	timer_init();
-	apic_init();
-	cpu_sti();
+	arch_irq_init();
+	irq_enable();
 	timer_start_tick();
 	serial_enable_irq();
 	pci_init();
 	pci_print(false);
 	report_virtio_net();
+	arch_devices_init();
 	shell_builtins_init();
 	selftest_builtins_init();
 	if (orion_late_init)
@@ -82,4 +72,5 @@ void kmain(uint32_t magic, uint32_t mbi_pa)
 		orion_exit(r == 0 ? ORION_EXIT_PASS : ORION_EXIT_FAIL);
 	}
 	shell_run();
+	orion_halt();
 }

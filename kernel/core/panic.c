@@ -1,5 +1,5 @@
 /*
- * panic(): message, frame-pointer backtrace (the kernel is built with
+ * panic(): message, backtrace (arch_backtrace; the kernel is built with
  * -fno-omit-frame-pointer), then exit FAIL when a self-test is running or
  * panic=exit was given, else halt so a person can read the console.
  * A nested panic (panicking while printing a panic) halts at once.
@@ -7,10 +7,9 @@
 #include <stdint.h>
 
 #include "orion/cmdline.h"
-#include "orion/io.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
-#include "orion/multiboot.h"
 #include "orion/power.h"
 
 static int in_panic;
@@ -19,7 +18,7 @@ void panic(const char *fmt, ...)
 {
 	va_list ap;
 
-	cpu_cli();
+	irq_disable();
 	if (in_panic++)
 		orion_halt();
 	kprintf("\nPANIC: ");
@@ -27,14 +26,7 @@ void panic(const char *fmt, ...)
 	kvprintf(fmt, ap);
 	va_end(ap);
 	kprintf("\nbacktrace:");
-	const uint64_t *fp = __builtin_frame_address(0);
-	for (int i = 0; i < 16 && fp; i++) {
-		uint64_t a = (uint64_t)(uintptr_t)fp;
-		if (a & 7 || a < 0x100000 || a >= (4ull << 30))
-			break;
-		kprintf(" %#lx", fp[1]);
-		fp = (const uint64_t *)(uintptr_t)fp[0];
-	}
+	arch_backtrace();
 	kprintf("\n");
 	const char *p = cmdline_get("panic");
 	if (cmdline_has("selftest") || (p && !strcmp(p, "exit")))

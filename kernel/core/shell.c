@@ -8,10 +8,8 @@
  */
 #include <stdint.h>
 
-#include "orion/acpi.h"
 #include "orion/cmdline.h"
-#include "orion/io.h"
-#include "orion/irq.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/mm.h"
@@ -192,8 +190,8 @@ static int cmd_uptime(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	uint64_t ms = timer_since_entry_ns() / 1000000;
-	kprintf("up %lu.%03lu s, %lu ticks, TSC %lu kHz\n", ms / 1000, ms % 1000, timer_ticks(),
-		timer_tsc_hz() / 1000);
+	kprintf("up %lu.%03lu s, %lu ticks, counter %lu kHz\n", ms / 1000, ms % 1000, timer_ticks(),
+		timer_counter_hz() / 1000);
 	return 0;
 }
 
@@ -236,9 +234,9 @@ static int cmd_irq(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	for (int v = 0; v < 256; v++)
+	for (int v = 0; v < (int)arch_irq_limit(); v++)
 		if (irq_count(v))
-			kprintf("  vector %#04x: %lu\n", v, irq_count(v));
+			kprintf("  irq %#04x: %lu\n", v, irq_count(v));
 	return 0;
 }
 
@@ -247,11 +245,11 @@ static const struct shell_cmd builtins[] = {
 	{ "pci", "pci [-v]: list PCI functions (-v: BARs, INTx)", cmd_pci },
 	{ "mem", "page allocator and heap usage", cmd_mem },
 	{ "uptime", "time since boot", cmd_uptime },
-	{ "irq", "interrupt counts per vector", cmd_irq },
+	{ "irq", "interrupt counts per irq (x86_64: IDT vector)", cmd_irq },
 	{ "cmdline", "show the parsed kernel command line", cmd_cmdline },
 	{ "reboot", "reset the machine", cmd_reboot },
 	{ "poweroff", "ACPI power-off (QEMU exits 0)", cmd_poweroff },
-	{ "exit", "exit [code]: isa-debug-exit (default 0x10 = PASS)", cmd_exit },
+	{ "exit", "exit [code]: leave QEMU with code (default 0x10 = PASS)", cmd_exit },
 };
 
 void shell_builtins_init(void)

@@ -9,95 +9,61 @@
  */
 #include <stdint.h>
 
-#include "orion/io.h"
-#include "orion/irq.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/pci.h"
-
-#define CFG_ADDR 0xcf8
-#define CFG_DATA 0xcfc
+#include "vnet/vnet_mmio.h"
 
 static struct pci_dev devs[PCI_MAX_DEVS];
 static unsigned ndevs;
 static bool bus_seen[256];
 
-static uint32_t cfg_addr(unsigned bus, unsigned dev, unsigned fn, unsigned off)
-{
-	return 0x80000000u | (bus << 16) | (dev << 11) | (fn << 8) | (off & 0xfc);
-}
-
 static uint32_t raw_read32(unsigned bus, unsigned dev, unsigned fn, unsigned off)
 {
-	uint64_t f = irq_save();
-	outl(CFG_ADDR, cfg_addr(bus, dev, fn, off));
-	uint32_t v = inl(CFG_DATA);
-	irq_restore(f);
-	return v;
-}
-
-static void raw_write32(unsigned bus, unsigned dev, unsigned fn, unsigned off, uint32_t v)
-{
-	uint64_t f = irq_save();
-	outl(CFG_ADDR, cfg_addr(bus, dev, fn, off));
-	outl(CFG_DATA, v);
-	irq_restore(f);
+	return arch_pci_cfg_read(bus, dev, fn, off, 4);
 }
 
 uint32_t pci_cfg_read32(const struct pci_dev *d, unsigned off)
 {
 	if (off > 252 || (off & 3))
 		return 0xffffffffu;
-	return raw_read32(d->bus, d->dev, d->fn, off);
+	return arch_pci_cfg_read(d->bus, d->dev, d->fn, off, 4);
 }
 
 uint16_t pci_cfg_read16(const struct pci_dev *d, unsigned off)
 {
 	if (off > 254 || (off & 1))
 		return 0xffff;
-	uint64_t f = irq_save();
-	outl(CFG_ADDR, cfg_addr(d->bus, d->dev, d->fn, off));
-	uint16_t v = inw(CFG_DATA + (off & 2));
-	irq_restore(f);
-	return v;
+	return (uint16_t)arch_pci_cfg_read(d->bus, d->dev, d->fn, off, 2);
 }
 
 uint8_t pci_cfg_read8(const struct pci_dev *d, unsigned off)
 {
 	if (off > 255)
 		return 0xff;
-	uint64_t f = irq_save();
-	outl(CFG_ADDR, cfg_addr(d->bus, d->dev, d->fn, off));
-	uint8_t v = inb(CFG_DATA + (off & 3));
-	irq_restore(f);
-	return v;
+	return (uint8_t)arch_pci_cfg_read(d->bus, d->dev, d->fn, off, 1);
 }
 
 void pci_cfg_write32(const struct pci_dev *d, unsigned off, uint32_t v)
 {
 	if (off > 252 || (off & 3))
 		return;
-	raw_write32(d->bus, d->dev, d->fn, off, v);
+	arch_pci_cfg_write(d->bus, d->dev, d->fn, off, 4, v);
 }
 
 void pci_cfg_write16(const struct pci_dev *d, unsigned off, uint16_t v)
 {
 	if (off > 254 || (off & 1))
 		return;
-	uint64_t f = irq_save();
-	outl(CFG_ADDR, cfg_addr(d->bus, d->dev, d->fn, off));
-	outw(CFG_DATA + (off & 2), v);
-	irq_restore(f);
+	arch_pci_cfg_write(d->bus, d->dev, d->fn, off, 2, v);
 }
 
 void pci_cfg_write8(const struct pci_dev *d, unsigned off, uint8_t v)
 {
 	if (off > 255)
 		return;
-	uint64_t f = irq_save();
-	outl(CFG_ADDR, cfg_addr(d->bus, d->dev, d->fn, off));
-	outb(CFG_DATA + (off & 3), v);
-	irq_restore(f);
+	arch_pci_cfg_write(d->bus, d->dev, d->fn, off, 1, v);
 }
 
 unsigned pci_cap_find(const struct pci_dev *d, uint8_t cap_id, unsigned after)
@@ -246,6 +212,10 @@ void pci_init(void)
 {
 	ndevs = 0;
 	memset(bus_seen, 0, sizeof(bus_seen));
+	if (arch_pci_init() != 0) {
+		kprintf("pci: no PCI host bridge\n");
+		return;
+	}
 	scan_bus(0, 0);
 	/* Host bridge with several functions = several root buses (rare in QEMU). */
 	if ((raw_read32(0, 0, 0, 0x0c) >> 16) & 0x80)
@@ -330,9 +300,17 @@ void pci_print(bool verbose)
 #define MSIX_CTRL_FMASK (1u << 14)
 #define MSIX_ENTRY_MASKED 1u
 
+/* Vector Control of entry idx (the table is little-endian, PCI 3.0 6.8.2). */
+static void entry_mask(struct pci_dev *d, unsigned idx, bool masked)
+{
+	volatile uint32_t *c = d->msix_table + 4 * idx + 3;
+	uint32_t v = vnet_mmio_read32(c);
+	vnet_mmio_write32(c, masked ? v | MSIX_ENTRY_MASKED : v & ~MSIX_ENTRY_MASKED);
+}
+
 int pci_msix_enable(struct pci_dev *d, unsigned nvec)
 {
-	if (!d->msix_cap)
+	if (!d->msix_cap || !arch_msi_supported())
 		return -1;
 	uint32_t tbl = pci_cfg_read32(d, d->msix_cap + 4);
 	unsigned bir = tbl & 7;
@@ -349,7 +327,7 @@ int pci_msix_enable(struct pci_dev *d, unsigned nvec)
 	uint16_t ctrl = pci_cfg_read16(d, d->msix_cap + 2);
 	pci_cfg_write16(d, d->msix_cap + 2, ctrl | MSIX_CTRL_ENABLE | MSIX_CTRL_FMASK);
 	for (unsigned i = 0; i < d->msix_size; i++)
-		d->msix_table[4 * i + 3] |= MSIX_ENTRY_MASKED;
+		entry_mask(d, i, true);
 	pci_cfg_write16(d, d->msix_cap + 2, (ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FMASK);
 	/* MSI-X replaces INTx; keep the legacy line quiet too. */
 	pci_enable(d, PCI_CMD_INTX_DISABLE);
@@ -357,21 +335,22 @@ int pci_msix_enable(struct pci_dev *d, unsigned nvec)
 	return (int)MIN(nvec, (unsigned)d->msix_size);
 }
 
-int pci_msix_set(struct pci_dev *d, unsigned idx, uint8_t vector)
+int pci_msix_set(struct pci_dev *d, unsigned idx, int irq)
 {
 	if (!d->msix_on || idx >= d->msix_size)
 		return -1;
 	uint64_t addr;
 	uint32_t data;
-	msi_compose(vector, &addr, &data);
+	if (arch_msi_compose(irq, &addr, &data) != 0)
+		return -1;
 	volatile uint32_t *e = d->msix_table + 4 * idx;
-	e[3] |= MSIX_ENTRY_MASKED;   /* never let the device see a half-written entry */
-	e[0] = (uint32_t)addr;
-	e[1] = (uint32_t)(addr >> 32);
-	e[2] = data;
-	e[3] &= ~MSIX_ENTRY_MASKED;
+	entry_mask(d, idx, true);   /* never let the device see a half-written entry */
+	vnet_mmio_write32(&e[0], (uint32_t)addr);
+	vnet_mmio_write32(&e[1], (uint32_t)(addr >> 32));
+	vnet_mmio_write32(&e[2], data);
+	entry_mask(d, idx, false);
 	if (idx < PCI_MSIX_MAX)
-		d->msix_vec[idx] = vector;
+		d->msix_vec[idx] = (int16_t)irq;
 	return 0;
 }
 
@@ -379,8 +358,7 @@ void pci_msix_mask(struct pci_dev *d, unsigned idx, bool masked)
 {
 	if (!d->msix_on || idx >= d->msix_size)
 		return;
-	volatile uint32_t *e = d->msix_table + 4 * idx;
-	e[3] = masked ? (e[3] | MSIX_ENTRY_MASKED) : (e[3] & ~MSIX_ENTRY_MASKED);
+	entry_mask(d, idx, masked);
 }
 
 void pci_msix_disable(struct pci_dev *d)
@@ -388,7 +366,7 @@ void pci_msix_disable(struct pci_dev *d)
 	if (!d->msix_on)
 		return;
 	for (unsigned i = 0; i < d->msix_size; i++)
-		d->msix_table[4 * i + 3] |= MSIX_ENTRY_MASKED;
+		entry_mask(d, i, true);
 	uint16_t ctrl = pci_cfg_read16(d, d->msix_cap + 2);
 	pci_cfg_write16(d, d->msix_cap + 2, ctrl & ~MSIX_CTRL_ENABLE);
 	for (unsigned i = 0; i < PCI_MSIX_MAX; i++)
@@ -399,44 +377,13 @@ void pci_msix_disable(struct pci_dev *d)
 /* ---- INTx routing (see pci_intx_route in pci.h) ----
  *
  * Where a function's INTx pin ends up is a property of the board, not of
- * the function: it is described by ACPI _PRT (AML we do not interpret) or
- * fixed by the chipset.  Orion knows the two boards it runs on, QEMU's
- * pc and q35, and derives the route from the chipset's own registers or
- * wiring:
- *
- *  - Bridges: a function behind PCI-to-PCI bridges is first mapped to the
- *    bridge's pin on its parent bus with the standard swizzle (PCI-to-PCI
- *    Bridge Architecture 1.2, table 9-1): pin' = ((pin - 1 + device) mod
- *    4) + 1, repeated up to bus 0.
- *  - pc (i440FX + PIIX3, 8086:7000 at 00:01.0): bus-0 slot S pin P (1-4)
- *    drives PIRQ[(S - 1 + P - 1) mod 4] (QEMU's i440FX rotation: slot 1,
- *    the PIIX3 itself, starts at PIRQA).  The PIIX3's PIRQRC[A-D]
- *    registers (config 0x60-0x63: bit 7 = routing disabled, bits 3:0 = ISA
- *    IRQ) connect the PIRQ to an ISA IRQ, which QEMU wires to the IOAPIC
- *    pin of the same number; the MADT override for that IRQ (QEMU: 5, 9,
- *    10 and 11 are level, active high) gives the GSI and polarity.
- *    SeaBIOS programs PIRQA-D = 10, 10, 11, 11 and writes the same IRQ to
- *    the function's Interrupt Line; a mismatch is reported, the router
- *    register wins (it is what the hardware does).
- *  - q35 (ICH9 LPC, 8086:2918 at 00:1f.0): in APIC mode PIRQ[A-H] drive
- *    IOAPIC pins 16-23 directly, whatever the PIC routing registers say.
- *    Bus-0 slots 0-24 are wired INT(P) -> PIRQ[E + (S + P - 1) mod 4]
- *    (QEMU's ich9 LPC default routing, which its DSDT _PRT repeats: GSI
- *    20 + (S + P - 1) mod 4, "Level, ActiveHigh").  Slots 25-31 use the
- *    chipset's D<N>IR registers; their QEMU reset value routes INTA-D to
- *    PIRQA-D (GSI 16-19), which is what is assumed here.  The Interrupt
- *    Line register only names the PIC-mode IRQ (10 or 11) and is
- *    informational.
- *  - anything else: not routed (the caller polls).
+ * the function.  The common part is the bridge swizzle: a function behind
+ * PCI-to-PCI bridges is mapped to the bridge's pin on its parent bus
+ * (PCI-to-PCI Bridge Architecture 1.2, table 9-1): pin' = ((pin - 1 +
+ * device) mod 4) + 1, repeated up to bus 0.  The board's routing from a
+ * bus-0 slot and pin to an interrupt line is the arch's
+ * (arch_pci_intx_route; x86_64: kernel/arch/x86_64/pci.c).
  */
-
-static struct pci_dev *find_at(unsigned bus, unsigned dev, unsigned fn)
-{
-	for (unsigned i = 0; i < ndevs; i++)
-		if (devs[i].bus == bus && devs[i].dev == dev && devs[i].fn == fn)
-			return &devs[i];
-	return NULL;
-}
 
 /* The bridge whose secondary bus is `bus`, or NULL. */
 static struct pci_dev *bridge_to(unsigned bus)
@@ -447,17 +394,12 @@ static struct pci_dev *bridge_to(unsigned bus)
 	return NULL;
 }
 
-/* ISA IRQ -> GSI/trigger/polarity for a PCI interrupt routed through the
- * PIIX3: the MADT override if there is one, else identity, level, active
- * low (a PCI line's own convention; "conforms to the bus"). */
-static void isa_pci_gsi(unsigned irq, struct pci_intx_route *r)
+struct pci_dev *pci_find_at(unsigned bus, unsigned dev, unsigned fn)
 {
-	unsigned gsi = irq;
-	bool level = true, low = true;
-	irq_isa_override(irq, &gsi, &level, &low, true);
-	r->gsi = gsi;
-	r->level = level;
-	r->active_low = low;
+	for (unsigned i = 0; i < ndevs; i++)
+		if (devs[i].bus == bus && devs[i].dev == dev && devs[i].fn == fn)
+			return &devs[i];
+	return NULL;
 }
 
 int pci_intx_route(const struct pci_dev *d, struct pci_intx_route *r)
@@ -483,37 +425,10 @@ int pci_intx_route(const struct pci_dev *d, struct pci_intx_route *r)
 	}
 	r->root_slot = (uint8_t)slot;
 	r->root_pin = (uint8_t)pin;
-
-	struct pci_dev *lpc = find_at(0, 0x1f, 0);
-	struct pci_dev *piix = find_at(0, 1, 0);
-	if (lpc && lpc->vendor == 0x8086 && lpc->device == 0x2918) {
-		unsigned pirq = slot <= 24 ? 4u + ((slot + pin - 1u) & 3u) : pin - 1u;
-		r->chipset = "ich9";
-		r->pirq = (uint8_t)pirq;
-		r->gsi = 16u + pirq;
-		r->level = true;
-		r->active_low = false;   /* QEMU's DSDT: GSIA-H are Level, ActiveHigh */
-		return 0;
+	if (arch_pci_intx_route(d, r) != 0) {
+		if (!r->why)
+			r->why = "the platform cannot route INTx";
+		return -1;
 	}
-	if (piix && piix->vendor == 0x8086 && piix->device == 0x7000) {
-		unsigned pirq = (slot + pin - 2u) & 3u;   /* unsigned wrap keeps slot 0 in the rotation */
-		uint8_t rc = pci_cfg_read8(piix, 0x60 + pirq);
-		r->chipset = "piix3";
-		r->pirq = (uint8_t)pirq;
-		if (rc & 0x80) {
-			r->why = "PIIX3 PIRQ routing disabled";
-			return -1;
-		}
-		unsigned irq = rc & 0x0f;
-		/* PIIX3 reserves IRQ 0-2, 8 and 13: not routable. */
-		if (irq < 3 || irq == 8 || irq == 13) {
-			r->why = "PIIX3 PIRQ routed to a reserved IRQ";
-			return -1;
-		}
-		r->isa_irq = (uint8_t)irq;
-		isa_pci_gsi(irq, r);
-		return 0;
-	}
-	r->why = "unknown chipset (neither PIIX3 nor ICH9)";
-	return -1;
+	return 0;
 }

@@ -36,8 +36,9 @@
  *     reclaimed by the next transmit or poll, which is all a
  *     request/response stack needs.
  *   - no MSI-X (QEMU vectors=0): the function's INTx line is routed
- *     through the IOAPIC (pci_intx_route() finds the GSI on QEMU's pc and
- *     q35 boards; level-triggered, so the handler must deassert it by
+ *     to the interrupt controller (pci_intx_route() finds the line, the
+ *     arch's arch_irq_line_attach() programs it: on x86_64 the IOAPIC GSI of
+ *     QEMU's pc and q35 boards; level-triggered, so the handler must deassert it by
  *     reading the ISR status byte, VirtIO 1.2 §4.1.4.5, before the
  *     dispatcher's EOI).  Bit 0 of ISR services every queue pair the
  *     same way an MSI-X rx entry does, bit 1 re-reads the configuration.
@@ -61,8 +62,7 @@
  * queue it last saw it on).  Frames sent from main context use pair 0.
  */
 #include "orion/cmdline.h"
-#include "orion/io.h"
-#include "orion/irq.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/net.h"
@@ -71,12 +71,14 @@
 #include "orion/serial.h"
 #include "orion/shell.h"
 #include "orion/timer.h"
+#include "orion/virtio_mmio.h"
 #include "orion_hal.h"
 #include "vnet/device.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
 #include "vnet/spec/virtio_pci.h"
 #include "vnet/transport.h"
+#include "vnet/virtio_mmio.h"
 #include "vnet/virtio_pci.h"
 #include "vnet/virtqueue.h"
 
@@ -98,8 +100,10 @@ static const char *const mode_names[] = {"irq", "intx", "isr-poll", "poll"};
 struct vnetdev {
 	unsigned index;
 	char name[8];             /* "vnetN" */
-	struct pci_dev *pd;
+	struct pci_dev *pd;       /* PCI function, or NULL for virtio-mmio */
 	struct vnet_pci *pci;
+	const struct orion_virtio_mmio_window *mw;  /* virtio-mmio window, or NULL */
+	struct vnet_mmio *mmio;
 	struct vnet_net *net;
 	enum vnet_mode mode;
 	int nvec;                 /* MSI-X entries bound, 0 none */
@@ -115,7 +119,7 @@ struct vnetdev {
 	uint64_t deferred, deferred_polls;
 	/* INTx */
 	struct pci_intx_route intx;
-	int intx_vec;             /* CPU vector, -1 none */
+	int intx_vec;             /* the arch irq of the line, -1 none */
 	uint64_t intx_irqs, intx_queue, intx_config, intx_none;
 	unsigned intx_none_run;
 	uint16_t tx_pair;         /* pair a reply leaves on (see the top comment) */
@@ -203,12 +207,20 @@ static void rx_intr(struct vnetdev *d, uint16_t q)
 	}
 }
 
+/* The interrupt cause, read and acknowledged: the PCI ISR status byte
+ * (reading clears it and deasserts INTx, VirtIO 1.2 §4.1.4.5) or the
+ * virtio-mmio InterruptStatus, written back to InterruptACK (§4.2.3.4).
+ * Both use bit 0 = queue, bit 1 = configuration. */
+static uint32_t read_isr(struct vnetdev *d)
+{
+	return d->mmio ? vnet_mmio_isr(d->mmio) : vnet_pci_isr(d->pci);
+}
+
 /* Poll-mode service of every pair (tick, main context). */
 static bool poll_dev(struct vnetdev *d)
 {
 	if (d->mode == MODE_ISR_POLL) {
-		/* Reading ISR clears it and deasserts INTx (VirtIO 1.2 §4.1.4.5). */
-		uint8_t isr = vnet_pci_isr(d->pci);
+		uint32_t isr = read_isr(d);
 		d->isr_reads++;
 		if (isr & VIRTIO_PCI_ISR_CONFIG)
 			vnet_net_config_changed(d->net);
@@ -318,12 +330,12 @@ static void vnet_irq(void *arg, unsigned entry)
  * q35 eight PIRQs serve every slot).  Reading ISR returns and clears the
  * pending causes and deasserts the device's line (VirtIO 1.2 §4.1.4.5),
  * so it comes first: the dispatcher's EOI afterwards then finds the line
- * low and the IOAPIC does not re-deliver.  Every queue pair is looked at
+ * low and the controller (x86: IOAPIC) does not re-deliver.  Every queue pair is looked at
  * for bit 0 (INTx does not say which queue).  Returns whether d had cause.
  */
 static bool intx_dev(struct vnetdev *d)
 {
-	uint8_t isr = vnet_pci_isr(d->pci);
+	uint32_t isr = read_isr(d);
 	d->intx_irqs++;
 	if (!(isr & (VIRTIO_PCI_ISR_QUEUE | VIRTIO_PCI_ISR_CONFIG))) {
 		d->intx_none++;
@@ -344,7 +356,7 @@ static bool intx_dev(struct vnetdev *d)
 	return true;
 }
 
-/* The CPU vector of one GSI: every NIC routed to it is asked.  A run of
+/* The irq of one line (GSI): every NIC routed to it is asked.  A run of
  * interrupts none of them caused (a line stuck by a device nobody drives)
  * masks the GSI, and those NICs fall back to polling. */
 static void vnet_intx(void *arg)
@@ -362,7 +374,7 @@ static void vnet_intx(void *arg)
 			continue;
 		d->intx_none_run = any ? 0 : d->intx_none_run + 1;
 		if (d->intx_none_run >= VNET_INTX_STORM) {
-			ioapic_mask(gsi, true);
+			arch_irq_line_mask(gsi, true);
 			d->mode = MODE_ISR_POLL;
 			kprintf("%s: gsi %u asserted %u times without virtio-net ISR bits: masked, "
 				"polling the ISR from the tick\n", d->name, gsi, d->intx_none_run);
@@ -381,10 +393,17 @@ static struct vnetdev *gsi_owner(const struct vnetdev *d, unsigned gsi)
 
 /* Route the function's INTx to vnet_intx; false (with the reason printed)
  * if the line cannot be routed.  A GSI another NIC already uses keeps its
- * vector and IOAPIC entry; the handler asks both. */
+ * irq and controller entry; the handler asks both. */
 static bool intx_setup(struct vnetdev *d)
 {
-	if (pci_intx_route(d->pd, &d->intx) != 0) {
+	if (d->mw) {
+		/* A virtio-mmio window's one line: level-triggered, active high
+		 * (QEMU raises it while InterruptStatus is non-zero). */
+		memset(&d->intx, 0, sizeof(d->intx));
+		d->intx.gsi = (unsigned)d->mw->irq;
+		d->intx.level = true;
+		ksnprintf(d->intx.path, sizeof(d->intx.path), "virtio-mmio %#lx", d->mw->base);
+	} else if (pci_intx_route(d->pd, &d->intx) != 0) {
 		kprintf("%s: no MSI-X and INTx not routable (%s)\n", d->name, d->intx.why);
 		return false;
 	}
@@ -392,24 +411,21 @@ static bool intx_setup(struct vnetdev *d)
 	if (o) {
 		d->intx_vec = o->intx_vec;
 		d->mode = MODE_INTX;   /* the handler asks d from now on */
-		pci_disable(d->pd, PCI_CMD_INTX_DISABLE);
+		if (d->pd)
+			pci_disable(d->pd, PCI_CMD_INTX_DISABLE);
 		return true;
 	}
-	int vec = irq_alloc_vector();
+	int vec = arch_irq_line_attach(d->intx.gsi, d->intx.level, d->intx.active_low, vnet_intx,
+				       (void *)(uintptr_t)d->intx.gsi);
 	if (vec < 0) {
-		kprintf("%s: no MSI-X and no free CPU vector for INTx\n", d->name);
-		return false;
-	}
-	irq_register(vec, vnet_intx, (void *)(uintptr_t)d->intx.gsi);
-	if (ioapic_route(d->intx.gsi, (uint8_t)vec, d->intx.level, d->intx.active_low) != 0) {
-		kprintf("%s: no MSI-X and INTx gsi %u is not on the IOAPIC\n", d->name, d->intx.gsi);
-		irq_unregister(vec);
-		irq_free_vector(vec);
+		kprintf("%s: no MSI-X and INTx gsi %u cannot be attached (not on the interrupt controller, "
+			"or no free irq)\n", d->name, d->intx.gsi);
 		return false;
 	}
 	d->intx_vec = vec;
 	d->mode = MODE_INTX;   /* the handler asks d from now on */
-	pci_disable(d->pd, PCI_CMD_INTX_DISABLE);  /* clearing the bit lets the function assert INTx */
+	if (d->pd)
+		pci_disable(d->pd, PCI_CMD_INTX_DISABLE);  /* clearing the bit lets the function assert INTx */
 	return true;
 }
 
@@ -417,12 +433,10 @@ static void intx_teardown(struct vnetdev *d)
 {
 	if (d->intx_vec < 0)
 		return;
-	pci_enable(d->pd, PCI_CMD_INTX_DISABLE);
-	if (!gsi_owner(d, d->intx.gsi)) {
-		ioapic_mask(d->intx.gsi, true);
-		irq_unregister(d->intx_vec);
-		irq_free_vector(d->intx_vec);
-	}
+	if (d->pd)
+		pci_enable(d->pd, PCI_CMD_INTX_DISABLE);
+	if (!gsi_owner(d, d->intx.gsi))
+		arch_irq_line_detach(d->intx.gsi, d->intx_vec);
 	d->intx_vec = -1;
 }
 
@@ -500,15 +514,38 @@ static bool is_virtio_net(const struct pci_dev *p)
 
 static const char *ring_name(enum vnet_vq_layout l) { return l == VNET_VQ_PACKED ? "packed" : "split"; }
 
+/* "00:02.0" for a PCI function, "mmio@feb00000" for a virtio-mmio window. */
+static const char *dev_label(const struct vnetdev *d)
+{
+	return d->pd ? d->pd->name : vnet_mmio_name(d->mmio);
+}
+
+static void dev_remove_transport(struct vnetdev *d)
+{
+	if (d->pci)
+		vnet_pci_remove(d->pci);
+	if (d->mmio)
+		vnet_mmio_remove(d->mmio);
+	d->pci = NULL;
+	d->mmio = NULL;
+}
+
+/* PCI: probe the function through the modern transport.  virtio-mmio
+ * windows were probed already (vnet_bringup_all needs the device type
+ * before it names a device). */
 static void dev_bringup(struct vnetdev *d)
 {
-	int rc = vnet_pci_probe(orion_hal_pci_dev(d->pd), &d->pci);
-	if (rc != VNET_OK) {
-		const char *why = rc == VNET_ENOTSUP ? "legacy-only device (no virtio 1.x PCI capabilities)"
-						     : vnet_strerror(rc);
-		kprintf("%s: virtio-net %s 1af4:%04x not supported: %s\n", d->name, d->pd->name, d->pd->device, why);
-		d->pci = NULL;
-		return;
+	int rc;
+	if (d->pd) {
+		rc = vnet_pci_probe(orion_hal_pci_dev(d->pd), &d->pci);
+		if (rc != VNET_OK) {
+			const char *why = rc == VNET_ENOTSUP ? "legacy-only device (no virtio 1.x PCI capabilities)"
+							     : vnet_strerror(rc);
+			kprintf("%s: virtio-net %s 1af4:%04x not supported: %s\n", d->name, d->pd->name, d->pd->device,
+				why);
+			d->pci = NULL;
+			return;
+		}
 	}
 
 	struct vnet_net_opts o = {0};
@@ -541,13 +578,18 @@ static void dev_bringup(struct vnetdev *d)
 
 	if (d->mode == MODE_IRQ) {
 		unsigned want = 1u + 2u * o.queue_pairs + 1u;  /* config + rx/tx per pair + ctrl */
-		rc = vnet_pci_irq_setup(d->pci, want, vnet_irq, d);
+		/* virtio-mmio has no MSI-X: its one line is the INTx path. */
+		rc = d->pci ? vnet_pci_irq_setup(d->pci, want, vnet_irq, d) : 0;
 		if (rc < 0) {
 			kprintf("%s: interrupt setup failed: %s\n", d->name, vnet_strerror(rc));
 			goto fail_pci;
 		}
 		d->nvec = rc;
-		if (rc == 0) {
+		if (rc == 0 && d->mw && d->mw->irq < 0) {
+			kprintf("%s: virtio-mmio window without an interrupt: polling InterruptStatus from the "
+				"%u Hz tick\n", d->name, TIMER_HZ);
+			d->mode = MODE_ISR_POLL;
+		} else if (rc == 0) {
 			if (intx_setup(d)) {
 				d->mode = MODE_INTX;
 			} else {
@@ -559,11 +601,14 @@ static void dev_bringup(struct vnetdev *d)
 	o.vector_of = vector_of;
 	o.vector_arg = d;
 
-	rc = vnet_net_create(vnet_pci_ops(), d->pci, &o, &d->net);
+	if (d->pci)
+		rc = vnet_net_create(vnet_pci_ops(), d->pci, &o, &d->net);
+	else
+		rc = vnet_net_create(vnet_mmio_ops(), d->mmio, &o, &d->net);
 	if (rc != VNET_OK) {
 		const char *why = rc == VNET_EIO ? "device refused the feature set (FEATURES_OK not kept) or failed"
 						 : vnet_strerror(rc);
-		kprintf("%s: virtio-net %s not supported: %s (%s)\n", d->name, d->pd->name, why, vnet_strerror(rc));
+		kprintf("%s: virtio-net %s not supported: %s (%s)\n", d->name, dev_label(d), why, vnet_strerror(rc));
 		d->net = NULL;
 		goto fail_pci;
 	}
@@ -578,7 +623,7 @@ static void dev_bringup(struct vnetdev *d)
 	memset(&c, 0, sizeof(c));
 	memcpy(c.mac, ni.mac, 6);
 	parse_ipcfg(d, &c);
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 	net_init(d->index, &c);
 	d->up = true;
 	/* Queues are created with callbacks off (the engine's choice): one
@@ -606,9 +651,59 @@ static void dev_bringup(struct vnetdev *d)
 fail_pci:
 	intx_teardown(d);
 	d->mode = MODE_POLL;
-	vnet_pci_remove(d->pci);
-	d->pci = NULL;
+	dev_remove_transport(d);
 	d->nvec = 0;
+}
+
+static struct vnetdev *new_dev(const char *what)
+{
+	if (ndevs == VNET_MAX_DEVS) {
+		kprintf("vnet: virtio-net %s ignored: at most %u devices (vnet0..vnet%u)\n", what, VNET_MAX_DEVS,
+			VNET_MAX_DEVS - 1);
+		return NULL;
+	}
+	struct vnetdev *d = &devs[ndevs];
+	memset(d, 0, sizeof(*d));
+	d->index = ndevs++;
+	ksnprintf(d->name, sizeof(d->name), "vnet%u", d->index);
+	d->intx_vec = -1;
+	return d;
+}
+
+/* Every registered virtio-mmio window (orion/virtio_mmio.h) after the PCI
+ * functions: probe it, keep it if it is a network device (DeviceID 1). */
+static void mmio_bringup_all(void)
+{
+	for (unsigned i = 0; i < orion_virtio_mmio_count(); i++) {
+		const struct orion_virtio_mmio_window *w = orion_virtio_mmio_get(i);
+		char label[24];
+		ksnprintf(label, sizeof(label), "mmio@%lx", w->base);
+		struct vnet_mmio *m;
+		int rc = vnet_mmio_probe(phys_to_virt(w->base), w->size, label, &m);
+		if (rc == VNET_ENODEV)
+			continue;   /* an empty slot (DeviceID 0) or nothing there: logged by the transport if odd */
+		if (rc != VNET_OK) {
+			kprintf("vnet: virtio-mmio %s not usable: %s\n", label, rc == VNET_ENOTSUP ?
+				"legacy (version 1) device; QEMU needs -global virtio-mmio.force-legacy=false" :
+				vnet_strerror(rc));
+			continue;
+		}
+		if (vnet_mmio_device_type(m) != 1) {
+			vnet_mmio_remove(m);
+			continue;
+		}
+		char what[48];
+		ksnprintf(what, sizeof(what), "%s (irq %d)", label, w->irq);
+		struct vnetdev *d = new_dev(what);
+		if (!d) {
+			vnet_mmio_remove(m);
+			continue;
+		}
+		d->mw = w;
+		d->mmio = m;
+		kprintf("%s: virtio-net %s irq %d\n", d->name, label, w->irq);
+		dev_bringup(d);
+	}
 }
 
 static void vnet_bringup_all(void)
@@ -617,21 +712,17 @@ static void vnet_bringup_all(void)
 		struct pci_dev *p = pci_get(n);
 		if (!is_virtio_net(p))
 			continue;
-		if (ndevs == VNET_MAX_DEVS) {
-			kprintf("vnet: virtio-net %s 1af4:%04x ignored: at most %u devices (vnet0..vnet%u)\n", p->name,
-				p->device, VNET_MAX_DEVS, VNET_MAX_DEVS - 1);
+		char what[32];
+		ksnprintf(what, sizeof(what), "%s 1af4:%04x", p->name, p->device);
+		struct vnetdev *d = new_dev(what);
+		if (!d)
 			continue;
-		}
-		struct vnetdev *d = &devs[ndevs];
-		memset(d, 0, sizeof(*d));
-		d->index = ndevs++;
-		ksnprintf(d->name, sizeof(d->name), "vnet%u", d->index);
 		d->pd = p;
-		d->intx_vec = -1;
 		dev_bringup(d);
 	}
+	mmio_bringup_all();
 	if (!ndevs)
-		kprintf("vnet0: no virtio-net PCI function found: network disabled\n");
+		kprintf("vnet0: no virtio-net PCI function or virtio-mmio device found: network disabled\n");
 }
 
 /* ------------------------------------------------------------ shell */
@@ -676,7 +767,7 @@ static void vq_stats_line(const char *label, struct vnet_vq *vq)
 	if (!vq)
 		return;
 	struct vnet_vq_stats s;
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 	vnet_vq_get_stats(vq, &s);
 	irq_restore(f);
 	kprintf("  %-5s size %u added %lu completed %lu kicks %lu suppressed %lu full %lu bad_len %lu faults %lu "
@@ -688,10 +779,11 @@ static void vq_stats_line(const char *label, struct vnet_vq *vq)
 static void cmd_info(struct vnetdev *d)
 {
 	struct vnet_net_info ni;
-	uint64_t fl = irq_save();
+	unsigned long fl = irq_save();
 	vnet_net_get_info(d->net, &ni);
 	irq_restore(fl);
-	kprintf("%s: %s, mac %02x:%02x:%02x:%02x:%02x:%02x (%s), mtu %u, link %s\n", d->name, vnet_pci_name(d->pci),
+	kprintf("%s: %s, mac %02x:%02x:%02x:%02x:%02x:%02x (%s), mtu %u, link %s\n", d->name,
+		d->pci ? vnet_pci_name(d->pci) : vnet_mmio_name(d->mmio),
 		ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5],
 		ni.mac_from_device ? "from device" : "generated", ni.mtu, ni.link_up ? "up" : "down");
 	print_features("offered   ", ni.offered);
@@ -700,17 +792,17 @@ static void cmd_info(struct vnetdev *d)
 		ni.queue_pairs, ni.max_queue_pairs, ni.ctrl_vq ? "yes" : "no", ring_name(ni.layout), ni.queue_size,
 		ni.hdr_len);
 	kprintf("mode %s, MSI-X vectors %d, transport violations %u, up %lu ms after kernel entry\n",
-		mode_names[d->mode], d->nvec, vnet_pci_violations(d->pci), d->up_ms);
+		mode_names[d->mode], d->nvec, d->pci ? vnet_pci_violations(d->pci) : vnet_mmio_violations(d->mmio),
+		d->up_ms);
 	if (d->intx_vec >= 0) {
 		const struct pci_intx_route *r = &d->intx;
-		kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s PIRQ%c", 'A' + r->pin - 1, r->line,
-			r->root_slot, 'A' + r->root_pin - 1, r->chipset, 'A' + r->pirq);
-		if (r->isa_irq)
-			kprintf(" -> ISA IRQ %u", r->isa_irq);
-		uint32_t lo = ioapic_entry_low(r->gsi);
-		kprintf(" -> gsi %u %s active-%s, vector %#x, ioapic %s%s\n", r->gsi, r->level ? "level" : "edge",
-			r->active_low ? "low" : "high", d->intx_vec, (lo & (1u << 16)) ? "masked" : "unmasked",
-			(lo & (1u << 14)) ? " remote-irr" : "");
+		kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s", 'A' + r->pin - 1, r->line,
+			r->root_slot, 'A' + r->root_pin - 1, r->path);
+		bool masked = false, pending = false;
+		bool known = arch_irq_line_state(r->gsi, &masked, &pending);
+		kprintf(" -> gsi %u %s active-%s, irq %#x, line %s%s\n", r->gsi, r->level ? "level" : "edge",
+			r->active_low ? "low" : "high", d->intx_vec,
+			!known ? "state unknown" : masked ? "masked" : "unmasked", pending ? " pending" : "");
 	}
 }
 
@@ -720,7 +812,7 @@ static void cmd_stats(struct vnetdev *d)
 	 * snapshot per pair is enough, and printing happens with interrupts on. */
 	for (uint16_t q = 0; q < d->pairs; q++) {
 		struct vnet_net_queue_stats s;
-		uint64_t fl = irq_save();
+		unsigned long fl = irq_save();
 		vnet_net_get_stats(d->net, q, &s);
 		irq_restore(fl);
 		kprintf("pair %u rx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu merged %lu "
@@ -751,7 +843,7 @@ static void cmd_stats(struct vnetdev *d)
 	if (d->intx_vec >= 0)
 		kprintf("intx gsi %u: interrupts %lu queue %lu config %lu none %lu\n", d->intx.gsi, d->intx_irqs,
 			d->intx_queue, d->intx_config, d->intx_none);
-	uint64_t fl = irq_save();
+	unsigned long fl = irq_save();
 	uint64_t deferred = d->deferred, dpolls = d->deferred_polls, pending = d->pending;
 	irq_restore(fl);
 	kprintf("rx budget %u: deferred %lu deferred_polls %lu pending %#lx\n", VNET_RX_BUDGET, deferred, dpolls,
@@ -793,7 +885,7 @@ static void print_counters(struct vnetdev *d)
 {
 	if (!d || !d->net)
 		return;
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 	uint64_t irqs = 0;
 	if (d->mode == MODE_IRQ)
 		for (unsigned i = 0; i < ARRAY_SIZE(d->entry_irqs); i++)

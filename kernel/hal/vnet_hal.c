@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "orion/io.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/mm.h"

@@ -6,22 +6,20 @@
  * only this file converts between the two (orion_hal_pci_dev() is the
  * kernel's way in; the kernel never calls vnet_hal_pci_dev_get/_info:
  * they exist for the transport and any host that enumerates through the
- * HAL).  BARs need no mapping: the boot
- * page tables identity-map the first 64 GiB, which covers the PCI holes
- * QEMU's firmware uses below and above 4 GiB (a BAR beyond that is
- * refused).  MSI-X entries get a CPU vector from the kernel allocator each.
+ * HAL).  BARs need no mapping: the arch identity-maps physical memory up to
+ * arch_phys_limit() (x86_64: 64 GiB, covering the PCI holes QEMU's
+ * firmware uses below and above 4 GiB; a BAR beyond that is refused).
+ * MSI-X entries get an irq from arch_msi_alloc each.
  */
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "orion/irq.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/pci.h"
 #include "orion_hal.h"
 #include "vnet/vnet_error.h"
 #include "vnet/vnet_hal_pci.h"
-
-#define IDENTITY_LIMIT (64ull << 30)
 
 static struct pci_dev *to_dev(struct vnet_pci_dev *d)
 {
@@ -78,7 +76,7 @@ int vnet_hal_pci_bar_map(struct vnet_pci_dev *dev, unsigned bar, volatile void *
 		return (bar > 0 && d->bar[bar - 1].type == PCI_BAR_MEM64) ? VNET_EINVAL : VNET_ENODEV;
 	if (b->type == PCI_BAR_IO)
 		return VNET_ENOTSUP;
-	if (!b->base || !b->size || b->base + b->size > IDENTITY_LIMIT || b->base + b->size < b->base)
+	if (!b->base || !b->size || b->base + b->size > arch_phys_limit() || b->base + b->size < b->base)
 		return VNET_ENODEV;
 	pci_enable(d, PCI_CMD_MEM);
 	*va = (volatile void *)(uintptr_t)b->base;
@@ -116,13 +114,13 @@ int vnet_hal_pci_msix_bind(struct vnet_pci_dev *dev, unsigned entry, vnet_pci_ir
 		return VNET_EINVAL;
 	int vec = d->msix_vec[entry];
 	if (vec < 0) {
-		vec = irq_alloc_vector();
+		vec = arch_msi_alloc();
 		if (vec < 0)
 			return VNET_ENOSPC;
 	}
 	irq_register(vec, fn, arg);
-	if (pci_msix_set(d, entry, (uint8_t)vec) != 0) {
-		irq_free_vector(vec);
+	if (pci_msix_set(d, entry, vec) != 0) {
+		arch_msi_free(vec);
 		return VNET_EINVAL;
 	}
 	return VNET_OK;
@@ -142,5 +140,5 @@ void vnet_hal_pci_msix_disable(struct vnet_pci_dev *dev)
 	pci_msix_disable(d);   /* masks first, so no message races the free */
 	for (unsigned i = 0; i < PCI_MSIX_MAX; i++)
 		if (vecs[i] >= 0)
-			irq_free_vector(vecs[i]);
+			arch_msi_free(vecs[i]);
 }

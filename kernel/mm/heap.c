@@ -11,7 +11,7 @@
  */
 #include <stdint.h>
 
-#include "orion/io.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/mm.h"
@@ -61,7 +61,7 @@ void *kmalloc(size_t n)
 		return NULL;
 	size_t need = n + sizeof(struct hdr);
 	struct hdr *h;
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 
 	if (need > class_size(NCLASS - 1)) {
 		size_t pages = ALIGN_UP(need, PAGE_SIZE) / PAGE_SIZE;
@@ -109,7 +109,7 @@ void kfree(void *p)
 	struct hdr *h = (struct hdr *)p - 1;
 	if (h->magic != HDR_MAGIC)
 		panic("kfree: bad pointer %p (magic %#lx)", p, h->magic);
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 	h->magic = HDR_FREE;
 	if (h->big) {
 		in_use -= h->cls_or_pages * PAGE_SIZE;

@@ -1,21 +1,21 @@
 /*
  * Physical page allocator: one bit per 4 KiB page below ORION_PMM_LIMIT
- * (set = used).  Start with everything used, free the multiboot map's
- * type-1 (usable) ranges, then take back the first MiB (BIOS data, EBDA,
- * ACPI tables the firmware may keep there) and the kernel image.  The
- * multiboot info itself is consumed by kmain before the first allocation
- * and may be overwritten afterwards.
+ * (set = used).  Start with everything used, free the usable RAM ranges
+ * of the boot information (orion/arch.h), then take back its reserved
+ * ranges (x86: the first MiB, where BIOS data, EBDA and ACPI tables may
+ * be), the initrd and the kernel image.  The loader's own data is consumed
+ * by orion_main before the first allocation and may be overwritten
+ * afterwards.
  *
  * Allocation is first fit with a moving hint: O(pages) in the worst case,
  * fine for the few dozen allocations a test kernel makes.
  */
 #include <stdint.h>
 
-#include "orion/io.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/mm.h"
-#include "orion/multiboot.h"
 
 #define NPAGES (ORION_PMM_LIMIT / PAGE_SIZE)
 
@@ -39,42 +39,44 @@ static void mark_range(uint64_t start, uint64_t end, bool free)
 	}
 }
 
-void pmm_init(const struct multiboot_info *mbi)
+static uint64_t low_limit;   /* lowest usable page address: pmm_free below it is a bug */
+
+void pmm_init(const struct orion_boot_info *bi)
 {
 	memset(bitmap, 0xff, sizeof(bitmap));
-	if (mbi->flags & MB_INFO_MMAP) {
-		uint64_t p = mbi->mmap_addr, end = p + mbi->mmap_length;
-		kprintf("mem: multiboot memory map:\n");
-		while (p + sizeof(struct multiboot_mmap_entry) <= end) {
-			const struct multiboot_mmap_entry *e = (const void *)p;
-			kprintf("mem:   %#014lx-%#014lx type %u\n", e->addr, e->addr + e->len - 1, e->type);
-			if (e->type == 1) {
-				uint64_t s = ALIGN_UP(e->addr, PAGE_SIZE);
-				uint64_t t = (e->addr + e->len) & ~(PAGE_SIZE - 1);
-				if (t > ORION_PMM_LIMIT)
-					t = ORION_PMM_LIMIT;
-				if (s < t) {
-					mark_range(s, t, true);
-					if (t / PAGE_SIZE > max_page)
-						max_page = t / PAGE_SIZE;
-				}
-			}
-			p += e->size + 4;
-		}
-	} else if (mbi->flags & MB_INFO_MEMORY) {
-		uint64_t t = 0x100000ull + (uint64_t)mbi->mem_upper * 1024;
+	if (!bi->nram)
+		panic("mem: loader gave no memory information");
+	low_limit = ~0ull;
+	kprintf("mem: RAM from the loader:\n");
+	for (unsigned i = 0; i < bi->nram; i++) {
+		const struct orion_mem_range *e = &bi->ram[i];
+		kprintf("mem:   %#014lx-%#014lx\n", e->base, e->base + e->len - 1);
+		uint64_t s = ALIGN_UP(e->base, PAGE_SIZE);
+		uint64_t t = (e->base + e->len) & ~(PAGE_SIZE - 1);
 		if (t > ORION_PMM_LIMIT)
 			t = ORION_PMM_LIMIT;
-		mark_range(0x100000, t, true);
-		max_page = t / PAGE_SIZE;
-	} else {
-		panic("mem: loader gave no memory information");
+		if (s < t) {
+			mark_range(s, t, true);
+			if (t / PAGE_SIZE > max_page)
+				max_page = t / PAGE_SIZE;
+		}
 	}
-	mark_range(0, 0x100000, false);
-	mark_range((uint64_t)(uintptr_t)__kernel_start,
+	for (unsigned i = 0; i < bi->nreserved; i++)
+		mark_range(bi->reserved[i].base & ~(PAGE_SIZE - 1),
+			   ALIGN_UP(bi->reserved[i].base + bi->reserved[i].len, PAGE_SIZE), false);
+	if (bi->initrd_len)
+		mark_range(bi->initrd_base & ~(PAGE_SIZE - 1), ALIGN_UP(bi->initrd_base + bi->initrd_len, PAGE_SIZE),
+			   false);
+	mark_range(0, PAGE_SIZE, false);   /* page 0 stays unused: 0 is pmm_alloc's failure value */
+	mark_range((uint64_t)(uintptr_t)__kernel_start & ~(PAGE_SIZE - 1),
 		   ALIGN_UP((uint64_t)(uintptr_t)__kernel_end, PAGE_SIZE), false);
+	for (size_t pg = 1; pg < max_page; pg++)
+		if (!used(pg)) {
+			low_limit = pg * PAGE_SIZE;
+			break;
+		}
 	total_pages = free_pages;
-	hint = 0x100000 / PAGE_SIZE;
+	hint = low_limit / PAGE_SIZE;
 	kprintf("mem: %lu MiB usable, kernel %p-%p\n", free_pages * PAGE_SIZE >> 20,
 		(void *)__kernel_start, (void *)__kernel_end);
 }
@@ -99,7 +101,7 @@ uint64_t pmm_alloc(size_t n, size_t align)
 		align = 1;
 	if (!n || (align & (align - 1)))
 		return 0;
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 	uint64_t pg = scan(hint, max_page, n, align);
 	if (!pg)
 		pg = scan(1, max_page, n, align);
@@ -116,9 +118,9 @@ uint64_t pmm_alloc(size_t n, size_t align)
 void pmm_free(uint64_t pa, size_t n)
 {
 	size_t pg = pa / PAGE_SIZE;
-	if (pa % PAGE_SIZE || pg + n > max_page || pg < 0x100000 / PAGE_SIZE)
+	if (pa % PAGE_SIZE || pg + n > max_page || pa < low_limit)
 		panic("pmm_free: bad range %#lx+%lu", pa, n);
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 	for (size_t i = 0; i < n; i++) {
 		if (!used(pg + i))
 			panic("pmm_free: double free of page %#lx", (pg + i) * PAGE_SIZE);

@@ -13,7 +13,7 @@
  * driver, the receive time when the stack processes the reply (in the
  * interrupt handler, or in the poll loop), both from the TSC.
  */
-#include "orion/io.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/net.h"
@@ -50,17 +50,19 @@ void net_ping_reply(uint32_t src, uint16_t id, uint16_t seq, const uint8_t *data
 void net_wait_once(void)
 {
 	/* Deferred receive work and poll mode run here, in main context;
-	 * the check and the hlt are atomic (sti; hlt), so work an interrupt
-	 * defers after the check still wakes us at the latest on the tick. */
-	cpu_cli();
+	 * the check and the wait are atomic (arch_idle; x86 sti; hlt), so
+	 * work an interrupt defers after the check still wakes us at the
+	 * latest on the tick. */
+	irq_disable();
 	bool more = netdev_service();
 	if (more || netdev_needs_poll()) {
-		cpu_sti();
+		irq_enable();
 		cpu_relax();
+		timer_poll_tick();
 	} else {
 		/* Sleep until the next interrupt (an MSI-X message, or at the
 		 * latest the 10 ms tick). */
-		cpu_sti_hlt();
+		arch_idle();
 	}
 }
 
@@ -78,7 +80,7 @@ bool net_arp_resolve(unsigned ifn, uint32_t ip, uint8_t mac[6], uint64_t timeout
 	if (tries == 0)
 		tries = 1;
 	for (unsigned t = 0; t < tries; t++) {
-		uint64_t f = irq_save();
+		unsigned long f = irq_save();
 		bool hit = net_arp_lookup(ifn, ip, mac);
 		if (!hit)
 			net_arp_request(ifn, ip);
@@ -102,7 +104,7 @@ bool net_arp_resolve(unsigned ifn, uint32_t ip, uint8_t mac[6], uint64_t timeout
  * set, 0 on timeout, -1 if it could not be sent. */
 static int ping_one(unsigned ifn, uint32_t ip, const uint8_t mac[6], uint64_t timeout_ns, uint64_t *rtt_ns)
 {
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 	uint16_t seq = next_seq++;
 	uint8_t *icmp = net_tx_payload() + 20;
 	icmp[0] = 8;

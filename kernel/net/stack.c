@@ -32,7 +32,7 @@
  */
 #include "orion/net.h"
 
-#include "orion/io.h"
+#include "orion/arch.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/timer.h"
@@ -181,7 +181,7 @@ int net_if_parse(const char *name)
 
 bool net_get_stats(unsigned ifn, struct net_stats *out)
 {
-	uint64_t f = irq_save();
+	unsigned long f = irq_save();
 	struct nif *n = nif_get(ifn);
 	if (n)
 		*out = n->st;

@@ -25,7 +25,7 @@
 #   vq_accel vq_on_exit vq_tmpdir_var vq_kill vq_cleanup vq_now_us
 #   vq_elapsed vq_text vq_has vq_wait_file_re vq_free_port vq_need_tap
 #   vq_tap_create
-#   qemu_need qemu_require qemu_build qemu_run qemu_start qemu_exec
+#   qemu_arch qemu_need qemu_require qemu_build qemu_run qemu_start qemu_exec
 #   qemu_wait_exit qemu_stop qemu_wait_log qemu_console qemu_exit_meaning
 #   qemu_shell_wait qemu_shell_send qemu_shell_cmd
 #
@@ -45,10 +45,18 @@
 #     and qemu_shell_cmd types a command at the kernel's shell ("> " prompt,
 #     kernel/core/shell.c) and prints the reply, with a bounded wait.
 #
-# How the kernel's result comes back: orion_exit() writes its exit code to
-# the isa-debug-exit port 0xf4 (kernel/include/orion/power.h); QEMU exits
-# with (code << 1) | 1, so PASS (0x10) is QEMU_EXIT_PASS 33 and FAIL (0x11) is
-# QEMU_EXIT_FAIL 35.  timeout(1) makes a hung guest 124 (137 if it had to
+# Architectures: qemu_arch ARCH (or qemu_build --arch ARCH) sources
+# kernel/arch/ARCH/qemu.sh, which names the QEMU binary and its Debian
+# package, the boards, how the kernel is loaded, the virtio-net device of
+# each transport (--transport pci|mmio) and the exit status that means
+# PASS (the contract is in kernel/arch/README.md).  Default: x86_64, q35,
+# pci, exactly what the scripts ran before --arch existed.
+#
+# How the kernel's result comes back (x86_64): orion_exit() writes its exit
+# code to the isa-debug-exit port 0xf4 (kernel/include/orion/power.h); QEMU
+# exits with (code << 1) | 1, so PASS (0x10) is QEMU_EXIT_PASS 33 and FAIL
+# (0x11) is QEMU_EXIT_FAIL 35.  Other arches set their own QEMU_EXIT_PASS
+# and QEMU_EXIT_FAIL.  timeout(1) makes a hung guest 124 (137 if it had to
 # SIGKILL).
 #
 # What it does not do: decide what a test asserts, print PASS/FAIL for the
@@ -63,7 +71,8 @@
 # timeout the caller passes.  Nothing here needs root; TAP netdevs do, and
 # their callers check that.
 #
-# Variables the caller may read: VQ_NAME, QEMU_BIN, QEMU_ACCEL (resolved
+# Variables the caller may read: VQ_NAME, QEMU_ARCH, QEMU_TRANSPORT,
+# QEMU_EXIT_PASS, QEMU_EXIT_FAIL, QEMU_BIN, QEMU_ACCEL (resolved
 # kvm|tcg), QEMU_MACHINE, QEMU_CMD (the last command line, an array),
 # QEMU_PID (timeout's pid), QEMU_CHILD (QEMU's), QEMU_LOG, QEMU_RC (exit
 # status after qemu_run/qemu_wait_exit), QEMU_SHELL_MS (how long the last
@@ -71,6 +80,9 @@
 
 QEMU_EXIT_PASS=33
 QEMU_EXIT_FAIL=35
+VQ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+QEMU_ARCH=
+QEMU_TRANSPORT=pci
 
 VQ_NAME=${VQ_NAME:-$(basename "$0" .sh)}
 VQ_PIDS=()        # processes to end on exit (QEMU, FIFO readers)
@@ -161,11 +173,16 @@ vq_require() {
 # vq_accel auto|kvm|tcg: prints the accelerator to use.  auto means KVM
 # when /dev/kvm can really be opened read-write by this user (its mere
 # existence is not enough: no permission, or a nested host without it),
-# TCG otherwise.
+# TCG otherwise; and always TCG when the guest architecture (QEMU_ARCH) is
+# not the host's (ARCH_QEMU_KVM_HOST of kernel/arch/ARCH/qemu.sh).
 vq_accel() {
 	case "${1:-auto}" in
 	auto)
-		if (exec 3<>/dev/kvm) 2>/dev/null; then echo kvm; else echo tcg; fi ;;
+		if [ "$(uname -m)" = "${ARCH_QEMU_KVM_HOST:-x86_64}" ] && (exec 3<>/dev/kvm) 2>/dev/null; then
+			echo kvm
+		else
+			echo tcg
+		fi ;;
 	kvm | tcg) echo "$1" ;;
 	*) vq_die "accelerator must be auto, kvm or tcg (got '$1')" ;;
 	esac
@@ -352,34 +369,58 @@ vq_elapsed() {
 
 # ---------------------------------------------------------------- QEMU
 
-# qemu_need: skip (77) unless qemu-system-x86_64 exists; sets QEMU_BIN.
+# qemu_arch ARCH: use kernel/arch/ARCH/qemu.sh from now on (the QEMU
+# binary, boards, NIC models, PASS/FAIL statuses); sets QEMU_ARCH,
+# QEMU_EXIT_PASS and QEMU_EXIT_FAIL.  A usage error (exit 2) for an arch
+# without a qemu.sh.  The library starts with x86_64.
+qemu_arch() {
+	local f="$VQ_ROOT/kernel/arch/$1/qemu.sh"
+	[ -f "$f" ] || vq_die "no QEMU description for arch '$1' ($f)"
+	[ "$1" = "$QEMU_ARCH" ] && return 0
+	unset -f arch_qemu_machine arch_qemu_kernel arch_qemu_nic
+	# shellcheck source=/dev/null
+	. "$f"
+	QEMU_ARCH=$1
+	QEMU_EXIT_PASS=$ARCH_QEMU_EXIT_PASS
+	QEMU_EXIT_FAIL=$ARCH_QEMU_EXIT_FAIL
+	QEMU_BIN=
+}
+
+# qemu_need: skip (77) unless the arch's QEMU (qemu-system-x86_64 for
+# x86_64) exists; sets QEMU_BIN.
 qemu_need() {
-	vq_need qemu-system-x86_64 qemu-system-x86
-	QEMU_BIN=$(command -v qemu-system-x86_64)
+	vq_need "$ARCH_QEMU_BIN" "$ARCH_QEMU_PKG"
+	QEMU_BIN=$(command -v "$ARCH_QEMU_BIN")
 }
 
 # qemu_require: the same, but a missing QEMU is an error (exit 2): the demo.
 qemu_require() {
-	vq_require qemu-system-x86_64 qemu-system-x86
-	QEMU_BIN=$(command -v qemu-system-x86_64)
+	vq_require "$ARCH_QEMU_BIN" "$ARCH_QEMU_PKG"
+	QEMU_BIN=$(command -v "$ARCH_QEMU_BIN")
 }
 
 # qemu_build [options] [-- extra QEMU arguments]: sets QEMU_CMD (and the
 # variables below) without starting anything.  Options:
-#   --machine pc|q35          board (default q35)
+#   --arch ARCH               guest architecture (qemu_arch; default: the
+#                             current one, x86_64 unless changed)
+#   --transport pci|mmio      how the NICs attach (default pci)
+#   --machine BOARD           board (default the arch's: q35 on x86_64;
+#                             x86_64 has pc, q35 with pci, microvm with mmio)
 #   --accel auto|kvm|tcg      (default auto: vq_accel)
 #   --mem SIZE                guest RAM (default 256M)
 #   --kernel ELF              the Orion kernel (required; multiboot ELF)
 #   --append CMDLINE          kernel command line
 #   --initrd FILE             multiboot module
-#   --nic NETDEV DEVOPTS      one virtio-net-pci NIC, repeatable (NIC i is
+#   --nic NETDEV DEVOPTS      one virtio-net NIC, repeatable (NIC i is
 #                             netdev id n<i>).  NETDEV is a -netdev spec
 #                             without id: "user", "user,hostfwd=udp:...",
 #                             "tap,ifname=T,queues=2,script=no,...",
 #                             "socket,listen=:PORT".  DEVOPTS are device
 #                             properties appended to
 #                             virtio-net-pci,netdev=n<i> (",packed=on,
-#                             vectors=0"; the leading comma is optional).
+#                             vectors=0"; the leading comma is optional;
+#                             the model is the transport's, e.g.
+#                             virtio-net-device for mmio).
 #   --serial log:FILE         serial console to FILE (default: a new
 #                             temporary log, printed in QEMU_LOG)
 #   --serial shell:FILE       console to FILE and input from
@@ -389,14 +430,17 @@ qemu_require() {
 #   --stderr FILE             QEMU's stderr (default: inherited)
 #   --timeout SECONDS         hard limit for qemu_run/qemu_start (default 120)
 #   --show                    print "NAME: <command line>" before it runs
-# Always present: -no-reboot and isa-debug-exit at 0xf4 (see the top).
+# Always present: -no-reboot and the arch's exit device (x86_64:
+# isa-debug-exit at 0xf4, see the top).
 qemu_build() {
-	local machine=q35 accel=auto mem=256M kernel='' append='' initrd='' serial='' nics=0 have_append=0 show=0
-	local netdev devopts type rest
-	local nicargs=()
+	local machine='' accel=auto mem=256M kernel='' append='' initrd='' serial='' nics=0 have_append=0 show=0
+	local netdev devopts type rest arch='' transport=pci nicmodel
+	local nicspecs=() nicargs=()
 	QEMU_TIMEOUT=120 QEMU_STDERR='' QEMU_SERIAL_KIND=log QEMU_FIFO=''
 	while [ $# -gt 0 ]; do
 		case "$1" in
+		--arch) arch=$2; shift 2 ;;
+		--transport) transport=$2; shift 2 ;;
 		--machine) machine=$2; shift 2 ;;
 		--accel) accel=$2; shift 2 ;;
 		--mem) mem=$2; shift 2 ;;
@@ -405,13 +449,8 @@ qemu_build() {
 		--initrd) initrd=$2; shift 2 ;;
 		--nic)
 			[ $# -ge 3 ] || vq_die "qemu_build: --nic takes NETDEV and DEVOPTS"
-			netdev=$2 devopts=$3
+			nicspecs+=("$2" "$3")
 			shift 3
-			type=${netdev%%,*}
-			rest=${netdev#"$type"}
-			[ -z "$devopts" ] || [ "${devopts:0:1}" = , ] || devopts=",$devopts"
-			nicargs+=(-netdev "$type,id=n$nics$rest" -device "virtio-net-pci,netdev=n$nics$devopts")
-			nics=$((nics + 1))
 			;;
 		--serial) serial=$2; shift 2 ;;
 		--stderr) QEMU_STDERR=$2; shift 2 ;;
@@ -424,12 +463,31 @@ qemu_build() {
 	if [ -z "$kernel" ] || [ ! -f "$kernel" ]; then
 		vq_die "qemu_build: kernel ELF '$kernel' not found"
 	fi
-	case "$machine" in pc | q35) ;; *) vq_die "machine must be pc or q35 (got '$machine')" ;; esac
+	[ -z "$arch" ] || qemu_arch "$arch"
+	[ -n "$QEMU_ARCH" ] || qemu_arch x86_64
+	[ -n "$machine" ] || machine=$ARCH_QEMU_MACHINE
+	case " $ARCH_QEMU_MACHINES " in
+	*" $machine "*) ;;
+	*) vq_die "machine must be one of: $ARCH_QEMU_MACHINES (got '$machine' for $QEMU_ARCH)" ;;
+	esac
+	case "$transport" in pci | mmio) ;; *) vq_die "transport must be pci or mmio (got '$transport')" ;; esac
+	nicmodel=$(arch_qemu_nic "$transport") || vq_die "$QEMU_ARCH has no virtio-net model for transport $transport"
+	for ((nics = 0; nics < ${#nicspecs[@]} / 2; nics++)); do
+		netdev=${nicspecs[2 * nics]} devopts=${nicspecs[2 * nics + 1]}
+		type=${netdev%%,*}
+		rest=${netdev#"$type"}
+		[ -z "$devopts" ] || [ "${devopts:0:1}" = , ] || devopts=",$devopts"
+		nicargs+=(-netdev "$type,id=n$nics$rest" -device "$nicmodel,netdev=n$nics$devopts")
+	done
 	[ -n "$QEMU_BIN" ] || qemu_need
 	QEMU_ACCEL=$(vq_accel "$accel") || exit 2
 	QEMU_MACHINE=$machine
+	QEMU_TRANSPORT=$transport
 
-	QEMU_CMD=("$QEMU_BIN" -M "$machine" -accel "$QEMU_ACCEL" -m "$mem" -kernel "$kernel")
+	QEMU_CMD=("$QEMU_BIN")
+	arch_qemu_machine "$machine" "$transport" || vq_die "unsupported machine/transport"
+	QEMU_CMD+=(-accel "$QEMU_ACCEL" -m "$mem")
+	arch_qemu_kernel "$kernel"
 	[ "$have_append" = 1 ] && QEMU_CMD+=(-append "$append")
 	[ -n "$initrd" ] && QEMU_CMD+=(-initrd "$initrd")
 	case "$serial" in
@@ -459,7 +517,7 @@ qemu_build() {
 		;;
 	*) vq_die "qemu_build: --serial log:FILE|shell:FILE|stdio|mon:stdio (got '$serial')" ;;
 	esac
-	QEMU_CMD+=(-no-reboot -device "isa-debug-exit,iobase=0xf4,iosize=0x04")
+	QEMU_CMD+=(-no-reboot)
 	QEMU_CMD+=("${nicargs[@]}" "$@")
 	[ "$show" = 0 ] || echo "$VQ_NAME: ${QEMU_CMD[*]}"
 }
@@ -583,8 +641,8 @@ qemu_console() {
 # qemu_exit_meaning RC: one phrase for a QEMU exit status.
 qemu_exit_meaning() {
 	case "$1" in
-	33) echo "kernel PASS (isa-debug-exit 0x10)" ;;
-	35) echo "kernel FAIL (isa-debug-exit 0x11)" ;;
+	"$QEMU_EXIT_PASS") echo "kernel PASS ($ARCH_QEMU_EXIT_PASS_HOW)" ;;
+	"$QEMU_EXIT_FAIL") echo "kernel FAIL ($ARCH_QEMU_EXIT_FAIL_HOW)" ;;
 	124 | 137) echo "timeout" ;;
 	1) echo "QEMU refused the options" ;;
 	0) echo "guest powered off" ;;
@@ -663,3 +721,5 @@ qemu_shell_cmd() {
 	fi
 	return "$_vq_rc"
 }
+
+qemu_arch x86_64

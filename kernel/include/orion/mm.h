@@ -17,9 +17,9 @@
 #define PAGE_SIZE ((uint64_t)4096)
 #define ORION_PMM_LIMIT ((uint64_t)4 << 30)
 
-struct multiboot_info;
+struct orion_boot_info;
 
-void pmm_init(const struct multiboot_info *mbi);
+void pmm_init(const struct orion_boot_info *bi);
 /*
  * Allocate npages contiguous pages whose physical address is a multiple of
  * align_pages pages (a power of two, 0 or 1 = any page).  Not zeroed.

@@ -1,14 +1,15 @@
 /*
- * PCI through configuration mechanism #1 (ports 0xCF8/0xCFC): works on
- * QEMU's pc (i440FX) and q35 (the CF8/CFC window reaches the first 256
- * bytes of every function's config space; extended config space via
- * ECAM is not used).
+ * PCI, architecture-neutral: configuration space goes through the arch
+ * (arch_pci_cfg_read/write in orion/arch.h: x86_64 uses mechanism #1,
+ * ports 0xCF8/0xCFC, the first 256 bytes of each function; others ECAM
+ * or their host bridge's indirect registers).
  *
  * pci_init() scans from bus 0 following PCI-to-PCI bridges, decodes every
  * BAR with the write-ones probe (decoding disabled meanwhile) and keeps up
  * to PCI_MAX_DEVS functions in a static table: a struct pci_dev pointer is
- * valid forever.  Firmware (SeaBIOS) has already assigned BAR addresses;
- * Orion does not reassign them.
+ * valid forever.  BAR addresses are the firmware's (SeaBIOS on x86) or
+ * were assigned by arch_pci_init before the scan; pci.c does not reassign
+ * them.  A memory BAR's base is a CPU physical (== virtual) address.
  */
 #ifndef ORION_PCI_H
 #define ORION_PCI_H
@@ -92,27 +93,28 @@ void pci_disable(struct pci_dev *d, uint16_t cmd_bits);
  * clears the enable bit (vectors are not freed: that is the caller's).
  */
 int pci_msix_enable(struct pci_dev *d, unsigned nvec);
-int pci_msix_set(struct pci_dev *d, unsigned idx, uint8_t vector);
+int pci_msix_set(struct pci_dev *d, unsigned idx, int irq);
 void pci_msix_mask(struct pci_dev *d, unsigned idx, bool masked);
 void pci_msix_disable(struct pci_dev *d);
 
 /*
  * Where the function's legacy interrupt (INTx) arrives: Interrupt Pin
- * (config 0x3D) after the bridge swizzle, the chipset's PIRQ, and the
- * IOAPIC GSI with its trigger mode and polarity (the rules for QEMU's pc
- * and q35 boards are documented in pci.c).  Returns 0 with *r filled, or
- * -1 with r->why saying why the line cannot be routed.
+ * (config 0x3D) after the bridge swizzle (common, pci.c), then the board's
+ * routing to an interrupt line with its trigger mode and polarity
+ * (arch_pci_intx_route; the rules for QEMU's pc and q35 are in
+ * kernel/arch/x86_64/pci.c).  Returns 0 with *r filled, or -1 with r->why
+ * saying why the line cannot be routed.
  */
 struct pci_intx_route {
 	uint8_t pin, line;          /* raw Interrupt Pin (1=INTA) and Line */
 	uint8_t root_slot, root_pin; /* after the swizzle, on bus 0 */
-	uint8_t pirq;               /* 0 = PIRQA */
-	uint8_t isa_irq;            /* PIIX3: ISA IRQ the PIRQ is steered to */
-	unsigned gsi;
+	unsigned gsi;               /* the platform line (x86: IOAPIC GSI) */
 	bool level, active_low;
-	const char *chipset;        /* "piix3", "ich9" or NULL */
+	char path[48];              /* the arch's route, e.g. "ich9 PIRQE" */
 	const char *why;            /* reason when not routable */
 };
 int pci_intx_route(const struct pci_dev *d, struct pci_intx_route *r);
+/* The function at bus:dev.fn in the table, or NULL. */
+struct pci_dev *pci_find_at(unsigned bus, unsigned dev, unsigned fn);
 
 #endif

@@ -10,9 +10,9 @@
  */
 #include <stdint.h>
 
-#include "orion/acpi.h"
-#include "orion/io.h"
-#include "orion/irq.h"
+#include "x86/acpi.h"
+#include "x86/io.h"
+#include "x86/irq.h"
 #include "orion/kprintf.h"
 
 #define LAPIC_ID 0x20

@@ -1,13 +1,16 @@
 /*
- * x86 port I/O, MSRs, TSC and interrupt-flag helpers.  Everything here is a
+ * x86 port I/O, MSRs, TSC and interrupt-flag helpers (arch/x86_64 only;
+ * common code uses orion/arch.h).  Everything here is a
  * single instruction; the "memory" clobbers keep the compiler from moving
  * ordinary loads/stores across a device access.
  */
-#ifndef ORION_IO_H
-#define ORION_IO_H
+#ifndef X86_IO_H
+#define X86_IO_H
 
 #include <stdint.h>
 #include <stdbool.h>
+
+#include "orion/arch.h"
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port) : "memory"); }
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port) : "memory"); }
@@ -40,47 +43,17 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, 
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
 }
 
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 static inline void cpu_cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void cpu_sti(void) { __asm__ volatile("sti" ::: "memory"); }
 /* STI's one-instruction shadow makes "sti; hlt" atomic: no wake-up is lost. */
 static inline void cpu_sti_hlt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
 static inline void cpu_hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
 
-/* Save RFLAGS and disable interrupts; restore with irq_restore(). */
-static inline uint64_t irq_save(void)
+static inline uint64_t read_rflags(void)
 {
 	uint64_t f;
-	__asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
+	__asm__ volatile("pushfq; popq %0" : "=r"(f) : : "memory");
 	return f;
 }
-
-static inline void irq_restore(uint64_t f)
-{
-	if (f & (1u << 9))
-		cpu_sti();
-}
-
-static inline bool irq_enabled(void)
-{
-	uint64_t f;
-	__asm__ volatile("pushfq; popq %0" : "=r"(f));
-	return (f & (1u << 9)) != 0;
-}
-
-/*
- * Physical address -> pointer (identity map).  The empty asm hides the
- * constant from GCC, which otherwise warns about accesses to low fixed
- * addresses such as the BIOS data area.
- */
-static inline void *phys_to_virt(uint64_t pa)
-{
-	__asm__("" : "+r"(pa));
-	return (void *)(uintptr_t)pa;
-}
-
-/* Volatile MMIO accessors for device registers (identity mapped). */
-static inline uint32_t mmio_read32(uintptr_t a) { return *(volatile uint32_t *)a; }
-static inline void mmio_write32(uintptr_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
 
 #endif

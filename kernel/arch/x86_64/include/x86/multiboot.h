@@ -1,6 +1,6 @@
 /* Multiboot (v1) information structure, the subset Orion reads. */
-#ifndef ORION_MULTIBOOT_H
-#define ORION_MULTIBOOT_H
+#ifndef X86_MULTIBOOT_H
+#define X86_MULTIBOOT_H
 
 #include <stdint.h>
 
@@ -24,8 +24,5 @@ struct multiboot_mmap_entry {
 	uint64_t addr, len;
 	uint32_t type;        /* 1 = usable RAM */
 } __attribute__((packed));
-
-/* Linker-script symbols. */
-extern char __kernel_start[], __kernel_end[];
 
 #endif

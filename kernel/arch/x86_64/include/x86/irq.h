@@ -1,5 +1,5 @@
 /*
- * Interrupts: IDT, vector allocation, handler registration, LAPIC/IOAPIC.
+ * x86_64 interrupts: IDT, vector allocation, LAPIC/IOAPIC (arch/x86_64 only).
  *
  * Vector map:
  *   0x00-0x1f  CPU exceptions: register dump and panic (unless a handler
@@ -15,11 +15,13 @@
  * dispatcher sends the LAPIC EOI after the handler returns, so handlers
  * must not call irq_eoi() themselves.
  */
-#ifndef ORION_IRQ_H
-#define ORION_IRQ_H
+#ifndef X86_IRQ_H
+#define X86_IRQ_H
 
 #include <stdint.h>
 #include <stdbool.h>
+
+#include "orion/arch.h"
 
 /* Saved state on interrupt entry; layout matches arch/isr.S. */
 struct regs {
@@ -35,8 +37,6 @@ struct regs {
 #define IRQ_VEC_TIMER 0xf0
 #define IRQ_VEC_SPURIOUS 0xff
 
-typedef void (*irq_handler_fn)(void *arg);
-
 void gdt_init(void);
 void idt_init(void);
 
@@ -44,14 +44,10 @@ void idt_init(void);
 int irq_alloc_vector(void);
 void irq_free_vector(int vector);
 /*
- * Install fn(arg) on a vector (replaces any previous handler); -1 if bad.
- * For exception vectors (< 32) fn receives the struct regs * instead of
- * arg and the faulting context resumes when it returns.
+ * irq_register (orion/arch.h) takes a vector.  For exception vectors (< 32)
+ * fn receives the struct regs * instead of arg and the faulting context
+ * resumes when it returns.
  */
-int irq_register(int vector, irq_handler_fn fn, void *arg);
-void irq_unregister(int vector);
-/* Number of times a vector fired since boot. */
-uint64_t irq_count(int vector);
 
 /* LAPIC / IOAPIC (arch/apic.c). */
 void apic_init(void);

@@ -9,7 +9,7 @@
  */
 #include <stdint.h>
 
-#include "orion/irq.h"
+#include "x86/irq.h"
 #include "orion/klib.h"
 
 struct tss {

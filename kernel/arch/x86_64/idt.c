@@ -9,8 +9,8 @@
  */
 #include <stdint.h>
 
-#include "orion/io.h"
-#include "orion/irq.h"
+#include "x86/io.h"
+#include "x86/irq.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 

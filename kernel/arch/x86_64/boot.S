@@ -11,7 +11,7 @@
  * identity map of the first 64 GiB (1 GiB pages when CPUID says pdpe1gb,
  * else 2 MiB pages through 64 page directories), enable PAE + EFER.LME +
  * paging, load a minimal GDT and far-jump to 64-bit code, which calls
- * kmain(magic, mbi).  64 GiB covers RAM, the LAPIC/IOAPIC and the 64-bit
+ * x86_entry(magic, mbi) (entry.c).  64 GiB covers RAM, the LAPIC/IOAPIC and the 64-bit
  * PCI BARs firmware places above 4 GiB.  Everything is cacheable in the
  * page tables; the firmware's MTRRs make the PCI hole uncached.
  */
@@ -142,7 +142,7 @@ start64:
 	mov %ebp, %edi                  /* arg0: magic (zero-extended) */
 	mov %esi, %esi                  /* arg1: multiboot info */
 	xor %ebp, %ebp                  /* end of the frame-pointer chain */
-	call kmain
+	call x86_entry
 8:	cli
 	hlt
 	jmp 8b

@@ -1,5 +1,6 @@
 /*
- * Exit, power-off, reboot and halt (see power.h for the exit codes).
+ * x86_64 exit, power-off, reboot and halt (orion/arch.h; exit codes in
+ * orion/power.h).  orion_exit writes the code to the isa-debug-exit port.
  *
  * Power-off order: ACPI S5 through the FADT's PM1a control block with the
  * DSDT's \_S5 SLP_TYPa (QEMU's PIIX4 and ICH9 both treat sleep type 0 as
@@ -9,13 +10,14 @@
  */
 #include <stdint.h>
 
-#include "orion/acpi.h"
-#include "orion/io.h"
+#include "x86/acpi.h"
+#include "x86/io.h"
 #include "orion/kprintf.h"
 #include "orion/power.h"
 #include "orion/timer.h"
 
 #define SLP_EN (1u << 13)
+#define DEBUG_EXIT_PORT 0xf4
 
 void orion_halt(void)
 {
@@ -44,7 +46,7 @@ void orion_poweroff(void)
 
 void orion_exit(unsigned code)
 {
-	outl(ORION_DEBUG_EXIT_PORT, code);
+	outl(DEBUG_EXIT_PORT, code);
 	/* Still here: no isa-debug-exit device. */
 	orion_poweroff();
 }

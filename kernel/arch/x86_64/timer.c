@@ -1,5 +1,7 @@
 /*
- * Time keeping (see timer.h).
+ * x86_64 time: the TSC is the arch counter, the LAPIC timer the tick
+ * (orion/arch.h arch_counter_*, arch_timer_init, arch_tick_start; the
+ * common clock and tick hooks are core/time.c).
  *
  * The PIT runs at 1.193182 MHz whatever the machine.  Channel 2 is the
  * one whose output can be read back (port 0x61 bit 5) and whose gate is
@@ -11,8 +13,8 @@
  */
 #include <stdint.h>
 
-#include "orion/io.h"
-#include "orion/irq.h"
+#include "x86/io.h"
+#include "x86/irq.h"
 #include "orion/kprintf.h"
 #include "orion/timer.h"
 
@@ -24,15 +26,7 @@
 #define LAPIC_TIMER_CUR 0x390
 #define LAPIC_TIMER_DIV 0x3e0
 
-__extension__ typedef unsigned __int128 u128;
-
-static uint64_t tsc0, tsc_hz, ns_mult;   /* ns = ((tsc - tsc0) * ns_mult) >> 32 */
-static uint64_t tsc_entry;               /* kernel entry (timer_mark_entry) */
-static volatile uint64_t ticks;
-static struct {
-	void (*fn)(void *);
-	void *arg;
-} hooks[8];
+static uint64_t tsc_hz;
 
 static uint64_t pit_measure_tsc(void)
 {
@@ -57,7 +51,7 @@ static uint64_t pit_measure_tsc(void)
 	return 0;
 }
 
-void timer_init(void)
+void arch_timer_init(void)
 {
 	uint64_t best = 0;
 
@@ -73,71 +67,26 @@ void timer_init(void)
 	} else {
 		tsc_hz = best * 1000 / CAL_MS;
 	}
-	ns_mult = (1000000000ull << 32) / tsc_hz;
-	tsc0 = rdtsc();
 	kprintf("timer: TSC %lu.%03lu MHz\n", tsc_hz / 1000000, (tsc_hz / 1000) % 1000);
 }
 
-uint64_t timer_ns(void)
+uint64_t arch_counter_read(void)
 {
-	return (uint64_t)(((u128)(rdtsc() - tsc0) * ns_mult) >> 32);
+	return rdtsc();
 }
 
-void timer_mark_entry(void)
-{
-	tsc_entry = rdtsc();
-}
-
-uint64_t timer_since_entry_ns(void)
-{
-	/* ns_mult is 0 until calibration: report 0 rather than a guess. */
-	return (uint64_t)(((u128)(rdtsc() - tsc_entry) * ns_mult) >> 32);
-}
-
-uint64_t timer_tsc_hz(void)
+uint64_t arch_counter_hz(void)
 {
 	return tsc_hz;
-}
-
-uint64_t timer_ticks(void)
-{
-	return ticks;
-}
-
-void delay_ns(uint64_t ns)
-{
-	uint64_t end = timer_ns() + ns;
-	while (timer_ns() < end)
-		cpu_relax();
-}
-
-void delay_us(uint64_t us) { delay_ns(us * 1000); }
-void delay_ms(uint64_t ms) { delay_ns(ms * 1000000); }
-
-int timer_add_tick_hook(void (*fn)(void *), void *arg)
-{
-	for (unsigned i = 0; i < 8; i++) {
-		if (!hooks[i].fn) {
-			uint64_t f = irq_save();
-			hooks[i].arg = arg;
-			hooks[i].fn = fn;
-			irq_restore(f);
-			return 0;
-		}
-	}
-	return -1;
 }
 
 static void tick(void *arg)
 {
 	(void)arg;
-	ticks++;
-	for (unsigned i = 0; i < 8; i++)
-		if (hooks[i].fn)
-			hooks[i].fn(hooks[i].arg);
+	timer_tick();
 }
 
-void timer_start_tick(void)
+bool arch_tick_start(void)
 {
 	lapic_write(LAPIC_TIMER_DIV, 0x3);          /* divide by 16 */
 	lapic_write(LAPIC_LVT_TIMER, 1u << 16);     /* masked while measuring */
@@ -153,4 +102,5 @@ void timer_start_tick(void)
 	lapic_write(LAPIC_LVT_TIMER, IRQ_VEC_TIMER | (1u << 17));   /* periodic */
 	lapic_write(LAPIC_TIMER_INIT, init);
 	kprintf("timer: LAPIC timer %lu kHz (/16), tick %u Hz\n", per_sec / 1000, TIMER_HZ);
+	return true;
 }

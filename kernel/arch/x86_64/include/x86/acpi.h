@@ -4,8 +4,8 @@
  * block and the \_S5 sleep type from the DSDT, for power-off).  Tables are
  * read in place through the identity map; checksums are verified.
  */
-#ifndef ORION_ACPI_H
-#define ORION_ACPI_H
+#ifndef X86_ACPI_H
+#define X86_ACPI_H
 
 #include <stdint.h>
 #include <stdbool.h>

@@ -10,8 +10,8 @@
  */
 #include <stdint.h>
 
-#include "orion/acpi.h"
-#include "orion/io.h"
+#include "x86/acpi.h"
+#include "x86/io.h"
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 
