@@ -10,5 +10,6 @@ file(GLOB ORION_ARCH_SOURCES CONFIGURE_DEPENDS ${ORION_ARCH_DIR}/*.c ${ORION_ARC
 # block moves).
 set(ORION_ARCH_CFLAGS -mcpu=e5500 -m64 -mbig-endian -mabi=elfv1 -msoft-float -mno-altivec -mno-vsx)
 set(ORION_ARCH_ASMFLAGS -mcpu=e5500 -m64 -mbig-endian -fno-pic)
-set(ORION_ARCH_LDFLAGS -m64 -mbig-endian)
+# One RWX segment is deliberate (linker.ld); binutils 2.39+ warns otherwise.
+set(ORION_ARCH_LDFLAGS -m64 -mbig-endian -Wl,--no-warn-rwx-segments)
 set(ORION_ARCH_LINKER_SCRIPT ${ORION_ARCH_DIR}/linker.ld)
