@@ -12,6 +12,7 @@
 #include "orion/timer.h"
 #include "e500.h"
 #include "mpic.h"
+#include "msi.h"
 #include "pci_fsl.h"
 #include "platform.h"
 
@@ -62,15 +63,23 @@ bool arch_tick_start(void)
 
 /* An irq is an MPIC vector, and Orion makes each source's vector its
  * number: irq == line == the DTB's interrupt number. */
-unsigned arch_irq_limit(void) { return MPIC_MAX_SRC; }
+unsigned arch_irq_limit(void) { return PPC64_MSI_IRQ0 + PPC64_MSI_COUNT; }
 
 int irq_register(int irq, irq_handler_fn fn, void *arg)
 {
-	return ppc64_mpic_set_handler((unsigned)irq, fn, arg);
+	if (irq >= (int)PPC64_MSI_IRQ0)
+		return ppc64_msi_set_handler(irq, fn, arg);
+	return irq < 0 ? -1 : ppc64_mpic_set_handler((unsigned)irq, fn, arg);
 }
 
-void irq_unregister(int irq) { (void)ppc64_mpic_set_handler((unsigned)irq, NULL, NULL); }
-uint64_t irq_count(int irq) { return irq < 0 ? 0 : ppc64_mpic_count((unsigned)irq); }
+void irq_unregister(int irq) { (void)irq_register(irq, NULL, NULL); }
+
+uint64_t irq_count(int irq)
+{
+	if (irq >= (int)PPC64_MSI_IRQ0)
+		return ppc64_msi_count(irq);
+	return irq < 0 ? 0 : ppc64_mpic_count((unsigned)irq);
+}
 
 void arch_irq_init(void)
 {
@@ -99,16 +108,12 @@ bool arch_irq_line_state(unsigned line, bool *masked, bool *pending)
 	return ppc64_mpic_state(line, masked, pending);
 }
 
-/* MSI: the MPIC's MSI bank would need an inbound window onto the CCSR;
- * not done, so PCI functions use INTx. */
-bool arch_msi_supported(void) { return false; }
-int arch_msi_alloc(void) { return -1; }
-void arch_msi_free(int irq) { (void)irq; }
-int arch_msi_compose(int irq, uint64_t *addr, uint32_t *data)
-{
-	(void)irq; (void)addr; (void)data;
-	return -1;
-}
+/* MSI through the MPIC's MSI block (msi.c); set up by arch_pci_init once
+ * the host's CCSR view has a PCI address. */
+bool arch_msi_supported(void) { return ppc64_msi_ok(); }
+int arch_msi_alloc(void) { return ppc64_msi_alloc(); }
+void arch_msi_free(int irq) { ppc64_msi_free(irq); }
+int arch_msi_compose(int irq, uint64_t *addr, uint32_t *data) { return ppc64_msi_compose(irq, addr, data); }
 
 /* ---------------------------------------------------------------- PCI */
 
@@ -116,6 +121,7 @@ int arch_pci_init(void)
 {
 	ppc_pci_host_init(ppc64_plat.ram_size);
 	ppc_pci_assign();
+	ppc64_msi_init(ppc_pci_ccsr_bus_base());
 	return 0;
 }
 

@@ -112,6 +112,9 @@ void ppc_pci_host_init(uint64_t ram_bytes)
 }
 
 static struct pci_ecam host;
+static uint64_t ccsr_bus;
+
+uint64_t ppc_pci_ccsr_bus_base(void) { return ccsr_bus; }
 static bool host_ready;
 
 static bool is_host_function(unsigned bus, unsigned devfn)
@@ -159,6 +162,29 @@ void ppc_pci_assign(void)
 	host_ready = true;
 	if (host.stats.bars_failed)
 		kprintf("pci: %u BARs left unassigned\n", host.stats.bars_failed);
+
+	/* The host function's BAR0 is the CCSR as PCI masters see it: MSI
+	 * messages go to the MPIC's MSIIR through it (msi.c).  1 MiB, placed
+	 * after everything pci_ecam placed, memory decoding on. */
+	ccsr_bus = 0;
+	if (ppc_pci_cfg_read(0, 0, 0, 0x00, 4) == 0x00301957u) {
+		uint32_t orig = ppc_pci_cfg_read(0, 0, 0, 0x10, 4);
+		ppc_pci_cfg_write(0, 0, 0, 0x10, 4, 0xffffffffu);
+		uint32_t mask = ppc_pci_cfg_read(0, 0, 0, 0x10, 4) & ~0xfu;
+		uint64_t size = (uint32_t)(~mask + 1);
+		uint64_t base = (host.mem32.next + size - 1) & ~(size - 1);
+		if (!(orig & 1) && mask && !(size & (size - 1)) &&
+		    base + size <= PPC_PCI_MEM_BASE + PPC_PCI_MEM_SIZE) {
+			ppc_pci_cfg_write(0, 0, 0, 0x10, 4, (uint32_t)base | (orig & 0xfu));
+			host.mem32.next = base + size;
+			uint16_t cmd = (uint16_t)ppc_pci_cfg_read(0, 0, 0, 0x04, 2);
+			ppc_pci_cfg_write(0, 0, 0, 0x04, 2, cmd | 0x2u);
+			ccsr_bus = base;
+		} else {
+			ppc_pci_cfg_write(0, 0, 0, 0x10, 4, orig);
+			kprintf("pci: host CCSR view not placed: no MSI\n");
+		}
+	}
 
 	/* pvpanic-pci (1b36:0011) is the FAIL exit (exit.c). */
 	for (unsigned dev = 0; dev < 32; dev++) {

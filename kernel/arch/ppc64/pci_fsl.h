@@ -11,6 +11,8 @@ uint32_t ppc_pci_cfg_read(unsigned bus, unsigned dev, unsigned fn, unsigned off,
 void ppc_pci_cfg_write(unsigned bus, unsigned dev, unsigned fn, unsigned off, unsigned size, uint32_t v);
 void ppc_pci_host_init(uint64_t ram_bytes);
 void ppc_pci_assign(void);
+/* PCI address of the host's CCSR view (its BAR0), 0 if not placed. */
+uint64_t ppc_pci_ccsr_bus_base(void);
 /* MPIC source of INTx pin (1 = INTA) of bus-0 function dev.fn, from the
  * DTB interrupt-map; 0 or -1 (no map, no entry). */
 int ppc_pci_intx(unsigned dev, unsigned fn, unsigned pin, unsigned *src);
