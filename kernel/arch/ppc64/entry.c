@@ -13,6 +13,7 @@
 #include "e500.h"
 #include "exc.h"
 #include "mpic.h"
+#include "pci_fsl.h"
 #include "platform.h"
 
 /* TLB1 entry 0 maps this much RAM (mmu.c). */
@@ -64,7 +65,7 @@ void arch_cpu_init(const struct orion_boot_info *bi)
 		panic("ppc64: no usable device tree in r3 (%s; ePAPR magic %#lx)",
 		      fdt_strerror(ppc64_plat.fdt_err), boot_magic);
 	kprintf("orion: e5500 64-bit Book3E, TLB1: RAM 0-1 GiB, CCSR %#llx, PCI %#llx\n",
-		(unsigned long long)E500_CCSR_BASE, 0xE0000000ull);
+		(unsigned long long)E500_CCSR_BASE, (unsigned long long)PPC_PCI_MEM_BASE);
 	ppc_exc_init();
 }
 

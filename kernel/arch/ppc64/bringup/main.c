@@ -27,6 +27,7 @@ int bringup_trap(struct ppc64_regs *r)
 void ppc64_arch_main(void *dtb, unsigned long magic)
 {
 	struct ppc64_platform *p = &ppc64_plat;
+	serial_init();
 	kprintf("orion-ppc64 bring-up: dtb %p magic %lx fdt %s\n", dtb, magic, fdt_strerror(p->fdt_err));
 	kprintf("ram %llx+%llx uart %llx pci %llx gpio %llx\n", (unsigned long long)p->ram_base,
 		(unsigned long long)p->ram_size, (unsigned long long)p->uart,
