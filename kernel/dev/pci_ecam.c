@@ -291,7 +291,11 @@ static unsigned assign_bars(struct pci_ecam *h, unsigned b, unsigned d, unsigned
 			continue;
 		}
 
-		unsigned type = mask >> 1 & 3;
+		/* Type and prefetchable bits from the value before the probe: they
+		 * are read-only, but a BAR smaller than the spec's 16 bytes (QEMU's
+		 * 2-byte pvpanic-pci) has writable bits 1..3, so the probe's mask
+		 * would misreport them.  Such a BAR gets 16 bytes. */
+		unsigned type = orig >> 1 & 3;
 		bool is64 = type == 2;
 		uint64_t full = 0xffffffff00000000ull | (mask & ~0xfu);
 		if (is64) {
@@ -325,7 +329,7 @@ static unsigned assign_bars(struct pci_ecam *h, unsigned b, unsigned d, unsigned
 			i += is64;
 			continue;
 		}
-		wr(h, b, d, f, off, 4, (uint32_t)at | (mask & 0xfu));
+		wr(h, b, d, f, off, 4, (uint32_t)at | (orig & 0xfu));
 		if (is64) {
 			wr(h, b, d, f, off + 4, 4, (uint32_t)(at >> 32));
 			i++;

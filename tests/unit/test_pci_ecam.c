@@ -31,6 +31,7 @@ struct fake_fn {
 	uint8_t cfg[256];
 	uint32_t bar_mask[6];   /* size mask incl. RO type bits; 0 = unimplemented */
 	bool bar_hi[6];         /* this slot is the upper half of a 64-bit BAR */
+	bool bar_tiny[6];       /* < 16 bytes: every mask bit writable, type bits 0 */
 	uint64_t bar_size[6];
 	int child;              /* bridge: index of the fake bus behind it */
 };
@@ -141,8 +142,8 @@ static void fake_write(void *ctx, unsigned bus, unsigned devfn, unsigned off, un
 		assert_int_equal(w, 4);   /* BARs are written whole */
 		unsigned i = (off - 0x10) / 4;
 		uint32_t m = fn->bar_mask[i];
-		uint32_t keep = fn->bar_hi[i] ? 0 : (m & 1 ? 1u : m & 0xfu);
-		uint32_t writable = fn->bar_hi[i] ? m : (m & 1 ? m & ~3u : m & ~0xfu);
+		uint32_t keep = fn->bar_hi[i] || fn->bar_tiny[i] ? 0 : (m & 1 ? 1u : m & 0xfu);
+		uint32_t writable = fn->bar_hi[i] || fn->bar_tiny[i] ? m : (m & 1 ? m & ~3u : m & ~0xfu);
 		uint32_t nv = (v & writable) | keep;
 		memcpy(fn->cfg + off, &nv, 4);
 		return;
@@ -382,10 +383,36 @@ static void test_windows_exhausted(void **state)
 	memset(fbus, 0, sizeof(fbus));
 	f = fn_add(0, 0, 0, 0x1234, 1, 0);
 	f->bar_mask[5] = 0xfffff004u;
+	f->cfg[0x10 + 4 * 5] = 0x04;   /* the read-only type bits, as bar_mem sets them */
 	logbuf[0] = '\0';
 	assert_int_equal(pci_ecam_assign(&h), 1);
 	assert_int_equal(h.stats.bars_failed, 1);
 	assert_non_null(strstr(logbuf, "last slot"));
+}
+
+/* A memory BAR below the spec's 16-byte minimum, as QEMU's pvpanic-pci has
+ * (2 bytes: the probe reads back 0xfffffffe, bits 1..3 writable): it must
+ * be placed as a 16-byte 32-bit BAR, with its type bits read from the
+ * register before the probe, not from the probe's mask. */
+static void test_tiny_bar(void **state)
+{
+	(void)state;
+	static struct pci_ecam h;
+	host_init(&h);
+	memset(fbus, 0, sizeof(fbus));
+	struct fake_fn *f = fn_add(0, 2, 0, 0x1b36, 0x0011, 0);
+	f->bar_mask[0] = 0xfffffffeu;
+	f->bar_tiny[0] = true;
+	f->bar_size[0] = 16;
+	logbuf[0] = '\0';
+	assert_int_equal(pci_ecam_assign(&h), 1);
+	assert_int_equal(h.stats.bars_failed, 0);
+	assert_int_equal(h.stats.bars, 1);
+	uint32_t v = (uint32_t)get(f->cfg, 0x10, 4);
+	assert_int_not_equal(v, 0);
+	assert_int_equal(v & 0xf, 0);           /* 32-bit, address 16-aligned */
+	assert_true(v >= 0x10000000u && v + 16 <= 0x11000000u);
+	assert_int_equal(cmd(0, 2, 0) & 2, 2);  /* memory decoding on */
 }
 
 static void test_cfg_bounds(void **state)
@@ -586,6 +613,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_assign_topology),
 		cmocka_unit_test(test_windows_exhausted),
+		cmocka_unit_test(test_tiny_bar),
 		cmocka_unit_test(test_cfg_bounds),
 		cmocka_unit_test(test_from_fdt),
 	};
