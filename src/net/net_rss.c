@@ -202,8 +202,9 @@ static int net_rss_send(struct vnet_net *net, const struct vnet_net_rss *cfg, bo
 		memset(&h, 0, sizeof(h));
 		h.hash_types = vnet_cpu_to_le32(cfg->hash_types);
 		h.hash_key_length = cfg->key_len;
-		memcpy(buf, &h, sizeof(h));
-		off = sizeof(h);
+		/* 13 bytes: sizeof() would count the tail padding before the flexible key. */
+		off = __builtin_offsetof(struct virtio_net_hash_config, hash_key_data);
+		memcpy(buf, &h, off);
 	}
 	memcpy(buf + off, cfg->key, cfg->key_len);
 	off += cfg->key_len;
