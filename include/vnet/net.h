@@ -143,6 +143,15 @@ struct vnet_net_opts {
 	 * (vnet_net_announce_pending / vnet_net_announce_ack). */
 	void (*announce)(void *arg, struct vnet_net *net);
 	void *announce_arg;
+	/* A front-end that serves the control queue itself (vhost-user, as
+	 * DPDK's virtio-user does): with CTRL_VQ negotiated no controlq is
+	 * created; every command goes to this function, which applies it
+	 * (e.g. VQ_PAIRS_SET as SET_VRING_ENABLE per ring) and returns the
+	 * ack (VIRTIO_NET_OK / VIRTIO_NET_ERR); a command-specific result of
+	 * rlen bytes goes to result.  Control path, the caller's thread. */
+	uint8_t (*ctrl_local)(void *arg, uint8_t class_, uint8_t cmd, const void *data, uint32_t len, void *result,
+	                      uint32_t rlen);
+	void *ctrl_local_arg;
 };
 
 /* vector_of()'s vq_index for the configuration-change vector. */

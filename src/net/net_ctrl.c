@@ -111,6 +111,23 @@ static int net_ctrl_fail(struct vnet_net *net, uint8_t class_, uint8_t cmd, uint
 	return rc;
 }
 
+/* The front-end serves the control queue (opts.ctrl_local): same answers,
+ * same accounting, no ring. */
+static int net_ctrl_exec_local(struct vnet_net *net, uint8_t class_, uint8_t cmd, const void *data, uint32_t len,
+                               void *out, uint32_t outlen)
+{
+	if (net->dead)
+		return net_ctrl_fail(net, class_, cmd, 0xff, VNET_EBROKEN);
+	uint8_t ack = net->opts.ctrl_local(net->opts.ctrl_local_arg, class_, cmd, data, len, out, outlen);
+	if (ack == VIRTIO_NET_OK) {
+		net->cs.st.ok++;
+		return VNET_OK;
+	}
+	VNET_WARN("%s: control %s.%s refused by the front-end (ack 0x%02x)", vnet_device_name(net->dev),
+	          vnet_net_ctrl_class_name(class_), vnet_net_ctrl_cmd_name(class_, cmd), (unsigned)ack);
+	return net_ctrl_fail(net, class_, cmd, ack, ack == VIRTIO_NET_ERR ? VNET_EIO : VNET_EPROTO);
+}
+
 /*
  * Send class/cmd with len bytes of data; with outlen > 0 the device also
  * writes outlen bytes of command-specific-result (before the ack, spec
@@ -122,11 +139,13 @@ static int net_ctrl_exec(struct vnet_net *net, uint8_t class_, uint8_t cmd, cons
 	if (!net || (len && !data) || len > VNET_NET_CTRL_DATA_MAX || outlen > NET_CTRL_RESULT_MAX ||
 	    (outlen && !out))
 		return VNET_EINVAL;
-	if (!net->ctrl)
+	if (!net->ctrl && !net->cs.local)
 		return VNET_ENOTSUP;
 	const char *dn = vnet_device_name(net->dev);
 	const char *cn = vnet_net_ctrl_class_name(class_), *mn = vnet_net_ctrl_cmd_name(class_, cmd);
 	net->cs.st.cmds++;
+	if (net->cs.local)
+		return net_ctrl_exec_local(net, class_, cmd, data, len, out, outlen);
 	if (net->dead || vnet_vq_is_broken(net->ctrl))
 		return net_ctrl_fail(net, class_, cmd, 0xff, VNET_EBROKEN);
 	struct vnet_net_ctrl_buf *cb = net->ctrl_mem.va;
@@ -207,7 +226,7 @@ int vnet_net_ctrl_cmd(struct vnet_net *net, uint8_t class_, uint8_t cmd, const v
 
 static bool net_ctrl_has(const struct vnet_net *net, unsigned bit)
 {
-	return net->ctrl && vnet_device_has_feature(net->dev, bit);
+	return (net->ctrl || net->cs.local) && vnet_device_has_feature(net->dev, bit);
 }
 
 /* ------------------------------------------------------------ RX mode (5.1.6.5.1) */
@@ -631,7 +650,7 @@ int vnet_net_ctrl_replay(struct vnet_net *net)
 {
 	if (!net)
 		return VNET_EINVAL;
-	if (!net->ctrl)
+	if (!net->ctrl && !net->cs.local)
 		return VNET_OK;
 	int first = VNET_OK;
 	struct net_ctrl_state *s = &net->cs;

@@ -44,6 +44,7 @@ struct net_ctrl_state {
 	uint64_t link_changes;
 	uint32_t speed;
 	uint8_t duplex;
+	bool local;                     /* commands go to opts.ctrl_local, no controlq */
 	/* errors and counters */
 	struct vnet_net_ctrl_error last;
 	struct vnet_net_ctrl_stats st;

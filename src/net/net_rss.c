@@ -132,7 +132,7 @@ uint32_t vnet_net_frame_hash(const uint8_t *key, size_t key_len, uint32_t types,
 void vnet_net_rss_get_caps(const struct vnet_net *net, struct vnet_net_rss_caps *caps)
 {
 	memset(caps, 0, sizeof(*caps));
-	if (!net || !net->ctrl)
+	if (!net || (!net->ctrl && !net->cs.local))
 		return;
 	caps->rss = vnet_device_has_feature(net->dev, VIRTIO_NET_F_RSS);
 	caps->hash_report = vnet_device_has_feature(net->dev, VIRTIO_NET_F_HASH_REPORT);

@@ -450,7 +450,10 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 		 * any queue. */
 		uint32_t ci = 2u * (uint32_t)m;
 		uint16_t nq = vnet_device_num_queues(net->dev);
-		if (ci >= VNET_NET_NO_CTRL || (nq != 0 && ci >= nq)) {
+		/* A front-end that serves the control queue itself has no ring
+		 * at that index (opts.ctrl_local). */
+		bool ring = (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) && !net->opts.ctrl_local;
+		if (ci >= VNET_NET_NO_CTRL || (ring && nq != 0 && ci >= nq)) {
 			VNET_ERR("%s: max_virtqueue_pairs %u puts the controlq at index %lu, which the transport "
 			         "cannot address (it reports %u queues, 0 = unknown; indices are 16-bit)",
 			         name, (unsigned)m, (unsigned long)ci, (unsigned)nq);
@@ -493,7 +496,8 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	if (rc != VNET_OK)
 		goto fail_status;
 	net->ctrl_index = VNET_NET_NO_CTRL;
-	if (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) {
+	net->cs.local = (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) && net->opts.ctrl_local;
+	if ((f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) && !net->cs.local) {
 		/* Spec 5.1.2: controlq is 2 * max_virtqueue_pairs with MQ, else 2. */
 		/* With MQ the index was range-checked above (no 16-bit wrap). */
 		net->ctrl_index = has_n ? (uint16_t)(2u * (uint32_t)net->max_pairs) : 2u;
