@@ -15,7 +15,10 @@
 # QEMU 7.2 prints, which still proves the command reached the device.
 # Before the announce step it sends QMP announce-self (one round): the
 # kernel must see ANNOUNCE pending through the config interrupt and ack
-# it.  The kernel itself fails the test if a command was refused, timed
+# it.  Then QMP set_link off: the kernel must see the link go down (config
+# interrupt) and its transmit refused and counted (tx_link_down); set_link
+# on: transmit resumes.  The NIC has speed=10000,duplex=full, which the
+# driver must read (SPEED_DUPLEX).  The kernel itself fails the test if a command was refused, timed
 # out or lied.  QEMU is started by tests/lib/qemu.sh and ended on every
 # exit path.
 #
@@ -42,7 +45,7 @@ echo "ctrl_qmp: $machine/$accel, log $log"
 qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
 	--append "selftest=ctrl ctrl.sync=1 qsize=64" \
 	--serial "shell:$log" --stderr "$tmp/stderr" --timeout 300 \
-	--nic user ",disable-legacy=on,id=nic0" -- -qmp "unix:$sock,server=on,wait=off"
+	--nic user ",disable-legacy=on,id=nic0,speed=10000,duplex=full" -- -qmp "unix:$sock,server=on,wait=off"
 
 show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -40; }
 fail() { echo "ctrl_qmp: FAIL $*"; show; exit 1; }
@@ -76,10 +79,12 @@ declare -A expect=(
 	[vlan-del]="vlan-table=100"
 	[guest-offloads]=""
 	[announce]=""
+	[link-down]=""
+	[link-up]=""
 	[restore]="main-mac=$mac0 promiscuous=false"
 )
 order=(start promisc-off allmulti-on allmulti-off nomulti-on nomulti-off alluni-on alluni-off nouni-on nouni-off
-	nobcast-on nobcast-off mac-table mac-overflow mac-fits mac-addr vlan-add vlan-del guest-offloads announce restore)
+	nobcast-on nobcast-off mac-table mac-overflow mac-fits mac-addr vlan-add vlan-del guest-offloads announce link-down link-up restore)
 n=0 checked=0
 for step in "${order[@]}"; do
 	n=$((n + 1))
@@ -100,11 +105,20 @@ for step in "${order[@]}"; do
 	# The next step is the announce: ask QEMU for one announcement round.
 	[ "$step" = guest-offloads ] && { qmp cmd announce-self '{"initial":50,"max":100,"rounds":1,"step":50}' >/dev/null ||
 		fail "announce-self refused"; }
+	# Link: off before link-down (the kernel must see it and gate tx), on
+	# before link-up.
+	[ "$step" = announce ] && { qmp cmd set_link '{"name":"nic0","up":false}' >/dev/null || fail "set_link off refused"; }
+	[ "$step" = link-down ] && { qmp cmd set_link '{"name":"nic0","up":true}' >/dev/null || fail "set_link on refused"; }
 	qemu_shell_send "" || fail "QEMU gone at step $n"
 done
 qemu_wait_exit 120
 if [ "$QEMU_RC" != "$QEMU_EXIT_PASS" ] || ! grep -aq '^selftest ctrl: PASS' "$log"; then
 	fail "kernel selftest did not pass (QEMU exit $QEMU_RC, $(qemu_exit_meaning "$QEMU_RC"))"
 fi
-grep -a '^ctrl: ' "$log" | grep -v 'waiting' | tail -3
+# SPEED_DUPLEX: the driver read what QEMU was told (speed=10000,duplex=full).
+grep -aq '^ctrl: link up speed 10000 duplex 1' "$log" || fail "speed/duplex not read as 10000/full"
+# Link gate: down refused and counted, up sent.
+grep -aq '^ctrl: link down (changes 1): tx -1, tx_link_down 0 -> 1' "$log" || fail "tx not gated while link down"
+grep -aq '^ctrl: link up (changes 2): tx 0, tx_link_down 1 -> 1' "$log" || fail "tx did not resume after link up"
+grep -a '^ctrl: ' "$log" | grep -v 'waiting' | grep -a 'link\|announce\|commands'
 echo "ctrl_qmp: PASS $checked steps checked against QEMU's rx-filter, announce acked"
