@@ -146,6 +146,11 @@ uint32_t vnet_net_frame_hash(const uint8_t *key, size_t key_len, uint32_t hash_t
  * types, else the default ones) selects through the indirection table
  * (or modulo the pairs in use), so requests and replies share a pair. */
 uint16_t vnet_net_tx_pick(const struct vnet_net *net, const void *frame, uint32_t len);
+/* Flow control: true while queue pair qp is stopped — a tx_burst was cut
+ * short by a full ring; completions reclaimed later (the next tx_burst,
+ * vnet_net_poll) wake it.  Counted in stats tx_stops / tx_wakes.  A host
+ * holds that pair's traffic while stopped instead of retrying. */
+bool vnet_net_tx_stopped(const struct vnet_net *net, uint16_t qp);
 
 /* ------------------------------------------------------------ coalescing (§5.1.6.5.9) */
 

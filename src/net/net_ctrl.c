@@ -604,6 +604,33 @@ void net_ctrl_read_speed(struct vnet_net *net)
 	net->cs.duplex = (du == VIRTIO_NET_DUPLEX_HALF || du == VIRTIO_NET_DUPLEX_FULL) ? du : VIRTIO_NET_DUPLEX_UNKNOWN;
 }
 
+unsigned net_ctrl_tx_flow(struct vnet_net *net, struct vnet_net_q *q, unsigned done, unsigned n)
+{
+	(void)net;
+	if (done < n && vnet_vq_num_free(q->tx) == 0) {
+		if (!q->mod.tx_stopped) {
+			q->mod.tx_stopped = true;
+			q->st.tx_stops++;
+		}
+	} else {
+		net_ctrl_tx_wake_check(q);
+	}
+	return done;
+}
+
+void net_ctrl_tx_wake_check(struct vnet_net_q *q)
+{
+	if (q->mod.tx_stopped && vnet_vq_num_free(q->tx) > 0) {
+		q->mod.tx_stopped = false;
+		q->st.tx_wakes++;
+	}
+}
+
+bool vnet_net_tx_stopped(const struct vnet_net *net, uint16_t qp)
+{
+	return net && qp < net->pairs && net->q[qp].mod.tx_stopped;
+}
+
 unsigned net_ctrl_tx_link_down(struct vnet_net *net, uint16_t qp, unsigned n)
 {
 	/* Gated, not dropped: the frames stay the caller's (tx_burst's

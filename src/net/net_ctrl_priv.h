@@ -56,6 +56,7 @@ struct net_poll_mod {
 	uint8_t idle_polls;             /* consecutive polls that found nothing while notifications are off */
 	bool in_episode;                /* between an interrupt and the re-arm */
 	uint32_t episode_pkts;          /* frames since the interrupt that opened the episode */
+	bool tx_stopped;                /* flow control: the transmit ring was full (net_ctrl_tx_flow) */
 };
 
 /* net_ctrl.c: read config.speed/duplex (SPEED_DUPLEX), at bring-up and on a config change. */
@@ -68,6 +69,13 @@ struct vnet_pkt;
 void net_rss_rx_hash(const struct vnet_net *net, struct vnet_pkt *p, const void *hdr);
 /* net_rss.c: send the recorded RSS/hash configuration again (replay). */
 int net_rss_replay(struct vnet_net *net);
+struct vnet_net_q;
+/* net_ctrl.c: flow control at the end of tx_burst (tx hook): a burst cut
+ * short by a full ring stops the queue (tx_stops), completions that make
+ * room again wake it (tx_wakes; also from vnet_net_poll's reclaim).
+ * Returns done. */
+unsigned net_ctrl_tx_flow(struct vnet_net *net, struct vnet_net_q *q, unsigned done, unsigned n);
+void net_ctrl_tx_wake_check(struct vnet_net_q *q);
 /* net_ctrl.c: tx_burst while the link is down (tx hook): counts, returns 0. */
 unsigned net_ctrl_tx_link_down(struct vnet_net *net, uint16_t qp, unsigned n);
 

@@ -90,6 +90,7 @@ unsigned vnet_net_poll(struct vnet_net *net, uint16_t qp, unsigned budget, unsig
 		}
 	}
 	net_tx_reclaim(net, q);
+	net_ctrl_tx_wake_check(q); /* completions make room: wake a stopped queue */
 	bool mod = net_poll_mod_on(net, qp);
 	if (q->mod.in_episode) {
 		q->st.rx_irq_packets += done;

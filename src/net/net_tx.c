@@ -124,5 +124,5 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	}
 	if (!reclaimed)
 		net_tx_reclaim(net, q);
-	return done;
+	return net_ctrl_tx_flow(net, q, done, n); /* control plane: per-queue stop/wake */
 }

@@ -22,6 +22,9 @@
  *    steering uses the table the driver programmed;
  *  - link down gates transmit (counted, frames stay the caller's);
  *    speed/duplex are read;
+ *  - a full transmit ring stops the queue, completions wake it (counted);
+ *  - a front-end serving the control queue itself (vhost-user) gets every
+ *    command, no controlq ring is made;
  *  - software moderation keeps interrupts off while polls find work,
  *    adapts its level by frames per interrupt, and stands aside when the
  *    device coalesces.  No timing is measured.
@@ -870,6 +873,103 @@ static void test_sw_moderation(void **state)
 	fx_free(f);
 }
 
+/* ------------------------------------------------------------ flow control */
+
+static void test_tx_stop_wake(void **state)
+{
+	(void)state;
+	struct fx *f = fx_std(ALLCTRL, 1);
+	struct vnet_pkt *p[80];
+	for (int i = 0; i < 80; i++) {
+		p[i] = vnet_net_pkt_alloc(f->net);
+		assert_non_null(p[i]);
+		memset(p[i]->data, 0x11, 60);
+		p[i]->len = 60;
+	}
+	/* The ring holds QMAX: the burst is cut short, the queue stops once. */
+	unsigned k = vnet_net_tx_burst(f->net, 0, p, 80);
+	assert_int_equal(k, QMAX);
+	assert_true(vnet_net_tx_stopped(f->net, 0));
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, p + k, 80 - k), 0);
+	struct vnet_net_queue_stats st;
+	vnet_net_get_stats(f->net, 0, &st);
+	assert_int_equal(st.tx_stops, 1);
+	assert_int_equal(st.tx_wakes, 0);
+	/* The device completes; the service loop's reclaim wakes the queue. */
+	assert_int_equal(ndm_poll(&f->m), QMAX);
+	bool more;
+	vnet_net_poll(f->net, 0, 8, 0, sink_free, f->net, &more);
+	assert_false(vnet_net_tx_stopped(f->net, 0));
+	vnet_net_get_stats(f->net, 0, &st);
+	assert_int_equal(st.tx_wakes, 1);
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, p + k, 80 - k), 80 - k);
+	assert_false(vnet_net_tx_stopped(f->net, 0));
+	vnet_net_get_stats(f->net, 0, &st);
+	assert_int_equal(st.tx_stops, 1);
+	assert_int_equal(ndm_poll(&f->m), 80 - k);
+	fx_free(f);
+}
+
+/* ------------------------------------------------------------ local control queue */
+
+struct local {
+	unsigned calls;
+	uint8_t last_class, last_cmd;
+	uint16_t pairs;
+	uint8_t answer;
+};
+
+static uint8_t local_ctrl(void *arg, uint8_t class_, uint8_t cmd, const void *data, uint32_t len, void *result,
+                          uint32_t rlen)
+{
+	struct local *l = arg;
+	(void)result;
+	(void)rlen;
+	l->calls++;
+	l->last_class = class_;
+	l->last_cmd = cmd;
+	if (class_ == VIRTIO_NET_CTRL_MQ && cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && len == 2) {
+		const uint8_t *d = data;
+		l->pairs = (uint16_t)(d[0] | d[1] << 8);
+	}
+	return l->answer;
+}
+
+/* A front-end serving the control queue (vhost-user): no controlq ring,
+ * no controlq index check against the transport, commands to the hook. */
+static void test_ctrl_local(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(BASE | N(MQ) | N(CTRL_VLAN), 4);
+	f->m.ft.num_queues = 8; /* the transport has data queues only: no index 8 */
+	struct local l = {0, 0, 0, 0, VIRTIO_NET_OK};
+	struct vnet_net_opts o = opts(4);
+	o.ctrl_local = local_ctrl;
+	o.ctrl_local_arg = &l;
+	fx_up(f, &o);
+	assert_null(vnet_net_ctrlq(f->net));
+	struct vnet_net_info info;
+	vnet_net_get_info(f->net, &info);
+	assert_true(info.ctrl_vq);
+	assert_int_equal(info.queue_pairs, 4);
+	assert_int_equal(l.pairs, 4);
+	assert_int_equal(f->m.ctrl_total, 0); /* nothing went to the device */
+	assert_int_equal(vnet_net_set_queue_pairs(f->net, 2), VNET_OK);
+	assert_int_equal(l.pairs, 2);
+	/* The front-end refuses: a named EIO, state kept. */
+	l.answer = VIRTIO_NET_ERR;
+	assert_int_equal(vnet_net_vlan_add(f->net, 7), VNET_EIO);
+	assert_false(vnet_net_vlan_present(f->net, 7));
+	struct vnet_net_ctrl_error e;
+	vnet_net_ctrl_last_error(f->net, &e);
+	assert_int_equal(e.class_, VIRTIO_NET_CTRL_VLAN);
+	assert_int_equal(e.rc, VNET_EIO);
+	assert_int_equal(vnet_net_set_queue_pairs(f->net, 3), VNET_EIO);
+	vnet_net_get_info(f->net, &info);
+	assert_int_equal(info.queue_pairs, 2);
+	fx_free(f);
+}
+
 /* Bring-up asks for every control class offered, and no more. */
 static void test_negotiates_ctrl_classes(void **state)
 {
@@ -913,6 +1013,8 @@ int main(void)
 		cmocka_unit_test(test_link_gate_and_speed),
 		cmocka_unit_test(test_sw_moderation),
 		cmocka_unit_test(test_negotiates_ctrl_classes),
+		cmocka_unit_test(test_tx_stop_wake),
+		cmocka_unit_test(test_ctrl_local),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
