@@ -13,7 +13,7 @@
  * can ask QEMU itself (QMP query-rx-filter) after every step; QEMU is the
  * judge.  Steps: RX modes (promisc, allmulti, nomulti, alluni, nouni,
  * nobcast), MAC table, its overflow fallback and recovery, MAC address,
- * VLAN add/del, guest offloads, announce (with ctrl.sync the script sends
+ * VLAN add/del, RSS (default key/table, then the table changed), guest offloads, announce (with ctrl.sync the script sends
  * announce-self before the step: ANNOUNCE must be pending, then acked),
  * coalescing (ENOTSUP on QEMU 7.2), and the MAC put back.
  * Serialisation: every control call runs with interrupts off, as the
@@ -183,6 +183,18 @@ static int selftest_ctrl(void)
 	ctl_done("vlan-add", "vlan-table=100,200");
 	ctl_check("vlan-del-200", CALL(vnet_net_vlan_del(ctl_net, 200)), VIRTIO_NET_F_CTRL_VLAN);
 	ctl_done("vlan-del", "vlan-table=100");
+
+	/* RSS (QEMU rss=on): the default configuration, then every entry to
+	 * queue 0; QEMU checks the layout, key size, table and queues. */
+	struct vnet_net_rss rss;
+	vnet_net_rss_default(ctl_net, &rss);
+	ctl_check("rss-default", CALL(vnet_net_set_rss(ctl_net, &rss)), VIRTIO_NET_F_RSS);
+	for (unsigned i = 0; i < rss.indir_len; i++)
+		rss.indir[i] = 0;
+	ctl_check("rss-table", CALL(vnet_net_set_rss(ctl_net, &rss)), VIRTIO_NET_F_RSS);
+	kprintf("ctrl: rss types 0x%x key %u table %u\n", (unsigned)rss.hash_types, (unsigned)rss.key_len,
+		(unsigned)rss.indir_len);
+	ctl_done("rss", "-");
 
 	/* QEMU refuses GUEST_OFFLOADS_SET when its back-end has no vnet
 	 * header (user networking): a refusal (ERR) is then the device's

@@ -45,7 +45,7 @@ echo "ctrl_qmp: $machine/$accel, log $log"
 qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
 	--append "selftest=ctrl ctrl.sync=1 qsize=64" \
 	--serial "shell:$log" --stderr "$tmp/stderr" --timeout 300 \
-	--nic user ",disable-legacy=on,id=nic0,speed=10000,duplex=full" -- -qmp "unix:$sock,server=on,wait=off"
+	--nic user ",disable-legacy=on,id=nic0,speed=10000,duplex=full,rss=on,hash=on" -- -qmp "unix:$sock,server=on,wait=off"
 
 show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -40; }
 fail() { echo "ctrl_qmp: FAIL $*"; show; exit 1; }
@@ -77,6 +77,7 @@ declare -A expect=(
 	[mac-addr]="main-mac=02:11:22:33:44:55"
 	[vlan-add]="vlan-table=100,200"
 	[vlan-del]="vlan-table=100"
+	[rss]=""
 	[guest-offloads]=""
 	[announce]=""
 	[link-down]=""
@@ -84,7 +85,7 @@ declare -A expect=(
 	[restore]="main-mac=$mac0 promiscuous=false"
 )
 order=(start promisc-off allmulti-on allmulti-off nomulti-on nomulti-off alluni-on alluni-off nouni-on nouni-off
-	nobcast-on nobcast-off mac-table mac-overflow mac-fits mac-addr vlan-add vlan-del guest-offloads announce link-down link-up restore)
+	nobcast-on nobcast-off mac-table mac-overflow mac-fits mac-addr vlan-add vlan-del rss guest-offloads announce link-down link-up restore)
 n=0 checked=0
 for step in "${order[@]}"; do
 	n=$((n + 1))
@@ -115,6 +116,9 @@ qemu_wait_exit 120
 if [ "$QEMU_RC" != "$QEMU_EXIT_PASS" ] || ! grep -aq '^selftest ctrl: PASS' "$log"; then
 	fail "kernel selftest did not pass (QEMU exit $QEMU_RC, $(qemu_exit_meaning "$QEMU_RC"))"
 fi
+# RSS: QEMU accepted RSS_CONFIG twice (a refusal fails the kernel's
+# check), with the types QEMU supports.
+grep -aq '^ctrl: rss types 0x3f key 40 table 128' "$log" || fail "RSS not configured (types 0x3f, 40-byte key, 128 entries)"
 # SPEED_DUPLEX: the driver read what QEMU was told (speed=10000,duplex=full).
 grep -aq '^ctrl: link up speed 10000 duplex 1' "$log" || fail "speed/duplex not read as 10000/full"
 # Link gate: down refused and counted, up sent.
