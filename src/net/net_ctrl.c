@@ -581,9 +581,10 @@ int vnet_net_set_queue_pairs(struct vnet_net *net, uint16_t pairs)
 		return pairs == 1 ? VNET_OK : VNET_ENOTSUP;
 	vnet_le16 v = vnet_cpu_to_le16(pairs);
 	int rc = vnet_net_ctrl_cmd(net, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &v, sizeof(v));
-	if (rc == VNET_OK)
-		net->pairs = pairs;
-	return rc;
+	if (rc != VNET_OK)
+		return rc;
+	net->pairs = pairs;
+	return net_rss_after_pairs(net);
 }
 
 /* ------------------------------------------------------------ link (5.1.4) */

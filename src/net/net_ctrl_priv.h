@@ -67,6 +67,9 @@ void net_ctrl_announce(struct vnet_net *net);
 struct vnet_pkt;
 /* net_rss.c: fill pkt->hash / hash_report from the receive header (rx hook). */
 void net_rss_rx_hash(const struct vnet_net *net, struct vnet_pkt *p, const void *hdr);
+/* net_rss.c: after VQ_PAIRS_SET, the recorded RSS again (table folded
+ * onto the pairs in use). */
+int net_rss_after_pairs(struct vnet_net *net);
 /* net_rss.c: send the recorded RSS/hash configuration again (replay). */
 int net_rss_replay(struct vnet_net *net);
 struct vnet_net_q;

@@ -279,6 +279,22 @@ int net_rss_replay(struct vnet_net *net)
 	return net_rss_send(net, &net->cs.rss, rss);
 }
 
+int net_rss_after_pairs(struct vnet_net *net)
+{
+	/* VQ_PAIRS_SET selects automatic steering (spec 5.1.6.5.5; QEMU drops
+	 * its RSS state on it): send the recorded RSS again, with entries
+	 * that name a queue no longer in use folded onto the ones that are. */
+	if (!net->cs.rss_set || !vnet_device_has_feature(net->dev, VIRTIO_NET_F_RSS))
+		return VNET_OK;
+	struct vnet_net_rss *r = &net->cs.rss;
+	for (uint16_t i = 0; i < r->indir_len; i++)
+		if (r->indir[i] >= net->pairs)
+			r->indir[i] = (uint16_t)(r->indir[i] % net->pairs);
+	if (r->unclassified >= net->pairs)
+		r->unclassified = 0;
+	return net_rss_send(net, r, true);
+}
+
 uint16_t vnet_net_tx_pick(const struct vnet_net *net, const void *frame, uint32_t len)
 {
 	if (!net || net->pairs <= 1)

@@ -448,6 +448,15 @@ static void test_rss_config(void **state)
 	struct vnet_net_rss got;
 	assert_true(vnet_net_get_rss(f->net, &got));
 	assert_int_equal(got.indir[5], 2);
+	/* Fewer pairs: VQ_PAIRS_SET turns the device's RSS off, the driver
+	 * sends it again with the table folded onto the pairs in use. */
+	unsigned before = f->m.cdev.hash_configs;
+	assert_int_equal(vnet_net_set_queue_pairs(f->net, 2), VNET_OK);
+	assert_true(f->m.cdev.rss_on);
+	assert_int_equal(f->m.cdev.hash_configs, before + 1);
+	assert_int_equal(f->m.cdev.max_tx_vq, 2);
+	for (unsigned i = 0; i < 128; i++)
+		assert_true(f->m.cdev.indir[i] < 2);
 	fx_free(f);
 
 	/* Without RSS or HASH_REPORT: not supported. */
