@@ -184,6 +184,27 @@ static void test_toeplitz_known_vectors(void **state)
 		assert_int_equal(vnet_net_frame_hash(ms_key, 40, VIRTIO_NET_HASH_TYPE_UDPv4, fr, len, &rep), 0);
 		assert_int_equal(rep, VIRTIO_NET_HASH_REPORT_NONE);
 	}
+	/* IPv6 (the same documentation): 3ffe:2501:200:1fff::7 ->
+	 * 3ffe:2501:200:3::1, 2794 -> 1766, as a frame. */
+	{
+		static const uint8_t s6[16] = {0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 7};
+		static const uint8_t d6[16] = {0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 1};
+		uint8_t fr6[128];
+		memset(fr6, 0, sizeof(fr6));
+		fr6[12] = 0x86, fr6[13] = 0xdd;
+		fr6[14] = 0x60;
+		fr6[14 + 5] = 20;
+		fr6[14 + 6] = 6; /* TCP, no extension header */
+		fr6[14 + 7] = 64;
+		memcpy(fr6 + 14 + 8, s6, 16);
+		memcpy(fr6 + 14 + 24, d6, 16);
+		fr6[54] = 2794 >> 8, fr6[55] = 2794 & 0xff, fr6[56] = 1766 >> 8, fr6[57] = 1766 & 0xff;
+		uint16_t r6;
+		assert_int_equal(vnet_net_frame_hash(ms_key, 40, VIRTIO_NET_HASH_TYPE_ALL, fr6, 74, &r6), 0x40207d3du);
+		assert_int_equal(r6, VIRTIO_NET_HASH_REPORT_TCPv6);
+		assert_int_equal(vnet_net_frame_hash(ms_key, 40, VIRTIO_NET_HASH_TYPE_IPv6, fr6, 74, &r6), 0x2cc18cd5u);
+		assert_int_equal(r6, VIRTIO_NET_HASH_REPORT_IPv6);
+	}
 	/* A fragment has no L4 header: IPv4 hash even for UDP. */
 	uint8_t fr[128];
 	uint16_t rep;
