@@ -90,6 +90,9 @@ struct vnet_pkt {
 	uint8_t *buf;           /* buffer start (header) */
 	uint32_t idx;           /* index in the pool */
 	uint32_t owner;         /* ownership marker, checked on free/tx */
+	/* control plane (vnet/net_ctrl.h): rx hash report (HASH_REPORT) */
+	uint32_t hash;          /* rx: hash_value the device reported (0 without) */
+	uint16_t hash_report;   /* rx: VIRTIO_NET_HASH_REPORT_* (NONE without) */
 };
 
 enum vnet_net_ring {
@@ -130,6 +133,25 @@ struct vnet_net_opts {
 	 * round-trip latency gain when the device runs on another core.  The
 	 * ring then holds up to batch - 1 fewer buffers. */
 	uint16_t rx_refill_batch;
+	/* control plane (vnet/net_ctrl.h) */
+	bool no_rss;               /* decline VIRTIO_NET_F_RSS (accepted when offered otherwise) */
+	bool hash_report;          /* accept VIRTIO_NET_F_HASH_REPORT: 20-byte header, pkt->hash/hash_report */
+	bool rx_moderation;        /* software interrupt moderation in vnet_net_poll (docs/control-plane.md) */
+	/* GUEST_ANNOUNCE: called from vnet_net_config_changed when the device
+	 * asks for an announcement (send gratuitous ARPs now); the driver
+	 * sends ANNOUNCE_ACK after it returns.  NULL: only the pending flag
+	 * (vnet_net_announce_pending / vnet_net_announce_ack). */
+	void (*announce)(void *arg, struct vnet_net *net);
+	void *announce_arg;
+	/* A front-end that serves the control queue itself (vhost-user, as
+	 * DPDK's virtio-user does): with CTRL_VQ negotiated no controlq is
+	 * created; every command goes to this function, which applies it
+	 * (e.g. VQ_PAIRS_SET as SET_VRING_ENABLE per ring) and returns the
+	 * ack (VIRTIO_NET_OK / VIRTIO_NET_ERR); a command-specific result of
+	 * rlen bytes goes to result.  Control path, the caller's thread. */
+	uint8_t (*ctrl_local)(void *arg, uint8_t class_, uint8_t cmd, const void *data, uint32_t len, void *result,
+	                      uint32_t rlen);
+	void *ctrl_local_arg;
 };
 
 /* vector_of()'s vq_index for the configuration-change vector. */
@@ -162,6 +184,12 @@ struct vnet_net_queue_stats {
 	 * budget (the host deferred the rest to a later poll), and re-arms
 	 * that found work already waiting (lost wake-up avoided). */
 	uint64_t polls, poll_budget_exhausted, poll_rearm_races;
+	/* control plane: link gate, interrupt moderation, tx flow control */
+	uint64_t tx_link_down;              /* frames refused (left with the caller) while the link was down */
+	uint64_t rx_irq_packets;            /* frames received between an interrupt and the re-arm */
+	uint64_t moder_held;                /* polls that found work and kept notifications off (rx_moderation) */
+	uint64_t moder_level;               /* current moderation level (0 = re-arm as soon as drained) */
+	uint64_t tx_stops, tx_wakes;        /* queue stopped on a full ring / woken by completions */
 };
 
 struct vnet_net_info {
@@ -180,6 +208,10 @@ struct vnet_net_info {
 	bool dead;                   /* a device reset did not complete (see vnet_net_halt) */
 	uint32_t leaked_bufs;        /* buffers left with the dead device */
 	uint64_t ctrl_errors;        /* control answers that broke the protocol (timeouts included) */
+	/* control plane: link speed (SPEED_DUPLEX) */
+	bool speed_known;            /* speed read and <= 0x7fffffff */
+	uint32_t speed_mbps;
+	uint8_t duplex;              /* VIRTIO_NET_DUPLEX_* */
 };
 
 /*
@@ -313,7 +345,7 @@ void vnet_net_config_changed(struct vnet_net *net);
 /*
  * Control queue (VIRTIO_NET_F_CTRL_VQ) command, synchronous and bounded by
  * opts.timeout_ns: class/cmd and an optional device-readable payload
- * (<= 256 bytes).  Returns VNET_OK (device acked VIRTIO_NET_OK), VNET_EIO
+ * (<= 1024 bytes).  Returns VNET_OK (device acked VIRTIO_NET_OK), VNET_EIO
  * (device said VIRTIO_NET_ERR), VNET_ENOTSUP (no control queue),
  * VNET_ETIMEDOUT (no answer: the control queue is latched broken, the
  * command buffer stays with the device until reset), VNET_EPROTO (the

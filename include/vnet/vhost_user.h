@@ -121,6 +121,12 @@ struct vnet_vhost_device_ops {
 	 * offset, VNET_ERANGE outside the space. */
 	int (*read_config)(void *arg, const struct vnet_vhost *vu, uint32_t offset, void *buf,
 			   uint32_t len);
+	/* Multiqueue with a control queue the front-end serves itself: the
+	 * features as sent to the back-end (SET_FEATURES), from those the
+	 * driver accepted — without the ones the device layer emulates
+	 * (CTRL_VQ: the back-end never sees the control queue).  NULL: as
+	 * accepted. */
+	uint64_t (*wire)(void *arg, const struct vnet_vhost *vu, uint64_t features);
 };
 
 struct vnet_vhost_opts {
@@ -170,5 +176,18 @@ uint16_t vnet_vhost_queue_pairs(const struct vnet_vhost *vu);
 uint64_t vnet_vhost_backend_features(const struct vnet_vhost *vu);
 uint64_t vnet_vhost_protocol_features(const struct vnet_vhost *vu);
 uint64_t vnet_vhost_kick_errors(const struct vnet_vhost *vu);
+
+/*
+ * Multiqueue: use the first `pairs` queue pairs (rings 0 .. 2 * pairs - 1)
+ * and stop the rest, with SET_VRING_ENABLE on every programmed ring whose
+ * state changes (rst "Ring states"; the front-end's answer to the
+ * driver's VQ_PAIRS_SET).  Needs protocol features (VNET_ENOTSUP
+ * without: rings are then all enabled by their kick fds).  VNET_EINVAL
+ * for 0 or more pairs than rings programmed; the transport's errors
+ * otherwise (the connection is dropped on a bad reply).  Control path.
+ */
+int vnet_vhost_enable_pairs(struct vnet_vhost *vu, uint16_t pairs);
+/* Rings enabled now (for diagnostics and tests). */
+uint16_t vnet_vhost_enabled_rings(const struct vnet_vhost *vu);
 
 #endif

@@ -141,6 +141,12 @@ bool netdev_up(unsigned ifn)
 	return d && d->up;
 }
 
+struct vnet_net *netdev_net(unsigned ifn)
+{
+	struct vnetdev *d = dev_get(ifn);
+	return d && d->up ? d->net : NULL;
+}
+
 static bool dev_polled(const struct vnetdev *d)
 {
 	return d->up && (d->mode == MODE_ISR_POLL || d->mode == MODE_POLL);

@@ -6,8 +6,12 @@
  *
  * The port is the virtio-net-over-vhost-user layer, so what is net-specific
  * about vhost-user lives here (vnet_port_vhost_net): a vhost-user back-end
- * does not serve the control queue, so CTRL_VQ and MQ (which needs it) are
- * never offered; and when the back-end has no configuration space (no
+ * does not serve the control queue, so the port serves it itself, as
+ * DPDK's virtio-user does (port_mq_*): when the back-end offers MQ with
+ * more than one pair and protocol features, the driver sees CTRL_VQ and
+ * MQ, its VQ_PAIRS_SET becomes SET_VRING_ENABLE per ring, and every other
+ * control class is refused with a message naming it (their features are
+ * not offered); the back-end never hears of CTRL_VQ.  And when the back-end has no configuration space (no
  * working GET_CONFIG), the port presents a local virtio-net config and
  * offers only the features that config can honestly answer.
  *
@@ -59,6 +63,9 @@
 
 #include "vhost_user_linux.h"
 #include "vnet/features.h"
+#include "vnet/net_ctrl.h"
+#include "vnet/vhost_user.h"
+#include "vnet/spec/vhost_user.h"
 #include "vnet/spec/virtio_net.h"
 #include "vnet/vnet_hal.h"
 #include "vnet_linux.h"
@@ -81,6 +88,78 @@ struct vnet_port {
 
 /* ---------------------------------------- virtio-net over vhost-user */
 
+/* ------------------------------------ multiqueue: the local control queue */
+
+/* Features that exist only through the control queue (spec 5.1.3.1). */
+#define PORT_CTRL_ONLY                                                                                          \
+	(VNET_BIT(VIRTIO_NET_F_CTRL_RX) | VNET_BIT(VIRTIO_NET_F_CTRL_VLAN) | VNET_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |   \
+	 VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | VNET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |                              \
+	 VNET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | VNET_BIT(VIRTIO_NET_F_NOTF_COAL) |                             \
+	 VNET_BIT(VIRTIO_NET_F_VQ_NOTF_COAL) | VNET_BIT(VIRTIO_NET_F_RSS) | VNET_BIT(VIRTIO_NET_F_HASH_REPORT) |     \
+	 VNET_BIT(VIRTIO_NET_F_DEVICE_STATS) | VNET_BIT(VIRTIO_NET_F_HASH_TUNNEL))
+
+/* The offer with the port's control queue: CTRL_VQ + MQ when the back-end
+ * can run several pairs and rings can be enabled one by one (protocol
+ * features: SET_VRING_ENABLE); none of the classes the port does not
+ * emulate. */
+static uint64_t port_mq_offer(const struct vnet_vhost *vu, uint64_t f)
+{
+	bool mq = (f & VNET_BIT(VIRTIO_NET_F_MQ)) && vnet_vhost_queue_pairs(vu) > 1 &&
+	          (vnet_vhost_backend_features(vu) & VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	f &= ~(PORT_CTRL_ONLY | VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_MQ));
+	if (mq)
+		f |= VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_MQ);
+	return f;
+}
+
+/* SET_FEATURES: the back-end never sees the control queue (it is ours). */
+static uint64_t port_mq_wire(void *arg, const struct vnet_vhost *vu, uint64_t features)
+{
+	(void)arg;
+	(void)vu;
+	return features & ~(VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | PORT_CTRL_ONLY);
+}
+
+/* The control queue, served here (vnet_net_opts.ctrl_local). */
+static uint8_t port_mq_ctrl(void *arg, uint8_t class_, uint8_t cmd, const void *data, uint32_t len, void *result,
+			    uint32_t rlen)
+{
+	struct vnet_port *p = arg;
+	(void)result;
+	(void)rlen;
+	if (class_ == VIRTIO_NET_CTRL_MQ && cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && len == 2) {
+		const uint8_t *d = data;
+		uint16_t pairs = (uint16_t)(d[0] | d[1] << 8);
+		int rc = vnet_vhost_enable_pairs(p->vu, pairs);
+		if (rc == VNET_OK) {
+			vnet_linux_logf(VNET_LOG_INFO, "vnet port %s: %u queue pairs (%u rings enabled)", p->path,
+					(unsigned)pairs, (unsigned)vnet_vhost_enabled_rings(p->vu));
+			return VIRTIO_NET_OK;
+		}
+		vnet_linux_logf(VNET_LOG_ERR, "vnet port %s: VQ_PAIRS_SET %u: %s", p->path, (unsigned)pairs,
+				vnet_strerror(rc));
+		return VIRTIO_NET_ERR;
+	}
+	vnet_linux_logf(VNET_LOG_ERR,
+			"vnet port %s: control %s.%s refused: a vhost-user back-end has no control queue and the "
+			"port emulates only MQ.VQ_PAIRS_SET",
+			p->path, vnet_net_ctrl_class_name(class_), vnet_net_ctrl_cmd_name(class_, cmd));
+	return VIRTIO_NET_ERR;
+}
+
+/* Fewer pairs than asked: say why, once, at open. */
+static void port_mq_report(const struct vnet_port *p)
+{
+	struct vnet_net_info info;
+	vnet_net_get_info(p->net, &info);
+	uint16_t asked = p->opts.queue_pairs ? p->opts.queue_pairs : 1;
+	if (info.queue_pairs < asked)
+		vnet_linux_logf(VNET_LOG_WARN,
+				"vnet port %s: %u queue pairs asked, %u in use (back-end offers %u pairs%s)", p->path,
+				(unsigned)asked, (unsigned)info.queue_pairs, (unsigned)vnet_vhost_queue_pairs(p->vu),
+				(info.negotiated & VNET_BIT(VIRTIO_NET_F_MQ)) ? "" : ", no MQ with protocol features");
+}
+
 /* What the core may see of the back-end's offer, for virtio-net. */
 static uint64_t port_net_offer(void *arg, const struct vnet_vhost *vu, uint64_t f, bool config_real)
 {
@@ -89,7 +168,7 @@ static uint64_t port_net_offer(void *arg, const struct vnet_vhost *vu, uint64_t 
 	/* The back-end does not process the control queue (a VMM front-end
 	 * like QEMU emulates it), so nothing that needs it; MQ is among
 	 * those (spec 5.1.3.1: MQ requires CTRL_VQ). */
-	f &= ~(VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | VNET_BIT(VIRTIO_NET_F_MQ));
+	f = port_mq_offer(vu, f);
 	if (!config_real) {
 		/* Only what our synthesized config can honestly answer. */
 		f &= ~(VNET_BIT(VIRTIO_NET_F_STATUS) | VNET_BIT(VIRTIO_NET_F_MTU) | VNET_BIT(VIRTIO_NET_F_MAC) |
@@ -127,6 +206,7 @@ const struct vnet_vhost_device_ops vnet_port_vhost_net = {
 	.config_probe_len = 12,
 	.offer = port_net_offer,
 	.read_config = port_net_read_config,
+	.wire = port_mq_wire,
 };
 
 /* ---------------------------------------------------------------- port */
@@ -149,8 +229,9 @@ static struct vnet_net_opts port_net_opts(const struct vnet_port_opts *o)
 	 * refill-on-every-burst. */
 	if (!n.rx_refill_batch)
 		n.rx_refill_batch = 8;
-	/* vhost-user back-ends do not serve the control queue. */
-	n.no_ctrl_vq = true;
+	/* vhost-user back-ends do not serve the control queue: the port does
+	 * (port_mq_ctrl, set by the caller with the port as its argument). */
+	n.no_ctrl_vq = false;
 	return n;
 }
 
@@ -175,9 +256,6 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 		p->opts.connect_timeout_ms = PORT_CONNECT_TIMEOUT_MS_DEFAULT;
 	if (!p->opts.reconnect_ms)
 		p->opts.reconnect_ms = PORT_RECONNECT_MS_DEFAULT;
-	if (p->opts.queue_pairs > 1)
-		vnet_linux_logf(VNET_LOG_WARN, "vnet port %s: %u queue pairs asked; vhost-user ports run one pair "
-					"(no control queue, hence no MQ)", p->path, p->opts.queue_pairs);
 
 	/* Create the DMA arena first: the memory table names it. */
 	int rc = vnet_linux_arena_get(NULL, NULL, NULL);
@@ -215,6 +293,8 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 		rc = vnet_vhost_handshake(p->vu);
 		if (rc == VNET_OK) {
 			struct vnet_net_opts no = port_net_opts(&p->opts);
+			no.ctrl_local = port_mq_ctrl;
+			no.ctrl_local_arg = p;
 			rc = vnet_net_create(&vnet_vhost_ops, p->vu, &no, &p->net);
 		}
 		if (rc == VNET_OK)
@@ -225,6 +305,7 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 			goto err_vu;
 		vnet_linux_logf(VNET_LOG_WARN, "vnet port %s: bring-up failed (%s), retrying", p->path, vnet_strerror(rc));
 	}
+	port_mq_report(p);
 	p->up = true;
 	p->st.connects = 1;
 	*out = p;

@@ -38,7 +38,11 @@ void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
 	info->dead = net->dead;
 	info->leaked_bufs = net->leaked_bufs;
 	info->ctrl_errors = net->ctrl_errors;
-	info->ctrl_vq = net->ctrl != 0;
+	info->ctrl_vq = net->ctrl != 0 || net->cs.local;
+	/* control plane: SPEED_DUPLEX (spec 5.1.4.2: above 0x7fffffff is unknown) */
+	info->speed_known = net->cs.speed <= VIRTIO_NET_SPEED_MAX_VALID;
+	info->speed_mbps = info->speed_known ? net->cs.speed : 0;
+	info->duplex = net->cs.duplex;
 }
 
 void vnet_net_get_stats(const struct vnet_net *net, uint16_t qp, struct vnet_net_queue_stats *st)

@@ -6,7 +6,8 @@
  *   net_pool.c      packet-buffer pool: alloc/free, init/fini [net_pool_]
  *   net_rx.c        receive: refill, completions, header checks [net_rx_]
  *   net_tx.c        transmit: header fill, post, reclaim [net_tx_]
- *   net_ctrl.c      control queue: commands, promisc, queue pairs [net_ctrl_]
+ *   net_ctrl.c      control queue: commands, every class, state, replay [net_ctrl_]
+ *   net_rss.c       Toeplitz hash, RSS/hash config, TX steering [net_rss_]
  *   net_setup.c     create, destroy, stop, restart, config change [net_setup_]
  *   net_poll.c      service loop and interrupt helpers [net_poll_]
  *   net_info.c      info, stats and accessors [net_info_]
@@ -38,6 +39,7 @@
 #include "vnet/net.h"
 #include "vnet/spec/virtio_net.h"
 #include "vnet/vnet_hal.h"
+#include "net_ctrl_priv.h"
 
 /* Bytes in front of the frame: room for the largest header we may
  * negotiate and for a host that prepends an encapsulation. */
@@ -45,7 +47,7 @@
 #define VNET_NET_BUF_DEFAULT 2048u
 #define VNET_NET_QSIZE_DEFAULT 256u
 #define VNET_NET_ETH_HLEN 14u
-#define VNET_NET_CTRL_DATA_MAX 256u
+#define VNET_NET_CTRL_DATA_MAX 1024u /* RSS_CONFIG: 8 + 2 * 256 + 3 + 64 */
 #define VNET_NET_BURST_MAX 64u
 #define VQ_UNLIKELY_NET(x) __builtin_expect(!!(x), 0)
 
@@ -62,6 +64,7 @@ struct vnet_net_q {
 	struct vnet_vq *tx;
 	uint16_t rx_batch;          /* net_rx_refill posts once this many slots are free (>= 1) */
 	struct vnet_net_queue_stats st;
+	struct net_poll_mod mod;    /* control plane: software moderation (net_poll.c) */
 };
 
 struct vnet_net {
@@ -92,6 +95,7 @@ struct vnet_net {
 	uint16_t ctrl_index;        /* controlq index, VNET_NET_NO_CTRL without one */
 	struct vnet_dma ctrl_mem;   /* command buffer (net_ctrl.c), device-visible */
 	uint64_t ctrl_errors;       /* control answers that broke the protocol (net_ctrl.c) */
+	struct net_ctrl_state cs;   /* control plane: what the device was told, for replay (net_ctrl.c) */
 	/* pool */
 	struct vnet_dma pool_mem;
 	struct vnet_pkt *pkts;      /* [pool_size] private descriptors of the buffers */

@@ -167,6 +167,7 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		p->gso_type = 0;
 		p->gso_size = 0;
 		p->hdr_len = 0;
+		net_rss_rx_hash(net, p, h); /* control plane: HASH_REPORT metadata */
 		/* num_buffers: 1 without MRG_RXBUF; with it, at least 1 and no
 		 * more than the ring can hold (spec 5.1.6.4). */
 		bool ok = !(nbufs == 0 || nbufs > net->qsize || nbufs > 255);

@@ -26,7 +26,10 @@
 #include "net_priv.h"
 #include "vnet/device.h"
 #include "vnet/features.h"
+#include "vnet/net_ctrl.h"
 #include "vnet/spec/virtio_config.h"
+
+static void net_setup_ctrl_config_changed(struct vnet_net *net);
 
 static void net_setup_read_link(struct vnet_net *net)
 {
@@ -46,10 +49,47 @@ void vnet_net_config_changed(struct vnet_net *net)
 		return;
 	bool was = net->link_up;
 	net_setup_read_link(net);
-	if (was != net->link_up)
+	if (was != net->link_up) {
+		net->cs.link_changes++;
 		VNET_INFO("%s: link %s", vnet_device_name(net->dev), net->link_up ? "up" : "down");
+	}
+	net_setup_ctrl_config_changed(net);
 	if (vnet_device_needs_reset(net->dev))
 		VNET_ERR("%s: device needs reset", vnet_device_name(net->dev));
+}
+
+/* Control plane part of a config change (VirtIO 1.2 §5.1.4): speed and
+ * duplex may have changed; ANNOUNCE asks for gratuitous packets
+ * (§5.1.6.5.4, net_ctrl.c). */
+static void net_setup_ctrl_config_changed(struct vnet_net *net)
+{
+	net_ctrl_read_speed(net);
+	if (!vnet_device_has_feature(net->dev, VIRTIO_NET_F_GUEST_ANNOUNCE) ||
+	    !vnet_device_has_feature(net->dev, VIRTIO_NET_F_STATUS))
+		return;
+	vnet_le16 st = 0;
+	if (vnet_device_read_config(net->dev, 6, &st, sizeof(st)) == VNET_OK &&
+	    (vnet_le16_to_cpu(st) & VIRTIO_NET_S_ANNOUNCE))
+		net_ctrl_announce(net);
+}
+
+/* Control-plane features wanted with a control queue: every class the
+ * driver speaks (net_ctrl.c, net_rss.c); HASH_REPORT only on request (it
+ * grows the header to 20 bytes). */
+static uint64_t net_setup_wanted_ctrl(const struct vnet_net_opts *o)
+{
+	uint64_t w = VNET_BIT(VIRTIO_NET_F_SPEED_DUPLEX);
+	if (o->no_ctrl_vq)
+		return w;
+	w |= VNET_BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | VNET_BIT(VIRTIO_NET_F_CTRL_VLAN) |
+	     VNET_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VNET_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) |
+	     VNET_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | VNET_BIT(VIRTIO_NET_F_NOTF_COAL) |
+	     VNET_BIT(VIRTIO_NET_F_VQ_NOTF_COAL);
+	if (!o->no_rss)
+		w |= VNET_BIT(VIRTIO_NET_F_RSS);
+	if (o->hash_report)
+		w |= VNET_BIT(VIRTIO_NET_F_HASH_REPORT);
+	return w;
 }
 
 /* MSI-X vector of virtqueue vq_index (or VNET_NET_VQ_CONFIG): the host's
@@ -74,6 +114,7 @@ static uint64_t net_setup_wanted(const struct vnet_net_opts *o, uint64_t offered
 		w |= VNET_BIT(VIRTIO_F_INDIRECT_DESC);
 	if (!o->no_in_order)
 		w |= VNET_BIT(VIRTIO_F_IN_ORDER);
+	w |= net_setup_wanted_ctrl(o);
 	if (o->tx_csum)
 		w |= VNET_BIT(VIRTIO_NET_F_CSUM);
 	if (o->rx_csum)
@@ -285,6 +326,7 @@ static int net_setup_go_live(struct vnet_net *net)
 	for (uint16_t i = 0; i < net->created; i++)
 		vnet_device_notify(net->dev, net->q[i].rx);
 	net_setup_read_link(net);
+	net_ctrl_read_speed(net);
 	uint16_t want = net->pairs;
 	if (want > 1) {
 		net->pairs = 1;
@@ -362,6 +404,8 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->mrg_rxbuf = (f & VNET_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	/* VERSION_1: the header always carries num_buffers (spec 5.1.6). */
 	net->hdr_len = VIRTIO_NET_HDR_LEN_BASE;
+	if (f & VNET_BIT(VIRTIO_NET_F_HASH_REPORT))
+		net->hdr_len = VIRTIO_NET_HDR_LEN_HASH; /* spec 5.1.6.1: 20 bytes with HASH_REPORT */
 
 	/* Configuration, each field only when its feature was negotiated. */
 	if (f & VNET_BIT(VIRTIO_NET_F_MAC)) {
@@ -382,7 +426,9 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	if (f & VNET_BIT(VIRTIO_NET_F_MTU))
 		net->mtu = vnet_le16_to_cpu(cfg.mtu);
 	net->max_pairs = 1;
-	if (f & VNET_BIT(VIRTIO_NET_F_MQ)) {
+	/* Spec 5.1.2: N = max_virtqueue_pairs with MQ or RSS, else 1. */
+	bool has_n = (f & (VNET_BIT(VIRTIO_NET_F_MQ) | VNET_BIT(VIRTIO_NET_F_RSS))) != 0;
+	if (has_n) {
 		vnet_le16 mp;
 		rc = vnet_device_read_config(net->dev, __builtin_offsetof(struct virtio_net_config, max_virtqueue_pairs),
 		                             &mp, 2);
@@ -404,7 +450,10 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 		 * any queue. */
 		uint32_t ci = 2u * (uint32_t)m;
 		uint16_t nq = vnet_device_num_queues(net->dev);
-		if (ci >= VNET_NET_NO_CTRL || (nq != 0 && ci >= nq)) {
+		/* A front-end that serves the control queue itself has no ring
+		 * at that index (opts.ctrl_local). */
+		bool ring = (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) && !net->opts.ctrl_local;
+		if (ci >= VNET_NET_NO_CTRL || (ring && nq != 0 && ci >= nq)) {
 			VNET_ERR("%s: max_virtqueue_pairs %u puts the controlq at index %lu, which the transport "
 			         "cannot address (it reports %u queues, 0 = unknown; indices are 16-bit)",
 			         name, (unsigned)m, (unsigned long)ci, (unsigned)nq);
@@ -447,10 +496,11 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	if (rc != VNET_OK)
 		goto fail_status;
 	net->ctrl_index = VNET_NET_NO_CTRL;
-	if (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) {
+	net->cs.local = (f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) && net->opts.ctrl_local;
+	if ((f & VNET_BIT(VIRTIO_NET_F_CTRL_VQ)) && !net->cs.local) {
 		/* Spec 5.1.2: controlq is 2 * max_virtqueue_pairs with MQ, else 2. */
 		/* With MQ the index was range-checked above (no 16-bit wrap). */
-		net->ctrl_index = (f & VNET_BIT(VIRTIO_NET_F_MQ)) ? (uint16_t)(2u * (uint32_t)net->max_pairs) : 2u;
+		net->ctrl_index = has_n ? (uint16_t)(2u * (uint32_t)net->max_pairs) : 2u;
 		rc = net_ctrl_alloc(net);
 		if (rc != VNET_OK)
 			goto fail_status;
@@ -562,6 +612,10 @@ int vnet_net_restart(struct vnet_net *net)
 	rc = net_setup_go_live(net);
 	if (rc != VNET_OK)
 		goto fail_status;
+	/* The reset emptied the device's filters and parameters: send the
+	 * recorded control state again (a failure there is logged, the data
+	 * path is up). */
+	(void)vnet_net_ctrl_replay(net);
 	return VNET_OK;
 fail_status:
 	vnet_device_fail(net->dev);

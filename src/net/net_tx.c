@@ -72,6 +72,7 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 {
 	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts || !net->running))
 		return 0;
+	if (VQ_UNLIKELY_NET(!net->link_up)) return net_ctrl_tx_link_down(net, qp, n); /* control plane: link gate */
 	struct vnet_net_q *q = &net->q[qp];
 	/* Reclaim first only when the ring may lack room for the burst;
 	 * otherwise post and notify first, so the device gets the frames
@@ -123,5 +124,5 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	}
 	if (!reclaimed)
 		net_tx_reclaim(net, q);
-	return done;
+	return net_ctrl_tx_flow(net, q, done, n); /* control plane: per-queue stop/wake */
 }

@@ -38,7 +38,8 @@
 #define P_AVAIL ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
 #define P_USED ((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
 #define NDM_SEG_MAX 64u
-#define NDM_HDR_LEN VIRTIO_NET_HDR_LEN_BASE
+/* Header size in use: 20 bytes with HASH_REPORT (spec 5.1.6.1); m in scope. */
+#define NDM_HDR_LEN ndm_hdr_len(m)
 
 struct ndm_vq {
 	bool live;
@@ -89,6 +90,12 @@ __attribute__((format(printf, 2, 3))) static void vio(struct netdev_model *m, co
 		fprintf(stderr, "netdev_model violation: %s\n", m->last_violation);
 }
 
+static uint32_t ndm_hdr_len(const struct netdev_model *m)
+{
+	return (m->ft.driver_features & VNET_BIT(VIRTIO_NET_F_HASH_REPORT)) ? VIRTIO_NET_HDR_LEN_HASH
+	                                                                      : VIRTIO_NET_HDR_LEN_BASE;
+}
+
 /* ------------------------------------------------------------ config */
 
 void ndm_set_mac(struct netdev_model *m, const uint8_t mac[6])
@@ -116,6 +123,24 @@ void ndm_set_max_pairs(struct netdev_model *m, uint16_t pairs)
 	m->ft.num_queues = (uint16_t)(nq < FT_MAX_QUEUES ? nq : FT_MAX_QUEUES);
 }
 
+void ndm_set_rss_caps(struct netdev_model *m, uint8_t max_key, uint16_t max_indir, uint32_t types)
+{
+	m->rss_max_key = max_key;
+	m->rss_max_indir = max_indir;
+	m->rss_types = types;
+	fake_transport_set_config(&m->ft, offsetof(struct virtio_net_config, rss_max_key_size), &max_key, 1);
+	set_le16(m, offsetof(struct virtio_net_config, rss_max_indirection_table_length), max_indir);
+	vnet_le32 t = vnet_cpu_to_le32(types);
+	fake_transport_set_config(&m->ft, offsetof(struct virtio_net_config, supported_hash_types), &t, 4);
+}
+
+void ndm_set_speed(struct netdev_model *m, uint32_t speed, uint8_t duplex)
+{
+	vnet_le32 sp = vnet_cpu_to_le32(speed);
+	fake_transport_set_config(&m->ft, offsetof(struct virtio_net_config, speed), &sp, 4);
+	fake_transport_set_config(&m->ft, offsetof(struct virtio_net_config, duplex), &duplex, 1);
+}
+
 void ndm_set_mtu(struct netdev_model *m, uint16_t mtu)
 {
 	set_le16(m, offsetof(struct virtio_net_config, mtu), mtu);
@@ -136,7 +161,7 @@ static uint16_t cfg_max_pairs(const struct netdev_model *m)
 /* Spec 5.1.2: controlq is 2N with MQ, else 2. */
 static uint16_t ctrl_index(const struct netdev_model *m)
 {
-	if (m->ft.driver_features & VNET_BIT(VIRTIO_NET_F_MQ))
+	if (m->ft.driver_features & (VNET_BIT(VIRTIO_NET_F_MQ) | VNET_BIT(VIRTIO_NET_F_RSS)))
 		return (uint16_t)(2u * cfg_max_pairs(m));
 	return 2;
 }
@@ -456,12 +481,194 @@ static int ndm_reset(void *ctx)
 	return fake_transport_ops.reset(ctx);
 }
 
+/*
+ * The device side of each control class (spec 5.1.6.5), as QEMU's
+ * virtio-net serves them: checks the feature and the payload length,
+ * keeps the state in m->cdev, answers ERR for what it cannot take
+ * (counted in cdev.malformed) or for a class in m->ctrl_err_classes.
+ * A command-specific result (VQ_GET) goes to result[*rlen] when room
+ * (the writable bytes before the ack) allows.
+ */
+static uint8_t ndm_ctrl_serve(struct netdev_model *m, uint8_t cls, uint8_t cmd, const uint8_t *d, uint32_t n,
+                              uint32_t room, uint8_t *result, uint32_t *rlen)
+{
+	struct ndm_ctrl_dev *c = &m->cdev;
+	uint64_t f = m->ft.driver_features;
+#define NDM_HAS(x) ((f & VNET_BIT(VIRTIO_NET_F_##x)) != 0)
+#define NDM_BAD() do { c->malformed++; return VIRTIO_NET_ERR; } while (0)
+	if (cls < 32 && ((m->ctrl_err_classes >> cls) & 1u))
+		return VIRTIO_NET_ERR;
+	switch (cls) {
+	case VIRTIO_NET_CTRL_RX:
+		if (cmd > VIRTIO_NET_CTRL_RX_NOBCAST || n != 1 || d[0] > 1)
+			NDM_BAD();
+		if (!NDM_HAS(CTRL_RX) || (cmd > VIRTIO_NET_CTRL_RX_ALLMULTI && !NDM_HAS(CTRL_RX_EXTRA)))
+			NDM_BAD();
+		c->rx[cmd] = d[0];
+		return VIRTIO_NET_OK;
+	case VIRTIO_NET_CTRL_MAC:
+		if (!NDM_HAS(CTRL_RX))
+			NDM_BAD();
+		if (cmd == VIRTIO_NET_CTRL_MAC_ADDR_SET) {
+			if (!NDM_HAS(CTRL_MAC_ADDR) || n != 6)
+				NDM_BAD();
+			memcpy(c->mac, d, 6);
+			/* Spec 5.1.6.5.2: config mac updated before the command is consumed. */
+			ndm_set_mac(m, d);
+			return VIRTIO_NET_OK;
+		}
+		if (cmd == VIRTIO_NET_CTRL_MAC_TABLE_SET) {
+			uint32_t e1, e2;
+			if (n < 8)
+				NDM_BAD();
+			memcpy(&e1, d, 4);
+			e1 = vnet_le32_to_cpu(e1);
+			if (e1 > NDM_MAC_MAX || n < 8 + 6 * e1)
+				NDM_BAD();
+			memcpy(&e2, d + 4 + 6 * e1, 4);
+			e2 = vnet_le32_to_cpu(e2);
+			if (e2 > NDM_MAC_MAX || n != 8 + 6 * e1 + 6 * e2)
+				NDM_BAD();
+			c->n_uc = e1;
+			c->n_mc = e2;
+			memcpy(c->uc, d + 4, 6 * e1);
+			memcpy(c->mc, d + 8 + 6 * e1, 6 * e2);
+			c->tables++;
+			return VIRTIO_NET_OK;
+		}
+		NDM_BAD();
+	case VIRTIO_NET_CTRL_VLAN: {
+		if (!NDM_HAS(CTRL_VLAN) || n != 2 || cmd > VIRTIO_NET_CTRL_VLAN_DEL)
+			NDM_BAD();
+		uint16_t vid = (uint16_t)(d[0] | d[1] << 8);
+		if (vid >= 4096)
+			NDM_BAD();
+		if (cmd == VIRTIO_NET_CTRL_VLAN_ADD)
+			c->vlan[vid >> 3] |= (uint8_t)(1u << (vid & 7));
+		else
+			c->vlan[vid >> 3] &= (uint8_t)~(1u << (vid & 7));
+		return VIRTIO_NET_OK;
+	}
+	case VIRTIO_NET_CTRL_ANNOUNCE: {
+		if (!NDM_HAS(GUEST_ANNOUNCE) || cmd != VIRTIO_NET_CTRL_ANNOUNCE_ACK || n != 0)
+			NDM_BAD();
+		/* Spec 5.1.6.5.4: clear ANNOUNCE before marking the buffer used. */
+		vnet_le16 st;
+		memcpy(&st, m->ft.config + offsetof(struct virtio_net_config, status), 2);
+		ndm_set_status(m, (uint16_t)(vnet_le16_to_cpu(st) & ~VIRTIO_NET_S_ANNOUNCE));
+		c->announce_acks++;
+		return VIRTIO_NET_OK;
+	}
+	case VIRTIO_NET_CTRL_MQ:
+		if (cmd == VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET) {
+			if (!NDM_HAS(MQ) || n != 2)
+				NDM_BAD();
+			uint16_t p = (uint16_t)(d[0] | d[1] << 8);
+			if (p < 1 || p > cfg_max_pairs(m))
+				NDM_BAD();
+			c->pairs = p;
+			c->rss_on = false; /* as QEMU: automatic steering replaces RSS */
+			return VIRTIO_NET_OK;
+		}
+		if (cmd == VIRTIO_NET_CTRL_MQ_RSS_CONFIG || cmd == VIRTIO_NET_CTRL_MQ_HASH_CONFIG) {
+			bool rss = cmd == VIRTIO_NET_CTRL_MQ_RSS_CONFIG;
+			if (rss ? !NDM_HAS(RSS) : !NDM_HAS(HASH_REPORT))
+				NDM_BAD();
+			uint32_t off, types;
+			uint16_t len = 1, uncl = 0, mtx = 0;
+			if (n < 12)
+				NDM_BAD();
+			memcpy(&types, d, 4);
+			types = vnet_le32_to_cpu(types);
+			if (rss) {
+				uint16_t mask = (uint16_t)(d[4] | d[5] << 8);
+				len = (uint16_t)(mask + 1u);
+				uncl = (uint16_t)(d[6] | d[7] << 8);
+				if (len & mask || len > NDM_INDIR_MAX || len > m->rss_max_indir || n < 8u + 2u * len + 3u)
+					NDM_BAD();
+				for (uint16_t i = 0; i < len; i++)
+					c->indir[i] = (uint16_t)(d[8 + 2 * i] | d[9 + 2 * i] << 8);
+				off = 8u + 2u * len;
+				mtx = (uint16_t)(d[off] | d[off + 1] << 8);
+				off += 2;
+			} else {
+				off = 12;
+			}
+			uint8_t kl = d[off++];
+			if (n != off + kl || kl > m->rss_max_key || (types & ~m->rss_types))
+				NDM_BAD();
+			c->hash_types = types;
+			c->indir_len = len;
+			c->unclassified = uncl;
+			c->max_tx_vq = mtx;
+			c->key_len = kl;
+			memcpy(c->key, d + off, kl);
+			c->rss_on = rss;
+			c->hash_configs++;
+			return VIRTIO_NET_OK;
+		}
+		NDM_BAD();
+	case VIRTIO_NET_CTRL_GUEST_OFFLOADS: {
+		if (!NDM_HAS(CTRL_GUEST_OFFLOADS) || n != 8 || cmd != VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET)
+			NDM_BAD();
+		uint64_t o;
+		memcpy(&o, d, 8);
+		o = vnet_le64_to_cpu(o);
+		if (o & ~f)
+			NDM_BAD(); /* an offload that was not negotiated */
+		c->offloads = o;
+		return VIRTIO_NET_OK;
+	}
+	case VIRTIO_NET_CTRL_NOTF_COAL: {
+		struct virtio_net_ctrl_coal w;
+		if (cmd == VIRTIO_NET_CTRL_NOTF_COAL_TX_SET || cmd == VIRTIO_NET_CTRL_NOTF_COAL_RX_SET) {
+			if (!NDM_HAS(NOTF_COAL) || n != 8)
+				NDM_BAD();
+			memcpy(&w, d, 8);
+			unsigned dir = cmd == VIRTIO_NET_CTRL_NOTF_COAL_TX_SET ? 1u : 0u;
+			for (unsigned i = dir; i < NDM_COAL_VQ; i += 2) {
+				c->coal[i][0] = vnet_le32_to_cpu(w.max_usecs);
+				c->coal[i][1] = vnet_le32_to_cpu(w.max_packets);
+			}
+			return VIRTIO_NET_OK;
+		}
+		if (!NDM_HAS(VQ_NOTF_COAL))
+			NDM_BAD();
+		uint16_t vq = (uint16_t)(d[0] | (n > 1 ? d[1] << 8 : 0));
+		if (vq >= NDM_COAL_VQ || vq / 2u >= (c->pairs ? c->pairs : 1u))
+			NDM_BAD(); /* not an enabled data queue */
+		if (cmd == VIRTIO_NET_CTRL_NOTF_COAL_VQ_SET) {
+			if (n != 12)
+				NDM_BAD();
+			memcpy(&w, d + 4, 8);
+			c->coal[vq][0] = vnet_le32_to_cpu(w.max_usecs);
+			c->coal[vq][1] = vnet_le32_to_cpu(w.max_packets);
+			return VIRTIO_NET_OK;
+		}
+		if (cmd == VIRTIO_NET_CTRL_NOTF_COAL_VQ_GET) {
+			if (n != 4 || room < 8)
+				NDM_BAD();
+			w.max_usecs = vnet_cpu_to_le32(c->coal[vq][0]);
+			w.max_packets = vnet_cpu_to_le32(c->coal[vq][1]);
+			memcpy(result, &w, 8);
+			*rlen = 8;
+			return VIRTIO_NET_OK;
+		}
+		NDM_BAD();
+	}
+	default:
+		NDM_BAD();
+	}
+#undef NDM_HAS
+#undef NDM_BAD
+}
+
 static void ndm_ctrl_process(struct netdev_model *m, struct ndm_vq *v)
 {
 	struct ndm_buf b;
 	bool done = false;
 	while (vq_pop(m, v, &b) == 1) {
-		uint8_t cmd[2 + 256];
+		uint8_t cmd[2 + NDM_CTRL_DATA];
 		uint32_t n = buf_read(&b, cmd, sizeof(cmd));
 		m->ctrl_total++;
 		/* Spec 5.1.6.5: class, command, data readable; ack writable. */
@@ -471,9 +678,13 @@ static void ndm_ctrl_process(struct netdev_model *m, struct ndm_vq *v)
 			return;
 		}
 		struct ndm_ctrl_rec *r = m->nctrl < NDM_CTRL_MAX ? &m->ctrl[m->nctrl++] : 0;
+		uint8_t result[16];
+		uint32_t rlen = 0;
 		uint8_t ack = m->ctrl_mode == NDM_CTRL_OK ? VIRTIO_NET_OK : VIRTIO_NET_ERR;
 		if (m->ctrl_mode == NDM_CTRL_SILENT)
 			ack = 0xff;
+		else if (ack == VIRTIO_NET_OK)
+			ack = ndm_ctrl_serve(m, cmd[0], cmd[1], cmd + 2, n - 2, b.in_len - 1u, result, &rlen);
 		if (r) {
 			r->class_ = cmd[0];
 			r->cmd = cmd[1];
@@ -483,7 +694,7 @@ static void ndm_ctrl_process(struct netdev_model *m, struct ndm_vq *v)
 		}
 		if (m->ctrl_mode == NDM_CTRL_SILENT)
 			continue; /* keep the buffer forever */
-		uint32_t used = 1;
+		uint32_t used = b.in_len; /* result (if any) + ack */
 		switch (m->ctrl_lie) {
 		case NDM_CTRL_LIE_NONE:
 			break;
@@ -499,7 +710,15 @@ static void ndm_ctrl_process(struct netdev_model *m, struct ndm_vq *v)
 		case NDM_CTRL_LIE_BAD_ID:
 			b.id = (uint16_t)(v->size + 1u);
 			break;
+		case NDM_CTRL_LIE_SHORT:
+			used = b.in_len - 1u; /* one byte short of result + ack */
+			break;
+		case NDM_CTRL_LIE_LONG:
+			used = b.in_len + 8u; /* more than the driver made writable */
+			break;
 		}
+		if (rlen && ack == VIRTIO_NET_OK && m->ctrl_lie != NDM_CTRL_LIE_NO_ACK)
+			buf_write(&b, 0, result, rlen);
 		if (r)
 			r->ack = ack;
 		/* The ack is the last writable byte (spec 5.1.6.5: class, command,
@@ -546,6 +765,8 @@ int ndm_init(struct netdev_model *m, uint64_t offered, uint16_t max_pairs, uint1
 	ndm_set_status(m, VIRTIO_NET_S_LINK_UP);
 	ndm_set_max_pairs(m, max_pairs);
 	ndm_set_mtu(m, 1500);
+	ndm_set_rss_caps(m, 40, 128, 0x3f);
+	ndm_set_speed(m, 10000, VIRTIO_NET_DUPLEX_FULL);
 	return 0;
 }
 
@@ -562,7 +783,7 @@ unsigned ndm_poll(struct netdev_model *m)
 	unsigned n = 0;
 	if (m->tx_hold)
 		return 0;
-	static uint8_t tmp[NDM_HDR_LEN + NDM_FRAME_MAX];
+	static uint8_t tmp[VIRTIO_NET_HDR_LEN_HASH + NDM_FRAME_MAX];
 	for (uint16_t i = 1; i < FT_MAX_QUEUES; i += 2) {
 		struct ndm_vq *v = &m->vq[i];
 		struct ndm_buf b;
@@ -665,7 +886,9 @@ int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32
 	for (unsigned i = 0; i < nb; i++) {
 		uint32_t used = put[i];
 		if (i == 0) {
-			buf_write(&bufs[0], 0, &h, NDM_HDR_LEN);
+			struct virtio_net_hdr_hash hh = {h, vnet_cpu_to_le32(opt->hash_value),
+			                                 vnet_cpu_to_le16(opt->hash_report), 0};
+			buf_write(&bufs[0], 0, &hh, NDM_HDR_LEN);
 			buf_write(&bufs[0], NDM_HDR_LEN, src, used - NDM_HDR_LEN);
 			off = used - NDM_HDR_LEN;
 			if (opt->set_used_len)
@@ -676,7 +899,7 @@ int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32
 			if (i == opt->seg && opt->seg_hdr) {
 				struct virtio_net_hdr lie = h;
 				lie.num_buffers = vnet_cpu_to_le16(opt->seg_nbufs);
-				uint32_t k = used < NDM_HDR_LEN ? used : NDM_HDR_LEN;
+				uint32_t k = used < sizeof(lie) ? used : (uint32_t)sizeof(lie);
 				buf_write(&bufs[i], 0, &lie, k);
 			}
 			if (i == opt->seg && opt->set_seg_len)

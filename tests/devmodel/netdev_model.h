@@ -48,6 +48,10 @@
 #define NDM_CTRL_MAX 32u      /* recorded control commands */
 #define NDM_RX_SEG_MAX 16u    /* buffers one injected frame may span */
 #define NDM_ID_OF_HEAD 0xffffu
+#define NDM_CTRL_DATA 1024u   /* command data bytes the model reads and records */
+#define NDM_MAC_MAX 64u       /* MAC table entries the model accepts per list */
+#define NDM_INDIR_MAX 256u    /* RSS indirection entries the model accepts */
+#define NDM_COAL_VQ 64u       /* virtqueues with per-queue coalescing */
 
 enum ndm_ctrl_mode {
 	NDM_CTRL_OK = 0,  /* ack VIRTIO_NET_OK */
@@ -63,6 +67,31 @@ enum ndm_ctrl_lie {
 	NDM_CTRL_LIE_ACK_VALUE, /* write ctrl_lie_ack (neither OK nor ERR) as the ack */
 	NDM_CTRL_LIE_LEN0,      /* write the ack but report used length 0 */
 	NDM_CTRL_LIE_BAD_ID,    /* complete with a used id that is not the command's (size + 1) */
+	NDM_CTRL_LIE_SHORT,     /* used length one short of result + ack (a short ack) */
+	NDM_CTRL_LIE_LONG,      /* used length 8 past the writable bytes (a wrong-length answer) */
+};
+
+/* Device-side control state (ndm_ctrl_serve), what a command left behind
+ * as QEMU's device would keep it; zeroed at init only (a test that resets
+ * the device clears it with memset to check a replay). */
+struct ndm_ctrl_dev {
+	uint8_t rx[6];              /* CTRL_RX command values (PROMISC .. NOBCAST) */
+	uint32_t n_uc, n_mc;
+	uint8_t uc[NDM_MAC_MAX][6], mc[NDM_MAC_MAX][6];
+	unsigned tables;            /* TABLE_SET accepted */
+	uint8_t mac[6];             /* last ADDR_SET */
+	uint8_t vlan[4096 / 8];
+	uint64_t offloads;
+	uint16_t pairs;             /* VQ_PAIRS_SET */
+	bool rss_on;                /* RSS_CONFIG in force (VQ_PAIRS_SET turns it off) */
+	uint32_t hash_types;
+	uint16_t indir_len, unclassified, max_tx_vq;
+	uint16_t indir[NDM_INDIR_MAX];
+	uint8_t key_len, key[255];
+	unsigned hash_configs;      /* RSS_CONFIG / HASH_CONFIG accepted */
+	uint32_t coal[NDM_COAL_VQ][2]; /* per vq: usecs, packets */
+	unsigned announce_acks;
+	unsigned malformed;         /* commands answered ERR as malformed or not negotiated */
 };
 
 struct ndm_tx_frame {
@@ -75,7 +104,7 @@ struct ndm_tx_frame {
 struct ndm_ctrl_rec {
 	uint8_t class_, cmd;
 	uint32_t len;               /* command-specific data bytes */
-	uint8_t data[256];
+	uint8_t data[NDM_CTRL_DATA];
 	uint8_t ack;                /* what the model answered (0xff: nothing) */
 };
 
@@ -102,6 +131,9 @@ struct ndm_rx {
 	uint16_t seg_id;            /* NDM_ID_OF_HEAD: the id of the frame's first buffer */
 	bool seg_hdr;
 	uint16_t seg_nbufs;
+	/* HASH_REPORT negotiated: the 20-byte header carries these */
+	uint32_t hash_value;
+	uint16_t hash_report;
 };
 
 struct ndm_vq;
@@ -118,6 +150,11 @@ struct netdev_model {
 	struct ndm_tx_frame *tx;    /* [NDM_TX_MAX] */
 	unsigned ntx;               /* frames recorded (<= NDM_TX_MAX) */
 	uint64_t tx_total;          /* frames consumed */
+	struct ndm_ctrl_dev cdev;   /* device-side control state */
+	uint32_t ctrl_err_classes;  /* bit per class: answer VIRTIO_NET_ERR (a device that refuses it) */
+	uint8_t rss_max_key;        /* what RSS_CONFIG/HASH_CONFIG accept (ndm_set_rss_caps) */
+	uint16_t rss_max_indir;
+	uint32_t rss_types;
 	struct ndm_ctrl_rec ctrl[NDM_CTRL_MAX];
 	unsigned nctrl;
 	uint64_t ctrl_total;
@@ -149,6 +186,13 @@ void ndm_set_mac(struct netdev_model *m, const uint8_t mac[6]);
 void ndm_set_status(struct netdev_model *m, uint16_t status);
 void ndm_set_max_pairs(struct netdev_model *m, uint16_t pairs);
 void ndm_set_mtu(struct netdev_model *m, uint16_t mtu);
+
+/* RSS/hash capabilities in config (rss_max_key_size,
+ * rss_max_indirection_table_length, supported_hash_types; spec 5.1.4),
+ * also what the model accepts.  ndm_init sets 40, 128, 0x3f. */
+void ndm_set_rss_caps(struct netdev_model *m, uint8_t max_key, uint16_t max_indir, uint32_t types);
+/* config speed (Mb/s) and duplex (SPEED_DUPLEX). */
+void ndm_set_speed(struct netdev_model *m, uint32_t speed, uint8_t duplex);
 
 /* Negotiated features as the device saw them (0 before FEATURES_OK). */
 uint64_t ndm_features(const struct netdev_model *m);

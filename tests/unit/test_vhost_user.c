@@ -451,6 +451,87 @@ static void test_create_refuses_incomplete_ops(void **state)
 	assert_int_equal(OS.destroys, 0); /* a refused create leaves os_ctx to the caller */
 }
 
+/* ------------------------------------------------ multiqueue (control plane) */
+
+/* The device layer emulates a feature (bit 6 here) the back-end must not see. */
+static uint64_t dev_wire(void *arg, const struct vnet_vhost *vu, uint64_t f)
+{
+	(void)arg;
+	(void)vu;
+	return f & ~VNET_BIT(6);
+}
+
+static const struct vnet_vhost_device_ops mq_dev = {
+	.config_probe_len = 4,
+	.offer = dev_offer,
+	.read_config = dev_read_config,
+	.wire = dev_wire,
+};
+
+/* Count SET_VRING_ENABLE messages from `from` with num == on, per ring. */
+static int count_enable(int from, unsigned idx, bool on)
+{
+	int n = 0;
+	for (int i = from; i < OS.nrec; i++)
+		n += OS.rec[i].request == VHOST_USER_SET_VRING_ENABLE && OS.rec[i].u.state.index == idx &&
+		     OS.rec[i].u.state.num == (on ? 1u : 0u);
+	return n;
+}
+
+/* VQ_PAIRS_SET as the port serves it: rings beyond 2 * pairs disabled,
+ * brought back when asked, each change one SET_VRING_ENABLE; the wire
+ * features lose what the device layer emulates. */
+static void test_enable_pairs(void **state)
+{
+	(void)state;
+	struct vnet_vhost *vu = open_vu(&mq_dev, false);
+	const struct vnet_transport_ops *ops = &vnet_vhost_ops;
+	assert_int_equal(vnet_vhost_handshake(vu), VNET_OK);
+	uint64_t f = 0;
+	assert_int_equal(ops->get_device_features(vu, &f), VNET_OK);
+	assert_int_equal(ops->set_driver_features(vu, f), VNET_OK);
+	int sf = find(VHOST_USER_SET_FEATURES, 0);
+	assert_int_equal(OS.rec[sf].u.u64, (f & ~VNET_BIT(6)) | VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	uint8_t st = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK;
+	assert_int_equal(ops->set_status(vu, st), VNET_OK);
+	for (uint16_t i = 0; i < 6; i++) {
+		struct vnet_queue_setup q = {.index = i, .size = 64, .desc = MEM_ADDR + 0x3000u * i,
+					     .driver = MEM_ADDR + 0x3000u * i + 0x1000, .device = MEM_ADDR + 0x3000u * i + 0x2000,
+					     .vector = VNET_VECTOR_NONE};
+		assert_int_equal(ops->setup_queue(vu, &q), VNET_OK);
+		assert_int_equal(ops->enable_queue(vu, i), VNET_OK);
+	}
+	assert_int_equal(ops->set_status(vu, st | VIRTIO_STATUS_DRIVER_OK), VNET_OK);
+	assert_int_equal(vnet_vhost_enabled_rings(vu), 6);
+	int mark = OS.nrec;
+	assert_int_equal(vnet_vhost_enable_pairs(vu, 3), VNET_OK); /* no change: nothing sent */
+	assert_int_equal(OS.nrec, mark);
+	assert_int_equal(vnet_vhost_enable_pairs(vu, 1), VNET_OK);
+	assert_int_equal(vnet_vhost_enabled_rings(vu), 2);
+	for (unsigned i = 2; i < 6; i++)
+		assert_int_equal(count_enable(mark, i, false), 1);
+	assert_int_equal(count_enable(mark, 0, false) + count_enable(mark, 1, false), 0);
+	mark = OS.nrec;
+	assert_int_equal(vnet_vhost_enable_pairs(vu, 2), VNET_OK);
+	assert_int_equal(vnet_vhost_enabled_rings(vu), 4);
+	assert_int_equal(count_enable(mark, 2, true) + count_enable(mark, 3, true), 2);
+	assert_int_equal(OS.nrec - mark, 2);
+	assert_int_equal(vnet_vhost_enable_pairs(vu, 4), VNET_EINVAL); /* more than programmed */
+	assert_int_equal(vnet_vhost_enable_pairs(vu, 0), VNET_EINVAL);
+	vnet_vhost_destroy(vu);
+}
+
+/* Without protocol features rings cannot be enabled one by one. */
+static void test_enable_pairs_needs_protocol(void **state)
+{
+	(void)state;
+	OS.features &= ~VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	struct vnet_vhost *vu = open_vu(&mq_dev, false);
+	assert_int_equal(vnet_vhost_handshake(vu), VNET_OK);
+	assert_int_equal(vnet_vhost_enable_pairs(vu, 1), VNET_ENOTSUP);
+	vnet_vhost_destroy(vu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -459,6 +540,8 @@ int main(void)
 		cmocka_unit_test_setup(test_os_failures, setup),
 		cmocka_unit_test_setup(test_check_peer_states, setup),
 		cmocka_unit_test_setup(test_create_refuses_incomplete_ops, setup),
+		cmocka_unit_test_setup(test_enable_pairs, setup),
+		cmocka_unit_test_setup(test_enable_pairs_needs_protocol, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,8 @@ int selftest_register(const struct selftest *t);
 /* Run the named test; -1 if unknown, else its result. */
 int selftest_run(const char *name);
 void selftest_builtins_init(void);
+/* selftest=ctrl (core/selftest_ctrl.c), registered by selftest_builtins_init. */
+void selftest_ctrl_register(void);
 
 /*
  * Late-init hooks: functions that run after all kernel services are up

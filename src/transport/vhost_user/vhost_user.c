@@ -528,6 +528,8 @@ static int vu_set_driver_features(void *ctx, uint64_t features)
 	if (!vu->connected)
 		return VNET_ENODEV;
 	uint64_t wire = features;
+	if (vu->dev && vu->dev->wire)
+		wire = vu->dev->wire(vu->dev_arg, vu, features);
 	if (vu_protocol_on(vu))
 		wire |= VNET_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	unsigned fl = vu_ack_flag(vu);
@@ -796,6 +798,44 @@ static void vu_notify(void *ctx, uint16_t index, uint32_t data)
 		return;
 	if (vu->os->event_signal(vu->os_ctx, fd) != VNET_OK)
 		atomic_fetch_add(&vu->kick_errors, 1);
+}
+
+/* -------------------------------------------------------- multiqueue */
+
+int vnet_vhost_enable_pairs(struct vnet_vhost *vu, uint16_t pairs)
+{
+	if (!vu || pairs == 0)
+		return VNET_EINVAL;
+	if (!vu->connected)
+		return VNET_ENODEV;
+	if (!vu_protocol_on(vu))
+		return VNET_ENOTSUP;
+	unsigned want = 2u * pairs, programmed = 0;
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++)
+		programmed += vu->vr[i].programmed && vu->vr[i].fds_sent;
+	if (want > programmed)
+		return VNET_EINVAL;
+	unsigned fl = vu_ack_flag(vu);
+	for (unsigned i = 0; i < VU_MAX_VRINGS; i++) {
+		struct vu_vring *r = &vu->vr[i];
+		bool on = i < want;
+		if (!r->programmed || !r->fds_sent || r->enabled == on)
+			continue;
+		int rc = vu_send_noreply(vu, vnet_vu_build_set_vring_enable(vu->buf, sizeof(vu->buf), fl, i, on), fl,
+					 NULL, 0);
+		if (rc != VNET_OK)
+			return rc;
+		r->enabled = on;
+	}
+	return VNET_OK;
+}
+
+uint16_t vnet_vhost_enabled_rings(const struct vnet_vhost *vu)
+{
+	uint16_t n = 0;
+	for (unsigned i = 0; vu && i < VU_MAX_VRINGS; i++)
+		n += vu->vr[i].enabled;
+	return n;
 }
 
 const struct vnet_transport_ops vnet_vhost_ops = {
