@@ -158,7 +158,8 @@ static void fz_inject(struct fz *z, struct in *in)
 {
 	static uint8_t frame[NDM_FRAME_MAX];
 	uint8_t a = u8(in), b = u8(in);
-	uint32_t len = (a & 0x80) ? (uint32_t)u16(in) % NDM_FRAME_MAX : u8(in);
+	/* 9216: the model's old frame limit, so the seeds keep their meaning. */
+	uint32_t len = (a & 0x80) ? (uint32_t)u16(in) % 9216u : u8(in);
 	for (uint32_t i = 0; i < len && i < 64; i++)
 		frame[i] = u8(in);
 	struct ndm_rx o;
