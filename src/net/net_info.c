@@ -32,6 +32,7 @@ static void net_info_offloads(const struct vnet_net *net, struct vnet_net_info *
 	info->tx_indirect = net->tx_indirect_min != 0;
 	info->rx_big = net->rx_big;
 	info->rx_buf_bytes = net_rx_buf_bytes(net) * net->rx_chain;
+	info->buf_size = net->buf_size;
 }
 
 void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
