@@ -186,7 +186,7 @@ int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, u
 	/* One ring slot instead of total when an indirect table fits
 	 * (spec 2.7.5.3); a single element gains nothing from it, nor (the
 	 * caller's choice, indirect_min) a short chain. */
-	bool indirect = total >= vq->indirect_min && total <= vq->indirect_max;
+	bool indirect = VQ_UNLIKELY(total > 1) && total >= vq->indirect_min && total <= vq->indirect_max;
 	unsigned need = indirect ? 1u : total;
 
 	if (VQ_UNLIKELY(vq->num_free < need))

@@ -57,6 +57,7 @@ enum vnet_pkt_owner {
 	VNET_OWN_APP = 0x41505021u,    /* "APP!" */
 	VNET_OWN_DEV_RX = 0x44565258u, /* "DVRX" */
 	VNET_OWN_DEV_TX = 0x44565458u, /* "DVTX" */
+	VNET_OWN_DEV_TXC = 0x44565443u, /* "DVTC": head of a transmit chain (its segments are DVTX) */
 };
 
 struct vnet_net_q {

@@ -253,10 +253,15 @@ static __attribute__((noinline)) struct vnet_pkt *net_rx_big_take(struct vnet_ne
 	return tail;
 }
 
-unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n)
+/*
+ * The receive loop, written once and instantiated twice (big is a
+ * compile-time constant in each caller): the common receive path carries
+ * no test for big-packet mode at all.
+ */
+static inline __attribute__((always_inline)) unsigned net_rx_burst_loop(struct vnet_net *net, uint16_t qp,
+                                                                        struct vnet_pkt **pkts, unsigned n,
+                                                                        const bool big)
 {
-	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts || !net->running))
-		return 0;
 	struct vnet_net_q *q = &net->q[qp];
 	struct net_rx_cursor c;
 	unsigned got = 0;
@@ -274,13 +279,11 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		if (!p)
 			continue; /* not one of ours (counted): look at the rest of the batch */
 		p->owner = VNET_OWN_APP;
+		/* Big-packet mode: the posted chain becomes the frame's segments
+		 * (or, for a runt, the application's so the drop frees it all). */
 		struct vnet_pkt *tail = p;
-		if (VQ_UNLIKELY_NET(net->rx_big)) {
+		if (VQ_UNLIKELY_NET(big))
 			tail = net_rx_big_take(net, p, len);
-		} else {
-			p->nseg = 1;
-			p->next = 0;
-		}
 		if (len < (uint32_t)net->hdr_len + VNET_NET_ETH_HLEN) {
 			/* Runt, or a length the engine zeroed because it exceeded the buffer. */
 			q->st.rx_errors++;
@@ -294,8 +297,11 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		uint16_t nbufs = net->mrg_rxbuf ? vnet_le16_to_cpu(*(volatile const vnet_le16 *)&h->num_buffers) : 1;
 		uint32_t frame = len - net->hdr_len;
 		p->data = p->buf + VNET_NET_HEADROOM;
-		if (!net->rx_big)
+		if (!big) {
 			p->len = frame;
+			p->nseg = 1;
+			p->next = 0;
+		}
 		p->room = net->buf_size - VNET_NET_HEADROOM;
 		p->queue = qp;
 		p->gso_type = 0;
@@ -355,4 +361,19 @@ unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	}
 	net_rx_refill(net, q);
 	return got;
+}
+
+static __attribute__((noinline)) unsigned net_rx_burst_big(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts,
+                                                           unsigned n)
+{
+	return net_rx_burst_loop(net, qp, pkts, n, true);
+}
+
+unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n)
+{
+	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts || !net->running))
+		return 0;
+	if (VQ_UNLIKELY_NET(net->rx_big))
+		return net_rx_burst_big(net, qp, pkts, n);
+	return net_rx_burst_loop(net, qp, pkts, n, false);
 }

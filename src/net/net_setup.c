@@ -276,7 +276,8 @@ static uint32_t net_setup_device_held(const struct vnet_net *net)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; net->pkts && i < net->pool_size; i++)
-		n += net->pkts[i].owner == VNET_OWN_DEV_RX || net->pkts[i].owner == VNET_OWN_DEV_TX;
+		n += net->pkts[i].owner == VNET_OWN_DEV_RX || net->pkts[i].owner == VNET_OWN_DEV_TX ||
+		     net->pkts[i].owner == VNET_OWN_DEV_TXC;
 	return n;
 }
 

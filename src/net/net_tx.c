@@ -23,6 +23,17 @@
 #include "vnet/features.h"
 #include "vnet/spec/virtio_config.h"
 
+/* A completion that is not a single-buffer frame: a chain (its head is
+ * marked apart, so the common case tests one marker), or not ours. */
+static __attribute__((noinline)) void net_tx_reclaim_other(struct vnet_net *net, struct vnet_net_q *q,
+                                                           struct vnet_pkt *p)
+{
+	if (net_pool_owns(net, p) && p->owner == VNET_OWN_DEV_TXC)
+		net_pool_put_chain(net, p);
+	else
+		q->st.tx_errors++;
+}
+
 unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q)
 {
 	struct vnet_vq_used u[VNET_NET_BURST_MAX];
@@ -31,14 +42,10 @@ unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q)
 		unsigned k = vnet_vq_get_used(q->tx, u, VNET_NET_BURST_MAX);
 		for (unsigned i = 0; i < k; i++) {
 			struct vnet_pkt *p = u[i].cookie;
-			if (net_pool_owns(net, p) && p->owner == VNET_OWN_DEV_TX) {
-				struct vnet_pkt *rest = p->next;
+			if (net_pool_owns(net, p) && p->owner == VNET_OWN_DEV_TX)
 				net_pool_put(net, p);
-				if (VQ_UNLIKELY_NET(rest))
-					net_pool_put_chain(net, rest); /* the segments of a chain */
-			} else {
-				q->st.tx_errors++;
-			}
+			else
+				net_tx_reclaim_other(net, q, p);
 		}
 		total += k;
 		if (k < VNET_NET_BURST_MAX)
@@ -181,6 +188,8 @@ static __attribute__((noinline)) enum net_tx_result net_tx_offload(struct vnet_n
 	}
 	for (struct vnet_pkt *s = p; s; s = s->next)
 		s->owner = VNET_OWN_DEV_TX;
+	if (n > 1)
+		p->owner = VNET_OWN_DEV_TXC; /* reclaim gives the whole chain back */
 	p->pkt_len = total;
 	p->nseg = (uint8_t)n;
 	q->st.tx_packets++;
