@@ -8,6 +8,9 @@
  * Packet buffers: every buffer is one DMA region with room for the
  * virtio-net header in front of the frame, so header and frame travel as a
  * single descriptor (VIRTIO_F_VERSION_1 implies ANY_LAYOUT, spec 5.1.6.6).
+ * Larger frames (up to 64 KiB with segmentation offload) are chains of
+ * buffers through `next` in both directions: see the offload contract
+ * below and docs/offloads.md.
  * A buffer is owned by exactly one party at a time:
  *   pool -> application: vnet_net_pkt_alloc(), or vnet_net_rx_burst()
  *   application -> device: vnet_net_tx_burst() (accepted ones only)

@@ -19,7 +19,9 @@
  *   [ headroom ... | virtio_net_hdr | frame ...                ]
  *   ^buf           ^buf+room-hdr     ^buf+VNET_NET_HEADROOM = data
  * Header and frame are contiguous, so each buffer is a single descriptor
- * (VERSION_1 implies ANY_LAYOUT, VirtIO 1.2 §5.1.6.6).
+ * (VERSION_1 implies ANY_LAYOUT, VirtIO 1.2 §5.1.6.6); a multi-segment
+ * transmit frame or a big-packet receive post is a chain of buffers linked
+ * through next, one descriptor each (docs/offloads.md).
  *
  * Ownership: pkt->owner says who holds a buffer (pool, application, the
  * device's receive or transmit ring); every path that takes a buffer back

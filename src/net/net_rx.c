@@ -4,10 +4,12 @@
  * frames for vnet_net_rx_burst().
  *
  * What it does: reposts free buffers (in batches with
- * opts.rx_refill_batch) and kicks when the device wants it; takes used
+ * opts.rx_refill_batch; in big-packet mode, §5.1.6.3.1, chains of buffers
+ * of at least 65601 bytes) and kicks when the device wants it; takes used
  * buffers in batches, links the buffers of a mergeable frame
- * (num_buffers), and checks every header field the device wrote against
- * what was negotiated before the frame is handed out.
+ * (num_buffers) or of a big-packet chain, and checks every header field
+ * the device wrote (checksum and GSO included) against what was negotiated
+ * before the frame is handed out.
  * What it does not: interrupts or re-arming (net_poll.c), any allocation,
  * locking or logging.
  * Trusts nothing the device wrote: a bad num_buffers, length (of any
