@@ -18,10 +18,22 @@
  * checksum is still the bare pseudo-header sum without CSUM_PARTIAL means
  * the back-end ignored NEEDS_CSUM: failure.
  *
+ * With --expect-rx-offload (testpmd's csum engine with "csum set tcp hw"
+ * and "tso set 1448", which re-offloads what it forwards) the frames must
+ * come back through our receive offload path instead: A as CSUM_PARTIAL,
+ * B as a coalesced GSO TCPv4 frame with gso_size 1448 and CSUM_PARTIAL,
+ * byte-exact outside the MAC addresses (the csum engine rewrites them) and
+ * the checksum field, which must hold a pseudo-header sum (with the length,
+ * or without it as DPDK writes it for TSO).
+ *
  * Exit 0 when both frames passed, 1 otherwise; one JSON line on stdout
  * (negotiated features, per-frame verdicts, the port's offload counters).
  *
- *   vnet_offload_check --socket PATH [--ring split|packed] [--timeout-s S]
+ * --no-mrg declines MRG_RXBUF: with GUEST_TSO4 the receive queue then runs
+ * in big-packet mode (§5.1.6.3.1, chains of >= 65601 bytes), and the
+ * coalesced frame must arrive in one such chain (info.rx_big required).
+ *
+ *   vnet_offload_check --socket PATH [--ring split|packed] [--timeout-s S] [--expect-rx-offload] [--no-mrg]
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -163,6 +175,36 @@ struct verdict {
 	uint32_t nseg;
 };
 
+static bool expect_rx_offload;
+
+/* --expect-rx-offload: the frame must arrive with the receive metadata. */
+static void check_rx_meta(const struct vnet_pkt *p, const uint8_t *got, const uint8_t *want, uint32_t len, bool tso,
+                          struct verdict *v)
+{
+	const uint32_t ck = ETH + IPH + 16;
+	if (memcmp(got + 12, want + 12, ck - 12) || memcmp(got + ck + 2, want + ck + 2, len - ck - 2)) {
+		v->how = "bytes differ";
+		return;
+	}
+	if (!(p->flags & VNET_PKT_F_CSUM_PARTIAL) || p->csum_start != ETH + IPH || p->csum_offset != 16) {
+		v->how = "not CSUM_PARTIAL at the TCP checksum";
+		return;
+	}
+	if (tso && (!(p->flags & VNET_PKT_F_GSO) || (p->gso_type & 0x7f) != VNET_PKT_GSO_TCPV4 || p->gso_size != MSS)) {
+		v->how = "not a GSO TCPv4 frame with gso_size 1448";
+		return;
+	}
+	uint16_t field = (uint16_t)(got[ck] << 8 | got[ck + 1]);
+	uint16_t with_len = pseudo_sum(got + ETH, len - ETH - IPH);
+	uint16_t no_len = fold(sum16(got + ETH + 12, 8, 0) + 6u);
+	if (field != with_len && field != no_len) {
+		v->how = "checksum field is no pseudo-header sum";
+		return;
+	}
+	v->how = "rx metadata";
+	v->ok = true;
+}
+
 static void check_back(const struct vnet_pkt *p, const uint8_t *want, uint32_t len, bool tso, struct verdict *v)
 {
 	static uint8_t got[70000];
@@ -182,6 +224,10 @@ static void check_back(const struct vnet_pkt *p, const uint8_t *want, uint32_t l
 	v->nseg = p->nseg;
 	if (off != len) {
 		v->how = "length differs";
+		return;
+	}
+	if (expect_rx_offload) {
+		check_rx_meta(p, got, want, len, tso, v);
 		return;
 	}
 	const uint32_t ck = ETH + IPH + 16;
@@ -226,9 +272,12 @@ int main(int argc, char **argv)
 	const char *sock = NULL;
 	enum vnet_net_ring ring = VNET_NET_RING_AUTO;
 	unsigned timeout_s = 10;
+	bool no_mrg = false;
 	static const struct option lo[] = {{"socket", required_argument, 0, 's'},
 	                                   {"ring", required_argument, 0, 'r'},
 	                                   {"timeout-s", required_argument, 0, 't'},
+	                                   {"expect-rx-offload", no_argument, 0, 'x'},
+	                                   {"no-mrg", no_argument, 0, 'm'},
 	                                   {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -238,6 +287,10 @@ int main(int argc, char **argv)
 			ring = !strcmp(optarg, "packed") ? VNET_NET_RING_PACKED : VNET_NET_RING_SPLIT;
 		else if (c == 't')
 			timeout_s = (unsigned)atoi(optarg);
+		else if (c == 'x')
+			expect_rx_offload = true;
+		else if (c == 'm')
+			no_mrg = true;
 		else
 			return 2;
 	}
@@ -251,6 +304,7 @@ int main(int argc, char **argv)
 	po.ring = ring;
 	po.net.tx_csum = po.net.rx_csum = true;
 	po.net.tx_tso4 = po.net.rx_tso4 = true;
+	po.net.no_mrg_rxbuf = no_mrg;
 	struct vnet_port *port;
 	int rc = vnet_port_open(&po, &port);
 	if (rc != VNET_OK) {
@@ -263,6 +317,13 @@ int main(int argc, char **argv)
 	char feats[512];
 	vnet_features_format(feats, sizeof(feats), info.negotiated);
 	uint64_t need = VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_HOST_TSO4);
+	if (expect_rx_offload)
+		need |= VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) | VNET_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	if (no_mrg && !info.rx_big) {
+		fprintf(stderr, "FAIL: --no-mrg but the receive queue is not in big-packet mode\n");
+		vnet_port_close(port);
+		return 1;
+	}
 	if ((info.negotiated & need) != need) {
 		fprintf(stderr, "FAIL: CSUM and HOST_TSO4 not negotiated (back-end offered 0x%llx; testpmd's vhost PMD "
 		                "needs tso=1); negotiated: %s\n",
@@ -303,14 +364,17 @@ int main(int argc, char **argv)
 	struct vnet_net_queue_stats st;
 	vnet_net_get_stats(net, 0, &st);
 	bool ok = va.ok && vb.ok && st.tx_gso == 1 && st.tx_csum == 2 && st.tx_drops == 0;
-	printf("{\"ok\":%s,\"negotiated\":\"%s\",\"layout\":\"%s\","
+	if (expect_rx_offload)
+		ok = ok && st.rx_gso == 1 && st.rx_csum_partial == 2 && st.rx_drops == 0;
+	printf("{\"ok\":%s,\"negotiated\":\"%s\",\"layout\":\"%s\",\"rx_big\":%s,"
 	       "\"csum_frame\":{\"seen\":%s,\"ok\":%s,\"how\":\"%s\",\"rx_flags\":%u,\"nseg\":%u},"
 	       "\"tso_frame\":{\"seen\":%s,\"ok\":%s,\"how\":\"%s\",\"rx_flags\":%u,\"rx_gso_type\":%u,"
 	       "\"rx_gso_size\":%u,\"nseg\":%u},"
 	       "\"tx_packets\":%llu,\"tx_csum\":%llu,\"tx_gso\":%llu,\"tx_gso_bytes\":%llu,\"tx_sg\":%llu,"
 	       "\"tx_indirect\":%llu,\"tx_drops\":%llu,\"rx_packets\":%llu,\"rx_gso\":%llu,\"rx_csum_partial\":%llu,"
 	       "\"rx_csum_valid\":%llu,\"rx_drops\":%llu,\"other_frames\":%u}\n",
-	       ok ? "true" : "false", feats, info.layout == VNET_VQ_PACKED ? "packed" : "split", va.seen ? "true" : "false",
+	       ok ? "true" : "false", feats, info.layout == VNET_VQ_PACKED ? "packed" : "split",
+	       info.rx_big ? "true" : "false", va.seen ? "true" : "false",
 	       va.ok ? "true" : "false", va.how ? va.how : "not back", va.rx_flags, va.nseg,
 	       vb.seen ? "true" : "false", vb.ok ? "true" : "false", vb.how ? vb.how : "not back", vb.rx_flags,
 	       vb.rx_gso_type, vb.rx_gso_size, vb.nseg, (unsigned long long)st.tx_packets,
