@@ -283,7 +283,8 @@ struct vnet_net_info {
 	uint32_t leaked_bufs;        /* buffers left with the dead device */
 	uint64_t ctrl_errors;        /* control answers that broke the protocol (timeouts included) */
 	/* offloads */
-	uint32_t tx_frame_max;       /* largest frame tx_burst sends (GSO: VNET_NET_FRAME_MAX) */
+	uint32_t tx_frame_max;       /* largest frame tx_burst can send: VNET_NET_FRAME_MAX, or less when
+	                              * tx_segs_max whole buffers hold less (a small queue) */
 	uint16_t tx_segs_max;        /* most segments per transmitted frame */
 	bool tx_indirect;            /* transmit chains may use indirect tables */
 	bool rx_big;                 /* big-packet receive mode (GUEST GSO without MRG_RXBUF) */

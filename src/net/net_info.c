@@ -24,10 +24,10 @@ bool vnet_net_is_dead(const struct vnet_net *net)
 /* The offload block of vnet_net_info. */
 static void net_info_offloads(const struct vnet_net *net, struct vnet_net_info *info)
 {
-	info->tx_frame_max = net->tx_gso_ok ? VNET_NET_FRAME_MAX
-	                                    : (uint32_t)net->tx_segs_max * (net->buf_size - VNET_NET_HEADROOM);
-	if (info->tx_frame_max > VNET_NET_FRAME_MAX)
-		info->tx_frame_max = VNET_NET_FRAME_MAX;
+	/* A full chain: the head from its default data offset, every further
+	 * segment a whole buffer; never more than VNET_NET_FRAME_MAX. */
+	uint64_t chain = (uint64_t)(net->buf_size - VNET_NET_HEADROOM) + (uint64_t)(net->tx_segs_max - 1u) * net->buf_size;
+	info->tx_frame_max = chain < VNET_NET_FRAME_MAX ? (uint32_t)chain : VNET_NET_FRAME_MAX;
 	info->tx_segs_max = net->tx_segs_max;
 	info->tx_indirect = net->tx_indirect_min != 0;
 	info->rx_big = net->rx_big;

@@ -416,6 +416,36 @@ static void test_tx_tso_64k(void **state)
 	fx_free(f);
 }
 
+static void test_tx_small_ring_frame_max(void **state)
+{
+	/* A 16-entry queue: 16 segments at most, so info.tx_frame_max is what
+	 * 16 buffers hold; a frame of exactly that goes, one byte more (17
+	 * segments) is dropped and counted. */
+	struct fx *f = fx_new(state, HOST_ALL);
+	struct vnet_net_opts o = all_opts();
+	o.queue_size = 16;
+	fx_up(f, &o);
+	struct vnet_net_info info;
+	vnet_net_get_info(f->net, &info);
+	assert_int_equal(info.tx_segs_max, 16);
+	assert_int_equal(info.tx_frame_max, ROOM + 15u * 2048u);
+	struct vnet_pkt *p[2];
+	p[0] = make_chain(f, info.tx_frame_max, 2048, 3);
+	assert_int_equal(chain_len(p[0]), 16);
+	tso4(p[0], 1448);
+	p[1] = make_chain(f, info.tx_frame_max + 1u, 2048, 4);
+	tso4(p[1], 1448);
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, p, 2), 2);
+	assert_int_equal(stats(f).tx_packets, 1);
+	assert_int_equal(stats(f).tx_bad_offload, 1);
+	assert_int_equal(ndm_poll(&f->m), 1);
+	check_tx_bytes(&f->m.tx[0], info.tx_frame_max, 3);
+	assert_int_equal(f->m.tx[0].indirect, f->v->indirect);
+	vnet_net_tx_reclaim(f->net, 0);
+	check_pool(f, 0);
+	fx_free(f);
+}
+
 static void test_tx_gso_types(void **state)
 {
 	/* Each negotiated type goes out with its header fields. */
@@ -1010,6 +1040,7 @@ int main(void)
 		ALL8(test_tx_chain_csum),
 		ALL8(test_tx_indirect_threshold),
 		ALL8(test_tx_tso_64k),
+		ALL8(test_tx_small_ring_frame_max),
 		ALL8(test_tx_gso_types),
 		ALL8(test_tx_bad_headers),
 		ALL8(test_tx_foreign_segment_refused),
