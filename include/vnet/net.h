@@ -106,8 +106,8 @@ const struct vnet_feature_rule *vnet_net_feature_rules(size_t *n);
  *   neither                  not checked: verify in software.
  *   VNET_PKT_F_GSO  a coalesced frame (GUEST_TSO4/6, UFO, USO4/6 as
  *       negotiated): gso_type (with ECN only under GUEST_ECN), gso_size
- *       (MSS, >= 1), hdr_len (the device's, <= pkt_len; a hint).  Always
- *       together with CSUM_PARTIAL.
+ *       (MSS, >= 1), hdr_len (the device's, <= pkt_len; a hint).  With
+ *       CSUM_PARTIAL (the spec's rule) or, tolerated, CSUM_VALID alone.
  *   A header that breaks these rules drops the frame (rx_drops, rx_errors,
  *   and rx_csum_bad or rx_gso_bad).
  */

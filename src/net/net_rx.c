@@ -170,10 +170,13 @@ static __attribute__((noinline)) bool net_rx_parse_offload(struct vnet_net *net,
 		bool tcp = base == VIRTIO_NET_HDR_GSO_TCPV4 || base == VIRTIO_NET_HDR_GSO_TCPV6;
 		/* A type not negotiated (tunnel bits included), ECN without
 		 * GUEST_ECN or on a non-TCP type, no MSS, headers past the
-		 * frame, or no NEEDS_CSUM (the device MUST set it with GSO). */
+		 * frame, or no checksum state at all.  §5.1.6.4.2 says the
+		 * device MUST set NEEDS_CSUM with GSO; DATA_VALID instead is
+		 * tolerated: Linux's tap writes it for a GRO'd (checksum
+		 * verified) packet it forwards, and Linux guests take it. */
 		if (base > 7u || !(net->rx_gso_ok & (1u << base)) ||
 		    ((gt & VIRTIO_NET_HDR_GSO_ECN) && (!net->rx_ecn_ok || !tcp)) || gsz == 0 || hl > frame_len ||
-		    !(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+		    !(flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))) {
 			q->st.rx_gso_bad++;
 			return false;
 		}
