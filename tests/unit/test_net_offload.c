@@ -1034,6 +1034,60 @@ static void test_halt_with_chains_in_flight(void **state)
 	fx_free(f);
 }
 
+static void test_model_catches_bad_headers(void **state)
+{
+	/* The device model's transmit header check (what every other test
+	 * relies on to see a bad header reach the device) must itself fail on
+	 * each breach: fed headers directly, each one is a violation. */
+	struct fx *f = fx_new(state, N(CSUM) | N(HOST_TSO4));
+	fx_up(f, NULL);
+	static struct ndm_tx_frame t;
+	static uint8_t data[200];
+	t.data = data;
+	t.len = 200;
+	struct {
+		uint8_t flags, gso_type;
+		uint16_t gso_size, hdr_len, start, off, nbufs;
+	} bad[] = {
+		{0, 0, 0, 0, 0, 0, 1},                          /* num_buffers not 0 */
+		{2, 0, 0, 0, 0, 0, 0},                          /* DATA_VALID on transmit */
+		{1, 0, 0, 0, 190, 9, 0},                        /* checksum field outside */
+		{1, VIRTIO_NET_HDR_GSO_TCPV6, 1448, 54, 34, 16, 0}, /* TSO6 not negotiated */
+		{1, VIRTIO_NET_HDR_GSO_TCPV4 | 0x80, 1448, 54, 34, 16, 0}, /* ECN not negotiated */
+		{0, VIRTIO_NET_HDR_GSO_TCPV4, 1448, 54, 0, 0, 0},   /* GSO without NEEDS_CSUM */
+		{1, VIRTIO_NET_HDR_GSO_TCPV4, 0, 54, 34, 16, 0},    /* gso_size 0 */
+		{1, VIRTIO_NET_HDR_GSO_TCPV4, 1448, 201, 34, 16, 0}, /* hdr_len past the frame */
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&t.hdr, 0, sizeof(t.hdr));
+		t.hdr.flags = bad[i].flags;
+		t.hdr.gso_type = bad[i].gso_type;
+		t.hdr.gso_size = vnet_cpu_to_le16(bad[i].gso_size);
+		t.hdr.hdr_len = vnet_cpu_to_le16(bad[i].hdr_len);
+		t.hdr.csum_start = vnet_cpu_to_le16(bad[i].start);
+		t.hdr.csum_offset = vnet_cpu_to_le16(bad[i].off);
+		t.hdr.num_buffers = vnet_cpu_to_le16(bad[i].nbufs);
+		unsigned v0 = f->m.violations;
+		ndm_tx_check_hdr(&f->m, &t);
+		if (f->m.violations == v0)
+			fail_msg("model accepted bad header %u", i);
+	}
+	/* And a good one passes. */
+	memset(&t.hdr, 0, sizeof(t.hdr));
+	t.hdr.flags = 1;
+	t.hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	t.hdr.gso_size = vnet_cpu_to_le16(100);
+	t.hdr.hdr_len = vnet_cpu_to_le16(54);
+	t.hdr.csum_start = vnet_cpu_to_le16(34);
+	t.hdr.csum_offset = vnet_cpu_to_le16(16);
+	unsigned v0 = f->m.violations;
+	ndm_tx_check_hdr(&f->m, &t);
+	assert_int_equal(f->m.violations, v0);
+	assert_int_equal(ndm_gso_segments(&t), 2); /* 146 payload bytes, MSS 100 */
+	f->m.violations = 0; /* the breaches above were ours, on purpose */
+	fx_free(f);
+}
+
 #define ALL8(fn)                                                                                           \
 	cmocka_unit_test_prestate(fn, (void *)&S_IND_MRG), cmocka_unit_test_prestate(fn, (void *)&S_IND),    \
 	    cmocka_unit_test_prestate(fn, (void *)&S_MRG), cmocka_unit_test_prestate(fn, (void *)&S_NONE),   \
@@ -1060,6 +1114,7 @@ int main(void)
 		ALL8(test_rx_bad_headers),
 		ALL8(test_counters_add_up),
 		ALL8(test_halt_with_chains_in_flight),
+		cmocka_unit_test_prestate(test_model_catches_bad_headers, (void *)&S_IND_MRG),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
