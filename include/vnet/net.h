@@ -354,6 +354,22 @@ void vnet_net_pkt_free(struct vnet_net *net, struct vnet_pkt *pkt);
 uint32_t vnet_net_pool_free_count(const struct vnet_net *net);
 
 /*
+ * Chains (offloads, docs/offloads.md).  alloc_chain: enough pool buffers
+ * for a frame of len bytes (1..VNET_NET_FRAME_MAX), linked through next,
+ * each segment's len set (the head from its default data offset, further
+ * segments from the start of their buffer) and pkt_len/nseg on the head;
+ * NULL (nothing taken) if len is out of range, the pool is short or more
+ * than VNET_NET_TX_SEGS_MAX segments would be needed.  copy_in / copy_out
+ * copy len bytes to / from the frame a chain carries, starting at frame
+ * offset off (the segments' len, not room, bound it); they return the
+ * bytes copied (less when the chain is shorter).  Not for the hot path of
+ * small frames; no locking (the pool rule above).
+ */
+struct vnet_pkt *vnet_net_pkt_alloc_chain(struct vnet_net *net, uint32_t len);
+uint32_t vnet_net_pkt_copy_in(struct vnet_pkt *pkt, uint32_t off, const void *src, uint32_t len);
+uint32_t vnet_net_pkt_copy_out(const struct vnet_pkt *pkt, uint32_t off, void *dst, uint32_t len);
+
+/*
  * Receive up to n frames from queue pair qp into pkts[]; refills the ring.
  * Returns the number received (0..n).  Frames with a bad header or length
  * are dropped and counted (rx_errors / rx_drops), never returned.

@@ -15,6 +15,7 @@
  * Trusts: nothing the application passes; its own free stack.
  */
 #include "core/vnet_log.h"
+#include "core/vnet_mem.h"
 #include "net_priv.h"
 
 struct vnet_pkt *vnet_net_pkt_alloc(struct vnet_net *net)
@@ -111,4 +112,72 @@ uint32_t net_pool_put_chain(struct vnet_net *net, struct vnet_pkt *p)
 		p = next;
 	}
 	return n;
+}
+
+/* Most segments copy_in/copy_out walk (a merged receive frame has at most
+ * 255 buffers). */
+#define NET_POOL_CHAIN_HOPS 1024u
+
+struct vnet_pkt *vnet_net_pkt_alloc_chain(struct vnet_net *net, uint32_t len)
+{
+	if (!net || len == 0 || len > VNET_NET_FRAME_MAX)
+		return 0;
+	uint32_t head_room = net->buf_size - VNET_NET_HEADROOM;
+	uint32_t nseg = 1u + (len > head_room ? (len - head_room + net->buf_size - 1u) / net->buf_size : 0u);
+	if (nseg > VNET_NET_TX_SEGS_MAX || nseg > net->free_top)
+		return 0;
+	struct vnet_pkt *head = 0, *tail = 0;
+	uint32_t left = len;
+	for (uint32_t i = 0; i < nseg; i++) {
+		struct vnet_pkt *p = net_pool_get(net);
+		p->owner = VNET_OWN_APP;
+		if (head) {
+			p->data = p->buf; /* a continuation carries no header: the whole buffer */
+			p->room = net->buf_size;
+			tail->next = p;
+		} else {
+			head = p;
+		}
+		p->len = left < p->room ? left : p->room;
+		left -= p->len;
+		tail = p;
+	}
+	head->pkt_len = len;
+	head->nseg = (uint8_t)nseg;
+	return head;
+}
+
+uint32_t vnet_net_pkt_copy_in(struct vnet_pkt *pkt, uint32_t off, const void *src, uint32_t len)
+{
+	const uint8_t *s = src;
+	uint32_t done = 0, hops = 0;
+	/* Bounded: a looping chain (an application bug) cannot spin us. */
+	for (struct vnet_pkt *p = pkt; p && done < len && hops < NET_POOL_CHAIN_HOPS; p = p->next, hops++) {
+		if (off >= p->len) {
+			off -= p->len;
+			continue;
+		}
+		uint32_t k = p->len - off < len - done ? p->len - off : len - done;
+		memcpy(p->data + off, s + done, k);
+		done += k;
+		off = 0;
+	}
+	return done;
+}
+
+uint32_t vnet_net_pkt_copy_out(const struct vnet_pkt *pkt, uint32_t off, void *dst, uint32_t len)
+{
+	uint8_t *d = dst;
+	uint32_t done = 0, hops = 0;
+	for (const struct vnet_pkt *p = pkt; p && done < len && hops < NET_POOL_CHAIN_HOPS; p = p->next, hops++) {
+		if (off >= p->len) {
+			off -= p->len;
+			continue;
+		}
+		uint32_t k = p->len - off < len - done ? p->len - off : len - done;
+		memcpy(d + done, p->data + off, k);
+		done += k;
+		off = 0;
+	}
+	return done;
 }
