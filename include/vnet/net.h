@@ -196,7 +196,9 @@ struct vnet_net_opts {
 	 * the ECN options need a TSO option of the same direction.  With a
 	 * receive GSO option and without MRG_RXBUF the receive queues run in
 	 * big-packet mode (§5.1.6.3.1): each posted buffer is a chain of pool
-	 * buffers of at least 65601 bytes, so the queue holds fewer frames. */
+	 * buffers of at least 65601 bytes, so the queue holds fewer frames;
+	 * create fails (VNET_EINVAL) if pool_size cannot hold one chain per
+	 * queue. */
 	bool tx_tso4;              /* VIRTIO_NET_F_HOST_TSO4 */
 	bool tx_tso6;              /* VIRTIO_NET_F_HOST_TSO6 */
 	bool tx_ecn;               /* VIRTIO_NET_F_HOST_ECN */

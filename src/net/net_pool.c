@@ -55,6 +55,14 @@ int net_pool_init(struct vnet_net *net)
 		if (net->rx_big)
 			n += (uint32_t)net->created * net_rx_posts_max(net) * net->rx_chain * 2u;
 	}
+	/* Big-packet mode: a pool that cannot fill one receive chain per
+	 * queue would leave the device without a buffer for good. */
+	if (net->rx_big && n < (uint32_t)net->created * net->rx_chain) {
+		VNET_ERR("%s: pool of %u buffers cannot hold one big-packet receive chain (%u buffers of %u bytes) per "
+		         "queue: raise pool_size or buf_size, or keep MRG_RXBUF",
+		         vnet_device_name(net->dev), (unsigned)n, (unsigned)net->rx_chain, (unsigned)net->buf_size);
+		return VNET_EINVAL;
+	}
 	net->pool_size = n;
 	int rc = vnet_hal_dma_alloc((size_t)n * net->buf_size, 64, &net->pool_mem);
 	if (rc != VNET_OK)

@@ -249,6 +249,24 @@ static void test_negotiate_all_when_asked(void **state)
 	fx_free(f);
 }
 
+static void test_big_pool_too_small(void **state)
+{
+	/* Big-packet mode with a pool that cannot fill one chain: a clear
+	 * error at create, nothing left allocated; with MRG_RXBUF the same
+	 * pool is fine. */
+	struct fx *f = fx_new(state, GUEST_ALL);
+	struct vnet_net_opts o = all_opts();
+	o.pool_size = 20;
+	int rc = vnet_net_create(ndm_ops(&f->m), ndm_ctx(&f->m), &o, &f->net);
+	if (f->v->mrg) {
+		assert_int_equal(rc, VNET_OK);
+	} else {
+		assert_int_equal(rc, VNET_EINVAL);
+		assert_null(f->net);
+	}
+	fx_free(f);
+}
+
 static void test_negotiate_not_asked(void **state)
 {
 	/* Offered but not asked: nothing (the issue-9 opts default to off). */
@@ -1156,6 +1174,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		ALL8(test_negotiate_all_when_asked),
 		ALL8(test_negotiate_not_asked),
+		ALL8(test_big_pool_too_small),
 		ALL8(test_negotiate_implies_csum),
 		ALL8(test_negotiate_dependency_rules),
 		ALL8(test_tx_chain_csum),
