@@ -53,6 +53,7 @@
 #include "vnet/vnet_port.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -211,6 +212,50 @@ const struct vnet_vhost_device_ops vnet_port_vhost_net = {
 
 /* ---------------------------------------------------------------- port */
 
+/*
+ * Offloads (docs/offloads.md): the port passes the application's
+ * opts.net offload options to the net layer untouched (nothing here
+ * removes a checksum or segmentation feature), so a vhost-user port
+ * negotiates what the user asks for and the back-end offers.  Say which
+ * asked-for offloads the back-end declined: DPDK's vhost PMD, for one,
+ * offers TSO only with its tso=1 devarg.
+ */
+static void port_net_offload_report(const struct vnet_port *p)
+{
+	const struct vnet_net_opts *o = &p->opts.net;
+	static const struct {
+		unsigned bit;
+		size_t opt; /* offset of the bool in vnet_net_opts */
+	} map[] = {
+		{VIRTIO_NET_F_CSUM, offsetof(struct vnet_net_opts, tx_csum)},
+		{VIRTIO_NET_F_GUEST_CSUM, offsetof(struct vnet_net_opts, rx_csum)},
+		{VIRTIO_NET_F_HOST_TSO4, offsetof(struct vnet_net_opts, tx_tso4)},
+		{VIRTIO_NET_F_HOST_TSO6, offsetof(struct vnet_net_opts, tx_tso6)},
+		{VIRTIO_NET_F_HOST_ECN, offsetof(struct vnet_net_opts, tx_ecn)},
+		{VIRTIO_NET_F_HOST_UFO, offsetof(struct vnet_net_opts, tx_ufo)},
+		{VIRTIO_NET_F_HOST_USO, offsetof(struct vnet_net_opts, tx_uso)},
+		{VIRTIO_NET_F_GUEST_TSO4, offsetof(struct vnet_net_opts, rx_tso4)},
+		{VIRTIO_NET_F_GUEST_TSO6, offsetof(struct vnet_net_opts, rx_tso6)},
+		{VIRTIO_NET_F_GUEST_ECN, offsetof(struct vnet_net_opts, rx_ecn)},
+		{VIRTIO_NET_F_GUEST_UFO, offsetof(struct vnet_net_opts, rx_ufo)},
+		{VIRTIO_NET_F_GUEST_USO4, offsetof(struct vnet_net_opts, rx_uso4)},
+		{VIRTIO_NET_F_GUEST_USO6, offsetof(struct vnet_net_opts, rx_uso6)},
+	};
+	struct vnet_net_info info;
+	vnet_net_get_info(p->net, &info);
+	uint64_t asked = 0;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (*(const bool *)((const char *)o + map[i].opt))
+			asked |= VNET_BIT(map[i].bit);
+	uint64_t missing = asked & ~info.negotiated;
+	if (!missing)
+		return;
+	char names[256];
+	vnet_features_format(names, sizeof(names), missing);
+	vnet_linux_logf(VNET_LOG_WARN, "vnet port %s: offloads asked for but not negotiated (back-end offer or "
+				"their requirements missing): %s", p->path, names);
+}
+
 static struct vnet_net_opts port_net_opts(const struct vnet_port_opts *o)
 {
 	struct vnet_net_opts n = o->net;
@@ -308,6 +353,7 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 	port_mq_report(p);
 	p->up = true;
 	p->st.connects = 1;
+	port_net_offload_report(p);
 	*out = p;
 	return VNET_OK;
 

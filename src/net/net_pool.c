@@ -15,6 +15,7 @@
  * Trusts: nothing the application passes; its own free stack.
  */
 #include "core/vnet_log.h"
+#include "core/vnet_mem.h"
 #include "net_priv.h"
 
 struct vnet_pkt *vnet_net_pkt_alloc(struct vnet_net *net)
@@ -47,8 +48,21 @@ uint32_t vnet_net_pool_free_count(const struct vnet_net *net)
 int net_pool_init(struct vnet_net *net)
 {
 	uint32_t n = net->opts.pool_size;
-	if (n == 0)
+	if (n == 0) {
 		n = (uint32_t)net->created * net->qsize * 3u + 64u;
+		/* Big-packet mode: the chains posted, and as many again for
+		 * frames the application holds while the ring is refilled. */
+		if (net->rx_big)
+			n += (uint32_t)net->created * net_rx_posts_max(net) * net->rx_chain * 2u;
+	}
+	/* Big-packet mode: a pool that cannot fill one receive chain per
+	 * queue would leave the device without a buffer for good. */
+	if (net->rx_big && n < (uint32_t)net->created * net->rx_chain) {
+		VNET_ERR("%s: pool of %u buffers cannot hold one big-packet receive chain (%u buffers of %u bytes) per "
+		         "queue: raise pool_size or buf_size, or keep MRG_RXBUF",
+		         vnet_device_name(net->dev), (unsigned)n, (unsigned)net->rx_chain, (unsigned)net->buf_size);
+		return VNET_EINVAL;
+	}
 	net->pool_size = n;
 	int rc = vnet_hal_dma_alloc((size_t)n * net->buf_size, 64, &net->pool_mem);
 	if (rc != VNET_OK)
@@ -92,4 +106,86 @@ size_t net_pool_abandon(struct vnet_net *net)
 	net->free_stack = 0;
 	net->pkts = 0;
 	return kept;
+}
+
+uint32_t net_pool_put_chain(struct vnet_net *net, struct vnet_pkt *p)
+{
+	uint32_t n = 0;
+	/* Bounded by the pool size: a chain the device held is still ours to
+	 * walk (we built it), but never loop on a corrupted one. */
+	while (p && n < net->pool_size && net_pool_owns(net, p) && p->owner != VNET_OWN_POOL) {
+		struct vnet_pkt *next = p->next;
+		net_pool_put(net, p);
+		n++;
+		p = next;
+	}
+	return n;
+}
+
+/* Most segments copy_in/copy_out walk (a merged receive frame has at most
+ * 255 buffers). */
+#define NET_POOL_CHAIN_HOPS 1024u
+
+struct vnet_pkt *vnet_net_pkt_alloc_chain(struct vnet_net *net, uint32_t len)
+{
+	if (!net || len == 0 || len > VNET_NET_FRAME_MAX)
+		return 0;
+	uint32_t head_room = net->buf_size - VNET_NET_HEADROOM;
+	uint32_t nseg = 1u + (len > head_room ? (len - head_room + net->buf_size - 1u) / net->buf_size : 0u);
+	if (nseg > VNET_NET_TX_SEGS_MAX || nseg > net->free_top)
+		return 0;
+	struct vnet_pkt *head = 0, *tail = 0;
+	uint32_t left = len;
+	for (uint32_t i = 0; i < nseg; i++) {
+		struct vnet_pkt *p = net_pool_get(net);
+		p->owner = VNET_OWN_APP;
+		if (head) {
+			p->data = p->buf; /* a continuation carries no header: the whole buffer */
+			p->room = net->buf_size;
+			tail->next = p;
+		} else {
+			head = p;
+		}
+		p->len = left < p->room ? left : p->room;
+		left -= p->len;
+		tail = p;
+	}
+	head->pkt_len = len;
+	head->nseg = (uint8_t)nseg;
+	return head;
+}
+
+uint32_t vnet_net_pkt_copy_in(struct vnet_pkt *pkt, uint32_t off, const void *src, uint32_t len)
+{
+	const uint8_t *s = src;
+	uint32_t done = 0, hops = 0;
+	/* Bounded: a looping chain (an application bug) cannot spin us. */
+	for (struct vnet_pkt *p = pkt; p && done < len && hops < NET_POOL_CHAIN_HOPS; p = p->next, hops++) {
+		if (off >= p->len) {
+			off -= p->len;
+			continue;
+		}
+		uint32_t k = p->len - off < len - done ? p->len - off : len - done;
+		memcpy(p->data + off, s + done, k);
+		done += k;
+		off = 0;
+	}
+	return done;
+}
+
+uint32_t vnet_net_pkt_copy_out(const struct vnet_pkt *pkt, uint32_t off, void *dst, uint32_t len)
+{
+	uint8_t *d = dst;
+	uint32_t done = 0, hops = 0;
+	for (const struct vnet_pkt *p = pkt; p && done < len && hops < NET_POOL_CHAIN_HOPS; p = p->next, hops++) {
+		if (off >= p->len) {
+			off -= p->len;
+			continue;
+		}
+		uint32_t k = p->len - off < len - done ? p->len - off : len - done;
+		memcpy(d + done, p->data + off, k);
+		done += k;
+		off = 0;
+	}
+	return done;
 }
