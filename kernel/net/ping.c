@@ -64,15 +64,6 @@ void net_wait_once(void)
 	}
 }
 
-/* Next hop for dst on ifn: itself on ifn's subnet, the gateway otherwise. */
-static uint32_t next_hop(unsigned ifn, uint32_t dst)
-{
-	const struct net_if_cfg *c = net_cfg(ifn);
-	if (!c || (dst & c->mask) == (c->ip & c->mask) || c->gw == 0)
-		return dst;
-	return c->gw;
-}
-
 bool net_arp_resolve(unsigned ifn, uint32_t ip, uint8_t mac[6], uint64_t timeout_ns, unsigned tries)
 {
 	if (tries == 0)
@@ -153,7 +144,7 @@ int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, str
 	struct net_ping_result r = {0};
 	char ipbuf[16];
 	uint8_t mac[6];
-	uint32_t hop = next_hop(ifn, ip);
+	uint32_t hop = net_next_hop(ifn, ip);
 	net_fmt_ip(ip, ipbuf);
 	if (!netdev_up(ifn) || !net_cfg(ifn)) {
 		kprintf("ping: vnet%u is not up\n", ifn);
@@ -242,6 +233,8 @@ static int cmd_net(int argc, char **argv)
 	kprintf("icmp: rx %lu bad %lu echo_req_rx %lu echo_reply_tx %lu echo_reply_rx %lu\n", s.icmp_rx, s.icmp_bad,
 		s.icmp_echo_req_rx, s.icmp_echo_reply_tx, s.icmp_echo_reply_rx);
 	kprintf("udp:  rx %lu bad %lu no_port %lu echo_tx %lu\n", s.udp_rx, s.udp_bad, s.udp_no_port, s.udp_echo_tx);
+	kprintf("size: mtu %u tx_too_big %lu; csum offloaded rx %lu tx %lu\n", net_if_mtu((unsigned)ifn), s.tx_too_big,
+		s.rx_csum_offloaded, s.tx_csum_offloaded);
 	return 0;
 }
 
@@ -253,4 +246,5 @@ void net_shell_init(void)
 {
 	shell_register(&ping_cmd);
 	shell_register(&net_cmd);
+	net_tcp_shell_init();
 }

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# kernel_tcp_tap: the Orion kernel's TCP (kernel/net/tcp.c) against the
+# Linux stack, through QEMU's TAP back-end with the virtio-net header on.
+#
+# The host end lives in a network namespace of its own (ktcp-nsPID): the
+# script creates it, a tap ktcpPID inside it with 10.79.0.1/24 and MTU
+# 9000, and runs QEMU inside the namespace (through a one-line wrapper set
+# as QEMU_BIN) so QEMU opens that tap; nothing touches the host's own
+# network, and nstat reads the namespace's own counters.  The guest is
+# 10.79.0.2 on a virtio-net-pci with host_mtu=9000 and packet buffers of
+# 4160 bytes (buf=4160), so:
+#   - a 4000-byte ping (a 4042-byte frame) must be answered 3 times of 3:
+#     it fits one transmit buffer;
+#   - Linux sends 9014-byte TCP frames (our MSS 8960), each spanning three
+#     mergeable receive buffers; the kernel sends 4106-byte frames (its
+#     sending MSS is capped by the buffer, TCP allows asymmetric MSS).
+# Then, with the kernel's shell (tests/lib/qemu.sh qemu_shell_cmd):
+#   1. Linux -> Orion: `tcp recv 5001` while tcp_peer.py sends BYTES of the
+#      pattern (byte i = i mod 251); the kernel must report exactly BYTES,
+#      "first mismatch: none", and the peer must see the kernel's FIN.
+#   2. Orion -> Linux: tcp_peer.py listens, `tcp send 10.79.0.1 5002 BYTES`;
+#      the peer must receive exactly BYTES with every byte right and the
+#      kernel must report them acknowledged.
+#   3. `tcp stats`: no segment with a bad checksum or header; with
+#      --offloads on the device negotiated CSUM and GUEST_CSUM and both
+#      directions used them (tx csum_offloaded > 0, rx csum_offloaded > 0);
+#      with --offloads off (QEMU csum=off,guest_csum=off) neither was
+#      offered and every checksum was computed and checked in software
+#      (both counters 0).
+#   4. Linux's TcpInCsumErrors and IpInHdrErrors (nstat, in the namespace)
+#      did not move.
+#
+# usage: kernel_tcp_tap.sh --kernel ELF [--offloads on|off] [--bytes N]
+#                          [--accel auto|kvm|tcg] [--logdir DIR]
+# Exit: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, no
+# qemu-system-x86_64/ip/python3/ping/nstat) with the reason printed.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../lib/qemu.sh
+. "$here/../lib/qemu.sh"
+vq_init tcp_tap
+kernel='' accel=auto logdir='' offloads=on bytes=4194304
+vq_parse_args "kernel accel logdir offloads bytes" "$@"
+vq_need_kernel "$kernel"
+case "$offloads" in on | off) ;; *) vq_die "--offloads on|off (got '$offloads')" ;; esac
+vq_need_tap
+qemu_need
+vq_need python3 python3
+vq_need ping iputils-ping
+vq_need nstat iproute2
+accel=$(vq_accel "$accel") || exit 2
+[ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/orion-ktcp.XXXXXX")
+mkdir -p "$logdir"
+
+ns="ktcp-ns$$" tap="ktcp$$"
+tap=${tap:0:15}
+host_ip=10.79.0.1 guest_ip=10.79.0.2
+nsx() { ip netns exec "$ns" "$@"; }
+fail() { echo "tcp_tap: FAIL $*"; show; exit 1; }
+show() {
+	echo "---- QEMU stderr ----"; cat "$log.stderr" 2>/dev/null
+	echo "---- console ($log) ----"; vq_text "$log" | tail -40
+}
+log="$logdir/tcp-tap-$offloads.log"
+
+ip netns add "$ns" || { echo "tcp_tap: FAIL could not create network namespace $ns"; exit 1; }
+vq_on_exit ip netns del "$ns"
+nsx ip link set lo up
+nsx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+nsx ip tuntap add dev "$tap" mode tap || fail "could not create tap $tap in $ns"
+nsx ip addr add "$host_ip/24" dev "$tap" || fail "could not address $tap"
+nsx ip link set "$tap" mtu 9000 up || fail "could not set $tap up with MTU 9000"
+
+# QEMU runs inside the namespace, so ifname= finds the tap there.
+vq_tmpdir_var tmp
+printf '#!/bin/sh\nexec ip netns exec %s %s "$@"\n' "$ns" "$QEMU_BIN" >"$tmp/qemu-in-ns"
+chmod +x "$tmp/qemu-in-ns"
+QEMU_BIN=$tmp/qemu-in-ns
+
+devopts=",host_mtu=9000,disable-legacy=on"
+[ "$offloads" = off ] && devopts="$devopts,csum=off,guest_csum=off"
+echo "tcp_tap: $accel, offloads $offloads, netns $ns tap $tap (MTU 9000) host $host_ip guest $guest_ip, $bytes bytes each way, log $log"
+
+nstat_read() { nsx nstat -asz TcpInCsumErrors IpInHdrErrors 2>/dev/null | awk '/^(Tcp|Ip)/ { printf "%s=%s ", $1, $2 }'; }
+nstat0=$(nstat_read)
+
+qemu_start --machine q35 --accel "$accel" --kernel "$kernel" \
+	--append "ip=$guest_ip/24 gw=$host_ip buf=4160" \
+	--serial "shell:$log" --stderr "$log.stderr" --timeout 300 \
+	--nic "tap,ifname=$tap,script=no,downscript=no,vhost=off,vnet_hdr=on" "$devopts"
+qemu_shell_wait 60 || fail "no shell prompt within 60 s"
+up=$(qemu_console | grep -a '^vnet0: up ' || true)
+echo "$up"
+grep -q ' mtu 9000 ' <<<"$up" || fail "vnet0 did not come up with mtu 9000"
+qemu_shell_cmd "vnet info" 5 info || fail "no answer to vnet info"
+neg=$(sed -n '/^negotiated/,/^queues/p' <<<"$info" | tr '\n' ' ')
+if [ "$offloads" = on ]; then
+	grep -qw CSUM <<<"$neg" && grep -qw GUEST_CSUM <<<"$neg" || fail "CSUM and GUEST_CSUM not negotiated: $neg"
+else
+	! grep -qw CSUM <<<"$neg" && ! grep -qw GUEST_CSUM <<<"$neg" || fail "checksum offload negotiated with csum=off: $neg"
+fi
+
+# Jumbo: 4000-byte pings, every one answered.
+pingout=$(nsx ping -c 3 -i 0.3 -W 3 -s 4000 -M do "$guest_ip" 2>&1)
+echo "$pingout" | tail -2
+grep -q ' 3 received' <<<"$pingout" || fail "4000-byte ping with MTU 9000: not 3 replies of 3"
+
+# 1. Linux -> Orion.
+nsx python3 "$here/tcp_peer.py" send --host "$guest_ip" --port 5001 --bytes "$bytes" --timeout 45 \
+	>"$logdir/peer-send-$offloads.out" 2>&1 &
+peer=$!
+qemu_shell_cmd "tcp recv 5001 30" 50 recv_reply
+recv_rc=$?
+wait "$peer"
+peer_rc=$?
+echo "$recv_reply" | grep -a '^tcp recv:'
+cat "$logdir/peer-send-$offloads.out"
+[ "$recv_rc" -eq 0 ] || fail "tcp recv did not finish within 50 s"
+grep -q "^tcp recv: $bytes bytes from $host_ip:" <<<"$recv_reply" || fail "kernel did not receive exactly $bytes bytes"
+grep -q '^tcp recv: first mismatch: none' <<<"$recv_reply" || fail "kernel saw wrong bytes"
+[ "$peer_rc" -eq 0 ] || fail "Linux sender: $(cat "$logdir/peer-send-$offloads.out")"
+
+# 2. Orion -> Linux.
+rm -f "$tmp/ready"
+nsx python3 "$here/tcp_peer.py" recv --bind "$host_ip" --port 5002 --bytes "$bytes" --timeout 45 \
+	--ready "$tmp/ready" >"$logdir/peer-recv-$offloads.out" 2>&1 &
+peer=$!
+for _ in $(seq 1 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
+[ -e "$tmp/ready" ] || fail "Linux receiver did not start listening"
+qemu_shell_cmd "tcp send $host_ip 5002 $bytes" 50 send_reply
+send_rc=$?
+wait "$peer"
+peer_rc=$?
+echo "$send_reply" | grep -a '^tcp send:'
+cat "$logdir/peer-recv-$offloads.out"
+[ "$send_rc" -eq 0 ] || fail "tcp send did not finish within 50 s"
+grep -q "^tcp send: $bytes bytes to $host_ip:5002 in" <<<"$send_reply" || fail "kernel did not get $bytes bytes acknowledged"
+[ "$peer_rc" -eq 0 ] || fail "Linux receiver: $(cat "$logdir/peer-recv-$offloads.out")"
+
+# 3. Counters.
+qemu_shell_cmd "tcp stats" 5 stats || fail "no answer to tcp stats"
+echo "$stats"
+qemu_shell_cmd "net stats" 5 nstats || fail "no answer to net stats"
+echo "$nstats" | grep -a -E '^(ipv4|size):'
+field() { sed -n "s/.*$1 \([0-9]*\).*/\1/p" <<<"$2" | head -1; }
+rx_line=$(grep '^tcp: rx ' <<<"$stats")
+tx_line=$(grep '^tcp: tx ' <<<"$stats")
+[ "$(field bad_csum "$rx_line")" = 0 ] || fail "segments with a bad checksum: $rx_line"
+[ "$(field bad_hdr "$rx_line")" = 0 ] || fail "segments with a bad header: $rx_line"
+[ "$(field bad_csum "$nstats")" = 0 ] || fail "IPv4 headers with a bad checksum: $nstats"
+rx_off=$(field csum_offloaded "$rx_line") tx_off=$(field csum_offloaded "$tx_line")
+if [ "$offloads" = on ]; then
+	[ "${rx_off:-0}" -gt 0 ] || fail "offloads on: no segment received with DATA_VALID/NEEDS_CSUM"
+	[ "${tx_off:-0}" -gt 0 ] || fail "offloads on: no segment sent with checksum offload"
+else
+	[ "${rx_off:-1}" = 0 ] && [ "${tx_off:-1}" = 0 ] || fail "offloads off: checksum offload used ($rx_line / $tx_line)"
+fi
+
+# 4. Linux saw no checksum or header errors.
+nstat1=$(nstat_read)
+echo "tcp_tap: nstat before: $nstat0 after: $nstat1"
+[ "$nstat0" = "$nstat1" ] || fail "Linux counted errors: before '$nstat0' after '$nstat1'"
+
+qemu_shell_send exit
+qemu_wait_exit 20 || qemu_stop
+recv_res=$(grep '^tcp recv: [0-9]' <<<"$recv_reply")
+send_res=$(grep '^tcp send: [0-9]' <<<"$send_reply")
+echo "tcp_tap: PASS (offloads $offloads; ping -s 4000 3/3; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off)"
+exit 0

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Linux end of the Orion kernel's TCP bulk transfers (kernel_tcp_tap.sh).
+
+Byte i of every stream is i mod 251, as in the kernel's `tcp` command
+(kernel/net/tcp_cmd.c).
+
+  tcp_peer.py send --host IP --port P --bytes N   connect to the kernel's
+      `tcp recv P`, send N bytes of the pattern, close our side, wait for
+      the kernel's FIN.
+  tcp_peer.py recv --bind IP --port P --bytes N [--ready FILE]   listen,
+      accept one connection (the kernel's `tcp send`), receive until EOF,
+      check every byte; FILE is created once listening.
+
+Prints one line "tcp_peer: ..." with bytes, seconds, Mbit/s and the first
+mismatch.  Exit 0 when exactly N bytes arrived (or were sent and the peer
+closed) and every byte matched, 1 otherwise; every wait is bounded by
+--timeout (seconds, default 60).
+"""
+import argparse
+import socket
+import sys
+import time
+
+MOD = 251
+BLOCK = bytes(range(MOD)) * 1100  # > 256 KiB, a whole number of periods
+CHUNK = 256 * 1024
+
+
+def pattern(off, n):
+    """n bytes of the stream from offset off (n <= CHUNK)."""
+    s = off % MOD
+    return BLOCK[s:s + n]
+
+
+def rate(nbytes, secs):
+    return nbytes * 8 / secs / 1e6 if secs > 0 else 0.0
+
+
+def do_send(a):
+    deadline = time.monotonic() + a.timeout
+    s = None
+    # The kernel prints "listening" before it can take the SYN, but retry a
+    # refused connect a few times anyway.
+    while True:
+        try:
+            s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+            break
+        except (ConnectionRefusedError, socket.timeout, OSError) as e:
+            if time.monotonic() > deadline:
+                print(f"tcp_peer: FAIL connect {a.host}:{a.port}: {e}")
+                return 1
+            time.sleep(0.2)
+    t0 = time.monotonic()
+    off = 0
+    try:
+        while off < a.bytes:
+            n = min(CHUNK, a.bytes - off)
+            s.sendall(pattern(off, n))
+            off += n
+        s.shutdown(socket.SHUT_WR)
+        # The kernel closes once it has our FIN: wait for its FIN (EOF).
+        while True:
+            d = s.recv(65536)
+            if not d:
+                break
+            print(f"tcp_peer: FAIL the kernel sent {len(d)} unexpected bytes")
+            return 1
+    except OSError as e:
+        print(f"tcp_peer: FAIL send after {off} bytes: {e}")
+        return 1
+    dt = time.monotonic() - t0
+    print(f"tcp_peer: sent {off} bytes to {a.host}:{a.port} in {dt:.3f} s, {rate(off, dt):.2f} Mbit/s, "
+          "peer closed")
+    return 0
+
+
+def do_recv(a):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((a.bind, a.port))
+    ls.listen(1)
+    ls.settimeout(a.timeout)
+    if a.ready:
+        open(a.ready, "w").close()
+    try:
+        c, peer = ls.accept()
+    except socket.timeout:
+        print(f"tcp_peer: FAIL no connection to {a.bind}:{a.port} within {a.timeout} s")
+        return 1
+    c.settimeout(a.timeout)
+    t0 = time.monotonic()
+    got = 0
+    first = None
+    wrong = 0
+    try:
+        while True:
+            d = c.recv(CHUNK)
+            if not d:
+                break
+            exp = pattern(got, len(d))
+            if d != exp:
+                for i, (x, y) in enumerate(zip(d, exp)):
+                    if x != y:
+                        if first is None:
+                            first = (got + i, x, y)
+                        wrong += 1
+            got += len(d)
+    except OSError as e:
+        print(f"tcp_peer: FAIL receive after {got} bytes: {e}")
+        return 1
+    dt = time.monotonic() - t0
+    c.close()
+    mm = "none" if first is None else f"byte {first[0]}: got {first[1]} expected {first[2]} ({wrong} wrong)"
+    ok = first is None and got == a.bytes
+    print(f"tcp_peer: {'' if ok else 'FAIL '}received {got} of {a.bytes} bytes from {peer[0]}:{peer[1]} "
+          f"in {dt:.3f} s, {rate(got, dt):.2f} Mbit/s, first mismatch {mm}")
+    return 0 if ok else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="mode", required=True)
+    ps = sub.add_parser("send")
+    ps.add_argument("--host", required=True)
+    pr = sub.add_parser("recv")
+    pr.add_argument("--bind", required=True)
+    pr.add_argument("--ready")
+    for q in (ps, pr):
+        q.add_argument("--port", type=int, required=True)
+        q.add_argument("--bytes", type=int, required=True)
+        q.add_argument("--timeout", type=float, default=60.0)
+    a = p.parse_args()
+    return do_send(a) if a.mode == "send" else do_recv(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
