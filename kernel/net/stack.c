@@ -564,6 +564,8 @@ static void ip_input(struct nif *nf, const uint8_t *eth_src, const uint8_t *p, s
 			nf->st.ip_not_for_us++;
 			break;
 		}
+		if (rxflags & (NET_RX_CSUM_VALID | NET_RX_CSUM_PARTIAL))
+			nf->st.rx_csum_offloaded++;
 		net_tcp_input(nf->index, eth_src, src, dst, p + ihl, tot - ihl, rxflags);
 		break;
 	default:
