@@ -21,13 +21,18 @@
 #   2. Orion -> Linux: tcp_peer.py listens, `tcp send 10.79.0.1 5002 BYTES`;
 #      the peer must receive exactly BYTES with every byte right and the
 #      kernel must report them acknowledged.
-#   3. `tcp stats`: no segment with a bad checksum or header; with
+#   3. A SYN with a wrong checksum (raw socket) is dropped and counted
+#      (bad_csum 1: the host sends it without offload flags, so the kernel
+#      checks it in software in both cases), and a connect to a port
+#      nobody listens on is refused (the kernel answers RST).
+#   4. `tcp stats`: no other segment with a bad checksum or header; with
 #      --offloads on the device negotiated CSUM and GUEST_CSUM and both
 #      directions used them (tx csum_offloaded > 0, rx csum_offloaded > 0);
 #      with --offloads off (QEMU csum=off,guest_csum=off) neither was
 #      offered and every checksum was computed and checked in software
 #      (both counters 0).
-#   4. Linux's TcpInCsumErrors and IpInHdrErrors (nstat, in the namespace)
+#   5. `vnet stats`: received frames spanning several buffers (merged > 0).
+#   6. Linux's TcpInCsumErrors and IpInHdrErrors (nstat, in the namespace)
 #      did not move.
 #
 # usage: kernel_tcp_tap.sh --kernel ELF [--offloads on|off] [--bytes N]
@@ -137,7 +142,11 @@ cat "$logdir/peer-recv-$offloads.out"
 grep -q "^tcp send: $bytes bytes to $host_ip:5002 in" <<<"$send_reply" || fail "kernel did not get $bytes bytes acknowledged"
 [ "$peer_rc" -eq 0 ] || fail "Linux receiver: $(cat "$logdir/peer-recv-$offloads.out")"
 
-# 3. Counters.
+# 3. A wrong checksum, a closed port.
+nsx python3 "$here/tcp_peer.py" badcsum --src "$host_ip" --host "$guest_ip" --port 5003 || fail "could not send the bad SYN"
+nsx python3 "$here/tcp_peer.py" refused --host "$guest_ip" --port 5003 --timeout 10 || fail "closed port not refused"
+
+# 4. Counters.
 qemu_shell_cmd "tcp stats" 5 stats || fail "no answer to tcp stats"
 echo "$stats"
 qemu_shell_cmd "net stats" 5 nstats || fail "no answer to net stats"
@@ -145,7 +154,8 @@ echo "$nstats" | grep -a -E '^(ipv4|size):'
 field() { sed -n "s/.*$1 \([0-9]*\).*/\1/p" <<<"$2" | head -1; }
 rx_line=$(grep '^tcp: rx ' <<<"$stats")
 tx_line=$(grep '^tcp: tx ' <<<"$stats")
-[ "$(field bad_csum "$rx_line")" = 0 ] || fail "segments with a bad checksum: $rx_line"
+[ "$(field bad_csum "$rx_line")" = 1 ] || fail "not exactly the one bad-checksum SYN dropped: $rx_line"
+[ "$(field no_conn "$rx_line")" -ge 1 ] && [ "$(field rst_tx "$tx_line")" -ge 1 ] || fail "no RST for the closed port: $rx_line / $tx_line"
 [ "$(field bad_hdr "$rx_line")" = 0 ] || fail "segments with a bad header: $rx_line"
 [ "$(field bad_csum "$nstats")" = 0 ] || fail "IPv4 headers with a bad checksum: $nstats"
 rx_off=$(field csum_offloaded "$rx_line") tx_off=$(field csum_offloaded "$tx_line")
@@ -156,7 +166,13 @@ else
 	[ "${rx_off:-1}" = 0 ] && [ "${tx_off:-1}" = 0 ] || fail "offloads off: checksum offload used ($rx_line / $tx_line)"
 fi
 
-# 4. Linux saw no checksum or header errors.
+# 5. Frames spanning mergeable buffers.
+qemu_shell_cmd "vnet stats" 5 vstats || fail "no answer to vnet stats"
+merged=$(field merged "$(grep '^pair 0 rx:' <<<"$vstats")")
+echo "tcp_tap: vnet0 pair 0 rx merged $merged"
+[ "${merged:-0}" -gt 0 ] || fail "no received frame spanned several buffers"
+
+# 6. Linux saw no checksum or header errors.
 nstat1=$(nstat_read)
 echo "tcp_tap: nstat before: $nstat0 after: $nstat1"
 [ "$nstat0" = "$nstat1" ] || fail "Linux counted errors: before '$nstat0' after '$nstat1'"
@@ -165,5 +181,5 @@ qemu_shell_send exit
 qemu_wait_exit 20 || qemu_stop
 recv_res=$(grep '^tcp recv: [0-9]' <<<"$recv_reply")
 send_res=$(grep '^tcp send: [0-9]' <<<"$send_reply")
-echo "tcp_tap: PASS (offloads $offloads; ping -s 4000 3/3; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off)"
+echo "tcp_tap: PASS (offloads $offloads; ping -s 4000 3/3; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; merged rx frames $merged; bad SYN dropped, closed port refused)"
 exit 0

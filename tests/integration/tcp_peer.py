@@ -10,6 +10,11 @@ Byte i of every stream is i mod 251, as in the kernel's `tcp` command
   tcp_peer.py recv --bind IP --port P --bytes N [--ready FILE]   listen,
       accept one connection (the kernel's `tcp send`), receive until EOF,
       check every byte; FILE is created once listening.
+  tcp_peer.py refused --host IP --port P   a connect to a port nobody
+      listens on must be refused (the kernel answers the SYN with RST).
+  tcp_peer.py badcsum --src IP --host IP --port P   send one SYN with a
+      wrong TCP checksum through a raw socket (root): the kernel must drop
+      it without an answer (its tcp stats count it).
 
 Prints one line "tcp_peer: ..." with bytes, seconds, Mbit/s and the first
 mismatch.  Exit 0 when exactly N bytes arrived (or were sent and the peer
@@ -18,6 +23,7 @@ closed) and every byte matched, 1 otherwise; every wait is bounded by
 """
 import argparse
 import socket
+import struct
 import sys
 import time
 
@@ -117,6 +123,42 @@ def do_recv(a):
     return 0 if ok else 1
 
 
+def do_refused(a):
+    try:
+        s = socket.create_connection((a.host, a.port), timeout=a.timeout)
+    except ConnectionRefusedError:
+        print(f"tcp_peer: connect to {a.host}:{a.port} refused (RST), as expected")
+        return 0
+    except OSError as e:
+        print(f"tcp_peer: FAIL connect to {a.host}:{a.port}: {e} (expected a refusal)")
+        return 1
+    s.close()
+    print(f"tcp_peer: FAIL connect to {a.host}:{a.port} succeeded (expected a refusal)")
+    return 1
+
+
+def csum16(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def do_badcsum(a):
+    src, dst = socket.inet_aton(a.src), socket.inet_aton(a.host)
+    hdr = struct.pack("!HHIIBBHHH", 40000, a.port, 12345, 0, 5 << 4, 0x02, 65535, 0, 0)
+    good = csum16(src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(hdr)) + hdr)
+    bad = good ^ 0x5A5A
+    hdr = hdr[:16] + struct.pack("!H", bad) + hdr[18:]
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    r.sendto(hdr, (a.host, 0))
+    r.close()
+    print(f"tcp_peer: sent a SYN to {a.host}:{a.port} with checksum {bad:#06x} (right: {good:#06x})")
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="mode", required=True)
@@ -125,12 +167,18 @@ def main():
     pr = sub.add_parser("recv")
     pr.add_argument("--bind", required=True)
     pr.add_argument("--ready")
-    for q in (ps, pr):
+    pf = sub.add_parser("refused")
+    pf.add_argument("--host", required=True)
+    pb = sub.add_parser("badcsum")
+    pb.add_argument("--host", required=True)
+    pb.add_argument("--src", required=True)
+    for q in (ps, pr, pf, pb):
         q.add_argument("--port", type=int, required=True)
-        q.add_argument("--bytes", type=int, required=True)
         q.add_argument("--timeout", type=float, default=60.0)
+    for q in (ps, pr):
+        q.add_argument("--bytes", type=int, required=True)
     a = p.parse_args()
-    return do_send(a) if a.mode == "send" else do_recv(a)
+    return {"send": do_send, "recv": do_recv, "refused": do_refused, "badcsum": do_badcsum}[a.mode](a)
 
 
 if __name__ == "__main__":
