@@ -39,6 +39,7 @@
 #                          [--accel auto|kvm|tcg] [--logdir DIR]
 # Exit: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, no
 # qemu-system-x86_64/ip/python3/ping/nstat) with the reason printed.
+# shellcheck disable=SC2154  # tmp, info, *_reply, stats...: set by vq_tmpdir_var / qemu_shell_cmd (printf -v)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/qemu.sh
@@ -100,13 +101,13 @@ grep -q ' mtu 9000 ' <<<"$up" || fail "vnet0 did not come up with mtu 9000"
 qemu_shell_cmd "vnet info" 5 info || fail "no answer to vnet info"
 neg=$(sed -n '/^negotiated/,/^queues/p' <<<"$info" | tr '\n' ' ')
 if [ "$offloads" = on ]; then
-	grep -qw CSUM <<<"$neg" && grep -qw GUEST_CSUM <<<"$neg" || fail "CSUM and GUEST_CSUM not negotiated: $neg"
-else
-	! grep -qw CSUM <<<"$neg" && ! grep -qw GUEST_CSUM <<<"$neg" || fail "checksum offload negotiated with csum=off: $neg"
+	if ! grep -qw CSUM <<<"$neg" || ! grep -qw GUEST_CSUM <<<"$neg"; then fail "CSUM and GUEST_CSUM not negotiated: $neg"; fi
+elif grep -qw CSUM <<<"$neg" || grep -qw GUEST_CSUM <<<"$neg"; then
+	fail "checksum offload negotiated with csum=off: $neg"
 fi
 
 # Jumbo: 4000-byte pings, every one answered.
-pingout=$(nsx ping -c 3 -i 0.3 -W 3 -s 4000 -M do "$guest_ip" 2>&1)
+pingout=$(nsx ping -c 3 -i 0.3 -W 3 -s 4000 -M 'do' "$guest_ip" 2>&1)
 echo "$pingout" | tail -2
 grep -q ' 3 received' <<<"$pingout" || fail "4000-byte ping with MTU 9000: not 3 replies of 3"
 
@@ -155,7 +156,9 @@ field() { sed -n "s/.*$1 \([0-9]*\).*/\1/p" <<<"$2" | head -1; }
 rx_line=$(grep '^tcp: rx ' <<<"$stats")
 tx_line=$(grep '^tcp: tx ' <<<"$stats")
 [ "$(field bad_csum "$rx_line")" = 1 ] || fail "not exactly the one bad-checksum SYN dropped: $rx_line"
-[ "$(field no_conn "$rx_line")" -ge 1 ] && [ "$(field rst_tx "$tx_line")" -ge 1 ] || fail "no RST for the closed port: $rx_line / $tx_line"
+if [ "$(field no_conn "$rx_line")" -lt 1 ] || [ "$(field rst_tx "$tx_line")" -lt 1 ]; then
+	fail "no RST for the closed port: $rx_line / $tx_line"
+fi
 [ "$(field bad_hdr "$rx_line")" = 0 ] || fail "segments with a bad header: $rx_line"
 [ "$(field bad_csum "$nstats")" = 0 ] || fail "IPv4 headers with a bad checksum: $nstats"
 rx_off=$(field csum_offloaded "$rx_line") tx_off=$(field csum_offloaded "$tx_line")
@@ -163,7 +166,7 @@ if [ "$offloads" = on ]; then
 	[ "${rx_off:-0}" -gt 0 ] || fail "offloads on: no segment received with DATA_VALID/NEEDS_CSUM"
 	[ "${tx_off:-0}" -gt 0 ] || fail "offloads on: no segment sent with checksum offload"
 else
-	[ "${rx_off:-1}" = 0 ] && [ "${tx_off:-1}" = 0 ] || fail "offloads off: checksum offload used ($rx_line / $tx_line)"
+	if [ "${rx_off:-1}" != 0 ] || [ "${tx_off:-1}" != 0 ]; then fail "offloads off: checksum offload used ($rx_line / $tx_line)"; fi
 fi
 
 # 5. Frames spanning mergeable buffers.
