@@ -35,8 +35,11 @@
 #   6. Linux's TcpInCsumErrors and IpInHdrErrors (nstat, in the namespace)
 #      did not move.
 #
-# usage: kernel_tcp_tap.sh --kernel ELF [--offloads on|off] [--bytes N]
-#                          [--accel auto|kvm|tcg] [--logdir DIR]
+# --ring packed runs it all over packed virtqueues (QEMU packed=on, the
+# kernel's ring=packed; vnet0 must come up "ring packed").
+#
+# usage: kernel_tcp_tap.sh --kernel ELF [--offloads on|off] [--ring split|packed]
+#                          [--bytes N] [--accel auto|kvm|tcg] [--logdir DIR]
 # Exit: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, no
 # qemu-system-x86_64/ip/python3/ping/nstat) with the reason printed.
 # shellcheck disable=SC2154  # tmp, info, *_reply, stats...: set by vq_tmpdir_var / qemu_shell_cmd (printf -v)
@@ -45,10 +48,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/qemu.sh
 . "$here/../lib/qemu.sh"
 vq_init tcp_tap
-kernel='' accel=auto logdir='' offloads=on bytes=4194304
-vq_parse_args "kernel accel logdir offloads bytes" "$@"
+kernel='' accel=auto logdir='' offloads=on bytes=4194304 ring=split
+vq_parse_args "kernel accel logdir offloads bytes ring" "$@"
 vq_need_kernel "$kernel"
 case "$offloads" in on | off) ;; *) vq_die "--offloads on|off (got '$offloads')" ;; esac
+case "$ring" in split | packed) ;; *) vq_die "--ring split|packed (got '$ring')" ;; esac
 vq_need_tap
 qemu_need
 vq_need python3 python3
@@ -67,7 +71,7 @@ show() {
 	echo "---- QEMU stderr ----"; cat "$log.stderr" 2>/dev/null
 	echo "---- console ($log) ----"; vq_text "$log" | tail -40
 }
-log="$logdir/tcp-tap-$offloads.log"
+log="$logdir/tcp-tap-$offloads-$ring.log"
 
 ip netns add "$ns" || { echo "tcp_tap: FAIL could not create network namespace $ns"; exit 1; }
 vq_on_exit ip netns del "$ns"
@@ -85,19 +89,21 @@ QEMU_BIN=$tmp/qemu-in-ns
 
 devopts=",host_mtu=9000,disable-legacy=on"
 [ "$offloads" = off ] && devopts="$devopts,csum=off,guest_csum=off"
-echo "tcp_tap: $accel, offloads $offloads, netns $ns tap $tap (MTU 9000) host $host_ip guest $guest_ip, $bytes bytes each way, log $log"
+[ "$ring" = packed ] && devopts="$devopts,packed=on"
+echo "tcp_tap: $accel, offloads $offloads, ring $ring, netns $ns tap $tap (MTU 9000) host $host_ip guest $guest_ip, $bytes bytes each way, log $log"
 
 nstat_read() { nsx nstat -asz TcpInCsumErrors IpInHdrErrors 2>/dev/null | awk '/^(Tcp|Ip)/ { printf "%s=%s ", $1, $2 }'; }
 nstat0=$(nstat_read)
 
 qemu_start --machine q35 --accel "$accel" --kernel "$kernel" \
-	--append "ip=$guest_ip/24 gw=$host_ip buf=4160" \
+	--append "ip=$guest_ip/24 gw=$host_ip buf=4160 ring=$ring" \
 	--serial "shell:$log" --stderr "$log.stderr" --timeout 300 \
 	--nic "tap,ifname=$tap,script=no,downscript=no,vhost=off,vnet_hdr=on" "$devopts"
 qemu_shell_wait 60 || fail "no shell prompt within 60 s"
 up=$(qemu_console | grep -a '^vnet0: up ' || true)
 echo "$up"
 grep -q ' mtu 9000 ' <<<"$up" || fail "vnet0 did not come up with mtu 9000"
+grep -q " ring $ring " <<<"$up" || fail "vnet0 did not come up with ring $ring"
 qemu_shell_cmd "vnet info" 5 info || fail "no answer to vnet info"
 neg=$(sed -n '/^negotiated/,/^queues/p' <<<"$info" | tr '\n' ' ')
 if [ "$offloads" = on ]; then
@@ -113,23 +119,23 @@ grep -q ' 3 received' <<<"$pingout" || fail "4000-byte ping with MTU 9000: not 3
 
 # 1. Linux -> Orion.
 nsx python3 "$here/tcp_peer.py" send --host "$guest_ip" --port 5001 --bytes "$bytes" --timeout 45 \
-	>"$logdir/peer-send-$offloads.out" 2>&1 &
+	>"$logdir/peer-send-$offloads-$ring.out" 2>&1 &
 peer=$!
 qemu_shell_cmd "tcp recv 5001 30" 50 recv_reply
 recv_rc=$?
 wait "$peer"
 peer_rc=$?
 echo "$recv_reply" | grep -a '^tcp recv:'
-cat "$logdir/peer-send-$offloads.out"
+cat "$logdir/peer-send-$offloads-$ring.out"
 [ "$recv_rc" -eq 0 ] || fail "tcp recv did not finish within 50 s"
 grep -q "^tcp recv: $bytes bytes from $host_ip:" <<<"$recv_reply" || fail "kernel did not receive exactly $bytes bytes"
 grep -q '^tcp recv: first mismatch: none' <<<"$recv_reply" || fail "kernel saw wrong bytes"
-[ "$peer_rc" -eq 0 ] || fail "Linux sender: $(cat "$logdir/peer-send-$offloads.out")"
+[ "$peer_rc" -eq 0 ] || fail "Linux sender: $(cat "$logdir/peer-send-$offloads-$ring.out")"
 
 # 2. Orion -> Linux.
 rm -f "$tmp/ready"
 nsx python3 "$here/tcp_peer.py" recv --bind "$host_ip" --port 5002 --bytes "$bytes" --timeout 45 \
-	--ready "$tmp/ready" >"$logdir/peer-recv-$offloads.out" 2>&1 &
+	--ready "$tmp/ready" >"$logdir/peer-recv-$offloads-$ring.out" 2>&1 &
 peer=$!
 for _ in $(seq 1 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
 [ -e "$tmp/ready" ] || fail "Linux receiver did not start listening"
@@ -138,10 +144,10 @@ send_rc=$?
 wait "$peer"
 peer_rc=$?
 echo "$send_reply" | grep -a '^tcp send:'
-cat "$logdir/peer-recv-$offloads.out"
+cat "$logdir/peer-recv-$offloads-$ring.out"
 [ "$send_rc" -eq 0 ] || fail "tcp send did not finish within 50 s"
 grep -q "^tcp send: $bytes bytes to $host_ip:5002 in" <<<"$send_reply" || fail "kernel did not get $bytes bytes acknowledged"
-[ "$peer_rc" -eq 0 ] || fail "Linux receiver: $(cat "$logdir/peer-recv-$offloads.out")"
+[ "$peer_rc" -eq 0 ] || fail "Linux receiver: $(cat "$logdir/peer-recv-$offloads-$ring.out")"
 
 # 3. A wrong checksum, a closed port.
 nsx python3 "$here/tcp_peer.py" badcsum --src "$host_ip" --host "$guest_ip" --port 5003 || fail "could not send the bad SYN"
@@ -184,5 +190,5 @@ qemu_shell_send exit
 qemu_wait_exit 20 || qemu_stop
 recv_res=$(grep '^tcp recv: [0-9]' <<<"$recv_reply")
 send_res=$(grep '^tcp send: [0-9]' <<<"$send_reply")
-echo "tcp_tap: PASS (offloads $offloads; ping -s 4000 3/3; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; merged rx frames $merged; bad SYN dropped, closed port refused)"
+echo "tcp_tap: PASS (offloads $offloads, ring $ring; ping -s 4000 3/3; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; merged rx frames $merged; bad SYN dropped, closed port refused)"
 exit 0
