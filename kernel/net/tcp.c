@@ -725,6 +725,10 @@ static void on_timeout(void)
 	}
 	ts.timeouts++;
 	ts.retransmits++;
+	/* One line per timeout (the back-off bounds them): what a person or
+	 * a test watching the console sees of a stalled path. */
+	kprintf("tcp: retransmission timeout %u after %lu ms, resending from byte %lu (state %s)\n", tc.retries,
+		tc.rto_ns / MS_NS, tc.snd_una ? tc.snd_una - 1 : 0, tcp_state_name(tc.state));
 	tc.rtt_on = false; /* Karn: no sample from a retransmitted segment */
 	tc.rto_ns = tc.rto_ns * 2 > TCP_RTO_MAX_NS ? TCP_RTO_MAX_NS : tc.rto_ns * 2;
 	tc.dupacks = 0;

@@ -21,6 +21,11 @@
 #   2. Orion -> Linux: tcp_peer.py listens, `tcp send 10.79.0.1 5002 BYTES`;
 #      the peer must receive exactly BYTES with every byte right and the
 #      kernel must report them acknowledged.
+#   2b. Retransmission on timeout: Orion -> Linux again (8 MiB); once the
+#      peer has 2 MiB the tap goes down (the kernel's segments and Linux's
+#      ACKs are lost), and comes back up when the kernel prints
+#      "tcp: retransmission timeout"; the transfer must still be
+#      byte-exact, with timeouts counted.
 #   3. A SYN with a wrong checksum (raw socket) is dropped and counted
 #      (bad_csum 1: the host sends it without offload flags, so the kernel
 #      checks it in software in both cases), and a connect to a port
@@ -92,6 +97,17 @@ devopts=",host_mtu=9000,disable-legacy=on"
 [ "$ring" = packed ] && devopts="$devopts,packed=on"
 echo "tcp_tap: $accel, offloads $offloads, ring $ring, netns $ns tap $tap (MTU 9000) host $host_ip guest $guest_ip, $bytes bytes each way, log $log"
 
+# since OFF REGEX SECONDS: wait until the log after byte OFF has a line
+# matching REGEX (grep -E); 1 on timeout or when QEMU is gone.
+since() {
+	local i
+	for ((i = 0; i < $3 * 20; i++)); do
+		tail -c +"$(($1 + 1))" "$log" | tr -d '\r' | grep -aEq "$2" && return 0
+		kill -0 "$QEMU_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
 nstat_read() { nsx nstat -asz TcpInCsumErrors IpInHdrErrors 2>/dev/null | awk '/^(Tcp|Ip)/ { printf "%s=%s ", $1, $2 }'; }
 nstat0=$(nstat_read)
 
@@ -149,6 +165,32 @@ cat "$logdir/peer-recv-$offloads-$ring.out"
 grep -q "^tcp send: $bytes bytes to $host_ip:5002 in" <<<"$send_reply" || fail "kernel did not get $bytes bytes acknowledged"
 [ "$peer_rc" -eq 0 ] || fail "Linux receiver: $(cat "$logdir/peer-recv-$offloads-$ring.out")"
 
+# 2b. Orion -> Linux across an outage: retransmission on timeout.
+rm -f "$tmp/ready" "$tmp/mark"
+nsx python3 "$here/tcp_peer.py" recv --bind "$host_ip" --port 5004 --bytes 8388608 --timeout 45 \
+	--ready "$tmp/ready" --mark "$tmp/mark" --mark-at 2097152 >"$logdir/peer-rto-$offloads-$ring.out" 2>&1 &
+peer=$!
+for _ in $(seq 1 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
+[ -e "$tmp/ready" ] || fail "Linux receiver (outage) did not start listening"
+off0=$(wc -c <"$log")
+qemu_shell_send "tcp send $host_ip 5004 8388608" || fail "QEMU gone"
+for _ in $(seq 1 300); do [ -e "$tmp/mark" ] && break; sleep 0.05; done
+[ -e "$tmp/mark" ] || fail "Linux receiver never got 2 MiB before the outage"
+nsx ip link set "$tap" down
+seen=0
+since "$off0" '^tcp: retransmission timeout' 10 && seen=1
+nsx ip link set "$tap" up
+[ "$seen" = 1 ] || fail "no retransmission timeout printed within 10 s of the outage"
+since "$off0" '^tcp send: ([0-9]+ bytes to|FAIL)' 40 || fail "tcp send (outage) did not finish"
+wait "$peer"
+peer_rc=$?
+rto_text=$(tail -c +"$((off0 + 1))" "$log" | tr -d '\r')
+grep -a -E '^tcp( send|: retrans)' <<<"$rto_text" | head -5
+cat "$logdir/peer-rto-$offloads-$ring.out"
+grep -q "^tcp send: 8388608 bytes to $host_ip:5004 in" <<<"$rto_text" || fail "kernel did not get 8 MiB acknowledged across the outage"
+[ "$peer_rc" -eq 0 ] || fail "Linux receiver (outage): $(cat "$logdir/peer-rto-$offloads-$ring.out")"
+since "$off0" '^> ' 10 || fail "no prompt after the outage transfer"
+
 # 3. A wrong checksum, a closed port.
 nsx python3 "$here/tcp_peer.py" badcsum --src "$host_ip" --host "$guest_ip" --port 5003 || fail "could not send the bad SYN"
 nsx python3 "$here/tcp_peer.py" refused --host "$guest_ip" --port 5003 --timeout 10 || fail "closed port not refused"
@@ -165,6 +207,7 @@ tx_line=$(grep '^tcp: tx ' <<<"$stats")
 if [ "$(field no_conn "$rx_line")" -lt 1 ] || [ "$(field rst_tx "$tx_line")" -lt 1 ]; then
 	fail "no RST for the closed port: $rx_line / $tx_line"
 fi
+[ "$(field timeouts "$tx_line")" -ge 1 ] || fail "no retransmission timeout counted: $tx_line"
 [ "$(field bad_hdr "$rx_line")" = 0 ] || fail "segments with a bad header: $rx_line"
 [ "$(field bad_csum "$nstats")" = 0 ] || fail "IPv4 headers with a bad checksum: $nstats"
 rx_off=$(field csum_offloaded "$rx_line") tx_off=$(field csum_offloaded "$tx_line")
@@ -190,5 +233,5 @@ qemu_shell_send exit
 qemu_wait_exit 20 || qemu_stop
 recv_res=$(grep '^tcp recv: [0-9]' <<<"$recv_reply")
 send_res=$(grep '^tcp send: [0-9]' <<<"$send_reply")
-echo "tcp_tap: PASS (offloads $offloads, ring $ring; ping -s 4000 3/3; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; merged rx frames $merged; bad SYN dropped, closed port refused)"
+echo "tcp_tap: PASS (offloads $offloads, ring $ring; ping -s 4000 3/3; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; merged rx frames $merged; bad SYN dropped, closed port refused; 8 MiB across an outage, $(field timeouts "$tx_line") timeouts)"
 exit 0

@@ -9,7 +9,9 @@ Byte i of every stream is i mod 251, as in the kernel's `tcp` command
       the kernel's FIN.
   tcp_peer.py recv --bind IP --port P --bytes N [--ready FILE]   listen,
       accept one connection (the kernel's `tcp send`), receive until EOF,
-      check every byte; FILE is created once listening.
+      check every byte; FILE is created once listening.  With
+      --mark-at M --mark FILE2, FILE2 is created once M bytes arrived (the
+      test then interrupts the path to force retransmissions).
   tcp_peer.py refused --host IP --port P   a connect to a port nobody
       listens on must be refused (the kernel answers the SYN with RST).
   tcp_peer.py badcsum --src IP --host IP --port P   send one SYN with a
@@ -98,6 +100,7 @@ def do_recv(a):
     got = 0
     first = None
     wrong = 0
+    marked = not a.mark
     try:
         while True:
             d = c.recv(CHUNK)
@@ -111,6 +114,9 @@ def do_recv(a):
                             first = (got + i, x, y)
                         wrong += 1
             got += len(d)
+            if not marked and got >= a.mark_at:
+                open(a.mark, "w").close()
+                marked = True
     except OSError as e:
         print(f"tcp_peer: FAIL receive after {got} bytes: {e}")
         return 1
@@ -167,6 +173,8 @@ def main():
     pr = sub.add_parser("recv")
     pr.add_argument("--bind", required=True)
     pr.add_argument("--ready")
+    pr.add_argument("--mark")
+    pr.add_argument("--mark-at", type=int, default=0)
     pf = sub.add_parser("refused")
     pf.add_argument("--host", required=True)
     pb = sub.add_parser("badcsum")
