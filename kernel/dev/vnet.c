@@ -260,11 +260,10 @@ bool netdev_caps(unsigned ifn, struct netdev_caps *c)
 	vnet_net_get_info(d->net, &ni);
 	memset(c, 0, sizeof(*c));
 	c->mtu = ni.mtu;
-	c->max_tx = d->tx_room;
+	c->max_tx = ni.tx_frame_max < NET_FRAME_MAX ? ni.tx_frame_max : NET_FRAME_MAX;
 	c->tx_csum = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_CSUM)) != 0;
 	c->rx_csum = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0;
-	/* TSO needs frames beyond one buffer: only when the driver takes them. */
-	c->tx_tso4 = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_HOST_TSO4)) != 0 && d->tx_room >= NET_FRAME_MAX;
+	c->tx_tso4 = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_HOST_TSO4)) != 0 && ni.tx_frame_max >= NET_FRAME_MAX;
 	c->rx_tso4 = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_GUEST_TSO4)) != 0;
 	return true;
 }
@@ -276,8 +275,9 @@ int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct net
 	struct vnetdev *d = dev_get(ifn);
 	if (!d || !d->up)
 		return -1;
-	if (len > d->tx_room || (m && m->gso_size)) {
-		/* One pool buffer per frame; no TSO until the driver takes chains. */
+	/* A frame larger than one buffer goes as a chain of pool buffers
+	 * (at most VNET_NET_TX_SEGS_MAX); the driver checks the offloads. */
+	if (!len || !d->tx_room || len > (size_t)d->tx_room * VNET_NET_TX_SEGS_MAX || len > VNET_NET_FRAME_MAX) {
 		d->tx_too_big++;
 		return -1;
 	}
@@ -293,17 +293,37 @@ int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct net
 		d->tx_nobuf++;
 		return -1;
 	}
-	if (len > p->room) {
-		vnet_net_pkt_free(d->net, p);
-		return -1;
+	size_t first = len < p->room ? len : p->room;
+	memcpy(p->data, frame, first);
+	p->len = (uint32_t)first;
+	p->next = NULL;
+	struct vnet_pkt *tail = p;
+	for (size_t off = first; off < len;) {
+		struct vnet_pkt *s = vnet_net_pkt_alloc(d->net);
+		if (!s) {
+			vnet_net_pkt_free(d->net, p); /* the whole chain */
+			d->tx_nobuf++;
+			return -1;
+		}
+		size_t n = len - off < s->room ? len - off : s->room;
+		memcpy(s->data, (const uint8_t *)frame + off, n);
+		s->len = (uint32_t)n;
+		s->next = NULL;
+		tail->next = s;
+		tail = s;
+		off += n;
 	}
-	memcpy(p->data, frame, len);
-	p->len = (uint32_t)len;
 	p->flags = 0;
 	if (m && m->csum) {
 		p->flags |= VNET_PKT_F_CSUM_PARTIAL;
 		p->csum_start = m->csum_start;
 		p->csum_offset = m->csum_offset;
+	}
+	if (m && m->gso_size) {
+		p->flags |= VNET_PKT_F_GSO;
+		p->gso_type = VNET_PKT_GSO_TCPV4;
+		p->gso_size = m->gso_size;
+		p->hdr_len = m->hdr_len;
 	}
 	if (vnet_net_tx_burst(d->net, qp, &p, 1) != 1) {
 		/* Ring full even after reclaim: the frame is dropped. */
@@ -576,6 +596,9 @@ static void dev_bringup(struct vnetdev *d)
 	 * to send (the receive side merges buffers). */
 	const char *offl = dev_opt(d, "offload");
 	o.tx_csum = o.rx_csum = !(offl && !strcmp(offl, "off"));
+	/* TSO both ways with it: the stack sends TCP super-frames and takes
+	 * coalesced ones (linearised in deliver(), up to NET_FRAME_MAX). */
+	o.tx_tso4 = o.rx_tso4 = o.tx_csum;
 	if (parse_u64(d, "buf", &v, 65536 + 4096) && v >= 2048)
 		o.buf_size = (uint32_t)v;
 	o.timeout_ns = 1000 * MS_NS;

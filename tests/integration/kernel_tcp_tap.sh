@@ -7,13 +7,13 @@
 # 9000, and runs QEMU inside the namespace (through a one-line wrapper set
 # as QEMU_BIN) so QEMU opens that tap; nothing touches the host's own
 # network, and nstat reads the namespace's own counters.  The guest is
-# 10.79.0.2 on a virtio-net-pci with host_mtu=9000 and packet buffers of
-# 4160 bytes (buf=4160), so:
-#   - a 4000-byte ping (a 4042-byte frame) must be answered 3 times of 3:
-#     it fits one transmit buffer;
-#   - Linux sends 9014-byte TCP frames (our MSS 8960), each spanning three
-#     mergeable receive buffers; the kernel sends 4106-byte frames (its
-#     sending MSS is capped by the buffer, TCP allows asymmetric MSS).
+# 10.79.0.2 on a virtio-net-pci with host_mtu=9000 and the driver's
+# default 2048-byte packet buffers, so every jumbo frame spans several
+# buffers: sent as a descriptor chain, received over mergeable buffers
+# (or, with --mrg off, into MTU-sized buffers / big-packet chains):
+#   - pings of 1473, 4000 and 8972 bytes must each be answered 3 times of 3,
+#     and UDP echoes of 1473, 4000 and 8972 bytes come back intact;
+#   - TCP runs with MSS 8960 both ways.
 # Then, with the kernel's shell (tests/lib/qemu.sh qemu_shell_cmd):
 #   1. Linux -> Orion: `tcp recv 5001` while tcp_peer.py sends BYTES of the
 #      pattern (byte i = i mod 251); the kernel must report exactly BYTES,
@@ -33,18 +33,23 @@
 #   4. `tcp stats`: no other segment with a bad checksum or header; with
 #      --offloads on the device negotiated CSUM and GUEST_CSUM and both
 #      directions used them (tx csum_offloaded > 0, rx csum_offloaded > 0);
-#      with --offloads off (QEMU csum=off,guest_csum=off) neither was
-#      offered and every checksum was computed and checked in software
-#      (both counters 0).
-#   5. `vnet stats`: received frames spanning several buffers (merged > 0).
+#      and TSO super-frames went both ways (HOST_TSO4 and GUEST_TSO4
+#      negotiated, tx tso > 0, rx coalesced > 0); with --offloads off
+#      (QEMU csum=off,guest_csum=off) neither was offered, every checksum
+#      was computed and checked in software (both counters 0) and no
+#      super-frame was sent or received.
+#   5. `vnet stats`: received frames spanning several buffers (merged > 0;
+#      with --mrg on only).
 #   6. Linux's TcpInCsumErrors and IpInHdrErrors (nstat, in the namespace)
 #      did not move.
 #
 # --ring packed runs it all over packed virtqueues (QEMU packed=on, the
 # kernel's ring=packed; vnet0 must come up "ring packed").
 #
+# --mrg off: QEMU mrg_rxbuf=off.
+#
 # usage: kernel_tcp_tap.sh --kernel ELF [--offloads on|off] [--ring split|packed]
-#                          [--bytes N] [--accel auto|kvm|tcg] [--logdir DIR]
+#                          [--mrg on|off] [--bytes N] [--accel auto|kvm|tcg] [--logdir DIR]
 # Exit: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, no
 # qemu-system-x86_64/ip/python3/ping/nstat) with the reason printed.
 # shellcheck disable=SC2154  # tmp, info, *_reply, stats...: set by vq_tmpdir_var / qemu_shell_cmd (printf -v)
@@ -53,11 +58,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/qemu.sh
 . "$here/../lib/qemu.sh"
 vq_init tcp_tap
-kernel='' accel=auto logdir='' offloads=on bytes=4194304 ring=split
-vq_parse_args "kernel accel logdir offloads bytes ring" "$@"
+kernel='' accel=auto logdir='' offloads=on bytes=4194304 ring=split mrg=on
+vq_parse_args "kernel accel logdir offloads bytes ring mrg" "$@"
 vq_need_kernel "$kernel"
 case "$offloads" in on | off) ;; *) vq_die "--offloads on|off (got '$offloads')" ;; esac
 case "$ring" in split | packed) ;; *) vq_die "--ring split|packed (got '$ring')" ;; esac
+case "$mrg" in on | off) ;; *) vq_die "--mrg on|off (got '$mrg')" ;; esac
 vq_need_tap
 qemu_need
 vq_need python3 python3
@@ -76,7 +82,7 @@ show() {
 	echo "---- QEMU stderr ----"; cat "$log.stderr" 2>/dev/null
 	echo "---- console ($log) ----"; vq_text "$log" | tail -40
 }
-log="$logdir/tcp-tap-$offloads-$ring.log"
+log="$logdir/tcp-tap-$offloads-$ring-mrg$mrg.log"
 
 ip netns add "$ns" || { echo "tcp_tap: FAIL could not create network namespace $ns"; exit 1; }
 vq_on_exit ip netns del "$ns"
@@ -95,7 +101,8 @@ QEMU_BIN=$tmp/qemu-in-ns
 devopts=",host_mtu=9000,disable-legacy=on"
 [ "$offloads" = off ] && devopts="$devopts,csum=off,guest_csum=off"
 [ "$ring" = packed ] && devopts="$devopts,packed=on"
-echo "tcp_tap: $accel, offloads $offloads, ring $ring, netns $ns tap $tap (MTU 9000) host $host_ip guest $guest_ip, $bytes bytes each way, log $log"
+[ "$mrg" = off ] && devopts="$devopts,mrg_rxbuf=off"
+echo "tcp_tap: $accel, offloads $offloads, ring $ring, mrg_rxbuf $mrg, netns $ns tap $tap (MTU 9000) host $host_ip guest $guest_ip, $bytes bytes each way, log $log"
 
 # since OFF REGEX SECONDS: wait until the log after byte OFF has a line
 # matching REGEX (grep -E); 1 on timeout or when QEMU is gone.
@@ -112,7 +119,7 @@ nstat_read() { nsx nstat -asz TcpInCsumErrors IpInHdrErrors 2>/dev/null | awk '/
 nstat0=$(nstat_read)
 
 qemu_start --machine q35 --accel "$accel" --kernel "$kernel" \
-	--append "ip=$guest_ip/24 gw=$host_ip buf=4160 ring=$ring" \
+	--append "ip=$guest_ip/24 gw=$host_ip ring=$ring" \
 	--serial "shell:$log" --stderr "$log.stderr" --timeout 300 \
 	--nic "tap,ifname=$tap,script=no,downscript=no,vhost=off,vnet_hdr=on" "$devopts"
 qemu_shell_wait 60 || fail "no shell prompt within 60 s"
@@ -123,15 +130,22 @@ grep -q " ring $ring " <<<"$up" || fail "vnet0 did not come up with ring $ring"
 qemu_shell_cmd "vnet info" 5 info || fail "no answer to vnet info"
 neg=$(sed -n '/^negotiated/,/^queues/p' <<<"$info" | tr '\n' ' ')
 if [ "$offloads" = on ]; then
-	if ! grep -qw CSUM <<<"$neg" || ! grep -qw GUEST_CSUM <<<"$neg"; then fail "CSUM and GUEST_CSUM not negotiated: $neg"; fi
-elif grep -qw CSUM <<<"$neg" || grep -qw GUEST_CSUM <<<"$neg"; then
-	fail "checksum offload negotiated with csum=off: $neg"
+	for f in CSUM GUEST_CSUM HOST_TSO4 GUEST_TSO4; do
+		grep -qw "$f" <<<"$neg" || fail "$f not negotiated: $neg"
+	done
+else
+	for f in CSUM GUEST_CSUM HOST_TSO4 GUEST_TSO4; do
+		! grep -qw "$f" <<<"$neg" || fail "$f negotiated with csum=off,guest_csum=off: $neg"
+	done
 fi
 
-# Jumbo: 4000-byte pings, every one answered.
-pingout=$(nsx ping -c 3 -i 0.3 -W 3 -s 4000 -M 'do' "$guest_ip" 2>&1)
-echo "$pingout" | tail -2
-grep -q ' 3 received' <<<"$pingout" || fail "4000-byte ping with MTU 9000: not 3 replies of 3"
+# Jumbo: pings and UDP echoes of 1473, 4000 and 8972 bytes.
+for size in 1473 4000 8972; do
+	pingout=$(nsx ping -c 3 -i 0.3 -W 3 -s "$size" -M 'do' "$guest_ip" 2>&1)
+	echo "ping -s $size: $(grep 'packets transmitted' <<<"$pingout")"
+	grep -q ' 3 received' <<<"$pingout" || fail "$size-byte ping with MTU 9000: not 3 replies of 3"
+done
+nsx python3 "$here/tcp_peer.py" udpecho --host "$guest_ip" --port 7 --sizes 1473,4000,8972 || fail "jumbo UDP echo"
 
 # 1. Linux -> Orion.
 nsx python3 "$here/tcp_peer.py" send --host "$guest_ip" --port 5001 --bytes "$bytes" --timeout 45 \
@@ -211,10 +225,14 @@ fi
 [ "$(field bad_hdr "$rx_line")" = 0 ] || fail "segments with a bad header: $rx_line"
 [ "$(field bad_csum "$nstats")" = 0 ] || fail "IPv4 headers with a bad checksum: $nstats"
 rx_off=$(field csum_offloaded "$rx_line") tx_off=$(field csum_offloaded "$tx_line")
+tso=$(field tso "$tx_line") coal=$(field coalesced "$rx_line")
 if [ "$offloads" = on ]; then
 	[ "${rx_off:-0}" -gt 0 ] || fail "offloads on: no segment received with DATA_VALID/NEEDS_CSUM"
 	[ "${tx_off:-0}" -gt 0 ] || fail "offloads on: no segment sent with checksum offload"
+	[ "${tso:-0}" -gt 0 ] || fail "offloads on: no TSO super-frame sent"
+	[ "${coal:-0}" -gt 0 ] || fail "offloads on: no coalesced (GUEST_TSO4) frame received"
 else
+	if [ "${tso:-1}" != 0 ] || [ "${coal:-1}" != 0 ]; then fail "offloads off: super-frames seen ($rx_line / $tx_line)"; fi
 	if [ "${rx_off:-1}" != 0 ] || [ "${tx_off:-1}" != 0 ]; then fail "offloads off: checksum offload used ($rx_line / $tx_line)"; fi
 fi
 
@@ -222,7 +240,7 @@ fi
 qemu_shell_cmd "vnet stats" 5 vstats || fail "no answer to vnet stats"
 merged=$(field merged "$(grep '^pair 0 rx:' <<<"$vstats")")
 echo "tcp_tap: vnet0 pair 0 rx merged $merged"
-[ "${merged:-0}" -gt 0 ] || fail "no received frame spanned several buffers"
+[ "$mrg" = off ] || [ "${merged:-0}" -gt 0 ] || fail "no received frame spanned several buffers"
 
 # 6. Linux saw no checksum or header errors.
 nstat1=$(nstat_read)
@@ -233,5 +251,5 @@ qemu_shell_send exit
 qemu_wait_exit 20 || qemu_stop
 recv_res=$(grep '^tcp recv: [0-9]' <<<"$recv_reply")
 send_res=$(grep '^tcp send: [0-9]' <<<"$send_reply")
-echo "tcp_tap: PASS (offloads $offloads, ring $ring; ping -s 4000 3/3; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; merged rx frames $merged; bad SYN dropped, closed port refused; 8 MiB across an outage, $(field timeouts "$tx_line") timeouts)"
+echo "tcp_tap: PASS (offloads $offloads, ring $ring, mrg_rxbuf $mrg; pings and UDP echoes of 1473/4000/8972 bytes; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; tso super-frames sent $tso, coalesced received $coal; merged rx frames $merged; bad SYN dropped, closed port refused; 8 MiB across an outage, $(field timeouts "$tx_line") timeouts)"
 exit 0

@@ -14,6 +14,9 @@ Byte i of every stream is i mod 251, as in the kernel's `tcp` command
       test then interrupts the path to force retransmissions).
   tcp_peer.py refused --host IP --port P   a connect to a port nobody
       listens on must be refused (the kernel answers the SYN with RST).
+  tcp_peer.py udpecho --host IP --port 7 --sizes 1473,4000,8972   one
+      datagram of random bytes per size to the kernel's UDP echo service;
+      each echo must come back identical (a lost one is retried 5 times).
   tcp_peer.py badcsum --src IP --host IP --port P   send one SYN with a
       wrong TCP checksum through a raw socket (root): the kernel must drop
       it without an answer (its tcp stats count it).
@@ -24,6 +27,7 @@ closed) and every byte matched, 1 otherwise; every wait is bounded by
 --timeout (seconds, default 60).
 """
 import argparse
+import os
 import socket
 import struct
 import sys
@@ -143,6 +147,28 @@ def do_refused(a):
     return 1
 
 
+def do_udpecho(a):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(1.0)
+    for n in [int(x) for x in a.sizes.split(",")]:
+        data = os.urandom(n)
+        for _ in range(5):
+            u.sendto(data, (a.host, a.port))
+            try:
+                got, _src = u.recvfrom(65536)
+            except socket.timeout:
+                continue
+            if got != data:
+                print(f"tcp_peer: FAIL udp echo of {n} bytes came back as {len(got)} different bytes")
+                return 1
+            print(f"tcp_peer: udp echo of {n} bytes intact")
+            break
+        else:
+            print(f"tcp_peer: FAIL no udp echo of {n} bytes after 5 tries")
+            return 1
+    return 0
+
+
 def csum16(b):
     if len(b) % 2:
         b += b"\0"
@@ -180,13 +206,16 @@ def main():
     pb = sub.add_parser("badcsum")
     pb.add_argument("--host", required=True)
     pb.add_argument("--src", required=True)
-    for q in (ps, pr, pf, pb):
+    pu = sub.add_parser("udpecho")
+    pu.add_argument("--host", required=True)
+    pu.add_argument("--sizes", required=True)
+    for q in (ps, pr, pf, pb, pu):
         q.add_argument("--port", type=int, required=True)
         q.add_argument("--timeout", type=float, default=60.0)
     for q in (ps, pr):
         q.add_argument("--bytes", type=int, required=True)
     a = p.parse_args()
-    return {"send": do_send, "recv": do_recv, "refused": do_refused, "badcsum": do_badcsum}[a.mode](a)
+    return {"send": do_send, "recv": do_recv, "refused": do_refused, "badcsum": do_badcsum, "udpecho": do_udpecho}[a.mode](a)
 
 
 if __name__ == "__main__":
