@@ -270,6 +270,21 @@ bool netdev_caps(unsigned ifn, struct netdev_caps *c)
 
 int netdev_tx(unsigned ifn, const void *frame, size_t len) { return netdev_tx_meta(ifn, frame, len, NULL); }
 
+/* A pool buffer for transmit; completions of every pair hold pool
+ * buffers, so reclaim them before giving up. */
+static struct vnet_pkt *tx_alloc(struct vnetdev *d)
+{
+	struct vnet_pkt *p = vnet_net_pkt_alloc(d->net);
+	if (!p) {
+		for (uint16_t q = 0; q < d->pairs; q++)
+			vnet_net_tx_reclaim(d->net, q);
+		p = vnet_net_pkt_alloc(d->net);
+	}
+	if (p)
+		p->next = NULL;
+	return p;
+}
+
 int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct netdev_txmeta *m)
 {
 	struct vnetdev *d = dev_get(ifn);
@@ -282,13 +297,7 @@ int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct net
 		return -1;
 	}
 	uint16_t qp = d->tx_pair < d->pairs ? d->tx_pair : 0;
-	struct vnet_pkt *p = vnet_net_pkt_alloc(d->net);
-	if (!p) {
-		/* Completions of every pair hold pool buffers. */
-		for (uint16_t q = 0; q < d->pairs; q++)
-			vnet_net_tx_reclaim(d->net, q);
-		p = vnet_net_pkt_alloc(d->net);
-	}
+	struct vnet_pkt *p = tx_alloc(d);
 	if (!p) {
 		d->tx_nobuf++;
 		return -1;
@@ -299,7 +308,7 @@ int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct net
 	p->next = NULL;
 	struct vnet_pkt *tail = p;
 	for (size_t off = first; off < len;) {
-		struct vnet_pkt *s = vnet_net_pkt_alloc(d->net);
+		struct vnet_pkt *s = tx_alloc(d);
 		if (!s) {
 			vnet_net_pkt_free(d->net, p); /* the whole chain */
 			d->tx_nobuf++;
@@ -592,8 +601,8 @@ static void dev_bringup(struct vnetdev *d)
 	/* Checksum offload both ways unless offload=off: the stack fills
 	 * CSUM_PARTIAL headers for TCP and skips its own check of frames
 	 * the device marks DATA_VALID or NEEDS_CSUM (kernel/net/stack.c).
-	 * buf=N: bytes per packet buffer, so one buffer holds a jumbo frame
-	 * to send (the receive side merges buffers). */
+	 * buf=N: bytes per packet buffer (a frame larger than one is sent
+	 * as a chain and received over mergeable buffers). */
 	const char *offl = dev_opt(d, "offload");
 	o.tx_csum = o.rx_csum = !(offl && !strcmp(offl, "off"));
 	/* TSO both ways with it: the stack sends TCP super-frames and takes
