@@ -46,10 +46,11 @@
 # --ring packed runs it all over packed virtqueues (QEMU packed=on, the
 # kernel's ring=packed; vnet0 must come up "ring packed").
 #
-# --mrg off: QEMU mrg_rxbuf=off.
+# --mrg off: QEMU mrg_rxbuf=off.  --kargs "..." adds kernel command-line
+# options (e.g. mode=poll, offload=off) for experiments and benchmarks.
 #
 # usage: kernel_tcp_tap.sh --kernel ELF [--offloads on|off] [--ring split|packed]
-#                          [--mrg on|off] [--bytes N] [--accel auto|kvm|tcg] [--logdir DIR]
+#                          [--mrg on|off] [--kargs OPTS] [--bytes N] [--accel auto|kvm|tcg] [--logdir DIR]
 # Exit: 0 pass, 1 fail, 77 skip (not root, no /dev/net/tun, no
 # qemu-system-x86_64/ip/python3/ping/nstat) with the reason printed.
 # shellcheck disable=SC2154  # tmp, info, *_reply, stats...: set by vq_tmpdir_var / qemu_shell_cmd (printf -v)
@@ -58,8 +59,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/qemu.sh
 . "$here/../lib/qemu.sh"
 vq_init tcp_tap
-kernel='' accel=auto logdir='' offloads=on bytes=4194304 ring=split mrg=on
-vq_parse_args "kernel accel logdir offloads bytes ring mrg" "$@"
+kernel='' accel=auto logdir='' offloads=on bytes=4194304 ring=split mrg=on kargs=''
+vq_parse_args "kernel accel logdir offloads bytes ring mrg kargs" "$@"
 vq_need_kernel "$kernel"
 case "$offloads" in on | off) ;; *) vq_die "--offloads on|off (got '$offloads')" ;; esac
 case "$ring" in split | packed) ;; *) vq_die "--ring split|packed (got '$ring')" ;; esac
@@ -119,7 +120,7 @@ nstat_read() { nsx nstat -asz TcpInCsumErrors IpInHdrErrors 2>/dev/null | awk '/
 nstat0=$(nstat_read)
 
 qemu_start --machine q35 --accel "$accel" --kernel "$kernel" \
-	--append "ip=$guest_ip/24 gw=$host_ip ring=$ring" \
+	--append "ip=$guest_ip/24 gw=$host_ip ring=$ring${kargs:+ $kargs}" \
 	--serial "shell:$log" --stderr "$log.stderr" --timeout 300 \
 	--nic "tap,ifname=$tap,script=no,downscript=no,vhost=off,vnet_hdr=on" "$devopts"
 qemu_shell_wait 60 || fail "no shell prompt within 60 s"
