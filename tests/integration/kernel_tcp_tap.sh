@@ -12,7 +12,8 @@
 # buffers: sent as a descriptor chain, received over mergeable buffers
 # (or, with --mrg off, into MTU-sized buffers / big-packet chains):
 #   - pings of 1473, 4000 and 8972 bytes must each be answered 3 times of 3,
-#     and UDP echoes of 1473, 4000 and 8972 bytes come back intact;
+#     and UDP echoes of 1473, 4000 and 8972 bytes come back intact; the
+#     kernel's own 8972-byte ping to Linux (`ping IP 3 -s 8972`) too;
 #   - TCP runs with MSS 8960 both ways.
 # Then, with the kernel's shell (tests/lib/qemu.sh qemu_shell_cmd):
 #   1. Linux -> Orion: `tcp recv 5001` while tcp_peer.py sends BYTES of the
@@ -147,6 +148,10 @@ for size in 1473 4000 8972; do
 	grep -q ' 3 received' <<<"$pingout" || fail "$size-byte ping with MTU 9000: not 3 replies of 3"
 done
 nsx python3 "$here/tcp_peer.py" udpecho --host "$guest_ip" --port 7 --sizes 1473,4000,8972 || fail "jumbo UDP echo"
+# ... and from the kernel's side.
+qemu_shell_cmd "ping $host_ip 3 -s 8972" 20 kping || fail "no answer to the kernel's ping"
+grep -a '^---' <<<"$kping"
+grep -q ' 3 sent, 3 received' <<<"$kping" || fail "the kernel's 8972-byte ping: not 3 replies of 3"
 
 # 1. Linux -> Orion.
 nsx python3 "$here/tcp_peer.py" send --host "$guest_ip" --port 5001 --bytes "$bytes" --timeout 45 \

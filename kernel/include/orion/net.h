@@ -152,6 +152,9 @@ struct net_ping_result {
 	uint64_t min_ns, avg_ns, max_ns;
 };
 int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_result *res);
+/* The same with dlen data bytes per request (net_ping: 56). */
+int net_ping_size(unsigned ifn, uint32_t ip, unsigned count, size_t dlen, uint64_t timeout_ns,
+                  struct net_ping_result *res);
 
 /* UDP echo service state: true after the stop datagram arrived. */
 bool net_echo_stop_requested(void);
