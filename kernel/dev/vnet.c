@@ -650,6 +650,11 @@ static void dev_bringup(struct vnetdev *d)
 	struct vnet_net_info ni;
 	vnet_net_get_info(d->net, &ni);
 	d->pairs = ni.queue_pairs <= VNET_MAX_PAIRS ? ni.queue_pairs : VNET_MAX_PAIRS;
+	/* Frame bytes one pool buffer holds: netdev_tx_meta's chain unit. */
+	struct vnet_pkt *probe = vnet_net_pkt_alloc(d->net);
+	d->tx_room = probe ? probe->room : 0;
+	if (probe)
+		vnet_net_pkt_free(d->net, probe);
 	/* Transmit completions are reclaimed on the next send; no interrupt. */
 	for (uint16_t q = 0; q < d->pairs; q++)
 		vnet_vq_disable_cb(vnet_net_txq(d->net, q));
@@ -659,10 +664,6 @@ static void dev_bringup(struct vnetdev *d)
 	memcpy(c.mac, ni.mac, 6);
 	c.mtu = ni.mtu;
 	parse_ipcfg(d, &c);
-	struct vnet_pkt *probe = vnet_net_pkt_alloc(d->net);
-	d->tx_room = probe ? probe->room : 0;
-	if (probe)
-		vnet_net_pkt_free(d->net, probe);
 	uint64_t f = irq_save();
 	net_init(d->index, &c);
 	d->up = true;

@@ -22,8 +22,8 @@ uint16_t net_csum_fold(uint32_t sum);
 
 /* The stack's lock (interrupts off, see orion/net.h), for files that
  * must not include architecture headers. */
-uint64_t net_lock(void);
-void net_unlock(uint64_t flags);
+unsigned long net_lock(void);
+void net_unlock(unsigned long flags);
 
 /* The transmit frame's payload area (behind the Ethernet header), room
  * for NET_FRAME_MAX - NET_ETH_HLEN bytes. */

@@ -115,8 +115,8 @@ uint32_t net_csum_add(uint32_t sum, const uint8_t *p, size_t n)
 	return sum;
 }
 
-uint64_t net_lock(void) { return irq_save(); }
-void net_unlock(uint64_t flags) { irq_restore(flags); }
+unsigned long net_lock(void) { return irq_save(); }
+void net_unlock(unsigned long flags) { irq_restore(flags); }
 
 struct net_stats *net_if_stats(unsigned ifn)
 {

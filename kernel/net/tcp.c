@@ -649,7 +649,7 @@ static bool conn_busy(void)
 
 int tcp_listen(uint16_t port, tcp_recv_fn fn, void *arg)
 {
-	uint64_t f = net_lock();
+	unsigned long f = net_lock();
 	if (conn_busy() || !fn) {
 		net_unlock(f);
 		return -1;
@@ -667,7 +667,7 @@ int tcp_listen(uint16_t port, tcp_recv_fn fn, void *arg)
 int tcp_connect(unsigned ifn, const uint8_t mac[6], uint32_t ip, uint16_t port, uint64_t total, tcp_fill_fn fn,
                 void *arg)
 {
-	uint64_t f = net_lock();
+	unsigned long f = net_lock();
 	const struct net_if_cfg *c = net_cfg(ifn);
 	if (conn_busy() || !fn || !c) {
 		net_unlock(f);
@@ -755,7 +755,7 @@ static void on_timeout(void)
 
 void tcp_poll(void)
 {
-	uint64_t f = net_lock();
+	unsigned long f = net_lock();
 	if (tc.deadline && timer_ns() >= tc.deadline)
 		on_timeout();
 	if (tc.state >= TCP_ESTABLISHED && tc.state != TCP_TIME_WAIT) {
@@ -768,7 +768,7 @@ void tcp_poll(void)
 
 bool tcp_done(void)
 {
-	uint64_t f = net_lock();
+	unsigned long f = net_lock();
 	bool d = tc.state == TCP_CLOSED || tc.state == TCP_TIME_WAIT;
 	net_unlock(f);
 	return d;
@@ -776,7 +776,7 @@ bool tcp_done(void)
 
 void tcp_abort(const char *why)
 {
-	uint64_t f = net_lock();
+	unsigned long f = net_lock();
 	if (tc.state >= TCP_SYN_RCVD && tc.state != TCP_TIME_WAIT)
 		conn_send(tc.snd_nxt, TCP_F_RST | TCP_F_ACK, 0);
 	conn_closed(why ? why : "aborted");
@@ -785,14 +785,14 @@ void tcp_abort(const char *why)
 
 void tcp_get_info(struct tcp_info *out)
 {
-	uint64_t f = net_lock();
+	unsigned long f = net_lock();
 	*out = tc.info;
 	net_unlock(f);
 }
 
 void tcp_get_stats(struct tcp_stats *out)
 {
-	uint64_t f = net_lock();
+	unsigned long f = net_lock();
 	*out = ts;
 	net_unlock(f);
 }
