@@ -406,6 +406,11 @@ static bool process_ack(uint32_t ack, uint32_t wnd, size_t dlen, bool fin)
 			}
 		}
 	}
+	/* The peer answers: timeouts so far were not a dead path (a zero
+	 * window answered probe after probe must not abort). */
+	tc.retries = 0;
+	if (tc.snd_wnd == 0 && wnd > 0 && tc.deadline && tc.snd_una == tc.snd_max)
+		tc.deadline = 0; /* the window opened: no probe due */
 	tc.snd_wnd = wnd;
 	/* Our FIN acknowledged? */
 	bool fin_acked = tc.want_fin && tc.snd_una == tc.total + 2;

@@ -22,11 +22,13 @@
 #   2. Orion -> Linux: tcp_peer.py listens, `tcp send 10.79.0.1 5002 BYTES`;
 #      the peer must receive exactly BYTES with every byte right and the
 #      kernel must report them acknowledged.
-#   2b. Retransmission on timeout: Orion -> Linux again (8 MiB); once the
-#      peer has 2 MiB the tap goes down (the kernel's segments and Linux's
-#      ACKs are lost), and comes back up when the kernel prints
-#      "tcp: retransmission timeout"; the transfer must still be
-#      byte-exact, with timeouts counted.
+#   2b. Retransmission on timeout: Orion -> Linux again (16 MiB); once the
+#      peer has 2 MiB it stops reading (a 256 KiB receive buffer: the
+#      kernel must stall with bytes left, however fast it is), the tap goes
+#      down (every segment, probe and ACK is lost from then on), the peer
+#      reads again, and the tap comes back up once the kernel prints
+#      "tcp: retransmission timeout" after the tap went down; the
+#      transfer must still be byte-exact, with timeouts counted.
 #   3. A SYN with a wrong checksum (raw socket) is dropped and counted
 #      (bad_csum 1: the host sends it without offload flags, so the kernel
 #      checks it in software in both cases), and a connect to a port
@@ -186,19 +188,22 @@ grep -q "^tcp send: $bytes bytes to $host_ip:5002 in" <<<"$send_reply" || fail "
 [ "$peer_rc" -eq 0 ] || fail "Linux receiver: $(cat "$logdir/peer-recv-$offloads-$ring.out")"
 
 # 2b. Orion -> Linux across an outage: retransmission on timeout.
-rm -f "$tmp/ready" "$tmp/mark"
-nsx python3 "$here/tcp_peer.py" recv --bind "$host_ip" --port 5004 --bytes 8388608 --timeout 45 \
-	--ready "$tmp/ready" --mark "$tmp/mark" --mark-at 2097152 >"$logdir/peer-rto-$offloads-$ring.out" 2>&1 &
+rm -f "$tmp/ready" "$tmp/mark" "$tmp/resume"
+nsx python3 "$here/tcp_peer.py" recv --bind "$host_ip" --port 5004 --bytes 16777216 --timeout 45 \
+	--ready "$tmp/ready" --mark "$tmp/mark" --mark-at 2097152 --resume "$tmp/resume" \
+	>"$logdir/peer-rto-$offloads-$ring.out" 2>&1 &
 peer=$!
 for _ in $(seq 1 100); do [ -e "$tmp/ready" ] && break; sleep 0.1; done
 [ -e "$tmp/ready" ] || fail "Linux receiver (outage) did not start listening"
 off0=$(wc -c <"$log")
-qemu_shell_send "tcp send $host_ip 5004 8388608" || fail "QEMU gone"
+qemu_shell_send "tcp send $host_ip 5004 16777216" || fail "QEMU gone"
 for _ in $(seq 1 300); do [ -e "$tmp/mark" ] && break; sleep 0.05; done
 [ -e "$tmp/mark" ] || fail "Linux receiver never got 2 MiB before the outage"
 nsx ip link set "$tap" down
+off1=$(wc -c <"$log")
+touch "$tmp/resume"
 seen=0
-since "$off0" '^tcp: retransmission timeout' 10 && seen=1
+since "$off1" '^tcp: retransmission timeout' 10 && seen=1
 nsx ip link set "$tap" up
 [ "$seen" = 1 ] || fail "no retransmission timeout printed within 10 s of the outage"
 since "$off0" '^tcp send: ([0-9]+ bytes to|FAIL)' 40 || fail "tcp send (outage) did not finish"
@@ -207,7 +212,7 @@ peer_rc=$?
 rto_text=$(tail -c +"$((off0 + 1))" "$log" | tr -d '\r')
 grep -a -E '^tcp( send|: retrans)' <<<"$rto_text" | head -5
 cat "$logdir/peer-rto-$offloads-$ring.out"
-grep -q "^tcp send: 8388608 bytes to $host_ip:5004 in" <<<"$rto_text" || fail "kernel did not get 8 MiB acknowledged across the outage"
+grep -q "^tcp send: 16777216 bytes to $host_ip:5004 in" <<<"$rto_text" || fail "kernel did not get 16 MiB acknowledged across the outage"
 [ "$peer_rc" -eq 0 ] || fail "Linux receiver (outage): $(cat "$logdir/peer-rto-$offloads-$ring.out")"
 since "$off0" '^> ' 10 || fail "no prompt after the outage transfer"
 
@@ -257,5 +262,5 @@ qemu_shell_send exit
 qemu_wait_exit 20 || qemu_stop
 recv_res=$(grep '^tcp recv: [0-9]' <<<"$recv_reply")
 send_res=$(grep '^tcp send: [0-9]' <<<"$send_reply")
-echo "tcp_tap: PASS (offloads $offloads, ring $ring, mrg_rxbuf $mrg; pings and UDP echoes of 1473/4000/8972 bytes; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; tso super-frames sent $tso, coalesced received $coal; merged rx frames $merged; bad SYN dropped, closed port refused; 8 MiB across an outage, $(field timeouts "$tx_line") timeouts)"
+echo "tcp_tap: PASS (offloads $offloads, ring $ring, mrg_rxbuf $mrg; pings and UDP echoes of 1473/4000/8972 bytes; Linux->Orion: ${recv_res#tcp recv: }; Orion->Linux: ${send_res#tcp send: }; rx csum_offloaded $rx_off tx csum_offloaded $tx_off; tso super-frames sent $tso, coalesced received $coal; merged rx frames $merged; bad SYN dropped, closed port refused; 16 MiB across an outage, $(field timeouts "$tx_line") timeouts)"
 exit 0

@@ -10,8 +10,10 @@ Byte i of every stream is i mod 251, as in the kernel's `tcp` command
   tcp_peer.py recv --bind IP --port P --bytes N [--ready FILE]   listen,
       accept one connection (the kernel's `tcp send`), receive until EOF,
       check every byte; FILE is created once listening.  With
-      --mark-at M --mark FILE2, FILE2 is created once M bytes arrived (the
-      test then interrupts the path to force retransmissions).
+      --mark-at M --mark FILE2 --resume FILE3: a 256 KiB receive buffer (no
+      autotuning), and once M bytes arrived FILE2 is created and reading
+      stops until FILE3 exists, so the sender stalls with bytes left while
+      the test interrupts the path (to force retransmissions on timeout).
   tcp_peer.py refused --host IP --port P   a connect to a port nobody
       listens on must be refused (the kernel answers the SYN with RST).
   tcp_peer.py udpecho --host IP --port 7 --sizes 1473,4000,8972   one
@@ -89,6 +91,8 @@ def do_send(a):
 def do_recv(a):
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if a.mark:
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 256 * 1024)
     ls.bind((a.bind, a.port))
     ls.listen(1)
     ls.settimeout(a.timeout)
@@ -121,6 +125,12 @@ def do_recv(a):
             if not marked and got >= a.mark_at:
                 open(a.mark, "w").close()
                 marked = True
+                end = time.monotonic() + a.timeout
+                while a.resume and not os.path.exists(a.resume):
+                    if time.monotonic() > end:
+                        print(f"tcp_peer: FAIL {a.resume} did not appear within {a.timeout} s")
+                        return 1
+                    time.sleep(0.01)
     except OSError as e:
         print(f"tcp_peer: FAIL receive after {got} bytes: {e}")
         return 1
@@ -201,6 +211,7 @@ def main():
     pr.add_argument("--ready")
     pr.add_argument("--mark")
     pr.add_argument("--mark-at", type=int, default=0)
+    pr.add_argument("--resume")
     pf = sub.add_parser("refused")
     pf.add_argument("--host", required=True)
     pb = sub.add_parser("badcsum")
