@@ -5,8 +5,10 @@
  * The stack exists to put real traffic through the orion-vnet driver:
  * Ethernet, ARP (cache with timeouts, answers for our address), IPv4 with
  * header-checksum verification, ICMP echo (replies, and `ping`), UDP with
- * an echo service on port 7.  No fragmentation, no options we act on, no
- * routing beyond "on-link or via the gateway".  Every received length
+ * an echo service on port 7, a minimal TCP (net/tcp.h).  Frames up to the
+ * device MTU; checksum offload and TSO through the netdev_* calls below
+ * when the device negotiated them.  No fragmentation, no options we act
+ * on, no routing beyond "on-link or via the gateway".  Every received length
  * field is bounds-checked against the frame before it is used; malformed
  * frames are dropped and counted in struct net_stats.
  *
