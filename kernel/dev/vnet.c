@@ -86,7 +86,7 @@
 #define VNET_MAX_PAIRS 64u        /* pairs= bound; pending is a 64-bit mask */
 #define VNET_RX_BUDGET 64u        /* frames per pair per interrupt or deferred poll */
 #define VNET_POLL_BUDGET 512u     /* frames per pair per poll-mode call */
-#define VNET_LINEAR_MAX 9216u     /* largest multi-buffer frame we linearise */
+#define VNET_LINEAR_MAX NET_FRAME_MAX /* largest multi-buffer frame we linearise (a 64 KiB IPv4 packet) */
 #define MS_NS 1000000ull
 /* Consecutive INTx interrupts with ISR 0 after which the line is deemed
  * stuck by another device and the NIC falls back to polling.  A shared
@@ -110,7 +110,8 @@ struct vnetdev {
 	uint16_t pairs;
 	bool up;
 	uint64_t up_ms;
-	uint64_t linearised, too_long, tx_nobuf, isr_reads, config_irqs;
+	uint64_t linearised, too_long, tx_nobuf, tx_too_big, isr_reads, config_irqs;
+	uint32_t tx_room;         /* frame bytes one pool buffer holds (netdev_caps.max_tx) */
 	uint64_t entry_irqs[PCI_MSIX_MAX]; /* the HAL binds no entry beyond this */
 	/* Receive work left over by an interrupt handler's budget: bit q =
 	 * pair q waits for netdev_service(); deferrals counted, and the
@@ -167,8 +168,15 @@ bool netdev_needs_poll(void)
 static void deliver(void *arg, struct vnet_pkt *p)
 {
 	struct vnetdev *d = arg;
+	unsigned fl = 0;
+	if (p->flags & VNET_PKT_F_CSUM_VALID)
+		fl |= NET_RX_CSUM_VALID;
+	if (p->flags & VNET_PKT_F_CSUM_PARTIAL)
+		fl |= NET_RX_CSUM_PARTIAL;
+	if (p->flags & VNET_PKT_F_GSO)
+		fl |= NET_RX_GSO;
 	if (p->nseg == 1 || !p->next) {
-		net_input(d->index, p->data, p->len);
+		net_input_meta(d->index, p->data, p->len, fl);
 	} else if (p->pkt_len <= sizeof(linear)) {
 		/* Mergeable receive buffers: one frame over several buffers. */
 		size_t off = 0;
@@ -177,7 +185,7 @@ static void deliver(void *arg, struct vnet_pkt *p)
 			off += s->len;
 		}
 		d->linearised++;
-		net_input(d->index, linear, off);
+		net_input_meta(d->index, linear, off, fl);
 	} else {
 		d->too_long++;
 	}
@@ -259,29 +267,91 @@ bool netdev_service(void)
 	return more;
 }
 
-int netdev_tx(unsigned ifn, const void *frame, size_t len)
+/* ---- the stack's frame sizes and offloads (kernel/net, issue 9) ---- */
+
+bool netdev_caps(unsigned ifn, struct netdev_caps *c)
 {
 	struct vnetdev *d = dev_get(ifn);
 	if (!d || !d->up)
-		return -1;
-	uint16_t qp = d->tx_pair < d->pairs ? d->tx_pair : 0;
+		return false;
+	struct vnet_net_info ni;
+	vnet_net_get_info(d->net, &ni);
+	memset(c, 0, sizeof(*c));
+	c->mtu = ni.mtu;
+	c->max_tx = ni.tx_frame_max < NET_FRAME_MAX ? ni.tx_frame_max : NET_FRAME_MAX;
+	c->tx_csum = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_CSUM)) != 0;
+	c->rx_csum = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_GUEST_CSUM)) != 0;
+	c->tx_tso4 = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_HOST_TSO4)) != 0 && ni.tx_frame_max >= NET_FRAME_MAX;
+	c->rx_tso4 = (ni.negotiated & VNET_BIT(VIRTIO_NET_F_GUEST_TSO4)) != 0;
+	return true;
+}
+
+int netdev_tx(unsigned ifn, const void *frame, size_t len) { return netdev_tx_meta(ifn, frame, len, NULL); }
+
+/* A pool buffer for transmit; completions of every pair hold pool
+ * buffers, so reclaim them before giving up. */
+static struct vnet_pkt *tx_alloc(struct vnetdev *d)
+{
 	struct vnet_pkt *p = vnet_net_pkt_alloc(d->net);
 	if (!p) {
-		/* Completions of every pair hold pool buffers. */
 		for (uint16_t q = 0; q < d->pairs; q++)
 			vnet_net_tx_reclaim(d->net, q);
 		p = vnet_net_pkt_alloc(d->net);
 	}
+	if (p)
+		p->next = NULL;
+	return p;
+}
+
+int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct netdev_txmeta *m)
+{
+	struct vnetdev *d = dev_get(ifn);
+	if (!d || !d->up)
+		return -1;
+	/* A frame larger than one buffer goes as a chain of pool buffers
+	 * (at most VNET_NET_TX_SEGS_MAX); the driver checks the offloads. */
+	if (!len || !d->tx_room || len > (size_t)d->tx_room * VNET_NET_TX_SEGS_MAX || len > VNET_NET_FRAME_MAX) {
+		d->tx_too_big++;
+		return -1;
+	}
+	uint16_t qp = d->tx_pair < d->pairs ? d->tx_pair : 0;
+	struct vnet_pkt *p = tx_alloc(d);
 	if (!p) {
 		d->tx_nobuf++;
 		return -1;
 	}
-	if (len > p->room) {
-		vnet_net_pkt_free(d->net, p);
-		return -1;
+	size_t first = len < p->room ? len : p->room;
+	memcpy(p->data, frame, first);
+	p->len = (uint32_t)first;
+	p->next = NULL;
+	struct vnet_pkt *tail = p;
+	for (size_t off = first; off < len;) {
+		struct vnet_pkt *s = tx_alloc(d);
+		if (!s) {
+			vnet_net_pkt_free(d->net, p); /* the whole chain */
+			d->tx_nobuf++;
+			return -1;
+		}
+		size_t n = len - off < s->room ? len - off : s->room;
+		memcpy(s->data, (const uint8_t *)frame + off, n);
+		s->len = (uint32_t)n;
+		s->next = NULL;
+		tail->next = s;
+		tail = s;
+		off += n;
 	}
-	memcpy(p->data, frame, len);
-	p->len = (uint32_t)len;
+	p->flags = 0;
+	if (m && m->csum) {
+		p->flags |= VNET_PKT_F_CSUM_PARTIAL;
+		p->csum_start = m->csum_start;
+		p->csum_offset = m->csum_offset;
+	}
+	if (m && m->gso_size) {
+		p->flags |= VNET_PKT_F_GSO;
+		p->gso_type = VNET_PKT_GSO_TCPV4;
+		p->gso_size = m->gso_size;
+		p->hdr_len = m->hdr_len;
+	}
 	if (vnet_net_tx_burst(d->net, qp, &p, 1) != 1) {
 		/* Ring full even after reclaim: the frame is dropped. */
 		vnet_net_pkt_free(d->net, p);
@@ -571,8 +641,18 @@ static void dev_bringup(struct vnetdev *d)
 	o.queue_pairs = 1;
 	if (parse_u64(d, "pairs", &v, VNET_MAX_PAIRS) && v > 0)
 		o.queue_pairs = (uint16_t)v;
-	/* The stack asks for no checksum offload: it verifies and fills every
-	 * checksum itself. */
+	/* Checksum offload both ways unless offload=off: the stack fills
+	 * CSUM_PARTIAL headers for TCP and skips its own check of frames
+	 * the device marks DATA_VALID or NEEDS_CSUM (kernel/net/stack.c).
+	 * buf=N: bytes per packet buffer (a frame larger than one is sent
+	 * as a chain and received over mergeable buffers). */
+	const char *offl = dev_opt(d, "offload");
+	o.tx_csum = o.rx_csum = !(offl && !strcmp(offl, "off"));
+	/* TSO both ways with it: the stack sends TCP super-frames and takes
+	 * coalesced ones (linearised in deliver(), up to NET_FRAME_MAX). */
+	o.tx_tso4 = o.rx_tso4 = o.tx_csum;
+	if (parse_u64(d, "buf", &v, 65536 + 4096) && v >= 2048)
+		o.buf_size = (uint32_t)v;
 	o.timeout_ns = 1000 * MS_NS;
 	/* Pool: one receive ring's worth plus room for transmits in flight,
 	 * rather than the driver's default (three rings' worth): the pool is
@@ -621,6 +701,11 @@ static void dev_bringup(struct vnetdev *d)
 	struct vnet_net_info ni;
 	vnet_net_get_info(d->net, &ni);
 	d->pairs = ni.queue_pairs <= VNET_MAX_PAIRS ? ni.queue_pairs : VNET_MAX_PAIRS;
+	/* Frame bytes one pool buffer holds: netdev_tx_meta's chain unit. */
+	struct vnet_pkt *probe = vnet_net_pkt_alloc(d->net);
+	d->tx_room = probe ? probe->room : 0;
+	if (probe)
+		vnet_net_pkt_free(d->net, probe);
 	/* Transmit completions are reclaimed on the next send; no interrupt. */
 	for (uint16_t q = 0; q < d->pairs; q++)
 		vnet_vq_disable_cb(vnet_net_txq(d->net, q));
@@ -628,6 +713,7 @@ static void dev_bringup(struct vnetdev *d)
 	struct net_if_cfg c;
 	memset(&c, 0, sizeof(c));
 	memcpy(c.mac, ni.mac, 6);
+	c.mtu = ni.mtu;
 	parse_ipcfg(d, &c);
 	unsigned long f = irq_save();
 	net_init(d->index, &c);
@@ -854,8 +940,8 @@ static void cmd_stats(struct vnetdev *d)
 	irq_restore(fl);
 	kprintf("rx budget %u: deferred %lu deferred_polls %lu pending %#lx\n", VNET_RX_BUDGET, deferred, dpolls,
 		pending);
-	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu pool_free %u\n", d->isr_reads,
-		d->linearised, d->too_long, d->tx_nobuf, vnet_net_pool_free_count(d->net));
+	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu tx_too_big %lu pool_free %u\n",
+		d->isr_reads, d->linearised, d->too_long, d->tx_nobuf, d->tx_too_big, vnet_net_pool_free_count(d->net));
 }
 
 static int cmd_vnet(int argc, char **argv)

@@ -22,13 +22,14 @@
 #include "net_priv.h"
 
 #define PING_ID 0x4f52u           /* "OR" */
-#define PING_DATA_LEN 56u         /* the classic ping payload */
+#define PING_DATA_LEN 56u         /* the classic ping payload (the default) */
 #define MS_NS 1000000ull
 
 static struct {
 	bool active, got, bad_data;
 	uint32_t dst;
 	uint16_t seq;
+	size_t len;               /* data bytes of the request */
 	uint64_t t_sent, t_recv;
 } pend;
 static uint16_t next_seq = 1;
@@ -40,7 +41,7 @@ void net_ping_reply(uint32_t src, uint16_t id, uint16_t seq, const uint8_t *data
 	if (!pend.active || pend.got || id != PING_ID || seq != pend.seq || src != pend.dst)
 		return;
 	pend.t_recv = timer_ns();
-	bool ok = len == PING_DATA_LEN;
+	bool ok = len == pend.len;
 	for (size_t i = 0; ok && i < len; i++)
 		ok = data[i] == ping_byte(seq, i);
 	pend.bad_data = !ok;
@@ -64,15 +65,6 @@ void net_wait_once(void)
 		 * latest the 10 ms tick). */
 		arch_idle();
 	}
-}
-
-/* Next hop for dst on ifn: itself on ifn's subnet, the gateway otherwise. */
-static uint32_t next_hop(unsigned ifn, uint32_t dst)
-{
-	const struct net_if_cfg *c = net_cfg(ifn);
-	if (!c || (dst & c->mask) == (c->ip & c->mask) || c->gw == 0)
-		return dst;
-	return c->gw;
 }
 
 bool net_arp_resolve(unsigned ifn, uint32_t ip, uint8_t mac[6], uint64_t timeout_ns, unsigned tries)
@@ -102,7 +94,8 @@ bool net_arp_resolve(unsigned ifn, uint32_t ip, uint8_t mac[6], uint64_t timeout
 
 /* Send one echo request and wait for its reply.  Returns 1 with *rtt_ns
  * set, 0 on timeout, -1 if it could not be sent. */
-static int ping_one(unsigned ifn, uint32_t ip, const uint8_t mac[6], uint64_t timeout_ns, uint64_t *rtt_ns)
+static int ping_one(unsigned ifn, uint32_t ip, const uint8_t mac[6], size_t dlen, uint64_t timeout_ns,
+                    uint64_t *rtt_ns)
 {
 	unsigned long f = irq_save();
 	uint16_t seq = next_seq++;
@@ -112,15 +105,16 @@ static int ping_one(unsigned ifn, uint32_t ip, const uint8_t mac[6], uint64_t ti
 	net_wr16(icmp + 2, 0);
 	net_wr16(icmp + 4, PING_ID);
 	net_wr16(icmp + 6, seq);
-	for (size_t i = 0; i < PING_DATA_LEN; i++)
+	for (size_t i = 0; i < dlen; i++)
 		icmp[8 + i] = ping_byte(seq, i);
-	net_wr16(icmp + 2, net_csum_fold(net_csum_add(0, icmp, 8 + PING_DATA_LEN)));
+	net_wr16(icmp + 2, net_csum_fold(net_csum_add(0, icmp, 8 + dlen)));
 	pend.active = true;
 	pend.got = false;
 	pend.dst = ip;
 	pend.seq = seq;
+	pend.len = dlen;
 	pend.t_sent = timer_ns();
-	int rc = net_ip_send(ifn, mac, ip, 1, 8 + PING_DATA_LEN);
+	int rc = net_ip_send(ifn, mac, ip, 1, 8 + dlen);
 	irq_restore(f);
 	if (rc != 0) {
 		pend.active = false;
@@ -145,17 +139,23 @@ static int ping_one(unsigned ifn, uint32_t ip, const uint8_t mac[6], uint64_t ti
 		return 0;
 	}
 	*rtt_ns = pend.t_recv - pend.t_sent;
-	kprintf("%u bytes from %u.%u.%u.%u: icmp_seq=%u rtt=%lu us\n", (unsigned)(8 + PING_DATA_LEN), ip >> 24,
+	kprintf("%u bytes from %u.%u.%u.%u: icmp_seq=%u rtt=%lu us\n", (unsigned)(8 + dlen), ip >> 24,
 		(ip >> 16) & 255, (ip >> 8) & 255, ip & 255, seq, *rtt_ns / 1000);
 	return 1;
 }
 
 int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_result *res)
 {
+	return net_ping_size(ifn, ip, count, PING_DATA_LEN, timeout_ns, res);
+}
+
+int net_ping_size(unsigned ifn, uint32_t ip, unsigned count, size_t dlen, uint64_t timeout_ns,
+                  struct net_ping_result *res)
+{
 	struct net_ping_result r = {0};
 	char ipbuf[16];
 	uint8_t mac[6];
-	uint32_t hop = next_hop(ifn, ip);
+	uint32_t hop = net_next_hop(ifn, ip);
 	net_fmt_ip(ip, ipbuf);
 	if (!netdev_up(ifn) || !net_cfg(ifn)) {
 		kprintf("ping: vnet%u is not up\n", ifn);
@@ -163,7 +163,7 @@ int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, str
 			*res = r;
 		return 0;
 	}
-	kprintf("PING %s: %u data bytes, %u requests\n", ipbuf, PING_DATA_LEN, count);
+	kprintf("PING %s: %u data bytes, %u requests\n", ipbuf, (unsigned)dlen, count);
 	uint64_t total = 0;
 	for (unsigned i = 0; i < count; i++) {
 		/* Resolve per request: an entry may expire, and the first ARP
@@ -175,10 +175,10 @@ int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, str
 			continue;
 		}
 		uint64_t rtt = 0;
-		int rc = ping_one(ifn, ip, mac, timeout_ns, &rtt);
+		int rc = ping_one(ifn, ip, mac, dlen, timeout_ns, &rtt);
 		r.sent++;
 		if (rc < 0)
-			kprintf("ping: transmit failed (no buffer)\n");
+			kprintf("ping: transmit failed (no buffer, or larger than the MTU: net stats tx_too_big)\n");
 		else if (rc == 0)
 			kprintf("ping: request %u timed out\n", i + 1);
 		if (rc != 1)
@@ -203,23 +203,30 @@ int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, str
 
 /* ------------------------------------------------------------ shell */
 
-/* ping <A.B.C.D> [count] [vnetN]: without a device, the interface whose
- * subnet holds the address, else vnet0 (net_if_for). */
+/* ping <A.B.C.D> [count] [vnetN] [-s size]: without a device, the
+ * interface whose subnet holds the address, else vnet0 (net_if_for);
+ * size = ICMP data bytes (default 56, at most a 64 KiB IPv4 packet; more
+ * than the MTU allows is refused by the stack and counted). */
 static int cmd_ping(int argc, char **argv)
 {
 	uint32_t ip;
-	uint64_t count = 3;
+	uint64_t count = 3, size = PING_DATA_LEN;
 	int ifn = -1;
+	bool bad = false;
+	if (argc >= 4 && !strcmp(argv[argc - 2], "-s")) {
+		bad = !kstrtou64(argv[argc - 1], &size) || size > 65535u - 20u - 8u;
+		argc -= 2;
+	}
 	if (argc > 2 && argc <= 4 && (ifn = net_if_parse(argv[argc - 1])) >= 0)
 		argc--;
-	if (argc < 2 || argc > 3 || !net_parse_ip(argv[1], &ip) ||
+	if (bad || argc < 2 || argc > 3 || !net_parse_ip(argv[1], &ip) ||
 	    (argc > 2 && (!kstrtou64(argv[2], &count) || count == 0 || count > 100000))) {
-		kprintf("usage: ping <A.B.C.D> [count] [vnetN]\n");
+		kprintf("usage: ping <A.B.C.D> [count] [vnetN] [-s size]\n");
 		return 1;
 	}
 	if (ifn < 0)
 		ifn = (int)net_if_for(ip);
-	return net_ping((unsigned)ifn, ip, (unsigned)count, 1000 * MS_NS, NULL) == (int)count ? 0 : 1;
+	return net_ping_size((unsigned)ifn, ip, (unsigned)count, (size_t)size, 1000 * MS_NS, NULL) == (int)count ? 0 : 1;
 }
 
 static int cmd_net(int argc, char **argv)
@@ -244,10 +251,12 @@ static int cmd_net(int argc, char **argv)
 	kprintf("icmp: rx %lu bad %lu echo_req_rx %lu echo_reply_tx %lu echo_reply_rx %lu\n", s.icmp_rx, s.icmp_bad,
 		s.icmp_echo_req_rx, s.icmp_echo_reply_tx, s.icmp_echo_reply_rx);
 	kprintf("udp:  rx %lu bad %lu no_port %lu echo_tx %lu\n", s.udp_rx, s.udp_bad, s.udp_no_port, s.udp_echo_tx);
+	kprintf("size: mtu %u tx_too_big %lu; csum offloaded rx %lu tx %lu\n", net_if_mtu((unsigned)ifn), s.tx_too_big,
+		s.rx_csum_offloaded, s.tx_csum_offloaded);
 	return 0;
 }
 
-static const struct shell_cmd ping_cmd = {"ping", "ping <A.B.C.D> [count] [vnetN]: ICMP echo, RTT in us", cmd_ping};
+static const struct shell_cmd ping_cmd = {"ping", "ping <A.B.C.D> [count] [vnetN] [-s size]: ICMP echo, RTT in us", cmd_ping};
 static const struct shell_cmd net_cmd = {"net", "net stats [vnetN]: IPv4 stack counters (default vnet0)",
 					 cmd_net};
 
@@ -255,4 +264,5 @@ void net_shell_init(void)
 {
 	shell_register(&ping_cmd);
 	shell_register(&net_cmd);
+	net_tcp_shell_init();
 }

@@ -13,9 +13,16 @@
  *   - ICMP: verifies the checksum, answers echo requests, hands echo
  *     replies to the ping client (ping.c);
  *   - UDP: verifies length and (when present) checksum; port 7 echoes the
- *     payload back to the sender, any size that fits one frame.
+ *     payload back to the sender, any size that fits one frame;
+ *   - TCP: handed to tcp.c.
+ * Frame sizes: up to the interface's MTU (the device's, jumbo included)
+ * plus the Ethernet header, and what the device takes in one frame; a
+ * reply that would be larger is not sent and counted (tx_too_big).
+ * Receive offloads: a frame the device marks DATA_VALID or NEEDS_CSUM
+ * (net_input_meta) skips the software L4 checksum check (counted in
+ * rx_csum_offloaded); every other frame is checked.
  * What it does not: fragmentation, IP options (skipped, not interpreted),
- * routing tables, TCP, DHCP, IPv6.
+ * routing tables, DHCP, IPv6.
  *
  * Interfaces: up to NET_MAX_IF (vnet0..vnet7), each with its own
  * address, counters and ARP cache.  A frame is processed in the context of
@@ -44,6 +51,7 @@
 #define IP_HLEN_MIN 20u
 #define IP_PROTO_ICMP 1u
 #define IP_PROTO_UDP 17u
+#define IP_PROTO_TCP 6u
 #define ICMP_ECHO_REPLY 0u
 #define ICMP_ECHO_REQUEST 8u
 #define UDP_HLEN 8u
@@ -51,7 +59,7 @@
 #define ARP_CACHE_SIZE 16u
 #define ARP_TTL_NS (60ull * 1000000000ull) /* a stale entry is re-resolved after a minute */
 
-static uint8_t txf[NET_ETH_MAX_FRAME];
+static uint8_t txf[NET_FRAME_MAX];
 static uint16_t ip_id;
 static volatile bool echo_stop;
 
@@ -105,6 +113,29 @@ uint32_t net_csum_add(uint32_t sum, const uint8_t *p, size_t n)
 	if (n)
 		sum += (uint32_t)p[0] << 8;
 	return sum;
+}
+
+unsigned long net_lock(void) { return irq_save(); }
+void net_unlock(unsigned long flags) { irq_restore(flags); }
+
+struct net_stats *net_if_stats(unsigned ifn)
+{
+	struct nif *n = nif_get(ifn);
+	return n ? &n->st : NULL;
+}
+
+unsigned net_if_mtu(unsigned ifn)
+{
+	struct nif *n = nif_get(ifn);
+	return n && n->cfg.mtu >= 68 ? n->cfg.mtu : NET_MTU_DEFAULT;
+}
+
+uint32_t net_next_hop(unsigned ifn, uint32_t dst)
+{
+	struct nif *n = nif_get(ifn);
+	if (!n || (dst & n->cfg.mask) == (n->cfg.ip & n->cfg.mask) || n->cfg.gw == 0)
+		return dst;
+	return n->cfg.gw;
 }
 
 uint16_t net_csum_fold(uint32_t sum)
@@ -193,7 +224,22 @@ bool net_echo_stop_requested(void) { return echo_stop; }
 
 /* ------------------------------------------------------------ Ethernet */
 
-static int eth_send(struct nif *n, const uint8_t dst[6], uint16_t type, size_t payload_len)
+/* Largest frame ifn sends: MTU + Ethernet header, capped by the device;
+ * a super-frame (TSO) only by the device. */
+static size_t frame_max(struct nif *n, bool super)
+{
+	struct netdev_caps c;
+	size_t mtu_frame = NET_ETH_HLEN + net_if_mtu(n->index);
+	if (!netdev_caps(n->index, &c))
+		return mtu_frame;
+	size_t dev = c.max_tx < NET_FRAME_MAX ? c.max_tx : NET_FRAME_MAX;
+	if (super)
+		return dev;
+	return mtu_frame < dev ? mtu_frame : dev;
+}
+
+static int eth_send_meta(struct nif *n, const uint8_t dst[6], uint16_t type, size_t payload_len,
+                         const struct netdev_txmeta *m)
 {
 	memcpy(txf, dst, 6);
 	memcpy(txf + 6, n->cfg.mac, 6);
@@ -205,12 +251,23 @@ static int eth_send(struct nif *n, const uint8_t dst[6], uint16_t type, size_t p
 		memset(txf + len, 0, 60 - len);
 		len = 60;
 	}
-	if (netdev_tx(n->index, txf, len) != 0) {
+	if (len > frame_max(n, m && m->gso_size)) {
+		n->st.tx_too_big++;
+		return -1;
+	}
+	if (netdev_tx_meta(n->index, txf, len, m) != 0) {
 		n->st.tx_fail++;
 		return -1;
 	}
 	n->st.tx_frames++;
+	if (m && m->csum)
+		n->st.tx_csum_offloaded++;
 	return 0;
+}
+
+static int eth_send(struct nif *n, const uint8_t dst[6], uint16_t type, size_t payload_len)
+{
+	return eth_send_meta(n, dst, type, payload_len, NULL);
 }
 
 uint8_t *net_tx_payload(void) { return txf + NET_ETH_HLEN; }
@@ -335,11 +392,14 @@ static void arp_input(struct nif *nf, const uint8_t *p, size_t n)
 
 /* IPv4 header at net_tx_payload(), payload of plen bytes already written
  * behind it; sends to dst_mac. */
-static int ip_send(struct nif *n, const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen)
+static int ip_send_meta(struct nif *n, const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen,
+                        const struct netdev_txmeta *m)
 {
 	uint8_t *h = net_tx_payload();
-	if (plen > NET_ETH_MAX_FRAME - NET_ETH_HLEN - IP_HLEN_MIN)
+	if (plen > NET_FRAME_MAX - NET_ETH_HLEN - IP_HLEN_MIN) {
+		n->st.tx_too_big++;
 		return -1;
+	}
 	h[0] = 0x45;
 	h[1] = 0;
 	net_wr16(h + 2, (uint16_t)(IP_HLEN_MIN + plen));
@@ -351,13 +411,25 @@ static int ip_send(struct nif *n, const uint8_t dst_mac[6], uint32_t dst, uint8_
 	net_wr32(h + 12, n->cfg.ip);
 	net_wr32(h + 16, dst);
 	net_wr16(h + 10, net_csum_fold(net_csum_add(0, h, IP_HLEN_MIN)));
-	return eth_send(n, dst_mac, ETH_P_IP, IP_HLEN_MIN + plen);
+	return eth_send_meta(n, dst_mac, ETH_P_IP, IP_HLEN_MIN + plen, m);
+}
+
+static int ip_send(struct nif *n, const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen)
+{
+	return ip_send_meta(n, dst_mac, dst, proto, plen, NULL);
 }
 
 int net_ip_send(unsigned ifn, const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen)
 {
 	struct nif *n = nif_get(ifn);
 	return n ? ip_send(n, dst_mac, dst, proto, plen) : -1;
+}
+
+int net_ip_send_meta(unsigned ifn, const uint8_t dst_mac[6], uint32_t dst, uint8_t proto, size_t plen,
+                     const struct netdev_txmeta *m)
+{
+	struct nif *n = nif_get(ifn);
+	return n ? ip_send_meta(n, dst_mac, dst, proto, plen, m) : -1;
 }
 
 static void icmp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, const uint8_t *p, size_t n, bool bcast)
@@ -369,8 +441,12 @@ static void icmp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, con
 	}
 	if (p[0] == ICMP_ECHO_REQUEST && p[1] == 0) {
 		nf->st.icmp_echo_req_rx++;
-		if (bcast || n > NET_ETH_MAX_FRAME - NET_ETH_HLEN - IP_HLEN_MIN)
+		if (bcast)
 			return;
+		if (n > frame_max(nf, false) - NET_ETH_HLEN - IP_HLEN_MIN) {
+			nf->st.tx_too_big++; /* larger than our MTU: we never fragment */
+			return;
+		}
 		uint8_t *r = net_tx_payload() + IP_HLEN_MIN;
 		memcpy(r, p, n);
 		r[0] = ICMP_ECHO_REPLY;
@@ -396,7 +472,8 @@ static uint32_t udp_pseudo(uint32_t src, uint32_t dst, size_t ulen)
 	return s;
 }
 
-static void udp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, uint32_t dst, const uint8_t *p, size_t n, bool bcast)
+static void udp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, uint32_t dst, const uint8_t *p, size_t n,
+                      bool bcast, bool csum_done)
 {
 	nf->st.udp_rx++;
 	if (n < UDP_HLEN) {
@@ -409,7 +486,9 @@ static void udp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, uint
 		nf->st.udp_bad++;
 		return;
 	}
-	if (net_rd16(p + 6) != 0 && net_csum_fold(net_csum_add(udp_pseudo(src, dst, ulen), p, ulen)) != 0) {
+	if (csum_done) {
+		nf->st.rx_csum_offloaded++;
+	} else if (net_rd16(p + 6) != 0 && net_csum_fold(net_csum_add(udp_pseudo(src, dst, ulen), p, ulen)) != 0) {
 		nf->st.udp_bad++;
 		return;
 	}
@@ -421,8 +500,10 @@ static void udp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, uint
 	size_t dlen = ulen - UDP_HLEN;
 	if (dlen == sizeof(NET_ECHO_STOP_MAGIC) - 1 && memcmp(data, NET_ECHO_STOP_MAGIC, dlen) == 0)
 		echo_stop = true;
-	if (dlen > NET_UDP_MAX_PAYLOAD)
-		return; /* the reply would not fit one frame; we never fragment */
+	if (dlen > frame_max(nf, false) - NET_ETH_HLEN - IP_HLEN_MIN - UDP_HLEN) {
+		nf->st.tx_too_big++; /* the reply would not fit one frame; we never fragment */
+		return;
+	}
 	uint8_t *r = net_tx_payload() + IP_HLEN_MIN;
 	net_wr16(r, dport);
 	net_wr16(r + 2, sport);
@@ -435,7 +516,7 @@ static void udp_input(struct nif *nf, const uint8_t *eth_src, uint32_t src, uint
 		nf->st.udp_echo_tx++;
 }
 
-static void ip_input(struct nif *nf, const uint8_t *eth_src, const uint8_t *p, size_t n)
+static void ip_input(struct nif *nf, const uint8_t *eth_src, const uint8_t *p, size_t n, unsigned rxflags)
 {
 	nf->st.ip_rx++;
 	if (n < IP_HLEN_MIN || (p[0] >> 4) != 4) {
@@ -475,7 +556,17 @@ static void ip_input(struct nif *nf, const uint8_t *eth_src, const uint8_t *p, s
 		icmp_input(nf, eth_src, src, p + ihl, tot - ihl, bcast);
 		break;
 	case IP_PROTO_UDP:
-		udp_input(nf, eth_src, src, dst, p + ihl, tot - ihl, bcast);
+		udp_input(nf, eth_src, src, dst, p + ihl, tot - ihl, bcast,
+			  (rxflags & (NET_RX_CSUM_VALID | NET_RX_CSUM_PARTIAL)) != 0);
+		break;
+	case IP_PROTO_TCP:
+		if (bcast) {
+			nf->st.ip_not_for_us++;
+			break;
+		}
+		if (rxflags & (NET_RX_CSUM_VALID | NET_RX_CSUM_PARTIAL))
+			nf->st.rx_csum_offloaded++;
+		net_tcp_input(nf->index, eth_src, src, dst, p + ihl, tot - ihl, rxflags);
 		break;
 	default:
 		nf->st.ip_unknown_proto++;
@@ -483,7 +574,9 @@ static void ip_input(struct nif *nf, const uint8_t *eth_src, const uint8_t *p, s
 	}
 }
 
-void net_input(unsigned ifn, const uint8_t *frame, size_t len)
+void net_input(unsigned ifn, const uint8_t *frame, size_t len) { net_input_meta(ifn, frame, len, 0); }
+
+void net_input_meta(unsigned ifn, const uint8_t *frame, size_t len, unsigned rxflags)
 {
 	struct nif *nf = nif_get(ifn);
 	if (!nf)
@@ -502,7 +595,7 @@ void net_input(unsigned ifn, const uint8_t *frame, size_t len)
 	if (type == ETH_P_ARP)
 		arp_input(nf, frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
 	else if (type == ETH_P_IP && !(src[0] & 1))
-		ip_input(nf, src, frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
+		ip_input(nf, src, frame + NET_ETH_HLEN, len - NET_ETH_HLEN, rxflags);
 	else
 		nf->st.rx_unknown_ethertype++;
 }

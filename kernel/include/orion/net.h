@@ -5,8 +5,10 @@
  * The stack exists to put real traffic through the orion-vnet driver:
  * Ethernet, ARP (cache with timeouts, answers for our address), IPv4 with
  * header-checksum verification, ICMP echo (replies, and `ping`), UDP with
- * an echo service on port 7.  No fragmentation, no options we act on, no
- * routing beyond "on-link or via the gateway".  Every received length
+ * an echo service on port 7, a minimal TCP (net/tcp.h).  Frames up to the
+ * device MTU; checksum offload and TSO through the netdev_* calls below
+ * when the device negotiated them.  No fragmentation, no options we act
+ * on, no routing beyond "on-link or via the gateway".  Every received length
  * field is bounds-checked against the frame before it is used; malformed
  * frames are dropped and counted in struct net_stats.
  *
@@ -26,9 +28,15 @@
 #include <stdint.h>
 
 #define NET_ETH_HLEN 14u
-#define NET_ETH_MAX_FRAME 1514u        /* without FCS; we never send more */
+#define NET_ETH_MAX_FRAME 1514u        /* without FCS, at the default MTU of 1500 */
+#define NET_MTU_DEFAULT 1500u
+/* The largest frame the stack builds or takes: an IPv4 packet of 65535
+ * bytes (its total length field) behind the Ethernet header.  Frames
+ * beyond the MTU are only TSO super-frames (sent) or coalesced GUEST_TSO
+ * frames (received). */
+#define NET_FRAME_MAX (NET_ETH_HLEN + 65535u)
 #define NET_UDP_ECHO_PORT 7u
-#define NET_UDP_MAX_PAYLOAD 1472u      /* 1500 - 20 (IPv4) - 8 (UDP) */
+#define NET_UDP_MAX_PAYLOAD 1472u      /* 1500 - 20 (IPv4) - 8 (UDP): at the default MTU; mtu - 28 in general */
 /* A UDP datagram to port 7 with exactly this payload stops the echo
  * service (selftest=echo returns PASS): how the host ends a UDP test. */
 #define NET_ECHO_STOP_MAGIC "ORION-ECHO-STOP"
@@ -42,6 +50,14 @@ struct net_stats {
 	uint64_t ip_unknown_proto;
 	uint64_t icmp_rx, icmp_bad, icmp_echo_req_rx, icmp_echo_reply_tx, icmp_echo_reply_rx;
 	uint64_t udp_rx, udp_bad, udp_no_port, udp_echo_tx;
+	/* Frames not sent because they would exceed the interface's MTU or
+	 * what the device takes in one frame (an echo reply to a request
+	 * larger than our MTU, a ping larger than the MTU): one per frame. */
+	uint64_t tx_too_big;
+	/* L4 checksums not computed in software: received with DATA_VALID
+	 * (device checked) or NEEDS_CSUM (never computed: the sender is the
+	 * host itself); sent with checksum offload. */
+	uint64_t rx_csum_offloaded, tx_csum_offloaded;
 };
 
 /* Interface configuration (host order IPv4 addresses). */
@@ -49,6 +65,7 @@ struct net_if_cfg {
 	uint8_t mac[6];
 	uint32_t ip, mask, gw;
 	uint8_t prefix;
+	uint16_t mtu;                   /* device MTU; 0 = NET_MTU_DEFAULT */
 };
 
 /* Interfaces (vnet0..vnet7): index ifn is the device vnet<ifn>. */
@@ -61,6 +78,31 @@ struct net_if_cfg {
  * pair 0 from main context.  0, or -1 if the device is not up or had no
  * buffer or ring slot.  Call with interrupts off. */
 int netdev_tx(unsigned ifn, const void *frame, size_t len);
+
+/* Offload request for one transmitted frame (netdev_tx_meta). */
+struct netdev_txmeta {
+	bool csum;              /* device fills the L4 checksum at csum_start + csum_offset;
+	                         * the field holds the folded, uninverted pseudo-header sum */
+	uint16_t csum_start, csum_offset;
+	uint16_t gso_size;      /* != 0: TCPv4 super-frame cut by the device into gso_size payloads */
+	uint16_t hdr_len;       /* Ethernet + IPv4 + TCP header bytes of the super-frame */
+};
+/* netdev_tx with offloads (m may be NULL: none).  -1 as netdev_tx, and
+ * for an offload the device did not negotiate or a frame larger than
+ * netdev_caps().max_tx. */
+int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct netdev_txmeta *m);
+
+/* What vnet<ifn> can do, for the stack. */
+struct netdev_caps {
+	uint16_t mtu;           /* device MTU (1500 without VIRTIO_NET_F_MTU) */
+	uint32_t max_tx;        /* largest frame netdev_tx takes (Ethernet header included) */
+	bool tx_csum;           /* VIRTIO_NET_F_CSUM negotiated: netdev_txmeta.csum works */
+	bool tx_tso4;           /* HOST_TSO4 negotiated and frames up to NET_FRAME_MAX sendable */
+	bool rx_csum;           /* GUEST_CSUM: frames may arrive NET_RX_CSUM_VALID / _PARTIAL */
+	bool rx_tso4;           /* GUEST_TSO4: coalesced TCP frames up to NET_FRAME_MAX arrive */
+};
+/* False (c untouched) if vnet<ifn> is not up.  Call with interrupts off. */
+bool netdev_caps(unsigned ifn, struct netdev_caps *c);
 /* Main-context service of every device: receive work deferred by an
  * interrupt handler past its budget, and (poll mode) the polling itself;
  * each call does at most a budget per queue pair.  True if work remains
@@ -84,6 +126,11 @@ struct vnet_net *netdev_net(unsigned ifn);
 unsigned net_if_for(uint32_t dst);
 /* One frame received on ifn (bytes are only read during the call). */
 void net_input(unsigned ifn, const uint8_t *frame, size_t len);
+/* The same with the device's receive offload flags. */
+#define NET_RX_CSUM_VALID   0x1u /* DATA_VALID: the device checked the L4 checksum */
+#define NET_RX_CSUM_PARTIAL 0x2u /* NEEDS_CSUM: the L4 checksum was never computed (host-local sender) */
+#define NET_RX_GSO          0x4u /* a coalesced TCP frame (GUEST_TSO4), may exceed the MTU */
+void net_input_meta(unsigned ifn, const uint8_t *frame, size_t len, unsigned rxflags);
 /* Counters of ifn; false (out untouched) if it is not up. */
 bool net_get_stats(unsigned ifn, struct net_stats *out);
 
@@ -109,11 +156,14 @@ struct net_ping_result {
 	uint64_t min_ns, avg_ns, max_ns;
 };
 int net_ping(unsigned ifn, uint32_t ip, unsigned count, uint64_t timeout_ns, struct net_ping_result *res);
+/* The same with dlen data bytes per request (net_ping: 56). */
+int net_ping_size(unsigned ifn, uint32_t ip, unsigned count, size_t dlen, uint64_t timeout_ns,
+                  struct net_ping_result *res);
 
 /* UDP echo service state: true after the stop datagram arrived. */
 bool net_echo_stop_requested(void);
 
-/* Shell commands of the stack ("ping", "net stats [vnetN]"). */
+/* Shell commands of the stack ("ping", "net stats [vnetN]", "tcp ..."). */
 void net_shell_init(void);
 
 #endif
