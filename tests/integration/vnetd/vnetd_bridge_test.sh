@@ -1,0 +1,201 @@
+#!/bin/bash
+# vnetd end to end: two network namespaces joined through two vnetd and one
+# dpdk-testpmd.
+#
+#   ns A: TAP --- vnetd A --vhost-user--+
+#                                       testpmd (net_vhost0 <-io-> net_vhost1)
+#   ns B: TAP --- vnetd B --vhost-user--+
+#
+# testpmd's two vhost-user ports are servers (its own --file-prefix,
+# --no-huge unless huge pages are free: tests/lib/dpdk.sh) forwarding in
+# `io` mode, so a frame vnetd A sends leaves on the port vnetd B reads.
+# Each vnetd creates its TAP in the root namespace; the test moves it into
+# its namespace and gives it an address.  Then:
+#   - ping A -> B and B -> A;
+#   - a TCP bulk transfer each way (tcp_bulk.py: every byte checked);
+#   - --offloads on (the offload variant): `ethtool -k` must show checksum
+#     offload (and TSO once the port negotiates it) on both TAPs, and
+#     vnetd's counters must show offloaded frames;
+#   - SIGTERM: both vnetd exit 0, report leaked=0, and their counters add
+#     up (every frame read is sent or dropped with a reason).
+#
+#   vnetd_bridge_test.sh --vnetd BIN --variant plain|offload [--bytes N]
+#                        [--mode-a irq|poll] [--mode-b irq|poll] [--logdir DIR]
+#
+# Root and /dev/net/tun are needed (skip 77 otherwise, naming why), as are
+# dpdk-testpmd (dpdk-dev), python3, ip (iproute2) and, for offload, ethtool.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../../lib/qemu.sh
+. "$HERE/../../lib/qemu.sh"
+# shellcheck source=../../lib/dpdk.sh
+. "$HERE/../../lib/dpdk.sh"
+
+vnetd= variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir=
+vq_parse_args "vnetd variant bytes mode-a=mode_a mode-b=mode_b logdir" "$@"
+vq_init "vnetd_bridge_$variant"
+[ -n "$vnetd" ] || vq_die "--vnetd BIN required"
+case $variant in plain | offload) ;; *) vq_die "--variant plain|offload" ;; esac
+
+fail() {
+	echo "$VQ_NAME: FAIL: $*"
+	local f
+	for f in "$W"/*.out "$W"/*.err "$W"/testpmd.log; do
+		[ -s "$f" ] || continue
+		echo "---- $f (tail)"
+		sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -12
+	done
+	exit 1
+}
+
+vq_need_tap
+vq_need python3 python3
+dpdk_require_testpmd >/dev/null 2>&1 || vq_skip "dpdk-testpmd not found (Debian package dpdk-dev)"
+[ "$variant" = offload ] && vq_need ethtool ethtool
+[ -x "$vnetd" ] || fail "vnetd not built at $vnetd"
+
+vq_tmpdir_var W
+[ -n "$logdir" ] && { mkdir -p "$logdir"; vq_on_exit cp -r "$W/." "$logdir/"; }
+vq_on_exit dpdk_cleanup
+
+NS_A=vnetd-a-$$ NS_B=vnetd-b-$$
+TAP_A=vnetda$$ TAP_B=vnetdb$$
+TAP_A=${TAP_A:0:15} TAP_B=${TAP_B:0:15}
+# Inside the namespaces nothing else exists: any /24 is private to them.
+IP_A=10.231.77.1 IP_B=10.231.77.2
+
+# ---- back-end: two vhost-user server ports, io forwarding between them
+vdev_opts=queues=1
+# tso=1: the vhost PMD offers HOST_TSO4/6 (it withholds them otherwise);
+# legacy-ol-flags=1: what a guest leaves to the device (partial checksum,
+# segmentation) arrives as TX offload requests, which io forwarding hands
+# unchanged to the other port, which writes them into the next header.
+[ "$variant" = offload ] && vdev_opts="$vdev_opts,tso=1,legacy-ol-flags=1"
+dpdk_start vnetd_be "$W/testpmd.log" 0 -- \
+	--vdev "net_vhost0,iface=$W/a.sock,$vdev_opts" --vdev "net_vhost1,iface=$W/b.sock,$vdev_opts" -- \
+	--forward-mode=io --nb-cores=1 --stats-period=1 --total-num-mbufs=32768
+# shellcheck disable=SC2154  # set by dpdk_start
+BE=$vnetd_be
+dpdk_wait_socket "$W/a.sock" "$BE" 30 || fail "testpmd did not create $W/a.sock"
+dpdk_wait_socket "$W/b.sock" "$BE" 30 || fail "testpmd did not create $W/b.sock"
+
+# ---- namespaces (IPv6 off from the start: no stray solicitations)
+for ns in "$NS_A" "$NS_B"; do
+	ip netns add "$ns" || fail "ip netns add $ns"
+	vq_on_exit ip netns del "$ns"
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1
+	ip -n "$ns" link set lo up
+done
+
+# start_vnetd NAME TAP SOCK MODE NS IP: vnetd in the background (not under
+# timeout(1), which would take the signals meant for vnetd; the exit trap
+# ends it, and ctest's timeout bounds the test), then its TAP moved into
+# namespace NS with address IP.
+start_vnetd() {
+	local name=$1 tap=$2 sock=$3 mode=$4 ns=$5 ip=$6 pid
+	"$vnetd" --vhost-user "$sock" --tap "$tap" "--$mode" \
+		--offloads "$([ "$variant" = offload ] && echo on || echo off)" \
+		>"$W/$name.out" 2>"$W/$name.err" &
+	pid=$!
+	vq_track "$pid"
+	printf -v "PID_$name" '%s' "$pid"
+	vq_wait_file_re "$W/$name.out" "^vnetd\[$tap\]: up:" 30 "$pid" || fail "vnetd $name did not come up"
+	ip link set "$tap" netns "$ns" || fail "could not move $tap into $ns"
+	ip -n "$ns" addr add "$ip/24" dev "$tap" || fail "could not address $tap"
+	ip -n "$ns" link set "$tap" up || fail "could not bring $tap up"
+	echo "$VQ_NAME: vnetd $name: $(grep -a '^vnetd.*up:' "$W/$name.out")"
+}
+start_vnetd a "$TAP_A" "$W/a.sock" "$mode_a" "$NS_A" "$IP_A"
+start_vnetd b "$TAP_B" "$W/b.sock" "$mode_b" "$NS_B" "$IP_B"
+dpdk_wait_started "$W/testpmd.log" "$BE" 30 || fail "testpmd did not start forwarding"
+
+# ---- offloads visible to the kernel
+if [ "$variant" = offload ]; then
+	for side in a b; do
+		ns=$NS_A tap=$TAP_A
+		[ $side = b ] && ns=$NS_B tap=$TAP_B
+		ip netns exec "$ns" ethtool -k "$tap" >"$W/ethtool-$side.txt" 2>&1 || fail "ethtool -k $tap"
+		grep -q '^tx-checksumming: on' "$W/ethtool-$side.txt" ||
+			fail "$tap: ethtool shows no checksum offload: $(grep -a checksumming "$W/ethtool-$side.txt")"
+		echo "$VQ_NAME: $tap: $(grep -aE '^(tx-checksumming|tcp-segmentation-offload):' "$W/ethtool-$side.txt" | tr '\n' ' ')"
+	done
+fi
+
+# ---- ping both ways (-w: stop after -c replies, fail at the deadline)
+ip netns exec "$NS_A" ping -n -c 3 -i 0.2 -w 20 "$IP_B" >"$W/ping-ab.txt" 2>&1 || fail "ping A -> B: $(tail -2 "$W/ping-ab.txt")"
+ip netns exec "$NS_B" ping -n -c 3 -i 0.2 -w 20 "$IP_A" >"$W/ping-ba.txt" 2>&1 || fail "ping B -> A: $(tail -2 "$W/ping-ba.txt")"
+echo "$VQ_NAME: ping A->B: $(grep -a 'packets transmitted' "$W/ping-ab.txt")"
+echo "$VQ_NAME: ping B->A: $(grep -a 'packets transmitted' "$W/ping-ba.txt")"
+
+# ---- TCP bulk, each way, every byte checked
+# bulk FROM_NS TO_NS TO_IP TAG
+bulk() {
+	local from=$1 to=$2 dst=$3 tag=$4 port=5201 rpid rc
+	: >"$W/ready-$tag"
+	ip netns exec "$to" timeout 120 python3 "$HERE/tcp_bulk.py" recv --bind "$dst" --port $port \
+		--bytes "$bytes" --ready "$W/ready-$tag" --timeout 60 >"$W/recv-$tag.txt" 2>&1 &
+	rpid=$!
+	vq_wait_file_re "$W/ready-$tag" listening 20 "$rpid" || fail "receiver $tag did not start: $(cat "$W/recv-$tag.txt")"
+	ip netns exec "$from" timeout 120 python3 "$HERE/tcp_bulk.py" send --dst "$dst" --port $port \
+		--bytes "$bytes" --timeout 60 >"$W/send-$tag.txt" 2>&1
+	rc=$?
+	wait "$rpid" || fail "TCP $tag: receiver: $(cat "$W/recv-$tag.txt") (sender rc $rc: $(cat "$W/send-$tag.txt"))"
+	[ $rc -eq 0 ] || fail "TCP $tag: sender failed: $(cat "$W/send-$tag.txt")"
+	echo "$VQ_NAME: TCP $tag: $(cat "$W/recv-$tag.txt")"
+}
+bulk "$NS_A" "$NS_B" "$IP_B" a-to-b
+bulk "$NS_B" "$NS_A" "$IP_A" b-to-a
+
+# SIGUSR1: a stats line, and vnetd keeps running.
+kill -USR1 "$PID_a"
+vq_wait_file_re "$W/a.out" "^vnetd\[$TAP_A\]: stats " 10 "$PID_a" || fail "no stats line from vnetd a after SIGUSR1"
+kill -0 "$PID_a" || fail "vnetd a died on SIGUSR1"
+
+# ---- SIGTERM: clean exit, no buffer missing, counters that add up
+for side in a b; do
+	pid_var=PID_$side
+	kill -TERM "${!pid_var}"
+done
+for side in a b; do
+	pid_var=PID_$side
+	wait "${!pid_var}"
+	rc=$?
+	[ $rc -eq 0 ] || fail "vnetd $side exited with $rc after SIGTERM"
+done
+
+# check SIDE 'python expression over s (the exit counters)' MESSAGE
+check() {
+	python3 - "$W/$1.out" "$2" <<'EOF' || fail "vnetd $1: $3: $(grep -a ': exit ' "$W/$1.out")"
+import re, sys
+line = [l for l in open(sys.argv[1]) if ": exit " in l]
+if not line:
+    sys.exit("no exit line")
+s = {k: int(v) for k, v in re.findall(r"(\w+)=(-?\d+)", line[-1])}
+sys.exit(0 if eval(sys.argv[2], {}, {"s": s}) else 1)
+EOF
+}
+for side in a b; do
+	check $side "s['leaked'] == 0 and s['buffers_idle'] + s['buffers_with_backend'] == s['buffers_total']" "buffers missing"
+	check $side "s['tap_in_frames'] == s['port_out_frames'] + sum(v for k, v in s.items() if k.startswith('drop_to_port_'))" \
+		"frames read from the TAP do not add up"
+	check $side "s['port_in_frames'] == s['tap_out_frames'] + sum(v for k, v in s.items() if k.startswith('drop_to_tap_'))" \
+		"frames from the port do not add up"
+	# Drops that would mean vnetd mishandled a frame (not the ones a
+	# busy back-end or a TAP not yet up explains).
+	check $side "s['drop_to_port_too_long'] + s['drop_to_port_bad_header'] + s['drop_to_port_refused'] + s['drop_to_tap_rejected'] + s['drop_to_tap_error'] + s['drop_to_tap_segments'] + s['core_rx_drops'] + s['core_tx_errors'] == 0" \
+		"frames mishandled"
+	check $side "s['port_out_frames'] > 1000 and s['tap_out_frames'] > 1000" "the bulk transfers did not pass through"
+	check $side "s['disconnects'] == 0" "the back-end was lost during the test"
+	if [ "$variant" = plain ]; then
+		check $side "s['port_out_csum'] + s['port_out_gso'] + s['tap_out_csum'] + s['tap_out_gso'] == 0" \
+			"offloaded frames with --offloads off"
+	else
+		check $side "s['port_out_csum'] > 0 and s['tap_out_csum'] + s['tap_out_csum_valid'] > 0" \
+			"no checksum-offloaded frames in both directions"
+		if grep -aq '^tcp-segmentation-offload: on' "$W/ethtool-$side.txt"; then
+			check $side "s['port_out_gso'] > 0 and s['tap_out_gso'] > 0" "TSO on, but no super-frames both ways"
+		fi
+	fi
+	echo "$VQ_NAME: vnetd $side: $(grep -a ': exit ' "$W/$side.out")"
+done
+echo "$VQ_NAME: PASS"
