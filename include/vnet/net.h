@@ -65,26 +65,82 @@ struct vnet_net; /* opaque */
  * layer passes it to negotiation; tests and tools may walk it. */
 const struct vnet_feature_rule *vnet_net_feature_rules(size_t *n);
 
-/* Per-packet offload flags (struct vnet_pkt.flags). */
-#define VNET_PKT_F_CSUM_PARTIAL 0x01u /* tx: device completes the L4 checksum at csum_start/csum_offset;
-                                       * rx: checksum not filled in, same fields valid (GUEST_CSUM) */
-#define VNET_PKT_F_CSUM_VALID   0x02u /* rx: device validated the checksum (DATA_VALID) */
-#define VNET_PKT_F_GSO          0x04u /* gso_type/gso_size/hdr_len valid */
+/*
+ * Per-packet offload metadata (struct vnet_pkt, head segment only; the
+ * fields of continuation segments are ignored).  docs/offloads.md has the
+ * whole contract; in short (VirtIO 1.2 §5.1.6.2 transmit, §5.1.6.4 receive):
+ *
+ * Transmit (the application fills, vnet_net_tx_burst checks):
+ *   VNET_PKT_F_CSUM_PARTIAL  the device completes the L4 checksum: it sums
+ *       from csum_start to the end of the frame and stores the result at
+ *       csum_start + csum_offset (the application put the pseudo-header
+ *       sum there).  Needs VIRTIO_NET_F_CSUM.  Offsets count from the first
+ *       byte of the Ethernet frame across all segments; the 2-byte field
+ *       must lie inside the frame.
+ *   VNET_PKT_F_GSO  a super-frame the device segments (TSO/USO) or
+ *       fragments (UFO): gso_type is one of VNET_PKT_GSO_TCPV4 (HOST_TSO4),
+ *       _TCPV6 (HOST_TSO6), _UDP (HOST_UFO), _UDP_L4 (HOST_USO), optionally
+ *       | VNET_PKT_GSO_ECN on a TCP type (HOST_ECN: the TCP segment has CWR
+ *       set); gso_size is the MSS (payload bytes per segment, >= 1);
+ *       hdr_len the bytes of Ethernet+IP+L4 headers to replicate
+ *       (csum_start + csum_offset + 2 <= hdr_len < frame length).  A GSO
+ *       frame must also be CSUM_PARTIAL (spec: NEEDS_CSUM with any GSO).
+ *   A frame is a chain of pool buffers linked through `next`: each
+ *   segment's data/len lie inside its own buffer, len >= 1; the header
+ *   travels in front of the head's data.  pkt_len and nseg are ignored on
+ *   input and set by tx_burst.  At most VNET_NET_TX_SEGS_MAX segments and
+ *   VNET_NET_FRAME_MAX bytes; a frame over the device MTU (plus Ethernet
+ *   and VLAN header) must be a GSO frame.
+ *   Anything else (an offload not negotiated, gso_size 0, hdr_len past the
+ *   frame, offsets outside it, an unknown type) is consumed and counted
+ *   (tx_drops, tx_errors, tx_bad_offload): never sent.
+ *
+ * Receive (the driver fills from the device's header, after checking it):
+ *   VNET_PKT_F_CSUM_VALID    DATA_VALID: the device validated the checksum.
+ *   VNET_PKT_F_CSUM_PARTIAL  NEEDS_CSUM: the packet was validated but its
+ *       L4 checksum is only the pseudo-header sum; csum_start/csum_offset
+ *       say where (inside the frame).  Both need GUEST_CSUM.
+ *   neither                  not checked: verify in software.
+ *   VNET_PKT_F_GSO  a coalesced frame (GUEST_TSO4/6, UFO, USO4/6 as
+ *       negotiated): gso_type (with ECN only under GUEST_ECN), gso_size
+ *       (MSS, >= 1), hdr_len (the device's, <= pkt_len; a hint).  Always
+ *       together with CSUM_PARTIAL.
+ *   A header that breaks these rules drops the frame (rx_drops, rx_errors,
+ *   and rx_csum_bad or rx_gso_bad).
+ */
+#define VNET_PKT_F_CSUM_PARTIAL 0x01u
+#define VNET_PKT_F_CSUM_VALID   0x02u
+#define VNET_PKT_F_GSO          0x04u
+
+/* struct vnet_pkt.gso_type (the header's values, §5.1.6). */
+#define VNET_PKT_GSO_NONE   VIRTIO_NET_HDR_GSO_NONE
+#define VNET_PKT_GSO_TCPV4  VIRTIO_NET_HDR_GSO_TCPV4
+#define VNET_PKT_GSO_UDP    VIRTIO_NET_HDR_GSO_UDP    /* UFO: IP fragmentation */
+#define VNET_PKT_GSO_TCPV6  VIRTIO_NET_HDR_GSO_TCPV6
+#define VNET_PKT_GSO_UDP_L4 VIRTIO_NET_HDR_GSO_UDP_L4 /* USO: UDP segmentation */
+#define VNET_PKT_GSO_ECN    VIRTIO_NET_HDR_GSO_ECN    /* flag, with TCPV4/TCPV6 */
+
+/* Largest frame (Ethernet header included, virtio header not) a GSO
+ * super-frame may be in either direction: a 64 KiB IP packet plus
+ * Ethernet and VLAN headers. */
+#define VNET_NET_FRAME_MAX (65535u + 14u + 4u)
+/* Most segments in one transmitted frame. */
+#define VNET_NET_TX_SEGS_MAX 64u
 
 struct vnet_pkt {
 	uint8_t *data;          /* first byte of the Ethernet frame in this segment */
 	uint32_t len;           /* bytes of frame in this segment */
-	uint32_t pkt_len;       /* head segment: whole frame length */
+	uint32_t pkt_len;       /* head segment: whole frame length (rx; set by tx_burst) */
 	uint32_t room;          /* bytes available from data to the end of the buffer */
-	uint16_t flags;         /* VNET_PKT_F_* */
-	uint16_t csum_start;
-	uint16_t csum_offset;
-	uint8_t gso_type;       /* VIRTIO_NET_HDR_GSO_* */
-	uint8_t nseg;           /* head: number of segments */
-	uint16_t gso_size;
-	uint16_t hdr_len;
+	uint16_t flags;         /* VNET_PKT_F_* (head) */
+	uint16_t csum_start;    /* CSUM_PARTIAL: offset of the checksummed area in the frame */
+	uint16_t csum_offset;   /* CSUM_PARTIAL: checksum field at csum_start + csum_offset */
+	uint8_t gso_type;       /* GSO: VNET_PKT_GSO_* */
+	uint8_t nseg;           /* head: number of segments (rx; set by tx_burst) */
+	uint16_t gso_size;      /* GSO: MSS */
+	uint16_t hdr_len;       /* GSO: header bytes replicated in each segment */
 	uint16_t queue;         /* rx: queue pair it arrived on */
-	struct vnet_pkt *next;  /* next segment (mergeable rx), NULL at the end */
+	struct vnet_pkt *next;  /* next segment (rx: mergeable or big-packet; tx: a chain), NULL at the end */
 	/* private to the driver */
 	uint64_t iova;          /* device address of the buffer start (header) */
 	uint8_t *buf;           /* buffer start (header) */
@@ -130,7 +186,34 @@ struct vnet_net_opts {
 	 * round-trip latency gain when the device runs on another core.  The
 	 * ring then holds up to batch - 1 fewer buffers. */
 	uint16_t rx_refill_batch;
+	/* offloads (docs/offloads.md).  Each asks for a feature; what the
+	 * device also offers and the dependency rules (§5.1.3.1) allow is
+	 * negotiated (see info.negotiated).  A transmit segmentation option
+	 * implies tx_csum, a receive one rx_csum (the spec requires them);
+	 * the ECN options need a TSO option of the same direction.  With a
+	 * receive GSO option and without MRG_RXBUF the receive queues run in
+	 * big-packet mode (§5.1.6.3.1): each posted buffer is a chain of pool
+	 * buffers of at least 65601 bytes, so the queue holds fewer frames. */
+	bool tx_tso4;              /* VIRTIO_NET_F_HOST_TSO4 */
+	bool tx_tso6;              /* VIRTIO_NET_F_HOST_TSO6 */
+	bool tx_ecn;               /* VIRTIO_NET_F_HOST_ECN */
+	bool tx_ufo;               /* VIRTIO_NET_F_HOST_UFO */
+	bool tx_uso;               /* VIRTIO_NET_F_HOST_USO */
+	bool rx_tso4;              /* VIRTIO_NET_F_GUEST_TSO4 */
+	bool rx_tso6;              /* VIRTIO_NET_F_GUEST_TSO6 */
+	bool rx_ecn;               /* VIRTIO_NET_F_GUEST_ECN */
+	bool rx_ufo;               /* VIRTIO_NET_F_GUEST_UFO */
+	bool rx_uso4;              /* VIRTIO_NET_F_GUEST_USO4 */
+	bool rx_uso6;              /* VIRTIO_NET_F_GUEST_USO6 */
+	/* A transmitted frame whose descriptors (header + segments) number at
+	 * least this goes through an indirect table (one ring slot) when
+	 * INDIRECT_DESC was negotiated; shorter ones as a direct chain.
+	 * 0 = VNET_NET_TX_INDIRECT_MIN_DEFAULT; single-descriptor frames are
+	 * always direct. */
+	uint16_t tx_indirect_min;
 };
+
+#define VNET_NET_TX_INDIRECT_MIN_DEFAULT 3u
 
 /* vector_of()'s vq_index for the configuration-change vector. */
 #define VNET_NET_VQ_CONFIG 0xffffu
@@ -162,6 +245,22 @@ struct vnet_net_queue_stats {
 	 * budget (the host deferred the rest to a later poll), and re-arms
 	 * that found work already waiting (lost wake-up avoided). */
 	uint64_t polls, poll_budget_exhausted, poll_rearm_races;
+	/* offloads.  Transmit: every frame counted in tx_packets is in at most
+	 * one of tx_gso/none and may be in tx_csum; tx_bad_offload is the part
+	 * of tx_drops refused for their offload metadata or segment chain.
+	 * Receive: rx_packets = rx_csum_valid + rx_csum_partial + rx_csum_none;
+	 * rx_csum_bad and rx_gso_bad are parts of rx_drops. */
+	uint64_t tx_csum;                   /* frames sent CSUM_PARTIAL (device completes the checksum) */
+	uint64_t tx_gso, tx_gso_bytes;      /* TSO/USO/UFO super-frames sent, and their frame bytes */
+	uint64_t tx_sg;                     /* frames sent as more than one segment */
+	uint64_t tx_indirect;               /* frames sent through an indirect table */
+	uint64_t tx_bad_offload;            /* dropped: offload metadata or segment chain invalid */
+	uint64_t rx_csum_valid;             /* delivered DATA_VALID */
+	uint64_t rx_csum_partial;           /* delivered NEEDS_CSUM (validated, checksum to complete) */
+	uint64_t rx_csum_none;              /* delivered not checked by the device */
+	uint64_t rx_csum_bad;               /* dropped: checksum flags not negotiated or offsets outside the frame */
+	uint64_t rx_gso, rx_gso_bytes;      /* coalesced frames delivered, and their frame bytes */
+	uint64_t rx_gso_bad;                /* dropped: GSO type not negotiated, gso_size 0, hdr_len past the frame */
 };
 
 struct vnet_net_info {
@@ -180,6 +279,12 @@ struct vnet_net_info {
 	bool dead;                   /* a device reset did not complete (see vnet_net_halt) */
 	uint32_t leaked_bufs;        /* buffers left with the dead device */
 	uint64_t ctrl_errors;        /* control answers that broke the protocol (timeouts included) */
+	/* offloads */
+	uint32_t tx_frame_max;       /* largest frame tx_burst sends (GSO: VNET_NET_FRAME_MAX) */
+	uint16_t tx_segs_max;        /* most segments per transmitted frame */
+	bool tx_indirect;            /* transmit chains may use indirect tables */
+	bool rx_big;                 /* big-packet receive mode (GUEST GSO without MRG_RXBUF) */
+	uint32_t rx_buf_bytes;       /* bytes the device may write per posted receive buffer (chain) */
 };
 
 /*
@@ -251,15 +356,18 @@ uint32_t vnet_net_pool_free_count(const struct vnet_net *net);
 unsigned vnet_net_rx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n);
 
 /*
- * Transmit up to n frames (single-segment, data/len set, offload fields per
- * flags).  Reclaims completed transmissions (before posting if the ring
+ * Transmit up to n frames (a head with data/len set and optionally a chain
+ * of segments through next, offload fields per flags; see the offload
+ * contract above).  Reclaims completed transmissions (before posting if the ring
  * may lack room for the burst, after notifying otherwise).  Returns how many of the
  * first frames the driver took: each was either posted to the device, or —
- * if malformed (length 0 or past its buffer, an offload that was not
- * negotiated) — freed back to the pool and counted in tx_drops and
- * tx_errors, so one bad frame cannot stall the queue.  Frames from the returned count on still
- * belong to the caller (ring full, or a buffer the caller does not own,
- * which is refused untouched and counted).  Returns 0 while stopped.
+ * if malformed (a segment of length 0 or past its buffer, too many
+ * segments or bytes, offload metadata that breaks the contract above) —
+ * freed back to the pool (the whole chain) and counted in tx_drops and
+ * tx_errors (and tx_bad_offload), so one bad frame cannot stall the
+ * queue.  Frames from the returned count on still belong to the caller
+ * (ring full, or a frame with a buffer the caller does not own, which is
+ * refused untouched and counted).  Returns 0 while stopped.
  */
 unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n);
 
