@@ -116,11 +116,21 @@ static int open_port(struct vnetd *d)
 	po.pool_size = d->o.pool_size;
 	po.connect_timeout_ms = d->o.connect_timeout_ms;
 	po.reconnect_ms = d->o.reconnect_ms;
-	/* Checksum offload both ways: the TAP completes or validates what the
-	 * back-end leaves partial, and hands us partial checksums when the
-	 * back-end completes them. */
-	po.net.tx_csum = d->o.offloads;
-	po.net.rx_csum = d->o.offloads;
+	/* Offloads, both ways.  Transmit (what the TAP may hand us, enabled
+	 * on it afterwards from what was negotiated): partial checksums and
+	 * super-frames the back-end completes and segments.  Receive (what
+	 * the back-end may hand us): the TAP takes partial checksums and
+	 * super-frames of every kind; USO only on a kernel whose tun knows it
+	 * (Linux 6.2), or it would refuse them. */
+	bool on = d->o.offloads;
+	po.net.tx_csum = po.net.rx_csum = on;
+	po.net.tx_tso4 = po.net.tx_tso6 = po.net.tx_ecn = po.net.tx_ufo = po.net.tx_uso = on;
+	po.net.rx_tso4 = po.net.rx_tso6 = po.net.rx_ecn = po.net.rx_ufo = on;
+	po.net.rx_uso4 = po.net.rx_uso6 = on && vnetd_tap_has_uso(d->tap_fd);
+	/* A super-frame read from the TAP takes up to 34 buffers until the
+	 * back-end completes it: room for a ring of them. */
+	if (on && !po.pool_size)
+		po.pool_size = VNETD_POOL_OFFLOAD;
 	int rc = vnet_port_open(&po, &d->port);
 	if (rc == VNET_ENODEV) {
 		explain_no_backend(&d->o);
@@ -167,7 +177,7 @@ static int setup_tap_offloads(struct vnetd *d)
 	uint32_t room = p->room;
 	vnet_net_pkt_free(d->net, p);
 	d->read_segs = 1;
-	if (d->tun_offloads & (TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_UFO | 0x20 /* USO4 */ | 0x40 /* USO6 */)) {
+	if (d->tun_offloads & VNETD_TUN_F_GSO) {
 		d->read_segs = (VNETD_FRAME_MAX + room - 1) / room;
 		if (d->read_segs > VNETD_MAX_SEGS)
 			d->read_segs = VNETD_MAX_SEGS;

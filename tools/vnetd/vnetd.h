@@ -35,7 +35,8 @@
 #define VNETD_RX_BUDGET 64u      /* frames per vnet_port_poll() */
 #define VNETD_MAX_SEGS 64u       /* iovecs of one frame written to the TAP */
 #define VNETD_TAP_HDR_MAX 32u    /* the largest virtio-net header we hand the TAP */
-#define VNETD_FRAME_MAX (65536u + 14u + 4u) /* a GSO super-frame: 64 KiB IP + Ethernet + VLAN */
+#define VNETD_FRAME_MAX VNET_NET_FRAME_MAX /* a GSO super-frame: 64 KiB IP + Ethernet + VLAN */
+#define VNETD_POOL_OFFLOAD 8192u /* packet buffers with offloads on (16 MiB of the arena) */
 
 struct vnetd_opts {
 	const char *vhost_path;
@@ -125,6 +126,10 @@ int vnetd_tap_set_hdr_len(int fd, unsigned len, char *err, size_t errlen);
 /* TUN_F_* that the negotiated virtio-net features let the TAP hand us. */
 unsigned vnetd_tun_offloads_for(uint64_t negotiated);
 int vnetd_tap_set_offloads(int fd, unsigned tun_f, char *err, size_t errlen);
+/* The TUN_F_* bits that let the TAP hand us super-frames. */
+#define VNETD_TUN_F_GSO (0x02u | 0x04u | 0x10u | 0x20u | 0x40u) /* TSO4 TSO6 UFO USO4 USO6 */
+/* True if this kernel's tun takes UDP segmentation offload (Linux >= 6.2). */
+bool vnetd_tap_has_uso(int fd);
 void vnetd_tap_set_carrier(int fd, bool on);
 /* "csum tso4 ..." for a TUN_F_* mask (static buffer). */
 const char *vnetd_tun_offload_names(unsigned tun_f, char *buf, size_t len);

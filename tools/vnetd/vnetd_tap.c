@@ -113,6 +113,18 @@ int vnetd_tap_set_offloads(int fd, unsigned tun_f, char *err, size_t errlen)
 	return -1;
 }
 
+_Static_assert(VNETD_TUN_F_GSO == (TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_UFO | TUN_F_USO4 | TUN_F_USO6),
+	       "VNETD_TUN_F_GSO lists the segmentation offloads");
+
+bool vnetd_tap_has_uso(int fd)
+{
+	/* A kernel that does not know the bits refuses them (EINVAL); the
+	 * real offloads are set later from what the port negotiated. */
+	bool ok = ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6)) == 0;
+	(void)ioctl(fd, TUNSETOFFLOAD, 0ul);
+	return ok;
+}
+
 void vnetd_tap_set_carrier(int fd, bool on)
 {
 	int v = on ? 1 : 0;

@@ -146,6 +146,16 @@ bulk() {
 bulk "$NS_A" "$NS_B" "$IP_B" a-to-b
 bulk "$NS_B" "$NS_A" "$IP_A" b-to-a
 
+# The kernels on both sides saw no bad checksum or IP header (a fresh
+# namespace's counters start at 0); retransmissions are reported only.
+for ns in "$NS_A" "$NS_B"; do
+	ip netns exec "$ns" nstat -az TcpInCsumErrors IpInHdrErrors TcpRetransSegs >"$W/nstat-$ns.txt" 2>&1 ||
+		fail "nstat in $ns: $(cat "$W/nstat-$ns.txt")"
+	bad=$(awk '$1 == "TcpInCsumErrors" || $1 == "IpInHdrErrors" { s += $2 } END { print s + 0 }' "$W/nstat-$ns.txt")
+	[ "$bad" -eq 0 ] || fail "$ns: checksum or header errors: $(tr '\n' ' ' <"$W/nstat-$ns.txt")"
+	echo "$VQ_NAME: $ns: $(awk '$1 ~ /^(Tcp|Ip)/ { printf "%s=%s ", $1, $2 }' "$W/nstat-$ns.txt")"
+done
+
 # SIGUSR1: a stats line, and vnetd keeps running.
 kill -USR1 "$PID_a"
 vq_wait_file_re "$W/a.out" "^vnetd\[$TAP_A\]: stats " 10 "$PID_a" || fail "no stats line from vnetd a after SIGUSR1"
