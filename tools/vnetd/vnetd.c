@@ -63,6 +63,16 @@ static void install(int sig)
 	sigaction(sig, &sa, NULL);
 }
 
+/* libvnet's log lines (the port's reconnects, the core's warnings) on
+ * stderr under vnetd's prefix, so every line says which TAP it is about. */
+static void on_log(enum vnet_log_level level, const char *line, void *arg)
+{
+	static const char *const names[] = {"error", "warning", "info", "debug"};
+	const char *tap = arg;
+	unsigned l = (unsigned)level < 4u ? (unsigned)level : 3u;
+	fprintf(stderr, "vnetd[%s]: libvnet %s: %s\n", tap, names[l], line);
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -298,6 +308,7 @@ int main(int argc, char **argv)
 	/* SIGUSR1's default would kill us: take it before anything else. */
 	install(SIGUSR1);
 	signal(SIGPIPE, SIG_IGN);
+	vnet_linux_set_log_callback(on_log, (void *)d.o.tap_name);
 
 	char err[256];
 	d.tap_fd = vnetd_tap_open(d.o.tap_name, err, sizeof(err));
