@@ -86,13 +86,6 @@ static void sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Buffers in the pool or posted to the receive ring: all of them when
- * vnetd holds none and no transmission is outstanding. */
-static uint32_t idle_buffers(struct vnet_net *net)
-{
-	return vnet_net_pool_free_count(net) + vnet_vq_outstanding(vnet_net_rxq(net, 0));
-}
-
 /* Why vnet_port_open() found nobody, in the user's terms. */
 static void explain_no_backend(const struct vnetd_opts *o)
 {
@@ -139,8 +132,14 @@ static int open_port(struct vnetd *d)
 	po.net.rx_uso4 = po.net.rx_uso6 = on && vnetd_tap_has_uso(d->tap_fd);
 	/* A super-frame read from the TAP takes up to 34 buffers until the
 	 * back-end completes it: room for a ring of them. */
-	if (on && !po.pool_size)
-		po.pool_size = VNETD_POOL_OFFLOAD;
+	if (!po.pool_size) {
+		uint32_t q = d->o.queue_size ? d->o.queue_size : 256u;
+		po.pool_size = on ? VNETD_POOL_OFFLOAD : 4u * q;
+		if (po.pool_size < 4u * q)
+			po.pool_size = 4u * q;
+	}
+	/* Always explicit: the exit check counts the pool against it. */
+	d->pool_total = po.pool_size;
 	int rc = vnet_port_open(&po, &d->port);
 	if (rc == VNET_ENODEV) {
 		explain_no_backend(&d->o);
@@ -268,30 +267,40 @@ static void run(struct vnetd *d)
 	}
 }
 
-/* Exit accounting; returns the number of buffers that cannot be found. */
+/*
+ * Exit accounting; returns the number of buffers that cannot be found.
+ * Frames still on their way out get up to a second to complete; then the
+ * device is stopped (vnet_net_stop: reset, every buffer of both rings back
+ * into the pool, whatever chains they were in), so the pool must hold all
+ * d->pool_total buffers again.  A device whose reset did not complete keeps
+ * what it held (info.leaked_bufs): those count as missing too.
+ */
 static uint32_t finish(struct vnetd *d)
 {
 	vnetd_flush_pending(d);
 	vnetd_stash_release(d);
-	uint32_t tx_out = 0;
+	uint32_t tx_left = 0;
 	if (vnet_port_is_up(d->port)) {
 		for (int i = 0; i < 1000; i++) {
 			vnet_net_tx_reclaim(d->net, 0);
-			tx_out = vnet_vq_outstanding(vnet_net_txq(d->net, 0));
-			if (!tx_out)
+			tx_left = vnet_vq_outstanding(vnet_net_txq(d->net, 0));
+			if (!tx_left)
 				break;
 			sleep_ms(1);
 		}
 	}
-	uint32_t idle = idle_buffers(d->net);
+	uint32_t from_rings = 0;
+	if (vnet_net_is_running(d->net))
+		from_rings = vnet_net_stop(d->net);
+	uint32_t back = vnet_net_pool_free_count(d->net);
 	struct vnet_net_info info;
 	vnet_net_get_info(d->net, &info);
-	uint32_t found = idle + tx_out;
-	uint32_t leaked = found < d->idle_initial ? d->idle_initial - found : 0;
-	leaked += info.leaked_bufs;
-	char what[160];
-	snprintf(what, sizeof(what), "exit signal=%d buffers_total=%u buffers_idle=%u buffers_with_backend=%u leaked=%u",
-		 (int)g_stop, d->idle_initial, idle, tx_out, leaked);
+	uint32_t leaked = back < d->pool_total ? d->pool_total - back : 0;
+	char what[192];
+	snprintf(what, sizeof(what),
+		 "exit signal=%d buffers_total=%u buffers_back=%u taken_from_rings=%u tx_chains_uncompleted=%u "
+		 "dead_device_bufs=%u leaked=%u",
+		 (int)g_stop, d->pool_total, back, from_rings, tx_left, info.leaked_bufs, leaked);
 	vnetd_stats_print(d, what);
 	return leaked;
 }
@@ -334,7 +343,6 @@ int main(int argc, char **argv)
 		free(d.discard);
 		return 1;
 	}
-	d.idle_initial = idle_buffers(d.net);
 	d.up = true;
 	vnetd_tap_set_carrier(d.tap_fd, true);
 	install(SIGTERM);

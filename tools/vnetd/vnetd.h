@@ -110,7 +110,7 @@ struct vnetd {
 	struct vnet_pkt *stash[VNETD_MAX_SEGS];
 	unsigned nstash, read_segs;
 	uint8_t *discard;                /* read overflow: a frame longer than one buffer */
-	uint32_t idle_initial;           /* buffers in the pool or the rx ring after start-up */
+	uint32_t pool_total;             /* packet buffers in the port's pool */
 	struct vnetd_stats st;
 };
 
