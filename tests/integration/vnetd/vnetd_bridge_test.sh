@@ -21,7 +21,13 @@
 #
 #   vnetd_bridge_test.sh --vnetd BIN --variant plain|offload [--bytes N]
 #                        [--mode-a irq|poll] [--mode-b irq|poll] [--ring auto|split|packed]
-#                        [--logdir DIR]
+#                        [--kill-backend yes|no] [--logdir DIR]
+#
+# --kill-backend yes: between the two transfers testpmd is killed with
+# SIGKILL and started again on the same sockets; both vnetd must report the
+# loss, keep running, reconnect, and carry the ping and the second transfer;
+# at exit each must count exactly one loss and one return, no buffer
+# missing.
 #
 # Root and /dev/net/tun are needed (skip 77 otherwise, naming why), as are
 # dpdk-testpmd (dpdk-dev), python3, ip (iproute2) and, for offload, ethtool.
@@ -32,16 +38,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/dpdk.sh
 . "$HERE/../../lib/dpdk.sh"
 
-vnetd= variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir= ring=auto
-vq_parse_args "vnetd variant bytes mode-a=mode_a mode-b=mode_b logdir ring" "$@"
-vq_init "vnetd_bridge_$variant"
+vnetd= variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir= ring=auto kill_backend=no
+vq_parse_args "vnetd variant bytes mode-a=mode_a mode-b=mode_b logdir ring kill-backend=kill_backend" "$@"
+vq_init "vnetd_bridge_$variant$([ "$kill_backend" = yes ] && echo _reconnect)"
 [ -n "$vnetd" ] || vq_die "--vnetd BIN required"
 case $variant in plain | offload) ;; *) vq_die "--variant plain|offload" ;; esac
 
 fail() {
 	echo "$VQ_NAME: FAIL: $*"
 	local f
-	for f in "$W"/*.out "$W"/*.err "$W"/testpmd.log; do
+	for f in "$W"/*.out "$W"/*.err "$W"/vnetd_be*.log; do
 		[ -s "$f" ] || continue
 		echo "---- $f (tail)"
 		sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -12
@@ -66,19 +72,23 @@ TAP_A=${TAP_A:0:15} TAP_B=${TAP_B:0:15}
 IP_A=10.231.77.1 IP_B=10.231.77.2
 
 # ---- back-end: two vhost-user server ports, io forwarding between them
+# start_backend NAME: testpmd (its pid in BE; NAME names its --file-prefix).
+start_backend() {
+	rm -f "$W/a.sock" "$W/b.sock"
+	dpdk_start "$1" "$W/$1.log" 0 -- \
+		--vdev "net_vhost0,iface=$W/a.sock,$vdev_opts" --vdev "net_vhost1,iface=$W/b.sock,$vdev_opts" -- \
+		--forward-mode=io --nb-cores=1 --stats-period=1 --total-num-mbufs=32768
+	BE=${!1}
+	dpdk_wait_socket "$W/a.sock" "$BE" 30 || fail "testpmd did not create $W/a.sock"
+	dpdk_wait_socket "$W/b.sock" "$BE" 30 || fail "testpmd did not create $W/b.sock"
+}
 vdev_opts=queues=1
 # tso=1: the vhost PMD offers HOST_TSO4/6 (it withholds them otherwise);
 # legacy-ol-flags=1: what a guest leaves to the device (partial checksum,
 # segmentation) arrives as TX offload requests, which io forwarding hands
 # unchanged to the other port, which writes them into the next header.
 [ "$variant" = offload ] && vdev_opts="$vdev_opts,tso=1,legacy-ol-flags=1"
-dpdk_start vnetd_be "$W/testpmd.log" 0 -- \
-	--vdev "net_vhost0,iface=$W/a.sock,$vdev_opts" --vdev "net_vhost1,iface=$W/b.sock,$vdev_opts" -- \
-	--forward-mode=io --nb-cores=1 --stats-period=1 --total-num-mbufs=32768
-# shellcheck disable=SC2154  # set by dpdk_start
-BE=$vnetd_be
-dpdk_wait_socket "$W/a.sock" "$BE" 30 || fail "testpmd did not create $W/a.sock"
-dpdk_wait_socket "$W/b.sock" "$BE" 30 || fail "testpmd did not create $W/b.sock"
+start_backend vnetd_be
 
 # ---- namespaces (IPv6 off from the start: no stray solicitations)
 for ns in "$NS_A" "$NS_B"; do
@@ -108,7 +118,7 @@ start_vnetd() {
 }
 start_vnetd a "$TAP_A" "$W/a.sock" "$mode_a" "$NS_A" "$IP_A"
 start_vnetd b "$TAP_B" "$W/b.sock" "$mode_b" "$NS_B" "$IP_B"
-dpdk_wait_started "$W/testpmd.log" "$BE" 30 || fail "testpmd did not start forwarding"
+dpdk_wait_started "$W/vnetd_be.log" "$BE" 30 || fail "testpmd did not start forwarding"
 
 # ---- offloads visible to the kernel
 if [ "$variant" = offload ]; then
@@ -123,10 +133,13 @@ if [ "$variant" = offload ]; then
 fi
 
 # ---- ping both ways (-w: stop after -c replies, fail at the deadline)
-ip netns exec "$NS_A" ping -n -c 3 -i 0.2 -w 20 "$IP_B" >"$W/ping-ab.txt" 2>&1 || fail "ping A -> B: $(tail -2 "$W/ping-ab.txt")"
-ip netns exec "$NS_B" ping -n -c 3 -i 0.2 -w 20 "$IP_A" >"$W/ping-ba.txt" 2>&1 || fail "ping B -> A: $(tail -2 "$W/ping-ba.txt")"
-echo "$VQ_NAME: ping A->B: $(grep -a 'packets transmitted' "$W/ping-ab.txt")"
-echo "$VQ_NAME: ping B->A: $(grep -a 'packets transmitted' "$W/ping-ba.txt")"
+pings() {
+	ip netns exec "$NS_A" ping -n -c 3 -i 0.2 -w 20 "$IP_B" >"$W/ping-ab.txt" 2>&1 || fail "ping A -> B: $(tail -2 "$W/ping-ab.txt")"
+	ip netns exec "$NS_B" ping -n -c 3 -i 0.2 -w 20 "$IP_A" >"$W/ping-ba.txt" 2>&1 || fail "ping B -> A: $(tail -2 "$W/ping-ba.txt")"
+	echo "$VQ_NAME: ping A->B: $(grep -a 'packets transmitted' "$W/ping-ab.txt")"
+	echo "$VQ_NAME: ping B->A: $(grep -a 'packets transmitted' "$W/ping-ba.txt")"
+}
+pings
 
 # ---- TCP bulk, each way, every byte checked
 # bulk FROM_NS TO_NS TO_IP TAG
@@ -145,6 +158,30 @@ bulk() {
 	echo "$VQ_NAME: TCP $tag: $(cat "$W/recv-$tag.txt")"
 }
 bulk "$NS_A" "$NS_B" "$IP_B" a-to-b
+if [ "$kill_backend" = yes ]; then
+	# No goodbye: the sockets just go dead under both vnetd.
+	kill -KILL "$BE"
+	wait "$BE" 2>/dev/null
+	for side in a b; do
+		pid_var=PID_$side
+		vq_wait_file_re "$W/$side.err" "back-end lost" 20 "${!pid_var}" || fail "vnetd $side did not report the loss"
+	done
+	sleep 1
+	for side in a b; do
+		pid_var=PID_$side
+		kill -0 "${!pid_var}" 2>/dev/null || fail "vnetd $side exited when the back-end went away"
+	done
+	start_backend vnetd_be2
+	for side in a b; do
+		pid_var=PID_$side
+		vq_wait_file_re "$W/$side.err" "back-end connected again" 30 "${!pid_var}" ||
+			fail "vnetd $side did not reconnect"
+		echo "$VQ_NAME: vnetd $side: $(grep -a 'back-end lost' "$W/$side.err" | head -1)"
+		echo "$VQ_NAME: vnetd $side: $(grep -a 'connected again' "$W/$side.err" | head -1)"
+	done
+	dpdk_wait_started "$W/vnetd_be2.log" "$BE" 30 || fail "the second testpmd did not start forwarding"
+	pings
+fi
 bulk "$NS_B" "$NS_A" "$IP_A" b-to-a
 
 # The kernels on both sides saw no bad checksum or IP header (a fresh
@@ -196,7 +233,12 @@ for side in a b; do
 	check $side "s['drop_to_port_too_long'] + s['drop_to_port_bad_header'] + s['drop_to_port_refused'] + s['drop_to_tap_rejected'] + s['drop_to_tap_error'] + s['drop_to_tap_segments'] + s['core_rx_drops'] + s['core_tx_errors'] == 0" \
 		"frames mishandled"
 	check $side "s['port_out_bytes'] >= $bytes and s['tap_out_bytes'] >= $bytes" "the bulk transfers did not pass through"
-	check $side "s['disconnects'] == 0" "the back-end was lost during the test"
+	if [ "$kill_backend" = yes ]; then
+		check $side "s['disconnects'] == 1 and s['backend_losses'] == 1 and s['backend_returns'] == 1 and s['connects'] == 2" \
+			"not exactly one loss and one reconnect"
+	else
+		check $side "s['disconnects'] == 0" "the back-end was lost during the test"
+	fi
 	if [ "$variant" = plain ]; then
 		check $side "s['port_out_csum'] + s['port_out_gso'] + s['tap_out_csum'] + s['tap_out_gso'] == 0" \
 			"offloaded frames with --offloads off"
