@@ -146,6 +146,11 @@ void vnetd_drain_while_down(struct vnetd *d);
 void vnetd_stash_release(struct vnetd *d);
 /* Exit: send what is held if the ring takes it, drop the rest. */
 void vnetd_flush_pending(struct vnetd *d);
+/* The TAP's header onto the head of a frame read from it (pkt_len set),
+ * by what d->negotiated allows; false: drop it (a bad header). */
+bool vnetd_tap_hdr_to_pkt(struct vnetd *d, const struct virtio_net_hdr *h, struct vnet_pkt *p);
+/* The header for the TAP from a frame the port received (counts offloads). */
+void vnetd_pkt_to_tap_hdr(struct vnetd *d, const struct vnet_pkt *p, struct virtio_net_hdr *h);
 /* Complete a partial checksum in software (the Linux convention: the field
  * already holds the pseudo-header sum).  False if it is outside len. */
 bool vnetd_csum_complete(uint8_t *frame, uint32_t len, uint16_t start, uint16_t offset);
