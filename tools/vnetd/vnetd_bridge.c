@@ -74,8 +74,7 @@ static uint64_t gso_feature(uint8_t type)
 	}
 }
 
-/* The TAP's header onto the packet; false: drop it (bad header). */
-static bool tap_hdr_to_pkt(struct vnetd *d, const struct virtio_net_hdr *h, struct vnet_pkt *p)
+bool vnetd_tap_hdr_to_pkt(struct vnetd *d, const struct virtio_net_hdr *h, struct vnet_pkt *p)
 {
 	uint64_t f = d->negotiated;
 	p->flags = 0;
@@ -90,7 +89,8 @@ static bool tap_hdr_to_pkt(struct vnetd *d, const struct virtio_net_hdr *h, stru
 			p->csum_offset = off;
 		} else {
 			/* Only reachable with a single buffer: without CSUM there is
-			 * no GSO, so the frame fits one (tap_read_frame). */
+			 * no GSO, so the frame fits one (tap_read_frame).  The
+			 * offsets count from the frame's first byte (p->data). */
 			if (p->next || !vnetd_csum_complete(p->data, p->len, start, off))
 				return false;
 			d->st.sw_csum++;
@@ -191,7 +191,7 @@ static int tap_read_frame(struct vnetd *d, struct vnet_pkt **out)
 	d->nstash -= nseg;
 	struct virtio_net_hdr h;
 	memcpy(&h, hbuf, sizeof(h));
-	if (!tap_hdr_to_pkt(d, &h, head)) {
+	if (!vnetd_tap_hdr_to_pkt(d, &h, head)) {
 		d->st.drop_to_port_bad_header++;
 		vnet_net_pkt_free(d->net, head);
 		return -1;
@@ -309,7 +309,7 @@ void vnetd_flush_pending(struct vnetd *d)
 
 /* ---------------------------------------------------------- port -> TAP */
 
-static void pkt_to_tap_hdr(struct vnetd *d, const struct vnet_pkt *p, struct virtio_net_hdr *h)
+void vnetd_pkt_to_tap_hdr(struct vnetd *d, const struct vnet_pkt *p, struct virtio_net_hdr *h)
 {
 	memset(h, 0, sizeof(*h));
 	if (p->flags & VNET_PKT_F_CSUM_PARTIAL) {
@@ -338,7 +338,7 @@ void vnetd_port_to_tap(void *arg, struct vnet_pkt *pkt)
 	uint8_t hbuf[VNETD_TAP_HDR_MAX];
 	memset(hbuf, 0, sizeof(hbuf));
 	struct virtio_net_hdr h;
-	pkt_to_tap_hdr(d, pkt, &h);
+	vnetd_pkt_to_tap_hdr(d, pkt, &h);
 	memcpy(hbuf, &h, sizeof(h));
 	struct iovec iov[VNETD_MAX_SEGS + 1];
 	unsigned n = 0;
