@@ -36,6 +36,7 @@
 #define VNETD_MAX_SEGS 64u       /* iovecs of one frame written to the TAP */
 #define VNETD_TAP_HDR_MAX 32u    /* the largest virtio-net header we hand the TAP */
 #define VNETD_FRAME_MAX VNET_NET_FRAME_MAX /* a GSO super-frame: 64 KiB IP + Ethernet + VLAN */
+#define VNETD_QUEUE_SIZE 1024u   /* ring size unless --queue-size (capped by the back-end) */
 #define VNETD_POOL_OFFLOAD 8192u /* packet buffers with offloads on (16 MiB of the arena) */
 
 struct vnetd_opts {

@@ -29,7 +29,7 @@ void vnetd_usage(FILE *out)
 		"  --queues N               queue pairs; vhost-user ports run one, so only 1\n"
 		"  --offloads on|off        checksum and segmentation offloads (default on)\n"
 		"  --ring auto|split|packed virtqueue layout (default auto: packed if offered)\n"
-		"  --queue-size N           ring size, a power of two (default 256)\n"
+		"  --queue-size N           ring size, a power of two (default 1024)\n"
 		"  --pool N                 packet buffers (default: sized for the rings)\n"
 		"  --connect-timeout-ms N   how long to wait for the first back-end (default 10000)\n"
 		"  --reconnect-ms N         client mode: retry period after a loss (default 1000)\n"

@@ -21,6 +21,7 @@
 #
 #   vnetd_bridge_test.sh --vnetd BIN --variant plain|offload [--bytes N]
 #                        [--mode-a irq|poll] [--mode-b irq|poll] [--ring auto|split|packed]
+#                        [--queue-size N]
 #                        [--kill-backend yes|no] [--logdir DIR]
 #
 # --kill-backend yes: between the two transfers testpmd is killed with
@@ -38,8 +39,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/dpdk.sh
 . "$HERE/../../lib/dpdk.sh"
 
-vnetd= variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir= ring=auto kill_backend=no
-vq_parse_args "vnetd variant bytes mode-a=mode_a mode-b=mode_b logdir ring kill-backend=kill_backend" "$@"
+vnetd= variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir= ring=auto kill_backend=no queue_size=
+vq_parse_args "vnetd variant bytes mode-a=mode_a mode-b=mode_b logdir ring kill-backend=kill_backend queue-size=queue_size" "$@"
 vq_init "vnetd_bridge_$variant$([ "$kill_backend" = yes ] && echo _reconnect)"
 [ -n "$vnetd" ] || vq_die "--vnetd BIN required"
 case $variant in plain | offload) ;; *) vq_die "--variant plain|offload" ;; esac
@@ -104,7 +105,7 @@ done
 # namespace NS with address IP.
 start_vnetd() {
 	local name=$1 tap=$2 sock=$3 mode=$4 ns=$5 ip=$6 pid
-	"$vnetd" --vhost-user "$sock" --tap "$tap" "--$mode" --ring "$ring" \
+	"$vnetd" --vhost-user "$sock" --tap "$tap" "--$mode" --ring "$ring" ${queue_size:+--queue-size "$queue_size"} \
 		--offloads "$([ "$variant" = offload ] && echo on || echo off)" \
 		>"$W/$name.out" 2>"$W/$name.err" &
 	pid=$!
