@@ -266,6 +266,8 @@ static void run(struct vnetd *d)
 		} else {
 			struct pollfd pfd = {.fd = d->tap_fd, .events = POLLIN};
 			vnet_port_service_fds(d->port, 100, &pfd, 1);
+			if (pfd.revents & POLLIN)
+				d->st.tap_wakeups++;
 			next_service = t + 1000000u;
 		}
 	}

@@ -89,6 +89,7 @@ struct vnetd_stats {
 	uint64_t backend_losses;          /* the port went down */
 	uint64_t backend_returns;         /* and came back */
 	uint64_t tap_read_errors;         /* TAP reads that failed other than EAGAIN */
+	uint64_t tap_wakeups;             /* interrupt mode: sleeps the TAP fd ended (a frame to send) */
 };
 
 struct vnetd {

@@ -30,7 +30,7 @@ static const struct vnetd_stat_desc vnetd_stat_descs[] = {
 	VNETD_STAT(tap_out_csum_valid),   VNETD_STAT(tap_out_gso),
 	VNETD_STAT(tap_out_gso_bytes),    VNETD_STAT(sw_csum),
 	VNETD_STAT(backend_losses),       VNETD_STAT(backend_returns),
-	VNETD_STAT(tap_read_errors),
+	VNETD_STAT(tap_read_errors),      VNETD_STAT(tap_wakeups),
 };
 
 void vnetd_stats_print(const struct vnetd *d, const char *what)

@@ -234,6 +234,16 @@ for side in a b; do
 	check $side "s['drop_to_port_too_long'] + s['drop_to_port_bad_header'] + s['drop_to_port_refused'] + s['drop_to_tap_rejected'] + s['drop_to_tap_error'] + s['drop_to_tap_segments'] + s['core_rx_drops'] + s['core_tx_errors'] == 0" \
 		"frames mishandled"
 	check $side "s['port_out_bytes'] >= $bytes and s['tap_out_bytes'] >= $bytes" "the bulk transfers did not pass through"
+	# Interrupt mode really slept, and was woken by both sides: the
+	# port's call eventfd (a frame from the back-end) and the TAP fd (a
+	# frame to send), polled together in vnet_port_service_fds().
+	mode_var=mode_$side
+	if [ "${!mode_var}" = irq ]; then
+		check $side "s['intr_sleeps'] > 0 and s['intr_wakeups'] > 0 and s['tap_wakeups'] > 0" \
+			"interrupt mode was not woken by both the back-end and the TAP"
+	else
+		check $side "s['intr_sleeps'] == 0 and s['tap_wakeups'] == 0" "poll mode slept"
+	fi
 	if [ "$kill_backend" = yes ]; then
 		check $side "s['disconnects'] == 1 and s['backend_losses'] == 1 and s['backend_returns'] == 1 and s['connects'] == 2" \
 			"not exactly one loss and one reconnect"
