@@ -285,6 +285,7 @@ struct vnet_net_info {
 	bool tx_indirect;            /* transmit chains may use indirect tables */
 	bool rx_big;                 /* big-packet receive mode (GUEST GSO without MRG_RXBUF) */
 	uint32_t rx_buf_bytes;       /* bytes the device may write per posted receive buffer (chain) */
+	uint32_t buf_size;           /* bytes per pool buffer as used (opts.buf_size after the driver's growth) */
 };
 
 /*

@@ -45,6 +45,7 @@ struct vnet_vq_config {
 	enum vnet_vq_layout layout;
 	uint64_t features;       /* negotiated device features */
 	uint16_t indirect_max;   /* max descriptors per indirect table; 0 = never use indirect */
+	uint16_t indirect_min;   /* chains of fewer elements stay direct; 0 or 1 = 2 (any multi-element chain) */
 	const char *name;        /* for logs and stats, copied (15 chars kept) */
 };
 
@@ -114,8 +115,8 @@ void vnet_vq_ring_addrs(const struct vnet_vq *vq, uint64_t *desc, uint64_t *driv
 /*
  * Post one chain: out_n device-readable elements followed by in_n
  * device-writable ones (sg[0 .. out_n+in_n-1]); out_n + in_n >= 1.
- * Uses an indirect table when negotiated, indirect_max allows it and the
- * chain has more than one element (or the ring lacks room for a direct one).
+ * Uses an indirect table when negotiated and the chain has at least
+ * indirect_min (>= 2) and at most indirect_max elements.
  * Returns VNET_OK, VNET_ENOSPC (not enough free descriptors; nothing
  * posted), VNET_EINVAL (bad arguments, e.g. zero elements, NULL cookie,
  * more elements than the queue size), VNET_EBROKEN.

@@ -49,6 +49,7 @@ int vnet_vq_create(const struct vnet_vq_config *cfg, struct vnet_vq **out)
 	 * queue size). */
 	if ((cfg->features & VNET_BIT(VIRTIO_F_INDIRECT_DESC)) && cfg->indirect_max > 1)
 		vq->indirect_max = cfg->indirect_max > cfg->size ? cfg->size : cfg->indirect_max;
+	vq->indirect_min = cfg->indirect_min > 2 ? cfg->indirect_min : 2;
 	const char *name = cfg->name ? cfg->name : "vq";
 	size_t i;
 	for (i = 0; i + 1 < sizeof(vq->name) && name[i]; i++)

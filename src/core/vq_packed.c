@@ -216,9 +216,9 @@ int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, 
 	struct vq_packed *p = &vq->packed;
 	unsigned total = out_n + in_n;
 	/* One ring descriptor pointing at the chain's indirect table when
-	 * indirect is in use, the chain has more than one element and fits;
-	 * otherwise a direct chain (spec 2.8.6 / 2.8.7). */
-	bool indirect = vq->indirect_max != 0 && total > 1 && total <= vq->indirect_max;
+	 * indirect is in use, the chain has at least indirect_min (>= 2)
+	 * elements and fits; otherwise a direct chain (spec 2.8.6 / 2.8.7). */
+	bool indirect = total > 1 && total >= vq->indirect_min && total <= vq->indirect_max;
 	unsigned need = indirect ? 1u : total;
 
 	if (VQ_UNLIKELY(need > vq->num_free || p->free_id == VQ_PACKED_NONE))

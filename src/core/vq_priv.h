@@ -117,6 +117,7 @@ struct vnet_vq {
 	uint16_t num_free;          /* free ring descriptors */
 	uint16_t outstanding;       /* chains owned by the device */
 	uint16_t indirect_max;      /* 0: indirect not used */
+	uint16_t indirect_min;      /* >= 2: shorter chains stay direct */
 	bool event_idx;
 	bool in_order;
 	bool notif_data;

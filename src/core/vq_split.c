@@ -184,8 +184,9 @@ int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, u
 	struct vq_split *s = &vq->split;
 	unsigned total = out_n + in_n;
 	/* One ring slot instead of total when an indirect table fits
-	 * (spec 2.7.5.3); a single element gains nothing from it. */
-	bool indirect = total > 1 && total <= vq->indirect_max;
+	 * (spec 2.7.5.3); a single element gains nothing from it, nor (the
+	 * caller's choice, indirect_min) a short chain. */
+	bool indirect = VQ_UNLIKELY(total > 1) && total >= vq->indirect_min && total <= vq->indirect_max;
 	unsigned need = indirect ? 1u : total;
 
 	if (VQ_UNLIKELY(vq->num_free < need))

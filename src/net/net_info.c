@@ -21,6 +21,20 @@ bool vnet_net_is_dead(const struct vnet_net *net)
 	return net && net->dead;
 }
 
+/* The offload block of vnet_net_info. */
+static void net_info_offloads(const struct vnet_net *net, struct vnet_net_info *info)
+{
+	info->tx_frame_max = net->tx_gso_ok ? VNET_NET_FRAME_MAX
+	                                    : (uint32_t)net->tx_segs_max * (net->buf_size - VNET_NET_HEADROOM);
+	if (info->tx_frame_max > VNET_NET_FRAME_MAX)
+		info->tx_frame_max = VNET_NET_FRAME_MAX;
+	info->tx_segs_max = net->tx_segs_max;
+	info->tx_indirect = net->tx_indirect_min != 0;
+	info->rx_big = net->rx_big;
+	info->rx_buf_bytes = net_rx_buf_bytes(net) * net->rx_chain;
+	info->buf_size = net->buf_size;
+}
+
 void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -39,14 +53,18 @@ void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
 	info->leaked_bufs = net->leaked_bufs;
 	info->ctrl_errors = net->ctrl_errors;
 	info->ctrl_vq = net->ctrl != 0;
+	net_info_offloads(net, info);
 }
 
 void vnet_net_get_stats(const struct vnet_net *net, uint16_t qp, struct vnet_net_queue_stats *st)
 {
-	if (qp < net->pairs)
+	if (qp < net->pairs) {
 		*st = net->q[qp].st;
-	else
+		/* Counted here rather than per frame on the receive path. */
+		st->rx_csum_none = st->rx_packets - st->rx_csum_valid - st->rx_csum_partial;
+	} else {
 		memset(st, 0, sizeof(*st));
+	}
 }
 
 struct vnet_vq *vnet_net_rxq(const struct vnet_net *net, uint16_t qp)

@@ -47,8 +47,13 @@ uint32_t vnet_net_pool_free_count(const struct vnet_net *net)
 int net_pool_init(struct vnet_net *net)
 {
 	uint32_t n = net->opts.pool_size;
-	if (n == 0)
+	if (n == 0) {
 		n = (uint32_t)net->created * net->qsize * 3u + 64u;
+		/* Big-packet mode: the chains posted, and as many again for
+		 * frames the application holds while the ring is refilled. */
+		if (net->rx_big)
+			n += (uint32_t)net->created * net_rx_posts_max(net) * net->rx_chain * 2u;
+	}
 	net->pool_size = n;
 	int rc = vnet_hal_dma_alloc((size_t)n * net->buf_size, 64, &net->pool_mem);
 	if (rc != VNET_OK)
@@ -92,4 +97,18 @@ size_t net_pool_abandon(struct vnet_net *net)
 	net->free_stack = 0;
 	net->pkts = 0;
 	return kept;
+}
+
+uint32_t net_pool_put_chain(struct vnet_net *net, struct vnet_pkt *p)
+{
+	uint32_t n = 0;
+	/* Bounded by the pool size: a chain the device held is still ours to
+	 * walk (we built it), but never loop on a corrupted one. */
+	while (p && n < net->pool_size && net_pool_owns(net, p) && p->owner != VNET_OWN_POOL) {
+		struct vnet_pkt *next = p->next;
+		net_pool_put(net, p);
+		n++;
+		p = next;
+	}
+	return n;
 }

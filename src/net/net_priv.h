@@ -35,7 +35,9 @@
 #include <stdint.h>
 
 #include "vnet/device.h"
+#include "vnet/features.h"
 #include "vnet/net.h"
+#include "vnet/spec/virtio_config.h"
 #include "vnet/spec/virtio_net.h"
 #include "vnet/vnet_hal.h"
 
@@ -55,6 +57,7 @@ enum vnet_pkt_owner {
 	VNET_OWN_APP = 0x41505021u,    /* "APP!" */
 	VNET_OWN_DEV_RX = 0x44565258u, /* "DVRX" */
 	VNET_OWN_DEV_TX = 0x44565458u, /* "DVTX" */
+	VNET_OWN_DEV_TXC = 0x44565443u, /* "DVTC": head of a transmit chain (its segments are DVTX) */
 };
 
 struct vnet_net_q {
@@ -99,6 +102,14 @@ struct vnet_net {
 	uint32_t free_top;
 	uint32_t pool_size;
 	uint32_t buf_size;
+	/* offloads (net_setup.c decides at create, docs/offloads.md) */
+	uint8_t tx_gso_ok;          /* bit t: gso_type t (VNET_PKT_GSO_*, ECN stripped) may be sent */
+	uint8_t rx_gso_ok;          /* bit t: the device may deliver gso_type t */
+	bool tx_ecn_ok, rx_ecn_ok;  /* HOST_ECN / GUEST_ECN */
+	uint16_t tx_segs_max;       /* segments per transmitted frame (<= VNET_NET_TX_SEGS_MAX, ring) */
+	uint16_t tx_indirect_min;   /* descriptors from which a tx chain goes indirect; 0: no indirect */
+	bool rx_big;                /* big-packet mode: each receive post is a chain (§5.1.6.3.1) */
+	uint16_t rx_chain;          /* buffers per receive post (1, or the big-packet chain) */
 };
 
 #define VNET_NET_NO_CTRL 0xffffu
@@ -159,6 +170,38 @@ void net_pool_fini(struct vnet_net *net);
  * allocated for good (the device may still write any buffer it held);
  * returns its bytes. */
 size_t net_pool_abandon(struct vnet_net *net);
+
+/* Bytes the device may write into one receive buffer: from the header
+ * slot in front of the frame area to the end of the buffer. */
+static inline uint32_t net_rx_buf_bytes(const struct vnet_net *net)
+{
+	return net->buf_size - VNET_NET_HEADROOM + net->hdr_len;
+}
+
+/* Big-packet receive buffers hold at least this (header included): a 64 KiB
+ * IP packet with Ethernet and VLAN headers plus the header (VirtIO 1.2
+ * §5.1.6.3.1 says 65601 for a 12-byte header; older revisions 65562). */
+#define VNET_NET_RX_BIG_BYTES 65601u
+/* Most buffers in one big-packet receive chain. */
+#define VNET_NET_RX_BIG_SEGS_MAX 64u
+/* Most big-packet chains posted per receive queue (each holds 64 KiB of
+ * pool memory). */
+#define VNET_NET_RX_BIG_POSTS 32u
+
+/* Receive posts (chains) a queue holds at most: the ring's slots, fewer in
+ * big-packet mode (a direct chain takes rx_chain slots). */
+static inline uint32_t net_rx_posts_max(const struct vnet_net *net)
+{
+	if (!net->rx_big)
+		return net->qsize;
+	uint32_t slots = (net->features & VNET_BIT(VIRTIO_F_INDIRECT_DESC)) ? net->qsize : net->qsize / net->rx_chain;
+	return slots < VNET_NET_RX_BIG_POSTS ? slots : VNET_NET_RX_BIG_POSTS;
+}
+
+/* net_pool.c: give back a chain the device held (cookie of a detached or
+ * completed buffer): every element that is one of ours, whatever its
+ * owner marker says; returns the buffers put back. */
+uint32_t net_pool_put_chain(struct vnet_net *net, struct vnet_pkt *p);
 
 /* net_rx.c: post free buffers to q's receive ring (opts.rx_refill_batch). */
 void net_rx_refill(struct vnet_net *net, struct vnet_net_q *q);

@@ -59,6 +59,93 @@ static uint16_t net_setup_vector(const struct vnet_net *net, uint16_t vq_index)
 	return net->opts.vector_of ? net->opts.vector_of(net->opts.vector_arg, vq_index) : VNET_VECTOR_NONE;
 }
 
+/* Offloads the user asked for (opts block "offloads", docs/offloads.md).
+ * Segmentation needs checksum offload in the same direction (§5.1.3.1:
+ * HOST_TSO4 requires CSUM, GUEST_TSO4 GUEST_CSUM...), so asking for one
+ * asks for the other; what the device does not offer, or what the rule
+ * table then rules out (ECN without a TSO), is left out by negotiation. */
+static uint64_t net_setup_offload_wanted(const struct vnet_net_opts *o)
+{
+	uint64_t w = 0;
+	if (o->tx_tso4)
+		w |= VNET_BIT(VIRTIO_NET_F_HOST_TSO4);
+	if (o->tx_tso6)
+		w |= VNET_BIT(VIRTIO_NET_F_HOST_TSO6);
+	if (o->tx_ecn)
+		w |= VNET_BIT(VIRTIO_NET_F_HOST_ECN);
+	if (o->tx_ufo)
+		w |= VNET_BIT(VIRTIO_NET_F_HOST_UFO);
+	if (o->tx_uso)
+		w |= VNET_BIT(VIRTIO_NET_F_HOST_USO);
+	if (w)
+		w |= VNET_BIT(VIRTIO_NET_F_CSUM);
+	uint64_t r = 0;
+	if (o->rx_tso4)
+		r |= VNET_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	if (o->rx_tso6)
+		r |= VNET_BIT(VIRTIO_NET_F_GUEST_TSO6);
+	if (o->rx_ecn)
+		r |= VNET_BIT(VIRTIO_NET_F_GUEST_ECN);
+	if (o->rx_ufo)
+		r |= VNET_BIT(VIRTIO_NET_F_GUEST_UFO);
+	if (o->rx_uso4)
+		r |= VNET_BIT(VIRTIO_NET_F_GUEST_USO4);
+	if (o->rx_uso6)
+		r |= VNET_BIT(VIRTIO_NET_F_GUEST_USO6);
+	if (r)
+		r |= VNET_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	return w | r;
+}
+
+/* What the data path may send and accept, from the negotiated set. */
+static void net_setup_offload_state(struct vnet_net *net, uint64_t f)
+{
+#define HAS(x) ((f & VNET_BIT(VIRTIO_NET_F_##x)) != 0)
+	net->tx_gso_ok = (uint8_t)((HAS(HOST_TSO4) ? 1u << VNET_PKT_GSO_TCPV4 : 0) |
+	                           (HAS(HOST_TSO6) ? 1u << VNET_PKT_GSO_TCPV6 : 0) |
+	                           (HAS(HOST_UFO) ? 1u << VNET_PKT_GSO_UDP : 0) |
+	                           (HAS(HOST_USO) ? 1u << VNET_PKT_GSO_UDP_L4 : 0));
+	/* §5.1.6.4.1: UDP_L4 with either USO direction bit. */
+	net->rx_gso_ok = (uint8_t)((HAS(GUEST_TSO4) ? 1u << VNET_PKT_GSO_TCPV4 : 0) |
+	                           (HAS(GUEST_TSO6) ? 1u << VNET_PKT_GSO_TCPV6 : 0) |
+	                           (HAS(GUEST_UFO) ? 1u << VNET_PKT_GSO_UDP : 0) |
+	                           (HAS(GUEST_USO4) || HAS(GUEST_USO6) ? 1u << VNET_PKT_GSO_UDP_L4 : 0));
+	net->tx_ecn_ok = HAS(HOST_ECN);
+	net->rx_ecn_ok = HAS(GUEST_ECN);
+	/* §5.1.6.3.1: guest GSO without MRG_RXBUF needs 64 KiB receive buffers. */
+	net->rx_big = net->rx_gso_ok != 0 && !HAS(MRG_RXBUF);
+#undef HAS
+}
+
+/* Sizes that depend on the queue size (called once qsize is known):
+ * segments per transmitted frame, the indirect threshold, and the
+ * big-packet receive chain (each buffer of buf_size, the chain at least
+ * VNET_NET_RX_BIG_BYTES; buf_size grows when the chain would be longer
+ * than the ring or VNET_NET_RX_BIG_SEGS_MAX). */
+static void net_setup_offload_sizes(struct vnet_net *net)
+{
+	bool indirect = (net->features & VNET_BIT(VIRTIO_F_INDIRECT_DESC)) != 0;
+	uint16_t segs = VNET_NET_TX_SEGS_MAX < net->qsize ? (uint16_t)VNET_NET_TX_SEGS_MAX : net->qsize;
+	net->tx_segs_max = segs;
+	net->tx_indirect_min = 0;
+	if (indirect) {
+		uint16_t m = net->opts.tx_indirect_min ? net->opts.tx_indirect_min : VNET_NET_TX_INDIRECT_MIN_DEFAULT;
+		net->tx_indirect_min = m < 2 ? 2 : m;
+	}
+	net->rx_chain = 1;
+	if (!net->rx_big)
+		return;
+	uint32_t cap = VNET_NET_RX_BIG_SEGS_MAX < net->qsize ? VNET_NET_RX_BIG_SEGS_MAX : net->qsize;
+	uint32_t per = net_rx_buf_bytes(net);
+	if ((VNET_NET_RX_BIG_BYTES + per - 1u) / per > cap) {
+		/* Fewer, larger buffers: the chain must fit the ring. */
+		uint32_t need = (VNET_NET_RX_BIG_BYTES + cap - 1u) / cap;
+		net->buf_size = (need + VNET_NET_HEADROOM - net->hdr_len + 63u) & ~63u;
+		per = net_rx_buf_bytes(net);
+	}
+	net->rx_chain = (uint16_t)((VNET_NET_RX_BIG_BYTES + per - 1u) / per);
+}
+
 static uint64_t net_setup_wanted(const struct vnet_net_opts *o, uint64_t offered)
 {
 	uint64_t w = VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS) |
@@ -78,6 +165,7 @@ static uint64_t net_setup_wanted(const struct vnet_net_opts *o, uint64_t offered
 		w |= VNET_BIT(VIRTIO_NET_F_CSUM);
 	if (o->rx_csum)
 		w |= VNET_BIT(VIRTIO_NET_F_GUEST_CSUM);
+	w |= net_setup_offload_wanted(o);
 	if (o->ring == VNET_NET_RING_PACKED ||
 	    (o->ring == VNET_NET_RING_AUTO && (offered & VNET_BIT(VIRTIO_F_RING_PACKED))))
 		w |= VNET_BIT(VIRTIO_F_RING_PACKED);
@@ -101,6 +189,22 @@ static uint16_t net_setup_qsize(struct vnet_net *net, uint16_t index, uint16_t w
 		s = p;
 	}
 	return s;
+}
+
+/* Indirect tables (§2.7.5.3, §2.8.7): transmit queues for chains of at
+ * least tx_indirect_min descriptors, receive queues for big-packet chains;
+ * never the controlq or single-descriptor buffers. */
+static void net_setup_vq_indirect(const struct vnet_net *net, uint16_t index, struct vnet_vq_config *c)
+{
+	if (!(net->features & VNET_BIT(VIRTIO_F_INDIRECT_DESC)) || index == net->ctrl_index)
+		return;
+	if (index & 1u) {
+		c->indirect_max = net->tx_segs_max;
+		c->indirect_min = net->tx_indirect_min;
+	} else if (net->rx_chain > 1) {
+		c->indirect_max = net->rx_chain;
+		c->indirect_min = 2;
+	}
 }
 
 /*
@@ -129,9 +233,9 @@ static int net_setup_vq(struct vnet_net *net, uint16_t index, uint16_t want, con
 			.size = size,
 			.layout = net->layout,
 			.features = net->features,
-			.indirect_max = 0,
 			.name = name,
 		};
+		net_setup_vq_indirect(net, index, &c);
 		rc = vnet_vq_create(&c, vq);
 		if (rc != VNET_OK) {
 			VNET_ERR("%s: cannot create %s (size %u): %s", dname, name, size, vnet_strerror(rc));
@@ -172,7 +276,8 @@ static uint32_t net_setup_device_held(const struct vnet_net *net)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; net->pkts && i < net->pool_size; i++)
-		n += net->pkts[i].owner == VNET_OWN_DEV_RX || net->pkts[i].owner == VNET_OWN_DEV_TX;
+		n += net->pkts[i].owner == VNET_OWN_DEV_RX || net->pkts[i].owner == VNET_OWN_DEV_TX ||
+		     net->pkts[i].owner == VNET_OWN_DEV_TXC;
 	return n;
 }
 
@@ -221,9 +326,8 @@ static int net_setup_release(struct vnet_net *net)
 			}
 			void *c;
 			while ((c = vnet_vq_detach_unused(vqs[k])) != 0) {
-				struct vnet_pkt *p = c;
-				if (net_pool_owns(net, p))
-					net_pool_put(net, p);
+				/* A transmit frame or big-packet receive post is a chain. */
+				net_pool_put_chain(net, c);
 			}
 			vnet_vq_destroy(vqs[k]);
 		}
@@ -360,6 +464,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->features = f;
 	net->layout = (f & VNET_BIT(VIRTIO_F_RING_PACKED)) ? VNET_VQ_PACKED : VNET_VQ_SPLIT;
 	net->mrg_rxbuf = (f & VNET_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	net_setup_offload_state(net, f);
 	/* VERSION_1: the header always carries num_buffers (spec 5.1.6). */
 	net->hdr_len = VIRTIO_NET_HDR_LEN_BASE;
 
@@ -438,6 +543,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 		rc = VNET_ENODEV;
 		goto fail_status;
 	}
+	net_setup_offload_sizes(net);
 	net->q = vnet_hal_zalloc(sizeof(*net->q) * create_pairs);
 	if (!net->q) {
 		rc = VNET_ENOMEM;
@@ -488,9 +594,8 @@ static uint32_t net_setup_vq_drain(struct vnet_net *net, struct vnet_vq *vq)
 		return 0;
 	while ((c = vnet_vq_detach_unused(vq)) != 0) {
 		n++;
-		struct vnet_pkt *p = c;
-		if (!net_ctrl_is_buffer(net, c) && net_pool_owns(net, p))
-			net_pool_put(net, p);
+		if (!net_ctrl_is_buffer(net, c))
+			net_pool_put_chain(net, c); /* a chain: multi-segment tx, big-packet rx */
 	}
 	vnet_vq_reset(vq);
 	return n;

@@ -1,7 +1,9 @@
 /*
  * Transmit path of the virtio-net layer (VirtIO 1.2 §5.1.6.2): filling
- * the header in front of each frame, posting single-descriptor buffers,
- * and giving completed ones back to the pool.
+ * the header in front of each frame, posting single-descriptor buffers
+ * (the fast path) or, for frames with offload metadata or several
+ * segments, descriptor chains (indirect from tx_indirect_min on), and
+ * giving completed ones back to the pool.
  *
  * What it does: vnet_net_tx_burst() takes a prefix of the application's
  * frames, refuses (untouched) buffers it does not own, consumes malformed
@@ -10,8 +12,8 @@
  * completions are reclaimed in batches (before posting only when the ring
  * may lack room).
  * What it does not: segmentation or checksum in software, offloads that
- * were not negotiated, interrupts (net_poll.c), allocation, locking,
- * logging.
+ * were not negotiated (such a frame is dropped and counted), interrupts
+ * (net_poll.c), allocation, locking, logging.
  * Trusts: the application's fields only after range checks; completion
  * cookies only after net_pool_owns() and the DVTX marker.
  * Serialised by the queue pair's owner (vnet/net.h).
@@ -20,6 +22,17 @@
 #include "net_priv.h"
 #include "vnet/features.h"
 #include "vnet/spec/virtio_config.h"
+
+/* A completion that is not a single-buffer frame: a chain (its head is
+ * marked apart, so the common case tests one marker), or not ours. */
+static __attribute__((noinline)) void net_tx_reclaim_other(struct vnet_net *net, struct vnet_net_q *q,
+                                                           struct vnet_pkt *p)
+{
+	if (net_pool_owns(net, p) && p->owner == VNET_OWN_DEV_TXC)
+		net_pool_put_chain(net, p);
+	else
+		q->st.tx_errors++;
+}
 
 unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q)
 {
@@ -32,7 +45,7 @@ unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q)
 			if (net_pool_owns(net, p) && p->owner == VNET_OWN_DEV_TX)
 				net_pool_put(net, p);
 			else
-				q->st.tx_errors++;
+				net_tx_reclaim_other(net, q, p);
 		}
 		total += k;
 		if (k < VNET_NET_BURST_MAX)
@@ -48,24 +61,151 @@ unsigned vnet_net_tx_reclaim(struct vnet_net *net, uint16_t qp)
 	return net_tx_reclaim(net, &net->q[qp]);
 }
 
-/* Fill the header in front of p->data.  False if the packet asks for an
- * offload that was not negotiated or its fields are out of range. */
-static bool net_tx_fill_hdr(struct vnet_net *net, struct vnet_pkt *p)
+/* What net_tx_offload did with a frame. */
+enum net_tx_result {
+	NET_TX_POSTED,  /* on the ring */
+	NET_TX_DROPPED, /* malformed: freed and counted */
+	NET_TX_REFUSED, /* a segment not the caller's: untouched, counted, stop */
+	NET_TX_FULL,    /* no room: still the caller's, stop */
+};
+
+/*
+ * Check the offload metadata of a frame of `total` bytes against the
+ * contract in vnet/net.h and what was negotiated (§5.1.6.2.1).  True if
+ * it may be sent.
+ */
+static bool net_tx_offload_ok(const struct vnet_net *net, const struct vnet_pkt *p, uint32_t total)
+{
+	uint16_t fl = p->flags;
+	/* CSUM_VALID is an rx-only flag: a forwarded buffer keeps it, ignored. */
+	if (fl & ~(VNET_PKT_F_CSUM_PARTIAL | VNET_PKT_F_CSUM_VALID | VNET_PKT_F_GSO))
+		return false;
+	if (fl & VNET_PKT_F_CSUM_PARTIAL) {
+		if (!(net->features & VNET_BIT(VIRTIO_NET_F_CSUM)))
+			return false;
+		if ((uint32_t)p->csum_start + p->csum_offset + 2u > total)
+			return false;
+	}
+	if (fl & VNET_PKT_F_GSO) {
+		uint8_t gt = p->gso_type;
+		uint8_t base = (uint8_t)(gt & ~VNET_PKT_GSO_ECN);
+		bool tcp = base == VNET_PKT_GSO_TCPV4 || base == VNET_PKT_GSO_TCPV6;
+		/* §5.1.6.2.1: a negotiated type, ECN only with HOST_ECN on TCP,
+		 * NEEDS_CSUM with it, an MSS; and headers inside the frame. */
+		if (base > 7u || !(net->tx_gso_ok & (1u << base)))
+			return false;
+		if ((gt & VNET_PKT_GSO_ECN) && (!net->tx_ecn_ok || !tcp))
+			return false;
+		if (!(fl & VNET_PKT_F_CSUM_PARTIAL) || p->gso_size == 0 || p->hdr_len > total)
+			return false;
+	}
+	return true;
+}
+
+/* Header for an offloaded or chained frame (the plain one is all zero). */
+static void net_tx_offload_hdr(const struct vnet_net *net, const struct vnet_pkt *p)
 {
 	struct virtio_net_hdr *h = (void *)(p->data - net->hdr_len);
 	memset(h, 0, net->hdr_len);
 	if (p->flags & VNET_PKT_F_CSUM_PARTIAL) {
-		if (!(net->features & VNET_BIT(VIRTIO_NET_F_CSUM)))
-			return false;
-		if ((uint32_t)p->csum_start + p->csum_offset + 2u > p->len)
-			return false;
 		h->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		h->csum_start = vnet_cpu_to_le16(p->csum_start);
 		h->csum_offset = vnet_cpu_to_le16(p->csum_offset);
 	}
-	if (p->flags & VNET_PKT_F_GSO)
-		return false; /* HOST_TSO/USO are not accepted yet */
-	return true;
+	if (p->flags & VNET_PKT_F_GSO) {
+		h->gso_type = p->gso_type;
+		h->gso_size = vnet_cpu_to_le16(p->gso_size);
+		h->hdr_len = vnet_cpu_to_le16(p->hdr_len);
+	}
+}
+
+/* A segment's data/len inside its own buffer (the head also leaves room
+ * for the header in front). */
+static bool net_tx_seg_ok(const struct vnet_net *net, const struct vnet_pkt *s, bool head)
+{
+	uintptr_t lo = (uintptr_t)s->buf + (head ? net->hdr_len : 0u);
+	uintptr_t d = (uintptr_t)s->data;
+	return s->len != 0 && d >= lo && d <= (uintptr_t)s->buf + net->buf_size &&
+	       s->len <= (uintptr_t)s->buf + net->buf_size - d;
+}
+
+/*
+ * A frame with offload metadata or more than one segment (the slow path):
+ * walk and check the chain, check the metadata, write the header, post the
+ * segments as one descriptor chain (indirect from tx_indirect_min
+ * descriptors on, by the engine).  Never reads past a segment's buffer and
+ * never posts a descriptor the checks did not pass.
+ */
+static __attribute__((noinline)) enum net_tx_result net_tx_offload(struct vnet_net *net, struct vnet_net_q *q,
+                                                                   struct vnet_pkt *p, bool *reclaimed)
+{
+	struct vnet_sg sg[VNET_NET_TX_SEGS_MAX];
+	uint32_t total = 0;
+	unsigned n = 0;
+	bool bad = false;
+	/* Ownership first: a frame holding a buffer that is not the caller's
+	 * is refused whole and untouched (it may be someone else's). */
+	for (struct vnet_pkt *s = p; s; s = s->next) {
+		if (n == net->tx_segs_max) {
+			bad = true; /* too many segments (or a loop): dropped below */
+			break;
+		}
+		if (s != p && (!net_pool_owns(net, s) || s->owner != VNET_OWN_APP)) {
+			q->st.tx_errors++;
+			return NET_TX_REFUSED;
+		}
+		if (!net_tx_seg_ok(net, s, s == p)) {
+			bad = true;
+		} else {
+			uint64_t off = (uint64_t)((uintptr_t)s->data - (uintptr_t)s->buf);
+			sg[n].addr = s->iova + off;
+			sg[n].len = s->len;
+			total += s->len;
+		}
+		n++;
+	}
+	if (bad || total > VNET_NET_FRAME_MAX || !net_tx_offload_ok(net, p, total)) {
+		q->st.tx_errors++;
+		q->st.tx_drops++;
+		q->st.tx_bad_offload++;
+		vnet_net_pkt_free(net, p);
+		return NET_TX_DROPPED;
+	}
+	net_tx_offload_hdr(net, p);
+	sg[0].addr -= net->hdr_len;
+	sg[0].len += net->hdr_len;
+	int rc = vnet_vq_add(q->tx, sg, n, 0, p);
+	if (rc == VNET_ENOSPC && !*reclaimed) {
+		/* A chain may need more descriptors than the burst check assumed. */
+		net_tx_reclaim(net, q);
+		*reclaimed = true;
+		rc = vnet_vq_add(q->tx, sg, n, 0, p);
+	}
+	if (rc != VNET_OK) {
+		if (rc != VNET_ENOSPC)
+			q->st.tx_errors++;
+		return NET_TX_FULL;
+	}
+	for (struct vnet_pkt *s = p; s; s = s->next)
+		s->owner = VNET_OWN_DEV_TX;
+	if (n > 1)
+		p->owner = VNET_OWN_DEV_TXC; /* reclaim gives the whole chain back */
+	p->pkt_len = total;
+	p->nseg = (uint8_t)n;
+	q->st.tx_packets++;
+	q->st.tx_bytes += total;
+	if (p->flags & VNET_PKT_F_CSUM_PARTIAL)
+		q->st.tx_csum++;
+	if (p->flags & VNET_PKT_F_GSO) {
+		q->st.tx_gso++;
+		q->st.tx_gso_bytes += total;
+	}
+	if (n > 1) {
+		q->st.tx_sg++;
+		if (net->tx_indirect_min && n >= net->tx_indirect_min)
+			q->st.tx_indirect++;
+	}
+	return NET_TX_POSTED;
 }
 
 unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n)
@@ -86,14 +226,25 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	bool added = false;
 	for (; done < n; done++) {
 		struct vnet_pkt *p = pkts[done];
-		if (!net_pool_owns(net, p) || p->owner != VNET_OWN_APP || p->next) {
-			/* Not ours to send (or multi-segment): refuse without touching it. */
+		if (!net_pool_owns(net, p) || p->owner != VNET_OWN_APP) {
+			/* Not ours to send: refuse without touching it. */
 			q->st.tx_errors++;
+			break;
+		}
+		if (VQ_UNLIKELY_NET(p->next || (p->flags & ~VNET_PKT_F_CSUM_VALID))) {
+			/* Offloads or a chain: off the single-segment fast path. */
+			enum net_tx_result r = net_tx_offload(net, q, p, &reclaimed);
+			if (r == NET_TX_POSTED) {
+				added = true;
+				continue;
+			}
+			if (r == NET_TX_DROPPED)
+				continue;
 			break;
 		}
 		uintptr_t head = (uintptr_t)p->data - net->hdr_len;
 		if (p->len == 0 || head < (uintptr_t)p->buf ||
-		    (uintptr_t)p->data + p->len > (uintptr_t)p->buf + net->buf_size || !net_tx_fill_hdr(net, p)) {
+		    (uintptr_t)p->data + p->len > (uintptr_t)p->buf + net->buf_size) {
 			/* A malformed packet is consumed and counted, so one bad frame
 			 * cannot stall the queue: the application's error, and a
 			 * frame it gave us that was not sent. */
@@ -102,6 +253,7 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 			vnet_net_pkt_free(net, p);
 			continue;
 		}
+		memset((void *)head, 0, net->hdr_len);
 		struct vnet_sg sg = {
 			.addr = p->iova + (uint64_t)(head - (uintptr_t)p->buf),
 			.len = p->len + net->hdr_len,

@@ -551,6 +551,8 @@ int ndm_init(struct netdev_model *m, uint64_t offered, uint16_t max_pairs, uint1
 
 void ndm_fini(struct netdev_model *m)
 {
+	for (unsigned i = 0; m->tx && i < NDM_TX_MAX; i++)
+		free(m->tx[i].data);
 	free(m->vq);
 	free(m->tx);
 	m->vq = 0;
@@ -579,12 +581,21 @@ unsigned ndm_poll(struct netdev_model *m)
 			}
 			uint32_t got = buf_read(&b, tmp, sizeof(tmp));
 			m->tx_total++;
-			if (m->ntx < NDM_TX_MAX && got >= NDM_HDR_LEN) {
-				struct ndm_tx_frame *t = &m->tx[m->ntx++];
+			if (got >= NDM_HDR_LEN) {
+				/* Recorded while there is room; checked always. */
+				static struct ndm_tx_frame spare;
+				struct ndm_tx_frame *t = m->ntx < NDM_TX_MAX ? &m->tx[m->ntx++] : &spare;
 				t->qp = (uint16_t)(i / 2);
 				memcpy(&t->hdr, tmp, sizeof(t->hdr));
 				t->len = got - NDM_HDR_LEN;
-				memcpy(t->data, tmp + NDM_HDR_LEN, t->len);
+				t->ndesc = b.ndesc;
+				t->nseg = (uint16_t)b.nseg;
+				t->indirect = b.ndesc == 1 && b.nseg > 1;
+				if (!t->data)
+					t->data = malloc(NDM_FRAME_MAX);
+				if (t->data)
+					memcpy(t->data, tmp + NDM_HDR_LEN, t->len);
+				ndm_tx_check_hdr(m, t);
 			}
 			/* Nothing written: used length 0 (spec 2.7.8). */
 			vq_push(v, &b, 0);
@@ -595,6 +606,59 @@ unsigned ndm_poll(struct netdev_model *m)
 			vq_publish(v);
 	}
 	return n;
+}
+
+/* ------------------------------------------------------------ offloads */
+
+uint32_t ndm_gso_segments(const struct ndm_tx_frame *t)
+{
+	uint16_t gsz = vnet_le16_to_cpu(t->hdr.gso_size);
+	uint16_t hl = vnet_le16_to_cpu(t->hdr.hdr_len);
+	if (t->hdr.gso_type == VIRTIO_NET_HDR_GSO_NONE || gsz == 0 || hl >= t->len)
+		return 1;
+	return (t->len - hl + gsz - 1u) / gsz;
+}
+
+void ndm_tx_check_hdr(struct netdev_model *m, const struct ndm_tx_frame *t)
+{
+	uint64_t f = m->ft.driver_features;
+	const struct virtio_net_hdr *h = &t->hdr;
+	uint16_t start = vnet_le16_to_cpu(h->csum_start), off = vnet_le16_to_cpu(h->csum_offset);
+	uint16_t gsz = vnet_le16_to_cpu(h->gso_size), hl = vnet_le16_to_cpu(h->hdr_len);
+	if (vnet_le16_to_cpu(h->num_buffers) != 0)
+		vio(m, "transmitq: num_buffers %u, not 0", vnet_le16_to_cpu(h->num_buffers));
+	if (h->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		vio(m, "transmitq: header flags 0x%x", h->flags);
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (!(f & VNET_BIT(VIRTIO_NET_F_CSUM)))
+			vio(m, "transmitq: NEEDS_CSUM without CSUM");
+		if ((uint32_t)start + off + 2u > t->len)
+			vio(m, "transmitq: checksum at %u+%u outside a %u-byte frame", start, off, t->len);
+		m->tx_csum++;
+	}
+	if (h->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return;
+	uint8_t base = (uint8_t)(h->gso_type & ~VIRTIO_NET_HDR_GSO_ECN);
+	bool ok = (base == VIRTIO_NET_HDR_GSO_TCPV4 && (f & VNET_BIT(VIRTIO_NET_F_HOST_TSO4))) ||
+	          (base == VIRTIO_NET_HDR_GSO_TCPV6 && (f & VNET_BIT(VIRTIO_NET_F_HOST_TSO6))) ||
+	          (base == VIRTIO_NET_HDR_GSO_UDP && (f & VNET_BIT(VIRTIO_NET_F_HOST_UFO))) ||
+	          (base == VIRTIO_NET_HDR_GSO_UDP_L4 && (f & VNET_BIT(VIRTIO_NET_F_HOST_USO)));
+	if (!ok)
+		vio(m, "transmitq: gso_type 0x%x not negotiated", h->gso_type);
+	if ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+	    (!(f & VNET_BIT(VIRTIO_NET_F_HOST_ECN)) ||
+	     (base != VIRTIO_NET_HDR_GSO_TCPV4 && base != VIRTIO_NET_HDR_GSO_TCPV6)))
+		vio(m, "transmitq: GSO_ECN on 0x%x without HOST_ECN or TCP", h->gso_type);
+	if (!(h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		vio(m, "transmitq: GSO frame without NEEDS_CSUM");
+	if (gsz == 0)
+		vio(m, "transmitq: GSO frame with gso_size 0");
+	if (hl > t->len)
+		vio(m, "transmitq: hdr_len %u past a %u-byte frame", hl, t->len);
+	if (t->len > 65535u + 18u)
+		vio(m, "transmitq: GSO frame of %u bytes", t->len);
+	m->tx_gso++;
+	m->tx_gso_segs += ndm_gso_segments(t);
 }
 
 unsigned ndm_rx_avail(struct netdev_model *m, uint16_t qp)

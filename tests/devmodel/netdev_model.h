@@ -43,10 +43,10 @@
 #include "vnet/spec/virtio_net.h"
 #include "vnet/transport.h"
 
-#define NDM_FRAME_MAX 9216u   /* largest frame the model records or injects */
+#define NDM_FRAME_MAX 65600u  /* largest frame the model records or injects (a 64 KiB GSO frame) */
 #define NDM_TX_MAX 256u       /* recorded tx frames (later ones only counted) */
 #define NDM_CTRL_MAX 32u      /* recorded control commands */
-#define NDM_RX_SEG_MAX 16u    /* buffers one injected frame may span */
+#define NDM_RX_SEG_MAX 64u    /* buffers one injected frame may span */
 #define NDM_ID_OF_HEAD 0xffffu
 
 enum ndm_ctrl_mode {
@@ -69,7 +69,10 @@ struct ndm_tx_frame {
 	uint16_t qp;
 	struct virtio_net_hdr hdr;  /* as the driver wrote it (little-endian fields) */
 	uint32_t len;               /* frame bytes after the header */
-	uint8_t data[NDM_FRAME_MAX];
+	uint16_t ndesc;             /* ring descriptors the chain took (1 with an indirect table) */
+	uint16_t nseg;              /* data segments (descriptors, direct or in the table) */
+	bool indirect;              /* went through an indirect table */
+	uint8_t *data;              /* [NDM_FRAME_MAX], allocated on first use (ndm_fini frees) */
 };
 
 struct ndm_ctrl_rec {
@@ -121,6 +124,9 @@ struct netdev_model {
 	struct ndm_ctrl_rec ctrl[NDM_CTRL_MAX];
 	unsigned nctrl;
 	uint64_t ctrl_total;
+	/* Offloads (transmit header checks, ndm_tx_check_hdr): frames with
+	 * NEEDS_CSUM, GSO super-frames and the wire segments they make. */
+	uint64_t tx_csum, tx_gso, tx_gso_segs;
 	unsigned violations;        /* driver bugs seen by the model */
 	char last_violation[200];
 };
@@ -156,6 +162,21 @@ uint64_t ndm_features(const struct netdev_model *m);
 /* Process transmit queues: consume and record every posted frame, complete
  * them (unless tx_hold).  Returns frames consumed. */
 unsigned ndm_poll(struct netdev_model *m);
+
+/*
+ * Offload half of the transmit side (called by ndm_poll for every frame):
+ * checks the header the driver wrote against the negotiated features and
+ * the frame (VirtIO 1.2 §5.1.6.2.1: num_buffers 0; flags only NEEDS_CSUM,
+ * only with CSUM, the checksum field inside the frame; a GSO type only
+ * when its HOST_ feature was negotiated, ECN only with HOST_ECN on TCP,
+ * NEEDS_CSUM and gso_size with every GSO frame, hdr_len inside the frame,
+ * a GSO frame at most 65535 + 18 bytes); each breach is a violation.
+ * Counts tx_csum, tx_gso and the wire segments (ndm_gso_segments).
+ */
+void ndm_tx_check_hdr(struct netdev_model *m, const struct ndm_tx_frame *t);
+/* Wire segments a GSO frame makes: ceil((len - hdr_len) / gso_size), 1
+ * without GSO. */
+uint32_t ndm_gso_segments(const struct ndm_tx_frame *t);
 
 /* Receive buffers the driver has posted on receiveq qp and the model has
  * not used yet. */

@@ -5,8 +5,11 @@
  *
  * What it does: the first byte chooses the ring layout and the features
  * the device offers (MRG_RXBUF, IN_ORDER, EVENT_IDX, INDIRECT_DESC,
- * GUEST_CSUM accepted or not), the second the buffer size; the device
- * comes up through vnet_net_create.  Then a program of steps: the device
+ * GUEST_CSUM accepted or not; bit 6: every receive offload asked, so GSO
+ * frames are legal and, without MRG_RXBUF, receive posts are big-packet
+ * chains; bit 7: every transmit offload asked and the transmit step sends
+ * chains with offload metadata from the input), the second the buffer
+ * size; the device comes up through vnet_net_create.  Then a program of steps: the device
  * writes a frame whose length, content and header bytes (flags, gso,
  * csum offsets, num_buffers), chunking over buffers, used length of the
  * first buffer, used length / used id / a header-looking prefix of a later
@@ -19,7 +22,9 @@
  *  - nothing is delivered twice (a segment the application holds is never
  *    handed out again) and every delivered buffer is the application's;
  *  - the pool balances: free + held by the application + posted to the
- *    rings == pool size;
+ *    rings (big-packet chains count all their buffers) == pool size;
+ *  - a transmitted frame never makes the device model see a bad header
+ *    or descriptor (its violation count does not move in the tx step);
  *  - at teardown, after freeing everything, destroy returns VNET_OK and
  *    every DMA and private allocation is given back (fake HAL counters).
  * What it does not: threads, the control queue's answers (unit tests).
@@ -63,9 +68,23 @@ static uint8_t u8(struct in *in)
 	return *in->p++;
 }
 
+static uint16_t u16(struct in *in);
+
+/* High half first, as gen_seeds_rx.py writes it. */
+static uint32_t u32hl(struct in *in)
+{
+	uint32_t hi = u16(in);
+	uint32_t lo = u16(in);
+	return hi << 16 | lo;
+}
+
 static uint16_t u16(struct in *in)
 {
-	return (uint16_t)(u8(in) | (u8(in) << 8));
+	/* Two statements: the order of two calls in one expression is
+	 * unspecified (gcc read the bytes swapped, against gen_seeds_rx.py). */
+	uint8_t lo = u8(in);
+	uint8_t hi = u8(in);
+	return (uint16_t)(lo | (hi << 8));
 }
 
 struct fz {
@@ -77,6 +96,8 @@ struct fz {
 	uint8_t *mark;                  /* [pool] segment currently held by the application */
 	uint8_t *bufs[FZ_POOL];         /* buffer address seen for each pool index */
 	uint32_t pool;
+	uint32_t rx_chain;              /* buffers per receive post (big-packet mode: > 1) */
+	bool tx_offload;                /* config bit 7 */
 };
 
 /* Pool index of a delivered segment, checked against the buffer address
@@ -142,7 +163,10 @@ static uint32_t fz_held_segments(const struct fz *z)
 
 static void fz_check_pool(struct fz *z)
 {
-	uint32_t rings = vnet_vq_outstanding(vnet_net_rxq(z->net, 0)) + vnet_vq_outstanding(vnet_net_txq(z->net, 0));
+	/* Transmit chains are reclaimed within their step (fz_tx), so the
+	 * transmit ring holds single-buffer frames only here. */
+	uint32_t rings = vnet_vq_outstanding(vnet_net_rxq(z->net, 0)) * z->rx_chain +
+	                 vnet_vq_outstanding(vnet_net_txq(z->net, 0));
 	struct vnet_net_info info;
 	vnet_net_get_info(z->net, &info);
 	CHECK(!info.dead);
@@ -158,7 +182,8 @@ static void fz_inject(struct fz *z, struct in *in)
 {
 	static uint8_t frame[NDM_FRAME_MAX];
 	uint8_t a = u8(in), b = u8(in);
-	uint32_t len = (a & 0x80) ? (uint32_t)u16(in) % NDM_FRAME_MAX : u8(in);
+	/* 9216: the model's old frame limit, so the seeds keep their meaning. */
+	uint32_t len = (a & 0x80) ? (uint32_t)u16(in) % 9216u : u8(in);
 	for (uint32_t i = 0; i < len && i < 64; i++)
 		frame[i] = u8(in);
 	struct ndm_rx o;
@@ -181,14 +206,14 @@ static void fz_inject(struct fz *z, struct in *in)
 		o.chunk = 1u + u16(in) % 4096u;
 	if (a & 0x10) {
 		o.set_used_len = true;
-		o.used_len = (b & 0x40) ? ((uint32_t)u16(in) << 16 | u16(in)) : u16(in);
+		o.used_len = (b & 0x40) ? u32hl(in) : u16(in);
 	}
 	if (a & 0x20) {
 		o.seg = (uint16_t)(1u + (b & 3u));
 		uint8_t w = u8(in);
 		if (w & 1u) {
 			o.set_seg_len = true;
-			o.seg_len = (w & 2u) ? ((uint32_t)u16(in) << 16 | u16(in)) : u16(in);
+			o.seg_len = (w & 2u) ? u32hl(in) : u16(in);
 		}
 		if (w & 4u) {
 			o.set_seg_id = true;
@@ -214,8 +239,62 @@ static void fz_rx(struct fz *z, uint8_t op)
 	}
 }
 
+/* Config bit 7: a chain of 1..4 segments with offload metadata from the
+ * input (valid or not); the driver sends it or drops it, the model checks
+ * what arrives, and the step reclaims so the pool check stays exact. */
+static void fz_tx_offload(struct fz *z, struct in *in)
+{
+	uint8_t t = u8(in);
+	struct vnet_pkt *head = 0, *tail = 0;
+	unsigned nseg = 1u + (t & 3u);
+	for (unsigned i = 0; i < nseg; i++) {
+		struct vnet_pkt *s = vnet_net_pkt_alloc(z->net);
+		if (!s)
+			break;
+		uint32_t len = (uint32_t)u8(in) * 8u;
+		if (len > s->room)
+			len = s->room;
+		if (t & 0x80)
+			len = 0; /* a zero-length segment: must be dropped */
+		memset(s->data, 0x3c, len);
+		s->len = len ? len : (i == 0 ? 0u : 1u);
+		if (tail)
+			tail->next = s;
+		else
+			head = s;
+		tail = s;
+	}
+	if (!head)
+		return;
+	if (t & 0x10) {
+		head->flags |= VNET_PKT_F_CSUM_PARTIAL;
+		head->csum_start = u16(in);
+		head->csum_offset = u16(in);
+	}
+	if (t & 0x20) {
+		head->flags |= VNET_PKT_F_GSO;
+		head->gso_type = u8(in);
+		head->gso_size = u16(in);
+		head->hdr_len = u16(in);
+	}
+	if (t & 0x40)
+		head->flags |= (uint16_t)(u8(in) & ~VNET_PKT_F_CSUM_VALID);
+	unsigned v0 = z->m.violations;
+	unsigned took = vnet_net_tx_burst(z->net, 0, &head, 1);
+	if (took == 0)
+		vnet_net_pkt_free(z->net, head);
+	(void)ndm_poll(&z->m);
+	CHECK(z->m.violations == v0);
+	(void)vnet_net_tx_reclaim(z->net, 0);
+	CHECK(vnet_vq_outstanding(vnet_net_txq(z->net, 0)) == 0);
+}
+
 static void fz_tx(struct fz *z, struct in *in)
 {
+	if (z->tx_offload) {
+		fz_tx_offload(z, in);
+		return;
+	}
 	struct vnet_pkt *p = vnet_net_pkt_alloc(z->net);
 	if (!p)
 		return;
@@ -240,6 +319,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t offered = VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS) |
 	                   VNET_BIT(VIRTIO_NET_F_MTU) | VNET_BIT(VIRTIO_NET_F_GUEST_CSUM) |
 	                   VNET_BIT(VIRTIO_NET_F_GUEST_TSO4);
+	/* Offered always, accepted only when the config byte asks (bits 6, 7). */
+	offered |= VNET_BIT(VIRTIO_NET_F_GUEST_TSO6) | VNET_BIT(VIRTIO_NET_F_GUEST_ECN) |
+	           VNET_BIT(VIRTIO_NET_F_GUEST_UFO) | VNET_BIT(VIRTIO_NET_F_GUEST_USO4) |
+	           VNET_BIT(VIRTIO_NET_F_GUEST_USO6) | VNET_BIT(VIRTIO_NET_F_CSUM) | VNET_BIT(VIRTIO_NET_F_HOST_TSO4) |
+	           VNET_BIT(VIRTIO_NET_F_HOST_TSO6) | VNET_BIT(VIRTIO_NET_F_HOST_ECN) | VNET_BIT(VIRTIO_NET_F_HOST_UFO) |
+	           VNET_BIT(VIRTIO_NET_F_HOST_USO);
 	if (c & 0x01)
 		offered |= VNET_BIT(VIRTIO_F_RING_PACKED);
 	if (c & 0x02)
@@ -265,6 +350,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint32_t bufs[] = {192, 256, 1024, 2048};
 	o.buf_size = bufs[s & 3u];
 	o.rx_refill_batch = (uint16_t)((s >> 2) & 7u);
+	if (c & 0x40)
+		o.rx_tso4 = o.rx_tso6 = o.rx_ecn = o.rx_ufo = o.rx_uso4 = o.rx_uso6 = true;
+	if (c & 0x80)
+		o.tx_tso4 = o.tx_tso6 = o.tx_ecn = o.tx_ufo = o.tx_uso = true;
+	z->tx_offload = (c & 0x80) != 0;
 	z->pool = FZ_POOL;
 	z->mark = calloc(FZ_POOL, 1);
 	if (!z->mark || vnet_net_create(ndm_ops(&z->m), ndm_ctx(&z->m), &o, &z->net) != VNET_OK) {
@@ -275,9 +365,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(fake_hal_live_dma() == dma0 && fake_hal_live_private() == priv0);
 		return 0;
 	}
-	z->buf_size = o.buf_size;
-	if (!(c & 0x02) && z->buf_size < 64u + 14u + 4u + 1500u)
-		z->buf_size = (64u + 14u + 4u + 1500u + 63u) & ~63u;
+	struct vnet_net_info info;
+	vnet_net_get_info(z->net, &info);
+	z->buf_size = info.buf_size;
+	/* Without MRG_RXBUF the driver grows buffers to fit the MTU. */
+	CHECK(z->buf_size >= o.buf_size);
+	CHECK((c & 0x02) || z->buf_size >= 64u + 14u + 4u + 1500u);
+	z->rx_chain = info.rx_buf_bytes / (z->buf_size - 64u + info.hdr_len);
+	CHECK(z->rx_chain >= 1);
+	CHECK(!info.rx_big || info.rx_buf_bytes >= 65601u);
 	for (unsigned step = 0; in.n && step < 2048; step++) {
 		uint8_t op = u8(&in);
 		switch (op & 7u) {

@@ -103,11 +103,13 @@ def vq_seeds():
 # ---------------------------------------------------------------- fuzz_net_rx
 
 # config byte: bit0 packed, bit1 MRG_RXBUF, bit2 IN_ORDER, bit3 EVENT_IDX,
-# bit4 INDIRECT, bit5 accept GUEST_CSUM; second byte: buffer size index
-# (bits0-1 of {192, 256, 1024, 2048}), refill batch (bits2-4).
-def rx_cfg(packed, mrg, in_order, event_idx, indirect, csum, bufidx, batch=0):
-    return bytes([packed | mrg << 1 | in_order << 2 | event_idx << 3 | indirect << 4 | csum << 5,
-                  bufidx | batch << 2])
+# bit4 INDIRECT, bit5 accept GUEST_CSUM, bit6 ask every receive offload
+# (GSO frames; big-packet chains without MRG_RXBUF), bit7 ask every transmit
+# offload (the tx step sends chains with metadata); second byte: buffer size
+# index (bits0-1 of {192, 256, 1024, 2048}), refill batch (bits2-4).
+def rx_cfg(packed, mrg, in_order, event_idx, indirect, csum, bufidx, batch=0, rx_off=0, tx_off=0):
+    return bytes([packed | mrg << 1 | in_order << 2 | event_idx << 3 | indirect << 4 | csum << 5 |
+                  rx_off << 6 | tx_off << 7, bufidx | batch << 2])
 
 
 def rx_inject(length=60, fill=0x11, flags=None, gso=None, nbufs=None, chunk=None, used=None, seg=None):
@@ -181,6 +183,26 @@ def rx_tx(length=50):
     return bytes([5, length])
 
 
+def tx_off(lens=(100,), csum=None, gso=None, flags=None, zero=False):
+    """A transmit step with config bit 7: a chain of len(lens) segments
+    (each len*8 bytes), optional csum (start, offset), gso (type, size,
+    hdr_len), extra flag bits; zero: a zero-length segment."""
+    t = (len(lens) - 1) & 3
+    tail = bytes(lens)
+    if csum is not None:
+        t |= 0x10
+        tail += struct.pack("<HH", *csum)
+    if gso is not None:
+        t |= 0x20
+        tail += struct.pack("<BHH", *gso)
+    if flags is not None:
+        t |= 0x40
+        tail += bytes([flags])
+    if zero:
+        t |= 0x80
+    return bytes([5, t]) + tail
+
+
 def rx_poll(budget=4, flags=1):
     # flags: 1 rx_irq first, 2 intr_enable first, 4 VNET_NET_POLL_NO_REARM
     return bytes([6 | (budget << 3), flags])
@@ -229,6 +251,32 @@ def rx_seeds():
             rx_inject(80, flags=(2, 0, 0)) + rx_burst()
         out["lie_gso_%s" % lname] = mrg + rx_inject(80, gso=(1, 1448, 54)) + rx_burst()
         out["pool_%s" % lname] = mrg + (rx_inject(1000) + rx_burst(1)) * 40 + rx_release(3) + rx_burst()
+    # Offloads (issue 9): GSO receive with mergeable buffers and in
+    # big-packet mode (with and without indirect), the device's lies about
+    # the GSO fields, and transmit chains with metadata, good and bad.
+    nc = 1  # VIRTIO_NET_HDR_F_NEEDS_CSUM
+    for lname, packed in (("split", 0), ("packed", 1)):
+        for mode, mrg, ind in (("mrg", 1, 0), ("big", 0, 0), ("big_ind", 0, 1)):
+            cfg = rx_cfg(packed, mrg, 0, 1, ind, 1, 3, rx_off=1)
+            good = rx_inject(9000, flags=(nc, 34, 16), gso=(1, 1448, 54)) + rx_burst() + \
+                rx_inject(60) + rx_burst() + rx_release() + rx_release()
+            out["off_rx_%s_%s" % (mode, lname)] = cfg + good + rx_restart() + good
+            out["off_rx_lie_%s_%s" % (mode, lname)] = cfg + \
+                rx_inject(5000, flags=(nc, 34, 16), gso=(1, 0, 54)) + rx_burst() + \
+                rx_inject(5000, flags=(nc, 34, 16), gso=(1, 1448, 60000)) + rx_burst() + \
+                rx_inject(5000, flags=(nc, 4990, 16), gso=(4, 1448, 54)) + rx_burst() + \
+                rx_inject(5000, flags=(nc, 34, 6), gso=(0x85, 1448, 42)) + rx_burst() + \
+                rx_inject(5000, flags=(0, 0, 0), gso=(2, 1448, 54)) + rx_burst() + \
+                rx_inject(5000, flags=(4 | nc, 3, 0)) + rx_burst() + \
+                rx_inject(5000, used=0x7fffffff) + rx_burst() + rx_inject(60) + rx_burst()
+        cfg = rx_cfg(packed, 1, 0, 1, 1, 1, 3, tx_off=1)
+        out["off_tx_%s" % lname] = cfg + tx_off((200, 200, 200), csum=(34, 16), gso=(1, 1448, 54)) + \
+            tx_off((100, 50), csum=(34, 16)) + tx_off((40,)) + tx_off((200, 200), csum=(54, 6), gso=(5, 1400, 62)) + \
+            tx_off((200,), csum=(34, 16), gso=(0x84, 1440, 74)) + rx_reclaim()
+        out["off_tx_bad_%s" % lname] = cfg + tx_off((200, 200), csum=(34, 16), gso=(1, 0, 54)) + \
+            tx_off((200, 200), csum=(34, 16), gso=(1, 1448, 4000)) + tx_off((20,), csum=(159, 0)) + \
+            tx_off((200,), gso=(1, 1448, 54)) + tx_off((200,), csum=(34, 16), gso=(2, 1448, 54)) + \
+            tx_off((200,), flags=8) + tx_off((50, 50), zero=True) + tx_off((200, 200, 200, 200))
     return out
 
 
