@@ -4,6 +4,8 @@
   tcp_bulk.py recv --bind IP --port P --bytes N [--ready FILE] [--timeout S]
   tcp_bulk.py send --dst IP --port P --bytes N [--timeout S]
 
+IP may be IPv4 or IPv6.
+
 Byte i of the stream is i mod 251 (the convention of the Orion kernel's
 `tcp send`/`tcp recv`, so a prime period catches shifted, repeated or
 dropped segments).  The receiver accepts one connection, reads until the
@@ -41,7 +43,8 @@ def expected(pos, n):
 
 
 def do_recv(a):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in a.bind else socket.AF_INET
+    ls = socket.socket(family, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((a.bind, a.port))
     ls.listen(1)
