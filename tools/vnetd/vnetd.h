@@ -107,6 +107,7 @@ struct vnetd {
 	unsigned npending;
 	uint64_t pending_since_ns;
 	bool starved;                    /* the pool was empty at the last TAP read */
+	bool refusal_logged;             /* the port refused a frame: said once */
 	/* Buffers the next TAP read goes into: read_segs of them (1, or
 	 * enough for a 64 KiB super-frame when the TAP may send one). */
 	struct vnet_pkt *stash[VNETD_MAX_SEGS];

@@ -24,6 +24,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -233,7 +234,13 @@ static void send_pending(struct vnetd *d, uint64_t now_ns)
 	unsigned rest = d->npending - taken;
 	if (refused && rest) {
 		/* The frame at the break is one the core will never take
-		 * (nothing vnetd builds should be): drop it, do not stall. */
+		 * (nothing vnetd builds should be, unless the queue latched
+		 * broken): drop it, do not stall; say so once. */
+		if (!d->refusal_logged) {
+			d->refusal_logged = true;
+			fprintf(stderr, "vnetd[%s]: the port refused a frame (transmit queue broken? see the libvnet "
+					"error above); dropping and counting in drop_to_port_refused\n", d->o.tap_name);
+		}
 		vnet_net_pkt_free(d->net, d->pending[taken]);
 		d->st.drop_to_port_refused++;
 		taken++;

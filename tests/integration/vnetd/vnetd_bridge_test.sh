@@ -22,7 +22,10 @@
 #   vnetd_bridge_test.sh --vnetd BIN --variant plain|offload [--bytes N]
 #                        [--mode-a irq|poll] [--mode-b irq|poll] [--ring auto|split|packed]
 #                        [--queue-size N]
-#                        [--kill-backend yes|no] [--logdir DIR]
+#                        [--kill-backend yes|no] [--b-server yes|no] [--logdir DIR]
+#
+# --b-server yes: vnetd B listens (--server) and testpmd's second port
+# connects to it (client=1), so both roles carry the traffic.
 #
 # --kill-backend yes: between the two transfers testpmd is killed with
 # SIGKILL and started again on the same sockets; both vnetd must report the
@@ -39,8 +42,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/dpdk.sh
 . "$HERE/../../lib/dpdk.sh"
 
-vnetd= variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir= ring=auto kill_backend=no queue_size=
-vq_parse_args "vnetd variant bytes mode-a=mode_a mode-b=mode_b logdir ring kill-backend=kill_backend queue-size=queue_size" "$@"
+vnetd= variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir= ring=auto kill_backend=no queue_size= b_server=no
+vq_parse_args "vnetd variant bytes mode-a=mode_a mode-b=mode_b logdir ring kill-backend=kill_backend queue-size=queue_size b-server=b_server" "$@"
 vq_init "vnetd_bridge_$variant$([ "$kill_backend" = yes ] && echo _reconnect)"
 [ -n "$vnetd" ] || vq_die "--vnetd BIN required"
 case $variant in plain | offload) ;; *) vq_die "--variant plain|offload" ;; esac
@@ -75,13 +78,16 @@ IP_A=10.231.77.1 IP_B=10.231.77.2
 # ---- back-end: two vhost-user server ports, io forwarding between them
 # start_backend NAME: testpmd (its pid in BE; NAME names its --file-prefix).
 start_backend() {
-	rm -f "$W/a.sock" "$W/b.sock"
+	local b_opts=$vdev_opts
+	rm -f "$W/a.sock"
+	# vnetd B's own listening socket (--b-server) stays across restarts.
+	if [ "$b_server" = yes ]; then b_opts="$b_opts,client=1"; else rm -f "$W/b.sock"; fi
 	dpdk_start "$1" "$W/$1.log" 0 -- \
-		--vdev "net_vhost0,iface=$W/a.sock,$vdev_opts" --vdev "net_vhost1,iface=$W/b.sock,$vdev_opts" -- \
+		--vdev "net_vhost0,iface=$W/a.sock,$vdev_opts" --vdev "net_vhost1,iface=$W/b.sock,$b_opts" -- \
 		--forward-mode=io --nb-cores=1 --stats-period=1 --total-num-mbufs=32768
 	BE=${!1}
 	dpdk_wait_socket "$W/a.sock" "$BE" 30 || fail "testpmd did not create $W/a.sock"
-	dpdk_wait_socket "$W/b.sock" "$BE" 30 || fail "testpmd did not create $W/b.sock"
+	[ "$b_server" = yes ] || dpdk_wait_socket "$W/b.sock" "$BE" 30 || fail "testpmd did not create $W/b.sock"
 }
 vdev_opts=queues=1
 # tso=1: the vhost PMD offers HOST_TSO4/6 (it withholds them otherwise);
@@ -104,8 +110,10 @@ done
 # ends it, and ctest's timeout bounds the test), then its TAP moved into
 # namespace NS with address IP.
 start_vnetd() {
-	local name=$1 tap=$2 sock=$3 mode=$4 ns=$5 ip=$6 pid
-	"$vnetd" --vhost-user "$sock" --tap "$tap" "--$mode" --ring "$ring" ${queue_size:+--queue-size "$queue_size"} \
+	local name=$1 tap=$2 sock=$3 mode=$4 ns=$5 ip=$6 pid server=()
+	[ "$name" = b ] && [ "$b_server" = yes ] && server=(--server)
+	"$vnetd" --vhost-user "$sock" "${server[@]}" --tap "$tap" "--$mode" --ring "$ring" \
+		${queue_size:+--queue-size "$queue_size"} \
 		--offloads "$([ "$variant" = offload ] && echo on || echo off)" \
 		>"$W/$name.out" 2>"$W/$name.err" &
 	pid=$!
