@@ -34,7 +34,8 @@
 # missing.
 #
 # Root and /dev/net/tun are needed (skip 77 otherwise, naming why), as are
-# dpdk-testpmd (dpdk-dev), python3, ip (iproute2) and, for offload, ethtool.
+# dpdk-testpmd (dpdk-dev), python3, ip and nstat (iproute2), ping
+# (iputils-ping), sysctl (procps) and, for offload, ethtool.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../lib/qemu.sh
@@ -61,6 +62,9 @@ fail() {
 
 vq_need_tap
 vq_need python3 python3
+vq_need nstat iproute2
+vq_need ping iputils-ping
+vq_need sysctl procps
 dpdk_require_testpmd >/dev/null 2>&1 || vq_skip "dpdk-testpmd not found (Debian package dpdk-dev)"
 [ "$variant" = offload ] && vq_need ethtool ethtool
 [ -x "$vnetd" ] || fail "vnetd not built at $vnetd"
