@@ -9,9 +9,9 @@
 # root and /dev/net/tun: without them the test skips (77) after the others.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../lib/qemu.sh
+# shellcheck source=SCRIPTDIR/../../lib/qemu.sh
 . "$HERE/../../lib/qemu.sh"
-vnetd=
+vnetd=''
 vq_parse_args "vnetd" "$@"
 vq_init vnetd_args
 [ -x "$vnetd" ] || { echo "$VQ_NAME: FAIL: vnetd not built at $vnetd"; exit 1; }

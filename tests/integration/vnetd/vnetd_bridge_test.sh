@@ -38,12 +38,12 @@
 # (iputils-ping), sysctl (procps) and, for offload, ethtool.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../../lib/qemu.sh
+# shellcheck source=SCRIPTDIR/../../lib/qemu.sh
 . "$HERE/../../lib/qemu.sh"
-# shellcheck source=../../lib/dpdk.sh
+# shellcheck source=SCRIPTDIR/../../lib/dpdk.sh
 . "$HERE/../../lib/dpdk.sh"
 
-vnetd= variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir= ring=auto kill_backend=no queue_size= b_server=no
+vnetd='' variant=plain bytes=8000000 mode_a=irq mode_b=irq logdir='' ring=auto kill_backend=no queue_size='' b_server=no
 vq_parse_args "vnetd variant bytes mode-a=mode_a mode-b=mode_b logdir ring kill-backend=kill_backend queue-size=queue_size b-server=b_server" "$@"
 vq_init "vnetd_bridge_$variant$([ "$kill_backend" = yes ] && echo _reconnect)"
 [ -n "$vnetd" ] || vq_die "--vnetd BIN required"
@@ -167,8 +167,9 @@ stats_now() {
 		sleep 0.1
 	done
 	grep -a ': stats ' "$W/$side.out" | tail -1 >"$W/$side.$tag"
-	[ -s "$W/$side.$tag" ] && [ "$(grep -ac ': stats ' "$W/$side.out")" -gt "$n" ] ||
+	if [ ! -s "$W/$side.$tag" ] || [ "$(grep -ac ': stats ' "$W/$side.out")" -le "$n" ]; then
 		fail "no stats line from vnetd $side after SIGUSR1"
+	fi
 }
 
 # ---- TCP bulk, each way, every byte checked
@@ -238,8 +239,9 @@ print(val(sys.argv[2], sys.argv[3]) - val(sys.argv[1], sys.argv[3]))
 EOF2
 	}
 	sent=$(gso_delta a port_out_gso) got=$(gso_delta b tap_out_gso)
-	[ "$sent" -gt 0 ] && [ "$got" -gt 0 ] ||
+	if [ "$sent" -le 0 ] || [ "$got" -le 0 ]; then
 		fail "IPv6: no TSO super-frames (A sent $sent, B received $got)"
+	fi
 	echo "$VQ_NAME: IPv6 TSO: A sent $sent super-frames, B received $got"
 fi
 
@@ -255,6 +257,7 @@ done
 
 # SIGUSR1: a stats line, and vnetd keeps running.
 stats_now a usr1
+# shellcheck disable=SC2154  # PID_a is set by start_vnetd (printf -v)
 kill -0 "$PID_a" || fail "vnetd a died on SIGUSR1"
 
 # ---- SIGTERM: clean exit, no buffer missing, counters that add up
