@@ -248,11 +248,11 @@ fi
 # The kernels on both sides saw no bad checksum or IP header (a fresh
 # namespace's counters start at 0); retransmissions are reported only.
 for ns in "$NS_A" "$NS_B"; do
-	ip netns exec "$ns" nstat -az TcpInCsumErrors IpInHdrErrors TcpRetransSegs >"$W/nstat-$ns.txt" 2>&1 ||
-		fail "nstat in $ns: $(cat "$W/nstat-$ns.txt")"
-	bad=$(awk '$1 == "TcpInCsumErrors" || $1 == "IpInHdrErrors" { s += $2 } END { print s + 0 }' "$W/nstat-$ns.txt")
-	[ "$bad" -eq 0 ] || fail "$ns: checksum or header errors: $(tr '\n' ' ' <"$W/nstat-$ns.txt")"
-	echo "$VQ_NAME: $ns: $(awk '$1 ~ /^(Tcp|Ip)/ { printf "%s=%s ", $1, $2 }' "$W/nstat-$ns.txt")"
+	ip netns exec "$ns" nstat -az TcpInCsumErrors IpInHdrErrors TcpRetransSegs >"$W/nstat-${ns%-*}.txt" 2>&1 ||
+		fail "nstat in $ns: $(cat "$W/nstat-${ns%-*}.txt")"
+	bad=$(awk '$1 == "TcpInCsumErrors" || $1 == "IpInHdrErrors" { s += $2 } END { print s + 0 }' "$W/nstat-${ns%-*}.txt")
+	[ "$bad" -eq 0 ] || fail "$ns: checksum or header errors: $(tr '\n' ' ' <"$W/nstat-${ns%-*}.txt")"
+	echo "$VQ_NAME: $ns: $(awk '$1 ~ /^(Tcp|Ip)/ { printf "%s=%s ", $1, $2 }' "$W/nstat-${ns%-*}.txt")"
 done
 
 # Frames the port cannot carry are counted, not lost silently: with the
@@ -262,7 +262,7 @@ done
 too_long=0
 if [ "$variant" = plain ] && [ "$kill_backend" = no ]; then
 	ip -n "$NS_A" link set "$TAP_A" mtu 4000 || fail "could not raise the MTU of $TAP_A"
-	ip netns exec "$NS_A" ping -n -c 2 -i 0.2 -W 1 -s 3000 -M do "$IP_B" >"$W/ping-big.txt" 2>&1 &&
+	ip netns exec "$NS_A" ping -n -c 2 -i 0.2 -W 1 -s 3000 -M "do" "$IP_B" >"$W/ping-big.txt" 2>&1 &&
 		fail "a 3042-byte frame crossed a port that cannot carry it: $(tail -2 "$W/ping-big.txt")"
 	ip -n "$NS_A" link set "$TAP_A" mtu 1500
 	too_long=2
