@@ -95,6 +95,19 @@ bool vnet_port_is_up(const struct vnet_port *port);
 int vnet_port_service(struct vnet_port *port, int timeout_ms);
 
 /*
+ * vnet_port_service() that also watches up to 8 of the caller's own fds
+ * (a TAP, a timer, a control socket): they are polled in the same poll()
+ * as the port's socket and call eventfds, so an interrupt-mode
+ * application sleeps in one place and wakes for either side.  Each
+ * fds[i].revents is set from that poll (0 when the fd was not ready).
+ * While the port is down the caller's fds are not polled (revents 0) and
+ * the call waits as vnet_port_service() does, at most timeout_ms.
+ * VNET_EINVAL for more than 8 fds or fds == NULL with nfds > 0.
+ */
+struct pollfd; /* <poll.h> */
+int vnet_port_service_fds(struct vnet_port *port, int timeout_ms, struct pollfd *fds, unsigned nfds);
+
+/*
  * Data path in the NAPI style: receive at most `budget` frames from queue
  * pair qp, hand each to fn(arg, pkt) (fn owns it: vnet_net_pkt_free() or
  * keep), reclaim completed transmissions, and say in *more (may be NULL)

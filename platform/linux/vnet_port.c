@@ -74,6 +74,7 @@
 #define PORT_CONNECT_TIMEOUT_MS_DEFAULT 5000u
 #define PORT_RECONNECT_MS_DEFAULT 1000u
 #define PORT_MAX_POLLFDS 66u
+#define PORT_MAX_CALLER_FDS 8u /* vnet_port_service_fds(): the caller's own fds */
 
 struct vnet_port {
 	struct vnet_port_opts opts;
@@ -472,10 +473,37 @@ static int port_service_down(struct vnet_port *p, int timeout_ms)
 	return VNET_OK;
 }
 
+/* vnet_port_service_fds(): the caller's fds (at most PORT_MAX_CALLER_FDS,
+ * checked by the caller) ride in the same poll() as the port's socket and
+ * call eventfds, after them. */
+static unsigned port_add_caller_fds(struct pollfd *pf, unsigned n, const struct pollfd *fds, unsigned nfds)
+{
+	for (unsigned i = 0; i < nfds; i++) {
+		pf[n].fd = fds[i].fd;
+		pf[n].events = fds[i].events;
+		pf[n].revents = 0;
+		n++;
+	}
+	return n;
+}
+
+static void port_caller_revents(const struct pollfd *pf, unsigned n_port, struct pollfd *fds, unsigned nfds)
+{
+	for (unsigned i = 0; i < nfds; i++)
+		fds[i].revents = pf[n_port + i].revents;
+}
+
 int vnet_port_service(struct vnet_port *port, int timeout_ms)
 {
-	if (!port)
+	return vnet_port_service_fds(port, timeout_ms, NULL, 0);
+}
+
+int vnet_port_service_fds(struct vnet_port *port, int timeout_ms, struct pollfd *fds, unsigned nfds)
+{
+	if (!port || (nfds && !fds) || nfds > PORT_MAX_CALLER_FDS)
 		return VNET_EINVAL;
+	for (unsigned i = 0; i < nfds; i++)
+		fds[i].revents = 0;
 	struct vnet_port *p = port;
 	if (!p->up)
 		return port_service_down(p, timeout_ms);
@@ -486,7 +514,7 @@ int vnet_port_service(struct vnet_port *port, int timeout_ms)
 		return VNET_ENODEV;
 	}
 
-	struct pollfd pf[PORT_MAX_POLLFDS];
+	struct pollfd pf[PORT_MAX_POLLFDS + PORT_MAX_CALLER_FDS];
 	uint16_t qps[PORT_MAX_POLLFDS];
 	unsigned n = 0;
 	pf[n].fd = vnet_vhost_socket_fd(p->vu);
@@ -518,13 +546,16 @@ int vnet_port_service(struct vnet_port *port, int timeout_ms)
 			n++;
 		}
 	}
-	bool slept = p->opts.interrupt_mode && n > 1 && wait > 0;
+	unsigned n_port = n;
+	n = port_add_caller_fds(pf, n, fds, nfds);
+	bool slept = p->opts.interrupt_mode && n_port > 1 && wait > 0;
 	int pr = poll(pf, n, wait);
 	if (pr < 0 && errno != EINTR)
 		pr = 0;
+	port_caller_revents(pf, n_port, fds, nfds);
 	if (p->opts.interrupt_mode) {
 		bool woke = false;
-		for (unsigned i = 1; i < n; i++) {
+		for (unsigned i = 1; i < n_port; i++) {
 			if (pf[i].revents & POLLIN) {
 				if (port_drain_eventfd(pf[i].fd)) {
 					vnet_net_rx_irq(p->net, qps[i]);
