@@ -1,12 +1,17 @@
 /*
- * vnet0..vnet7: the Orion kernel's glue between QEMU's virtio-net-pci
- * functions, the orion-vnet driver (virtio-pci transport + net layer) and
- * the test IPv4 stack (kernel/net/).
+ * vnet0..vnet7: the Orion kernel's glue between QEMU's virtio-net devices
+ * (virtio-net-pci functions and virtio-mmio virtio-net-device windows),
+ * the orion-vnet driver (virtio-pci / virtio-mmio transport + net layer)
+ * and the test IPv4 stack (kernel/net/).
  *
  * At boot (orion_late_init) every virtio-net PCI function (1af4:1041, or
  * 1af4:1000 with subsystem id 1) in the kernel's PCI table, in table
- * order, becomes the next device vnetN, up to VNET_MAX_DEVS; a function
- * past that is reported by name and left alone.  Each is probed through
+ * order, becomes the next device vnetN, up to VNET_MAX_DEVS; then every
+ * virtio-mmio window the arch registered (orion/virtio_mmio.h) whose
+ * DeviceID is 1 (network), in registration order.  A device past
+ * VNET_MAX_DEVS is reported by name and left alone.  A virtio-mmio device
+ * has no MSI-X: its one interrupt line goes the INTx way below (mode intx,
+ * "gsi" = the window's line), or it is polled when the window has none.  Each is probed through
  * the modern transport and brought up with options from the command line:
  * mode=irq|poll, ring=split|packed|auto, qsize=N, pairs=N, pool=N apply to
  * every device unless vnetN.<key>= overrides them for one; ip=A.B.C.D[/M]
@@ -796,8 +801,11 @@ static void cmd_info(struct vnetdev *d)
 		d->up_ms);
 	if (d->intx_vec >= 0) {
 		const struct pci_intx_route *r = &d->intx;
-		kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s", 'A' + r->pin - 1, r->line,
-			r->root_slot, 'A' + r->root_pin - 1, r->path);
+		if (d->pd)
+			kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s", 'A' + r->pin - 1, r->line,
+				r->root_slot, 'A' + r->root_pin - 1, r->path);
+		else
+			kprintf("intx: %s", r->path);
 		bool masked = false, pending = false;
 		bool known = arch_irq_line_state(r->gsi, &masked, &pending);
 		kprintf(" -> gsi %u %s active-%s, irq %#x, line %s%s\n", r->gsi, r->level ? "level" : "edge",
