@@ -425,6 +425,7 @@ static const struct vnet_transport_ops legacy_ops = {
 	/* The device-independent bits the legacy interface has (§6.1 and
 	 * §2.7): indirect descriptors and event index.  No VERSION_1. */
 	.transport_features = VNET_BIT(VIRTIO_F_INDIRECT_DESC) | VNET_BIT(VIRTIO_F_EVENT_IDX),
+	.legacy = true,
 	.get_device_features = leg_get_device_features,
 	.set_driver_features = leg_set_driver_features,
 	.get_status = leg_get_status,
