@@ -142,6 +142,18 @@ int vnet_features_negotiate(uint64_t offered, uint64_t wanted, uint64_t transpor
 			    const struct vnet_feature_rule *rules, size_t nrules, uint64_t *accepted);
 
 /*
+ * The same for a legacy interface (a transport with ops->legacy, e.g. the
+ * virtio 0.9.5 PCI I/O header, VirtIO 1.2 §4.1.4.10) whose device does not
+ * offer VIRTIO_F_VERSION_1: only bits 0..31 exist, VERSION_1 is never
+ * accepted, and of the device-independent bits only those the transport
+ * carries plus VIRTIO_F_ANY_LAYOUT (27, legacy message framing, §2.7.4 /
+ * §5.1.6.6) may be.  Always VNET_OK.
+ */
+int vnet_features_negotiate_legacy(uint64_t offered, uint64_t wanted, uint64_t transport_features,
+				   uint64_t device_known, const struct vnet_feature_rule *rules, size_t nrules,
+				   uint64_t *accepted);
+
+/*
  * virtio-net names, implemented by the net layer (src/net/net_features.c):
  * vnet_feature_name() is the short name of a device-independent or
  * virtio-net bit (without VIRTIO_F_/VIRTIO_NET_F_), NULL for a bit neither

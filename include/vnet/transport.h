@@ -30,6 +30,7 @@
 #ifndef VNET_TRANSPORT_H
 #define VNET_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vnet_error.h"
@@ -63,6 +64,13 @@ struct vnet_transport_ops {
 	 * PCI-only.  Bits outside 24..43 are unaffected.
 	 */
 	uint64_t transport_features;
+	/*
+	 * A legacy (virtio 0.9.5) interface: a device that does not offer
+	 * VIRTIO_F_VERSION_1 is then driven the legacy way (feature bits
+	 * 0..31, no FEATURES_OK step, §3.1.2; split rings with the used ring
+	 * 4096-aligned, §2.7.2 legacy).  false for every modern transport.
+	 */
+	bool legacy;
 
 	/*
 	 * All 64 device feature bits (spec 2.2).  Transports with a selector

@@ -138,10 +138,12 @@ const char *vnet_pci_name(const struct vnet_pci *p);
  * capabilities: a legacy-only device, e.g. QEMU disable-modern=on): the
  * virtio 0.9.5 header in I/O BAR 0 (VirtIO 1.2 §4.1.4.10), INTx only,
  * split rings only, feature bits 0..31, queue sizes fixed by the device.
- * Needs the I/O BAR functions of vnet_hal_pci.h.  NOT YET USABLE END TO
- * END: the device core refuses a device without VIRTIO_F_VERSION_1 and the
- * split engine does not allocate the legacy ring layout (used ring
- * 4096-aligned) that setup_queue checks for; see the file's essay.
+ * Needs the I/O BAR functions of vnet_hal_pci.h.  The ops table says
+ * .legacy, so the device core negotiates without VIRTIO_F_VERSION_1 (bits
+ * 0..31, no FEATURES_OK step), the split engine allocates the legacy ring
+ * layout (used ring 4096-aligned) setup_queue checks for, and the net
+ * layer uses the legacy header (10 bytes, 12 with MRG_RXBUF); the Orion
+ * kernel drives QEMU's disable-modern=on this way (kernel_udp_echo_legacy).
  */
 struct vnet_pci_legacy;
 

@@ -1,12 +1,17 @@
 /*
- * vnet0..vnet7: the Orion kernel's glue between QEMU's virtio-net-pci
- * functions, the orion-vnet driver (virtio-pci transport + net layer) and
- * the test IPv4 stack (kernel/net/).
+ * vnet0..vnet7: the Orion kernel's glue between QEMU's virtio-net devices
+ * (virtio-net-pci functions and virtio-mmio virtio-net-device windows),
+ * the orion-vnet driver (virtio-pci / virtio-mmio transport + net layer)
+ * and the test IPv4 stack (kernel/net/).
  *
  * At boot (orion_late_init) every virtio-net PCI function (1af4:1041, or
  * 1af4:1000 with subsystem id 1) in the kernel's PCI table, in table
- * order, becomes the next device vnetN, up to VNET_MAX_DEVS; a function
- * past that is reported by name and left alone.  Each is probed through
+ * order, becomes the next device vnetN, up to VNET_MAX_DEVS; then every
+ * virtio-mmio window the arch registered (orion/virtio_mmio.h) whose
+ * DeviceID is 1 (network), in registration order.  A device past
+ * VNET_MAX_DEVS is reported by name and left alone.  A virtio-mmio device
+ * has no MSI-X: its one interrupt line goes the INTx way below (mode intx,
+ * "gsi" = the window's line), or it is polled when the window has none.  Each is probed through
  * the modern transport and brought up with options from the command line:
  * mode=irq|poll, ring=split|packed|auto, qsize=N, pairs=N, pool=N apply to
  * every device unless vnetN.<key>= overrides them for one; ip=A.B.C.D[/M]
@@ -102,6 +107,7 @@ struct vnetdev {
 	char name[8];             /* "vnetN" */
 	struct pci_dev *pd;       /* PCI function, or NULL for virtio-mmio */
 	struct vnet_pci *pci;
+	struct vnet_pci_legacy *leg;  /* legacy-only PCI function (0.9.5 I/O BAR header) */
 	const struct orion_virtio_mmio_window *mw;  /* virtio-mmio window, or NULL */
 	struct vnet_mmio *mmio;
 	struct vnet_net *net;
@@ -227,7 +233,9 @@ static void rx_intr(struct vnetdev *d, uint16_t q)
  * Both use bit 0 = queue, bit 1 = configuration. */
 static uint32_t read_isr(struct vnetdev *d)
 {
-	return d->mmio ? vnet_mmio_isr(d->mmio) : vnet_pci_isr(d->pci);
+	if (d->mmio)
+		return vnet_mmio_isr(d->mmio);
+	return d->leg ? vnet_pci_legacy_isr(d->leg) : vnet_pci_isr(d->pci);
 }
 
 /* Poll-mode service of every pair (tick, main context). */
@@ -600,9 +608,12 @@ static void dev_remove_transport(struct vnetdev *d)
 {
 	if (d->pci)
 		vnet_pci_remove(d->pci);
+	if (d->leg)
+		vnet_pci_legacy_remove(d->leg);
 	if (d->mmio)
 		vnet_mmio_remove(d->mmio);
 	d->pci = NULL;
+	d->leg = NULL;
 	d->mmio = NULL;
 }
 
@@ -614,7 +625,22 @@ static void dev_bringup(struct vnetdev *d)
 	int rc;
 	if (d->pd) {
 		rc = vnet_pci_probe(orion_hal_pci_dev(d->pd), &d->pci);
-		if (rc != VNET_OK) {
+		if (rc == VNET_ENOTSUP) {
+			/* No virtio 1.x capabilities: a legacy-only function.  The
+			 * 0.9.5 header in I/O BAR 0 (VirtIO 1.2 §4.1.4.10): INTx
+			 * only, split rings, the legacy net header. */
+			d->pci = NULL;
+			rc = vnet_pci_legacy_probe(orion_hal_pci_dev(d->pd), &d->leg);
+			if (rc != VNET_OK) {
+				kprintf("%s: virtio-net %s 1af4:%04x not supported: legacy-only device, and its I/O BAR "
+					"interface is unusable: %s\n", d->name, d->pd->name, d->pd->device,
+					vnet_strerror(rc));
+				d->leg = NULL;
+				return;
+			}
+			kprintf("%s: virtio-net %s 1af4:%04x is legacy-only: using the virtio 0.9.5 I/O BAR interface "
+				"(INTx, split rings)\n", d->name, d->pd->name, d->pd->device);
+		} else if (rc != VNET_OK) {
 			const char *why = rc == VNET_ENOTSUP ? "legacy-only device (no virtio 1.x PCI capabilities)"
 							     : vnet_strerror(rc);
 			kprintf("%s: virtio-net %s 1af4:%04x not supported: %s\n", d->name, d->pd->name, d->pd->device,
@@ -634,6 +660,8 @@ static void dev_bringup(struct vnetdev *d)
 	o.ring = VNET_NET_RING_AUTO;
 	if (ring && !strcmp(ring, "split"))
 		o.ring = VNET_NET_RING_SPLIT;
+	else if (ring && !strcmp(ring, "packed") && d->leg)
+		kprintf("%s: ring=packed ignored: a legacy device has split rings only\n", d->name);
 	else if (ring && !strcmp(ring, "packed"))
 		o.ring = VNET_NET_RING_PACKED;
 	if (parse_u64(d, "qsize", &v, 32768))
@@ -689,6 +717,8 @@ static void dev_bringup(struct vnetdev *d)
 
 	if (d->pci)
 		rc = vnet_net_create(vnet_pci_ops(), d->pci, &o, &d->net);
+	else if (d->leg)
+		rc = vnet_net_create(vnet_pci_legacy_ops(), d->leg, &o, &d->net);
 	else
 		rc = vnet_net_create(vnet_mmio_ops(), d->mmio, &o, &d->net);
 	if (rc != VNET_OK) {
@@ -875,7 +905,7 @@ static void cmd_info(struct vnetdev *d)
 	vnet_net_get_info(d->net, &ni);
 	irq_restore(fl);
 	kprintf("%s: %s, mac %02x:%02x:%02x:%02x:%02x:%02x (%s), mtu %u, link %s\n", d->name,
-		d->pci ? vnet_pci_name(d->pci) : vnet_mmio_name(d->mmio),
+		d->pci ? vnet_pci_name(d->pci) : d->leg ? d->pd->name : vnet_mmio_name(d->mmio),
 		ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5],
 		ni.mac_from_device ? "from device" : "generated", ni.mtu, ni.link_up ? "up" : "down");
 	print_features("offered   ", ni.offered);
@@ -884,12 +914,17 @@ static void cmd_info(struct vnetdev *d)
 		ni.queue_pairs, ni.max_queue_pairs, ni.ctrl_vq ? "yes" : "no", ring_name(ni.layout), ni.queue_size,
 		ni.hdr_len);
 	kprintf("mode %s, MSI-X vectors %d, transport violations %u, up %lu ms after kernel entry\n",
-		mode_names[d->mode], d->nvec, d->pci ? vnet_pci_violations(d->pci) : vnet_mmio_violations(d->mmio),
+		mode_names[d->mode], d->nvec,
+		d->pci ? vnet_pci_violations(d->pci) : d->leg ? vnet_pci_legacy_violations(d->leg)
+						     : vnet_mmio_violations(d->mmio),
 		d->up_ms);
 	if (d->intx_vec >= 0) {
 		const struct pci_intx_route *r = &d->intx;
-		kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s", 'A' + r->pin - 1, r->line,
-			r->root_slot, 'A' + r->root_pin - 1, r->path);
+		if (d->pd)
+			kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s", 'A' + r->pin - 1, r->line,
+				r->root_slot, 'A' + r->root_pin - 1, r->path);
+		else
+			kprintf("intx: %s", r->path);
 		bool masked = false, pending = false;
 		bool known = arch_irq_line_state(r->gsi, &masked, &pending);
 		kprintf(" -> gsi %u %s active-%s, irq %#x, line %s%s\n", r->gsi, r->level ? "level" : "edge",

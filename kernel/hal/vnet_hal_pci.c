@@ -142,3 +142,92 @@ void vnet_hal_pci_msix_disable(struct vnet_pci_dev *dev)
 		if (vecs[i] >= 0)
 			arch_msi_free(vecs[i]);
 }
+
+/* ---- I/O BARs (the legacy virtio-pci transport) ----
+ * Over arch_pci_io_* (orion/arch.h); the weak defaults below stand in for
+ * an arch without PCI I/O access. */
+
+__attribute__((weak)) bool arch_pci_io_supported(void)
+{
+	return false;
+}
+
+__attribute__((weak)) uint32_t arch_pci_io_read(uint64_t addr, unsigned width)
+{
+	(void)addr;
+	(void)width;
+	return 0xffffffffu;
+}
+
+__attribute__((weak)) void arch_pci_io_write(uint64_t addr, unsigned width, uint32_t v)
+{
+	(void)addr;
+	(void)width;
+	(void)v;
+}
+
+int vnet_hal_pci_io_bar(struct vnet_pci_dev *dev, unsigned bar, uint32_t *len)
+{
+	struct pci_dev *d = to_dev(dev);
+
+	if (!d || bar > 5 || !len)
+		return VNET_EINVAL;
+	const struct pci_bar *b = &d->bar[bar];
+	if (b->type == PCI_BAR_NONE)
+		return VNET_ENODEV;
+	if (b->type != PCI_BAR_IO || !arch_pci_io_supported())
+		return VNET_ENOTSUP;
+	if (!b->base || !b->size || b->size > 0x10000u)
+		return VNET_ENODEV;
+	pci_enable(d, PCI_CMD_IO);
+	*len = (uint32_t)b->size;
+	return VNET_OK;
+}
+
+/* One access at off of I/O BAR bar: all ones (reads) or nothing (writes)
+ * for anything but an assigned I/O BAR; the transport checks offsets
+ * against the size vnet_hal_pci_io_bar reported. */
+static uint32_t io_rd(struct vnet_pci_dev *dev, unsigned bar, uint32_t off, unsigned width)
+{
+	const struct pci_dev *d = to_dev(dev);
+	if (!d || bar > 5 || d->bar[bar].type != PCI_BAR_IO)
+		return 0xffffffffu;
+	return arch_pci_io_read(d->bar[bar].base + off, width);
+}
+
+static void io_wr(struct vnet_pci_dev *dev, unsigned bar, uint32_t off, unsigned width, uint32_t v)
+{
+	const struct pci_dev *d = to_dev(dev);
+	if (d && bar <= 5 && d->bar[bar].type == PCI_BAR_IO)
+		arch_pci_io_write(d->bar[bar].base + off, width, v);
+}
+
+uint8_t vnet_hal_pci_io_read8(struct vnet_pci_dev *dev, unsigned bar, uint32_t off)
+{
+	return (uint8_t)io_rd(dev, bar, off, 1);
+}
+
+uint16_t vnet_hal_pci_io_read16(struct vnet_pci_dev *dev, unsigned bar, uint32_t off)
+{
+	return (uint16_t)io_rd(dev, bar, off, 2);
+}
+
+uint32_t vnet_hal_pci_io_read32(struct vnet_pci_dev *dev, unsigned bar, uint32_t off)
+{
+	return io_rd(dev, bar, off, 4);
+}
+
+void vnet_hal_pci_io_write8(struct vnet_pci_dev *dev, unsigned bar, uint32_t off, uint8_t v)
+{
+	io_wr(dev, bar, off, 1, v);
+}
+
+void vnet_hal_pci_io_write16(struct vnet_pci_dev *dev, unsigned bar, uint32_t off, uint16_t v)
+{
+	io_wr(dev, bar, off, 2, v);
+}
+
+void vnet_hal_pci_io_write32(struct vnet_pci_dev *dev, unsigned bar, uint32_t off, uint32_t v)
+{
+	io_wr(dev, bar, off, 4, v);
+}

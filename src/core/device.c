@@ -252,8 +252,13 @@ int vnet_device_negotiate(struct vnet_device *dev, uint64_t wanted)
 	/* Step 4, second half: the subset of offered features the driver
 	 * understands, closed under the dependency rules (features.c). */
 	uint64_t accepted = 0;
-	rc = vnet_features_negotiate(dev->offered, wanted, dev->ops->transport_features, dev->known, dev->rules,
-				     dev->nrules, &accepted);
+	bool legacy = dev->ops->legacy && !(dev->offered & VNET_BIT(VIRTIO_F_VERSION_1));
+	if (legacy)
+		rc = vnet_features_negotiate_legacy(dev->offered, wanted, dev->ops->transport_features, dev->known,
+						    dev->rules, dev->nrules, &accepted);
+	else
+		rc = vnet_features_negotiate(dev->offered, wanted, dev->ops->transport_features, dev->known,
+					     dev->rules, dev->nrules, &accepted);
 	if (rc == VNET_ENOTSUP) {
 		DEV_ERR(dev, "device does not offer VIRTIO_F_VERSION_1 (offered 0x%016llx): "
 			     "legacy devices are not supported",
@@ -266,6 +271,14 @@ int vnet_device_negotiate(struct vnet_device *dev, uint64_t wanted)
 	if (rc < 0) {
 		DEV_ERR(dev, "writing driver features failed: %s", vnet_strerror(rc));
 		goto err_fail;
+	}
+
+	if (legacy) {
+		/* §3.1.2 legacy: no FEATURES_OK handshake; the features are
+		 * final once written. */
+		dev->features = accepted;
+		dev->state = VNET_DEV_FEATURES_OK;
+		return VNET_OK;
 	}
 
 	/* Step 5: FEATURES_OK; no new feature bits after this. */
@@ -483,7 +496,9 @@ int vnet_device_driver_ok(struct vnet_device *dev)
 		rc = st;
 		goto err_fail;
 	}
-	if ((st & VIRTIO_STATUS_DEVICE_NEEDS_RESET) || !(st & VIRTIO_STATUS_FEATURES_OK)) {
+	/* A legacy device never had FEATURES_OK written (§3.1.2 legacy). */
+	bool legacy = dev->ops->legacy && !(dev->features & VNET_BIT(VIRTIO_F_VERSION_1));
+	if ((st & VIRTIO_STATUS_DEVICE_NEEDS_RESET) || (!legacy && !(st & VIRTIO_STATUS_FEATURES_OK))) {
 		DEV_ERR(dev, "device not usable after DRIVER_OK (status 0x%02x)", (unsigned)st);
 		rc = VNET_EIO;
 		goto err_fail;

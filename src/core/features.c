@@ -155,3 +155,17 @@ int vnet_features_negotiate(uint64_t offered, uint64_t wanted, uint64_t transpor
 	*accepted = vnet_features_close(rules, nrules, offered & wanted & known);
 	return VNET_OK;
 }
+
+int vnet_features_negotiate_legacy(uint64_t offered, uint64_t wanted, uint64_t transport_features,
+				   uint64_t device_known, const struct vnet_feature_rule *rules, size_t nrules,
+				   uint64_t *accepted)
+{
+	/* Legacy: 32 feature bits (§4.1.4.10, one feature word each way),
+	 * no VERSION_1; ANY_LAYOUT is legacy-only and is what lets the
+	 * driver put the header and the data in one descriptor. */
+	uint64_t indep = (VNET_FEATURES_DEVICE_INDEPENDENT | VNET_BIT(VIRTIO_F_ANY_LAYOUT)) & ~VNET_BIT(VIRTIO_F_VERSION_1);
+	uint64_t known = (device_known & ~VNET_FEATURES_RESERVED_RANGE) |
+			 (indep & (transport_features | VNET_BIT(VIRTIO_F_ANY_LAYOUT)));
+	*accepted = vnet_features_close(rules, nrules, offered & wanted & known & 0xffffffffull);
+	return VNET_OK;
+}

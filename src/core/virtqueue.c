@@ -44,6 +44,8 @@ int vnet_vq_create(const struct vnet_vq_config *cfg, struct vnet_vq **out)
 	vq->event_idx = (cfg->features & VNET_BIT(VIRTIO_F_EVENT_IDX)) != 0;
 	vq->in_order = (cfg->features & VNET_BIT(VIRTIO_F_IN_ORDER)) != 0;
 	vq->notif_data = (cfg->features & VNET_BIT(VIRTIO_F_NOTIFICATION_DATA)) != 0;
+	/* No VERSION_1: a legacy device and its ring layout (vq_split.c). */
+	vq->legacy = !(cfg->features & VNET_BIT(VIRTIO_F_VERSION_1));
 	/* An indirect table longer than the queue size is not allowed (spec
 	 * 2.7.5.3.1: the driver MUST NOT create a table longer than the
 	 * queue size). */
@@ -60,7 +62,7 @@ int vnet_vq_create(const struct vnet_vq_config *cfg, struct vnet_vq **out)
 	vq->chain = vnet_hal_zalloc(sizeof(*vq->chain) * vq->size);
 	if (!vq->chain)
 		goto err_chain;
-	size_t ring_bytes = vq->layout == VNET_VQ_SPLIT ? vq_split_ring_bytes(vq->size)
+	size_t ring_bytes = vq->layout == VNET_VQ_SPLIT ? vq_split_ring_bytes(vq->size, vq->legacy)
 	                                                : vq_packed_ring_bytes(vq->size);
 	rc = vnet_hal_dma_alloc(ring_bytes, 4096, &vq->ring);
 	if (rc != VNET_OK)

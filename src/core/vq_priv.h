@@ -121,6 +121,7 @@ struct vnet_vq {
 	bool event_idx;
 	bool in_order;
 	bool notif_data;
+	bool legacy;        /* no VERSION_1: legacy split layout (used ring 4096-aligned) */
 	bool broken;
 	bool cb_enabled;
 	char name[16];
@@ -155,7 +156,7 @@ static inline uint64_t vq_indir_iova(const struct vnet_vq *vq, uint16_t i)
  * layout halves maintain vq->num_free, and decrement vq->outstanding for
  * every chain they hand back from get_used. */
 /* Bytes and alignment of the shared ring area for this size. */
-size_t vq_split_ring_bytes(uint16_t size);
+size_t vq_split_ring_bytes(uint16_t size, bool legacy);
 size_t vq_packed_ring_bytes(uint16_t size);
 /* Point the shadow at vq->ring, allocate layout-private arrays, initialise.
  * May be called again by vnet_vq_reset (arrays already allocated then). */

@@ -59,18 +59,23 @@ static inline size_t vq_split_avail_off(uint16_t size)
 	return vring_split_desc_bytes(size);
 }
 
-static inline size_t vq_split_used_off(uint16_t size)
+/* Legacy devices (no VERSION_1) expect the used ring at the next 4096
+ * boundary (§2.7.2 "Legacy Interfaces: A Note on Virtqueue Layout"). */
+#define VQ_SPLIT_LEGACY_ALIGN 4096u
+
+static inline size_t vq_split_used_off(uint16_t size, bool legacy)
 {
 	size_t end = vq_split_avail_off(size) + vring_split_avail_bytes(size);
-	return (end + VQ_SPLIT_USED_LINE - 1u) & ~(size_t)(VQ_SPLIT_USED_LINE - 1u);
+	size_t a = legacy ? VQ_SPLIT_LEGACY_ALIGN : VQ_SPLIT_USED_LINE;
+	return (end + a - 1u) & ~(size_t)(a - 1u);
 }
 
 _Static_assert(VQ_SPLIT_USED_LINE % VRING_USED_ALIGN == 0, "used ring alignment");
 _Static_assert(VRING_DESC_ALIGN <= 4096, "descriptor table at the 4096-aligned base");
 
-size_t vq_split_ring_bytes(uint16_t size)
+size_t vq_split_ring_bytes(uint16_t size, bool legacy)
 {
-	return vq_split_used_off(size) + vring_split_used_bytes(size);
+	return vq_split_used_off(size, legacy) + vring_split_used_bytes(size);
 }
 
 void vq_split_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, uint64_t *dv)
@@ -78,7 +83,7 @@ void vq_split_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, ui
 	/* Device addresses, never pointers: the device sees vq->ring.iova. */
 	*d = vq->ring.iova;
 	*dr = vq->ring.iova + vq_split_avail_off(vq->size);
-	*dv = vq->ring.iova + vq_split_used_off(vq->size);
+	*dv = vq->ring.iova + vq_split_used_off(vq->size, vq->legacy);
 }
 
 /* ---- used-buffer notification suppression (spec 2.7.7) ---- */
@@ -139,7 +144,7 @@ int vq_split_init(struct vnet_vq *vq, bool first)
 	}
 	s->desc = (struct vring_desc *)(void *)base;
 	s->avail = (struct vring_avail *)(void *)(base + vq_split_avail_off(size));
-	s->used = (struct vring_used *)(void *)(base + vq_split_used_off(size));
+	s->used = (struct vring_used *)(void *)(base + vq_split_used_off(size, vq->legacy));
 	s->used_event = &s->avail->ring[size];
 	s->avail_event = (vnet_le16 *)(void *)&s->used->ring[size];
 

@@ -190,7 +190,7 @@ static uint64_t net_setup_wanted(const struct vnet_net_opts *o, uint64_t offered
 {
 	uint64_t w = VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS) |
 	             VNET_BIT(VIRTIO_NET_F_MTU) | VNET_BIT(VIRTIO_F_ACCESS_PLATFORM) |
-	             VNET_BIT(VIRTIO_F_NOTIFICATION_DATA) | o->extra_features;
+	             VNET_BIT(VIRTIO_F_NOTIFICATION_DATA) | VNET_BIT(VIRTIO_F_ANY_LAYOUT) | o->extra_features;
 	if (!o->no_mrg_rxbuf)
 		w |= VNET_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	if (!o->no_ctrl_vq)
@@ -507,8 +507,22 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->layout = (f & VNET_BIT(VIRTIO_F_RING_PACKED)) ? VNET_VQ_PACKED : VNET_VQ_SPLIT;
 	net->mrg_rxbuf = (f & VNET_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	net_setup_offload_state(net, f);
-	/* VERSION_1: the header always carries num_buffers (spec 5.1.6). */
+	/* VERSION_1: the header always carries num_buffers (spec 5.1.6).  A
+	 * legacy device (no VERSION_1, a legacy transport) has it only with
+	 * MRG_RXBUF, and needs ANY_LAYOUT for the header to share the data's
+	 * descriptor, which is how this layer frames every message (5.1.6.6
+	 * legacy: without it the header must be a descriptor of its own). */
 	net->hdr_len = VIRTIO_NET_HDR_LEN_BASE;
+	if (!(f & VNET_BIT(VIRTIO_F_VERSION_1))) {
+		if (!(f & VNET_BIT(VIRTIO_F_ANY_LAYOUT))) {
+			VNET_ERR("%s: legacy device without VIRTIO_F_ANY_LAYOUT (offered 0x%llx): not supported", name,
+			         (unsigned long long)vnet_device_offered(net->dev));
+			rc = VNET_ENOTSUP;
+			goto fail;
+		}
+		if (!net->mrg_rxbuf)
+			net->hdr_len = VIRTIO_NET_HDR_LEN_LEGACY;
+	}
 	if (f & VNET_BIT(VIRTIO_NET_F_HASH_REPORT))
 		net->hdr_len = VIRTIO_NET_HDR_LEN_HASH; /* spec 5.1.6.1: 20 bytes with HASH_REPORT */
 

@@ -71,7 +71,8 @@ cases=(
 "page-per-vq|q35|,disable-legacy=on,page-per-vq=on||33|$UP"
 "poll|q35|,disable-legacy=on|mode=poll|33|$UP;mode poll"
 "poll-packed|pc|,packed=on|mode=poll|33|$UP;ring packed .*mode poll"
-"legacy-only|pc|,disable-modern=on|selftest=ping|35|^vnet0: virtio-net .* not supported: legacy-only;^orion: boot ok;^selftest ping: FAIL vnet0 is not up"
+"legacy-only|pc|,disable-modern=on||33|^vnet0: virtio-net .* is legacy-only: using the virtio 0.9.5 I/O BAR interface;$UP;ring split .*mode intx gsi [0-9]+ msix 0;$INTX"
+"legacy-only-packed-asked|q35|,disable-modern=on|ring=packed|33|ring=packed ignored: a legacy device has split rings only;$UP;ring split"
 )
 
 pass=0 fail=0 skip=0 failed=()

@@ -2,7 +2,8 @@
 """Host side of kernel_udp_echo: drive the Orion kernel's UDP echo service.
 
 Sends every payload size 1..1472 at least once (shuffled; more random sizes
-until --count datagrams), each with random bytes, one at a time to
+until --count datagrams; a --count below 1472 sends that many sizes spread
+evenly over 1..1472 instead, both ends included), each with random bytes, one at a time to
 127.0.0.1:PORT (QEMU hostfwd to the guest's port 7), and waits for the echo.
 A lost datagram or echo is retried (user-mode networking may drop under
 load) up to --retries times; every datagram must finally come back with
@@ -36,9 +37,15 @@ def main():
 
     seed = a.seed if a.seed is not None else int.from_bytes(os.urandom(4), "little")
     rng = random.Random(seed)
-    sizes = list(range(1, MAX_PAYLOAD + 1))
-    while len(sizes) < a.count:
-        sizes.append(rng.randint(1, MAX_PAYLOAD))
+    if a.count >= MAX_PAYLOAD:
+        sizes = list(range(1, MAX_PAYLOAD + 1))
+        while len(sizes) < a.count:
+            sizes.append(rng.randint(1, MAX_PAYLOAD))
+    else:
+        # Fewer datagrams than sizes (slow emulated targets): spread them
+        # evenly over 1..1472, both ends included.
+        n = max(a.count, 2)
+        sizes = [1 + (i * (MAX_PAYLOAD - 1)) // (n - 1) for i in range(n)]
     rng.shuffle(sizes)
     print(f"udp_echo: seed {seed}, {len(sizes)} datagrams, sizes 1..{MAX_PAYLOAD}, port {a.port}")
 

@@ -36,6 +36,7 @@
 #include "core/device_priv.h"
 #include "fake_hal.h"
 #include "vnet/device.h"
+#include "vnet/virtqueue.h"
 #include "vnet/spec/virtio_net.h"
 
 #define LQ 4u
@@ -439,18 +440,76 @@ static void test_vanished_and_stuck_reset(void **state)
 	assert_non_null(strstr(fake_hal_last_log(), "did not reset on remove"));
 }
 
-static void test_core_refuses_legacy_today(void **state)
+static void test_core_negotiates_legacy(void **state)
 {
 	(void)state;
-	/* The later step (device core without VERSION_1, engine with the
-	 * legacy layout, the legacy net header) changes this. */
+	/* The device core drives a legacy transport without VERSION_1: 32
+	 * feature bits, nothing not offered, ANY_LAYOUT kept, and no
+	 * FEATURES_OK written (VirtIO 1.2 §3.1.2 legacy). */
 	struct vnet_pci_legacy *l = lprobe();
 	struct vnet_device dev;
 	assert_int_equal(vnet_device_init(&dev, vnet_pci_legacy_ops(), l, NULL), VNET_OK);
 	assert_int_equal(vnet_device_probe(&dev), VNET_OK);
 	assert_true(vnet_device_offered(&dev) == L.host_features);
+	assert_int_equal(vnet_device_negotiate(&dev, ~0ull), VNET_OK);
+	uint64_t f = vnet_device_features(&dev);
+	assert_true((f & ~(uint64_t)L.host_features) == 0);
+	assert_false(f & VNET_BIT(VIRTIO_F_VERSION_1));
+	assert_true(f & VNET_BIT(VIRTIO_F_ANY_LAYOUT));
+	assert_true(f & VNET_BIT(VIRTIO_F_EVENT_IDX));
+	assert_int_equal(L.guest_features, (uint32_t)f);
+	assert_false(L.status & VIRTIO_STATUS_FEATURES_OK);
+	vnet_pci_legacy_remove(l);
+}
+
+static void test_modern_transport_still_refuses(void **state)
+{
+	(void)state;
+	/* Only a transport that says it is legacy gets the legacy path. */
+	struct vnet_transport_ops modern = *vnet_pci_legacy_ops();
+	modern.legacy = false;
+	struct vnet_pci_legacy *l = lprobe();
+	struct vnet_device dev;
+	assert_int_equal(vnet_device_init(&dev, &modern, l, NULL), VNET_OK);
 	assert_int_equal(vnet_device_negotiate(&dev, ~0ull), VNET_ENOTSUP);
 	assert_non_null(strstr(fake_hal_last_log(), "legacy devices are not supported"));
+	vnet_pci_legacy_remove(l);
+}
+
+static void test_engine_legacy_layout(void **state)
+{
+	(void)state;
+	/* Without VERSION_1 the split engine allocates the legacy layout,
+	 * which the transport's setup_queue accepts; with it, the modern one
+	 * (used ring on the next 64-byte line), which it refuses. */
+	struct vnet_pci_legacy *l = lprobe();
+	const struct vnet_transport_ops *o = vnet_pci_legacy_ops();
+	for (int legacy = 1; legacy >= 0; legacy--) {
+		struct vnet_vq_config c = { .index = 0, .size = 256, .layout = VNET_VQ_SPLIT,
+					    .features = legacy ? 0 : VNET_BIT(VIRTIO_F_VERSION_1), .name = "rx" };
+		struct vnet_vq *vq;
+		assert_int_equal(vnet_vq_create(&c, &vq), VNET_OK);
+		struct vnet_queue_setup q = { .index = 0, .size = 256, .vector = VNET_VECTOR_NONE };
+		vnet_vq_ring_addrs(vq, &q.desc, &q.driver, &q.device);
+		assert_true(q.desc % 4096u == 0);
+		/* The fake HAL's iovas are host pointers (above the 2^44 a
+		 * Queue Address reaches): keep the engine's offsets, move the
+		 * base. */
+		q.driver = q.driver - q.desc + 0x100000u;
+		q.device = q.device - q.desc + 0x100000u;
+		q.desc = 0x100000u;
+		assert_true(q.driver - q.desc == 16u * 256u);
+		if (legacy) {
+			assert_true(q.device - q.desc == 8192u);   /* 4096 + 6 + 512 rounded up to 4096 */
+			assert_int_equal(o->setup_queue(l, &q), VNET_OK);
+			assert_int_equal(L.pfn[0], (uint32_t)(q.desc >> 12));
+			L.pfn[0] = 0;
+		} else {
+			assert_true((q.device - q.desc) % 4096u != 0);
+			assert_int_equal(o->setup_queue(l, &q), VNET_ERANGE);
+		}
+		vnet_vq_destroy(vq);
+	}
 	vnet_pci_legacy_remove(l);
 }
 
@@ -465,7 +524,9 @@ int main(void)
 		T(test_queue_size_fixed_and_checked),
 		T(test_queue_layout),
 		T(test_vanished_and_stuck_reset),
-		T(test_core_refuses_legacy_today),
+		T(test_core_negotiates_legacy),
+		T(test_modern_transport_still_refuses),
+		T(test_engine_legacy_layout),
 #undef T
 	};
 	return cmocka_run_group_tests_name("virtio_pci_legacy", tests, NULL, NULL);

@@ -18,6 +18,8 @@
 #define VIRTIO_STATUS_FAILED             0x80u
 
 /* Reserved (device-independent) feature bits, 24..41. */
+/* Legacy only (§6.1 legacy, §2.7.4): any descriptor layout of a message. */
+#define VIRTIO_F_ANY_LAYOUT         27
 #define VIRTIO_F_INDIRECT_DESC      28
 #define VIRTIO_F_EVENT_IDX          29
 #define VIRTIO_F_VERSION_1          32

@@ -179,6 +179,8 @@ _Static_assert(offsetof(struct virtio_net_hdr_hash, hash_report) == 16, "hdr.has
  * header is 24 bytes, 32 with OUT_NET_HEADER/IPSEC; sizes kept for the
  * record (spec 5.1.6.3.1). */
 #define VIRTIO_NET_HDR_LEN_BASE        12u
+/* Legacy interface without MRG_RXBUF: no num_buffers (spec 5.1.6.1 legacy). */
+#define VIRTIO_NET_HDR_LEN_LEGACY      10u
 #define VIRTIO_NET_HDR_LEN_HASH        20u
 #define VIRTIO_NET_HDR_LEN_UDP_TUNNEL  24u
 #define VIRTIO_NET_HDR_LEN_OUT_NET     32u

@@ -77,7 +77,3 @@ void arch_irq_init(void)
 {
 	apic_init();
 }
-
-void arch_devices_init(void)
-{
-}

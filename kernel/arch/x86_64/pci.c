@@ -75,6 +75,29 @@ void arch_pci_cfg_write(unsigned bus, unsigned dev, unsigned fn, unsigned off, u
 	irq_restore(f);
 }
 
+/* I/O BARs are port numbers (16 bits). */
+bool arch_pci_io_supported(void)
+{
+	return true;
+}
+
+uint32_t arch_pci_io_read(uint64_t addr, unsigned width)
+{
+	uint16_t port = (uint16_t)addr;
+	return width == 4 ? inl(port) : width == 2 ? inw(port) : inb(port);
+}
+
+void arch_pci_io_write(uint64_t addr, unsigned width, uint32_t v)
+{
+	uint16_t port = (uint16_t)addr;
+	if (width == 4)
+		outl(port, v);
+	else if (width == 2)
+		outw(port, (uint16_t)v);
+	else
+		outb(port, (uint8_t)v);
+}
+
 int arch_pci_intx_route(const struct pci_dev *d, struct pci_intx_route *r)
 {
 	(void)d;

@@ -27,10 +27,12 @@ arch_qemu_machine() {
 	pc:pci | q35:pci) QEMU_CMD+=(-M "$1") ;;
 	microvm:mmio)
 		# auto-kernel-cmdline puts "virtio_mmio.device=SIZE@BASE:IRQ" for
-		# each transport on the fw_cfg command line; one IOAPIC (GSI 0-23)
-		# keeps the transports' IRQs on it.  force-legacy=false: version 2
-		# registers (virtio 1.x), the only ones the driver speaks.
-		QEMU_CMD+=(-M "microvm,auto-kernel-cmdline=on,ioapic2=off,rtc=off"
+		# each transport with a device on the fw_cfg command line, which
+		# the kernel reads (arch/x86_64/microvm.c); QEMU 7.2 does that only
+		# with acpi=off.  One IOAPIC (GSI 0-23) keeps the transports' IRQs
+		# on it.  force-legacy=false: version 2 registers (virtio 1.x),
+		# the only ones the driver speaks.
+		QEMU_CMD+=(-M "microvm,auto-kernel-cmdline=on,acpi=off,ioapic2=off,rtc=off"
 			-global virtio-mmio.force-legacy=false) ;;
 	*) echo "x86_64: machine $1 with transport $2 is not supported (pc|q35 with pci, microvm with mmio)" >&2
 		return 1 ;;

@@ -51,16 +51,51 @@ static uint64_t pit_measure_tsc(void)
 	return 0;
 }
 
+/*
+ * The same 20 ms against PIT channel 0 read back with the latch command,
+ * for boards without the port 0x61 gate/output (microvm has a PIT but no
+ * PC speaker port: 0x61 reads 0xff).  Channel 0 counts down from 65536 in
+ * mode 2 (about 55 ms a period); its IRQ 0 is not routed (IOAPIC pin
+ * masked), so it interrupts nobody.  Bounded like the channel 2 loop.
+ */
+static uint16_t pit_ch0_count(void)
+{
+	outb(0x43, 0x00);                      /* latch channel 0 */
+	uint8_t lo = inb(0x40);
+	return (uint16_t)(lo | (inb(0x40) << 8));
+}
+
+static uint64_t pit_ch0_measure_tsc(void)
+{
+	uint32_t want = PIT_HZ * CAL_MS / 1000, elapsed = 0;
+	outb(0x43, 0x34);                      /* ch0, lo/hi byte, mode 2, binary */
+	outb(0x40, 0x00);
+	outb(0x40, 0x00);                      /* reload 65536 */
+	uint16_t prev = pit_ch0_count();
+	uint64_t t0 = rdtsc();
+	for (uint32_t i = 0; i < 50000000u; i++) {
+		uint16_t cur = pit_ch0_count();
+		elapsed += (uint16_t)(prev - cur);   /* counts down; wraps at the reload */
+		prev = cur;
+		if (elapsed >= want)
+			return (rdtsc() - t0) * want / elapsed;
+	}
+	return 0;
+}
+
 void arch_timer_init(void)
 {
 	uint64_t best = 0;
+	bool ch0 = inb(0x61) == 0xff;          /* no speaker port: channel 2 unusable */
 
 	/* Best (shortest) of three: a VM exit or SMI only ever adds time. */
 	for (int i = 0; i < 3; i++) {
-		uint64_t d = pit_measure_tsc();
+		uint64_t d = ch0 ? pit_ch0_measure_tsc() : pit_measure_tsc();
 		if (d && (!best || d < best))
 			best = d;
 	}
+	if (ch0)
+		kprintf("timer: no port 0x61 (PC speaker): calibrating against PIT channel 0\n");
 	if (!best) {
 		kprintf("timer: PIT calibration failed, assuming 1 GHz TSC\n");
 		tsc_hz = 1000000000ull;

@@ -180,6 +180,19 @@ int arch_pci_init(void);
 uint32_t arch_pci_cfg_read(unsigned bus, unsigned dev, unsigned fn, unsigned off, unsigned width);
 void arch_pci_cfg_write(unsigned bus, unsigned dev, unsigned fn, unsigned off, unsigned width, uint32_t v);
 
+/*
+ * PCI I/O space, for I/O BARs (only the legacy virtio-pci interface uses
+ * them).  OPTIONAL: kernel/hal/vnet_hal_pci.c has weak defaults saying
+ * "no I/O space" (a legacy-only device is then reported unsupported); an
+ * arch with I/O access overrides all three.  addr is the I/O BAR's bus
+ * address plus the offset (x86_64: the port number; elsewhere the arch
+ * maps it into its I/O window); width 1, 2 or 4; values in CPU order (the
+ * arch converts if its window is little-endian MMIO on a big-endian CPU).
+ */
+bool arch_pci_io_supported(void);
+uint32_t arch_pci_io_read(uint64_t addr, unsigned width);
+void arch_pci_io_write(uint64_t addr, unsigned width, uint32_t v);
+
 struct pci_dev;
 struct pci_intx_route;
 /* Where a function's INTx pin arrives (the board's routing after the

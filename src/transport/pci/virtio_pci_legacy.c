@@ -16,19 +16,18 @@
  * What it does: identification (a transitional device id 0x1000..0x103f,
  * the only ids a legacy device has), the I/O BAR, the ops primitives over
  * it with every value checked, INTx with the read-to-clear ISR byte.
- * What it does not do, and what must exist above it before a legacy device
- * can carry traffic:
- *  - feature negotiation without VIRTIO_F_VERSION_1 (the device core
- *    refuses such a device today, src/core/features.c), and no FEATURES_OK
- *    handshake (a legacy device ignores that bit, §3.1.2);
+ * What lives above it (the ops table's .legacy = true switches it on):
+ *  - feature negotiation without VIRTIO_F_VERSION_1 and no FEATURES_OK
+ *    handshake (a legacy device ignores that bit, §3.1.2): src/core
+ *    (vnet_features_negotiate_legacy, device.c);
  *  - the legacy ring layout (§2.7.2: descriptor table, avail ring, used ring
  *    at the next 4096 boundary, in one allocation whose address / 4096 is
  *    written): setup_queue checks the addresses it is given have exactly
- *    that layout and refuses others, and the split engine would have to
- *    allocate it (today it starts the used ring on the next 64-byte line);
- *  - the legacy virtio-net header (no num_buffers without MRG_RXBUF) and
- *    guest-endian rings and config (only little-endian hosts work: the
- *    engine writes little-endian), both above the transport.
+ *    that layout and refuses others; the split engine allocates it when
+ *    VERSION_1 is not negotiated (vq_split.c);
+ *  - the legacy virtio-net header (no num_buffers without MRG_RXBUF):
+ *    src/net/net_setup.c.  Still missing: guest-endian rings and config
+ *    (only little-endian hosts work: the engine writes little-endian).
  * No MSI-X (INTx only: the config space would move to 0x18), no packed
  * rings, no NOTIFICATION_DATA, no queue reset, only feature bits 0..31.
  *
@@ -425,6 +424,7 @@ static const struct vnet_transport_ops legacy_ops = {
 	/* The device-independent bits the legacy interface has (§6.1 and
 	 * §2.7): indirect descriptors and event index.  No VERSION_1. */
 	.transport_features = VNET_BIT(VIRTIO_F_INDIRECT_DESC) | VNET_BIT(VIRTIO_F_EVENT_IDX),
+	.legacy = true,
 	.get_device_features = leg_get_device_features,
 	.set_driver_features = leg_set_driver_features,
 	.get_status = leg_get_status,
