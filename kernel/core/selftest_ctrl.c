@@ -22,13 +22,7 @@
 #include <stdint.h>
 
 #include "orion/cmdline.h"
-/* irq_save/irq_restore: orion/io.h before the kernel/arch split,
- * orion/arch.h after it (port-split is moving them). */
-#if __has_include("orion/arch.h")
 #include "orion/arch.h"
-#else
-#include "orion/io.h"
-#endif
 #include "orion/kprintf.h"
 #include "orion/net.h"
 #include "orion/selftest.h"
