@@ -67,6 +67,7 @@
  * queue it last saw it on).  Frames sent from main context use pair 0.
  */
 #include "vnet_priv.h"
+#include "vnet/net_ctrl.h"
 
 struct vnetdev vnet_devs[VNET_MAX_DEVS];
 unsigned vnet_ndevs;
@@ -248,6 +249,14 @@ int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct net
 	 * (at most VNET_NET_TX_SEGS_MAX); the driver checks the offloads. */
 	if (!len || !d->tx_room || len > (size_t)d->tx_room * VNET_NET_TX_SEGS_MAX || len > VNET_NET_FRAME_MAX) {
 		d->tx_too_big++;
+		return -1;
+	}
+	/* Link down (STATUS): the driver would refuse the frame (its
+	 * tx_link_down); count it here as what it is, not as "no buffer". */
+	struct vnet_net_link link;
+	vnet_net_get_link(d->net, &link);
+	if (!link.up) {
+		d->tx_link_down++;
 		return -1;
 	}
 	uint16_t qp = d->tx_pair < d->pairs ? d->tx_pair : 0;

@@ -130,8 +130,9 @@ static void cmd_stats(struct vnetdev *d)
 	irq_restore(fl);
 	kprintf("rx budget %u: deferred %lu deferred_polls %lu pending %#lx\n", VNET_RX_BUDGET, deferred, dpolls,
 		pending);
-	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu tx_too_big %lu pool_free %u\n",
-		d->isr_reads, d->linearised, d->too_long, d->tx_nobuf, d->tx_too_big, vnet_net_pool_free_count(d->net));
+	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu tx_too_big %lu tx_link_down %lu "
+		"pool_free %u\n", d->isr_reads, d->linearised, d->too_long, d->tx_nobuf, d->tx_too_big, d->tx_link_down,
+		vnet_net_pool_free_count(d->net));
 }
 
 static int cmd_vnet(int argc, char **argv)

@@ -69,7 +69,7 @@ struct vnetdev {
 	uint16_t pairs;
 	bool up;
 	uint64_t up_ms;
-	uint64_t linearised, too_long, tx_nobuf, tx_too_big, isr_reads, config_irqs;
+	uint64_t linearised, too_long, tx_nobuf, tx_too_big, tx_link_down, isr_reads, config_irqs;
 	uint32_t tx_room;         /* frame bytes one pool buffer holds (netdev_caps.max_tx) */
 	uint64_t entry_irqs[PCI_MSIX_MAX]; /* the HAL binds no entry beyond this */
 	/* Receive work left over by an interrupt handler's budget: bit q =
