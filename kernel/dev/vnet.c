@@ -251,14 +251,6 @@ int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct net
 		d->tx_too_big++;
 		return -1;
 	}
-	/* Link down (STATUS): the driver would refuse the frame (its
-	 * tx_link_down); count it here as what it is, not as "no buffer". */
-	struct vnet_net_link link;
-	vnet_net_get_link(d->net, &link);
-	if (!link.up) {
-		d->tx_link_down++;
-		return -1;
-	}
 	uint16_t qp = d->tx_pair < d->pairs ? d->tx_pair : 0;
 	struct vnet_pkt *p = tx_alloc(d);
 	if (!p) {
@@ -298,9 +290,16 @@ int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct net
 		p->hdr_len = m->hdr_len;
 	}
 	if (vnet_net_tx_burst(d->net, qp, &p, 1) != 1) {
-		/* Ring full even after reclaim: the frame is dropped. */
+		/* Refused: the link is down (STATUS; the driver counted it in
+		 * tx_link_down), or the ring is full even after reclaim.  The
+		 * frame is dropped either way; count it as what it was. */
 		vnet_net_pkt_free(d->net, p);
-		d->tx_nobuf++;
+		struct vnet_net_link link;
+		vnet_net_get_link(d->net, &link);
+		if (!link.up)
+			d->tx_link_down++;
+		else
+			d->tx_nobuf++;
 		return -1;
 	}
 	return 0;
