@@ -238,7 +238,8 @@ static int cmd_net(int argc, char **argv)
 	}
 	struct net_stats s;
 	if (!net_get_stats((unsigned)ifn, &s)) {
-		kprintf("vnet%d: not up\n", ifn);
+		char nm[16];
+		kprintf("%s: not up\n", net_if_name((unsigned)ifn, nm));
 		return 1;
 	}
 	kprintf("eth:  rx %lu tx %lu tx_fail %lu runt %lu not_for_us %lu unknown_type %lu\n", s.rx_frames,

@@ -177,10 +177,8 @@ char *net_fmt_ip(uint32_t ip, char *buf)
 	return buf;
 }
 
-void net_init(unsigned ifn, const struct net_if_cfg *c)
+static void nif_init(unsigned ifn, const struct net_if_cfg *c)
 {
-	if (ifn >= NET_MAX_IF)
-		return;
 	struct nif *n = &ifs[ifn];
 	memset(n, 0, sizeof(*n));
 	n->index = ifn;
@@ -191,11 +189,17 @@ void net_init(unsigned ifn, const struct net_if_cfg *c)
 		ip_id = (uint16_t)timer_ns();
 }
 
+void net_init(unsigned ifn, const struct net_if_cfg *c)
+{
+	if (ifn < NET_MAX_IF)
+		nif_init(ifn, c);
+}
+
 void net_init_vlan(unsigned ifn, unsigned dev, uint16_t vid, const struct net_if_cfg *c)
 {
 	if (ifn < NET_MAX_IF || ifn >= NET_IF_SLOTS)
 		return;
-	net_init(ifn, c);
+	nif_init(ifn, c);
 	ifs[ifn].dev = dev;
 	ifs[ifn].vid = vid;
 }
