@@ -200,10 +200,14 @@ static void dev_bringup(struct vnetdev *d)
 	if (parse_u64(d, "buf", &v, 65536 + 4096) && v >= 2048)
 		o.buf_size = (uint32_t)v;
 	o.timeout_ns = 1000 * MS_NS;
-	/* Control plane: gratuitous ARPs on GUEST_ANNOUNCE; software receive
-	 * interrupt moderation (vnet_net_poll) unless moder=off. */
-	o.announce = vd_announce;
-	o.announce_arg = d;
+	/* Control plane: gratuitous ARPs on GUEST_ANNOUNCE unless
+	 * announce=off; software receive interrupt moderation (vnet_net_poll)
+	 * unless moder=off. */
+	const char *ann = dev_opt(d, "announce");
+	if (!(ann && !strcmp(ann, "off"))) { /* announce=off: the flag stays pending for vnet_net_announce_ack */
+		o.announce = vd_announce;
+		o.announce_arg = d;
+	}
 	const char *moder = dev_opt(d, "moder");
 	o.rx_moderation = !(moder && !strcmp(moder, "off"));
 	/* Pool: one receive ring's worth plus room for transmits in flight,
