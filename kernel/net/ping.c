@@ -157,8 +157,9 @@ int net_ping_size(unsigned ifn, uint32_t ip, unsigned count, size_t dlen, uint64
 	uint8_t mac[6];
 	uint32_t hop = net_next_hop(ifn, ip);
 	net_fmt_ip(ip, ipbuf);
-	if (!netdev_up(ifn) || !net_cfg(ifn)) {
-		kprintf("ping: vnet%u is not up\n", ifn);
+	if (!netdev_up(net_if_dev(ifn)) || !net_cfg(ifn)) {
+		char nm[16];
+		kprintf("ping: %s is not up\n", net_if_name(ifn, nm));
 		if (res)
 			*res = r;
 		return 0;

@@ -204,6 +204,12 @@ void net_init_vlan(unsigned ifn, unsigned dev, uint16_t vid, const struct net_if
 	ifs[ifn].vid = vid;
 }
 
+unsigned net_if_dev(unsigned ifn)
+{
+	struct nif *n = nif_get(ifn);
+	return n ? n->dev : ifn;
+}
+
 const struct net_if_cfg *net_cfg(unsigned ifn)
 {
 	struct nif *n = nif_get(ifn);

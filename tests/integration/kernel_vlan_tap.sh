@@ -10,6 +10,8 @@
 #            counts the frames (net stats "unknown_vid") when QEMU let them
 #            through (it does while promiscuous, QEMU's state after reset;
 #            otherwise its VLAN filter dropped them).
+#            The kernel's shell pings a peer on VLAN 100 (vlan_tap_peer.py
+#            respond answers tagged ARP and echo): 3 of 3 replies.
 #   filter   QEMU's query-rx-filter lists VLAN 100 in its vlan-table (the
 #            kernel sent CTRL_VLAN ADD).
 #   announce QMP announce-self: gratuitous ARPs (sender = target address)
@@ -57,7 +59,7 @@ log=$logdir/console.log
 peer() { python3 "$here/vlan_tap_peer.py" "$@"; }
 qmp() { python3 "$here/../lib/qmp.py" "$sock" "$@"; }
 pairs=4 vid=100
-st0='' st1='' pg='' STATS_TXT=''
+st0='' st1='' pg='' vp='' STATS_TXT=''
 declare -a a_rx=() a_tx=() b_rx=() b_tx=() c_rx=() c_tx=() d_rx=() d_tx=()
 
 vq_tap_create kvlan 10.77 multi_queue || exit 1
@@ -111,6 +113,16 @@ else
 	[ "${unknown:-x}" = 0 ] || bad "VLAN 200 frames reached the kernel though QEMU filters ($unknown)"
 fi
 grep -Eq '^udp: +rx [1-9].* echo_tx 3$' <<<"$st1" || bad "vnet0.$vid did not count 3 UDP echoes"
+
+# The kernel pings a peer over its VLAN interface (tagged both ways).
+peer respond --tap "$tap" --secs 8 --vid $vid --vlan-peer "10.78.$n.9" >"$tmp/respond" 2>&1 &
+rpid=$!
+vq_wait_file_re "$tmp/respond" '^ready' 10 "$rpid" || bad "VLAN responder did not start"
+qemu_shell_cmd "ping 10.78.$n.9 3 vnet0.$vid" 30 vp || bad "ping over vnet0.$vid did not finish"
+kill "$rpid" 2>/dev/null
+wait "$rpid" 2>/dev/null
+grep -q ' 3 sent, 3 received' <<<"$vp" || bad "ping 10.78.$n.9 over vnet0.$vid: $(tail -1 <<<"$vp")"
+echo "kvlan_tap: ping over vnet0.$vid: $(grep -- '---' <<<"$vp")"
 
 # filter: QEMU's VLAN table.
 out=$(qmp rx-filter-check nic0 vlan-table=$vid) || bad "QEMU's vlan-table: $out"

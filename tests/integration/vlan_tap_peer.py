@@ -19,6 +19,10 @@ the peer uses a made-up MAC and addresses that exist only on the tap):
            echo awaited; prints "sent Q:N ..." per receive queue the
            Toeplitz hash (Microsoft's key, the driver's default) with a
            --indir-entry round-robin table over --pairs selects.
+  respond  for --secs seconds answer, tagged --vid, ARP requests for
+           --vlan-peer and ICMP echo requests to it (the kernel pings the
+           peer over its VLAN interface); prints "ready", then what it
+           answered.
   pick     the queue for (--src, --dst[, --sport, --dport]) (IPv4 only
            without ports).
 """
@@ -221,6 +225,36 @@ def announce(a):
     return 1 if missing else 0
 
 
+def respond(a):
+    t = Tap(a.tap)
+    print("ready", flush=True)
+    peer = ipaddress.IPv4Address(a.vlan_peer).packed
+    n_arp = n_icmp = 0
+    end = time.time() + a.secs
+    while time.time() < end:
+        r = t.recv(end - time.time())
+        if r is None:
+            break
+        vid, f = r
+        if vid != a.vid:
+            continue
+        if etype(f) == 0x0806 and f[20:22] == b"\0\x01" and f[38:42] == peer:
+            t.send(eth(f[6:12], 0x0806, arp(2, PEER_MAC, a.vlan_peer, f[22:28],
+                                            str(ipaddress.IPv4Address(f[28:32]))), a.vid))
+            n_arp += 1
+        elif etype(f) == 0x0800 and f[23] == 1 and f[30:34] == peer and f[34] == 8:
+            ihl = (f[14] & 15) * 4
+            tot = struct.unpack("!H", f[16:18])[0]
+            m = bytearray(f[14 + ihl:14 + tot])
+            m[0] = 0
+            m[2:4] = b"\0\0"
+            m[2:4] = struct.pack("!H", csum(bytes(m)))
+            t.send(eth(f[6:12], 0x0800, ipv4(a.vlan_peer, str(ipaddress.IPv4Address(f[26:30])), 1, bytes(m)), a.vid))
+            n_icmp += 1
+    print("respond: answered %d ARP request(s), %d echo request(s) on vlan %d" % (n_arp, n_icmp, a.vid))
+    return 0 if n_icmp else 1
+
+
 def flows(a):
     t = Tap(a.tap)
     gmac = bytes.fromhex(a.mac.replace(":", ""))
@@ -248,7 +282,7 @@ def flows(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("cmd", choices=["probe", "announce", "flows", "pick"])
+    ap.add_argument("cmd", choices=["probe", "announce", "respond", "flows", "pick"])
     ap.add_argument("--tap")
     ap.add_argument("--mac")
     ap.add_argument("--vid", type=int, default=100)
@@ -272,7 +306,7 @@ def main():
     if a.cmd == "pick":
         print(rss_queue(a.src, a.dst, a.sport, a.dport, a.pairs, a.indir))
         return 0
-    return {"probe": probe, "announce": announce, "flows": flows}[a.cmd](a)
+    return {"probe": probe, "announce": announce, "respond": respond, "flows": flows}[a.cmd](a)
 
 
 if __name__ == "__main__":

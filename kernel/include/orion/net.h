@@ -152,6 +152,9 @@ bool net_get_stats(unsigned ifn, struct net_stats *out);
 /* "vnetN" (N < NET_MAX_IF) -> N, "vnetN.VID" -> its VLAN interface,
  * else -1. */
 int net_if_parse(const char *name);
+/* The device (netdev_* index) under interface ifn: ifn itself, or a
+ * VLAN interface's device. */
+unsigned net_if_dev(unsigned ifn);
 /* The name of interface ifn ("vnet0", "vnet0.100") into buf (>= 16 bytes). */
 char *net_if_name(unsigned ifn, char *buf);
 
