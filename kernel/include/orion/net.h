@@ -90,7 +90,8 @@ struct net_if_cfg {
 
 /* Queue one Ethernet frame (copied) on vnet<ifn>: on the queue pair whose
  * receive path is running (a reply leaves where its request came in),
- * pair 0 from main context.  0, or -1 if the device is not up or had no
+ * otherwise on the pair the flow's replies arrive on (flow hash, RSS's key
+ * and table: kernel/dev/vnet.c tx_steer).  0, or -1 if the device is not up or had no
  * buffer or ring slot.  Call with interrupts off. */
 int netdev_tx(unsigned ifn, const void *frame, size_t len);
 
