@@ -64,7 +64,8 @@
  * sent while handling a received one (an echo, an ARP or ping reply)
  * leaves on the device and pair it arrived on: the back-end then sees each
  * flow on one queue pair (a multi-queue tap steers the flow back to the
- * queue it last saw it on).  Frames sent from main context use pair 0.
+ * queue it last saw it on).  Frames sent outside a receive pass (main
+ * context: ping, TCP; announcements) take the pair tx_steer() picks.
  */
 #include "vnet_priv.h"
 #include "vnet/net_ctrl.h"
@@ -140,7 +141,7 @@ bool vd_service_pair(struct vnetdev *d, uint16_t q, unsigned budget, unsigned fl
 	d->tx_pair = q;
 	for (unsigned i = 0; i < 4 && more && done < budget; i++)
 		done += vnet_net_poll(d->net, q, budget - done, flags, deliver, d, &more);
-	d->tx_pair = 0;
+	d->tx_pair = VD_TX_STEER;
 	return more;
 }
 
@@ -223,6 +224,39 @@ bool netdev_caps(unsigned ifn, struct netdev_caps *c)
 	return true;
 }
 
+/*
+ * The pair for a frame sent outside a receive pass: the one the flow's
+ * replies arrive on, so a flow's requests and replies share a pair.  RSS
+ * (and a multi-queue tap) hash the reply, i.e. the frame's tuple with
+ * source and destination swapped, and Toeplitz is not symmetric: hash a
+ * copy of the headers swapped that way (vnet_net_tx_pick: the RSS key and
+ * table the driver programmed).  Not IPv4: pair 0 (RSS's unclassified
+ * queue is 0 too).
+ */
+static uint16_t tx_steer(struct vnetdev *d, const uint8_t *f, size_t len)
+{
+	uint8_t h[14 + 4 + 60 + 4];
+	if (d->pairs <= 1 || len < 14)
+		return 0;
+	size_t n = len < sizeof(h) ? len : sizeof(h);
+	memcpy(h, f, n);
+	size_t l3 = h[12] == 0x81 && h[13] == 0x00 ? 18 : 14;
+	if (n < l3 + 20 || h[l3 - 2] != 0x08 || h[l3 - 1] != 0x00)
+		return 0;
+	uint8_t t[4];
+	memcpy(t, h + l3 + 12, 4);
+	memmove(h + l3 + 12, h + l3 + 16, 4);
+	memcpy(h + l3 + 16, t, 4);
+	size_t l4 = l3 + (size_t)(h[l3] & 0xf) * 4u;
+	if ((h[l3 + 9] == 6 || h[l3 + 9] == 17) && n >= l4 + 4) {
+		memcpy(t, h + l4, 2);
+		memmove(h + l4, h + l4 + 2, 2);
+		memcpy(h + l4 + 2, t, 2);
+	}
+	uint16_t q = vnet_net_tx_pick(d->net, h, (uint32_t)n);
+	return q < d->pairs ? q : 0;
+}
+
 int netdev_tx(unsigned ifn, const void *frame, size_t len) { return netdev_tx_meta(ifn, frame, len, NULL); }
 
 /* A pool buffer for transmit; completions of every pair hold pool
@@ -251,7 +285,7 @@ int netdev_tx_meta(unsigned ifn, const void *frame, size_t len, const struct net
 		d->tx_too_big++;
 		return -1;
 	}
-	uint16_t qp = d->tx_pair < d->pairs ? d->tx_pair : 0;
+	uint16_t qp = d->tx_pair < d->pairs ? d->tx_pair : tx_steer(d, frame, len);
 	struct vnet_pkt *p = tx_alloc(d);
 	if (!p) {
 		d->tx_nobuf++;

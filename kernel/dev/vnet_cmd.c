@@ -105,6 +105,11 @@ static void cmd_stats(struct vnetdev *d)
 			s.tx_packets, s.tx_bytes, s.tx_drops, s.tx_errors, s.tx_kicks, s.tx_interrupts);
 		kprintf("pair %u poll: polls %lu budget_exhausted %lu rearm_races %lu\n", q, s.polls,
 			s.poll_budget_exhausted, s.poll_rearm_races);
+		/* Software moderation (opts.rx_moderation; moder=off disables). */
+		uint64_t ppi = s.rx_interrupts ? s.rx_irq_packets * 100 / s.rx_interrupts : 0;
+		kprintf("pair %u moder: interrupts %lu irq_packets %lu per_irq %lu.%02lu held %lu level %lu "
+			"tx_stops %lu tx_wakes %lu\n", q, s.rx_interrupts, s.rx_irq_packets, ppi / 100, ppi % 100,
+			s.moder_held, s.moder_level, s.tx_stops, s.tx_wakes);
 	}
 	kprintf("virtqueues:\n");
 	for (uint16_t q = 0; q < d->pairs; q++) {

@@ -28,6 +28,7 @@
 #include "vnet/device.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
+#include "vnet/net_ctrl.h"
 #include "vnet/spec/virtio_pci.h"
 #include "vnet/transport.h"
 #include "vnet/virtio_mmio.h"
@@ -41,6 +42,7 @@
 #define VNET_POLL_BUDGET 512u     /* frames per pair per poll-mode call */
 #define VNET_LINEAR_MAX NET_FRAME_MAX /* largest multi-buffer frame we linearise (a 64 KiB IPv4 packet) */
 #define MS_NS 1000000ull
+#define VD_TX_STEER 0xffffu       /* tx_pair outside a receive pass: pick the pair by flow hash */
 /* Consecutive INTx interrupts with ISR 0 after which the line is deemed
  * stuck by another device and the NIC falls back to polling.  A shared
  * line legitimately produces a few; a stuck level line produces one per
@@ -82,7 +84,7 @@ struct vnetdev {
 	int intx_vec;             /* the arch irq of the line, -1 none */
 	uint64_t intx_irqs, intx_queue, intx_config, intx_none;
 	unsigned intx_none_run;
-	uint16_t tx_pair;         /* pair a reply leaves on (see the top comment) */
+	uint16_t tx_pair;         /* pair a reply leaves on (see the top comment); VD_TX_STEER outside a receive pass */
 };
 
 extern struct vnetdev vnet_devs[VNET_MAX_DEVS];

@@ -65,6 +65,51 @@ static void parse_ipcfg(const struct vnetdev *d, struct net_if_cfg *c)
 	c->mask = c->prefix ? ~0u << (32 - c->prefix) : 0;
 }
 
+/* GUEST_ANNOUNCE (opts.announce): gratuitous ARPs for every address of
+ * the device; the driver sends ANNOUNCE_ACK when this returns. */
+static void vd_announce(void *arg, struct vnet_net *net)
+{
+	(void)net;
+	struct vnetdev *d = arg;
+	unsigned long f = irq_save();
+	net_announce(d->index);
+	irq_restore(f);
+	kprintf("%s: announce: gratuitous ARP sent for each address\n", d->name);
+}
+
+/* The control plane after bring-up (docs/control-plane.md): the VLAN
+ * interfaces of the command line and their ids in the device's VLAN
+ * filter; RSS with the default key and table when the device offers it
+ * and more than one pair is in use. */
+static void dev_ctrl_setup(struct vnetdev *d)
+{
+	uint16_t vids[NET_VLAN_MAX];
+	net_vlan_setup(d->index);
+	unsigned n = net_vlan_ids(d->index, vids, NET_VLAN_MAX);
+	for (unsigned i = 0; i < n; i++) {
+		int rc = vnet_net_vlan_add(d->net, vids[i]);
+		if (rc == VNET_ENOTSUP) {
+			kprintf("%s: no CTRL_VLAN: the device passes every VLAN unfiltered\n", d->name);
+			break;
+		}
+		if (rc != VNET_OK)
+			kprintf("%s: VLAN %u not in the device's filter: %s\n", d->name, vids[i], vnet_strerror(rc));
+	}
+	struct vnet_net_rss_caps caps;
+	vnet_net_rss_get_caps(d->net, &caps);
+	const char *rss = dev_opt(d, "rss");
+	if (!caps.rss || d->pairs <= 1 || (rss && !strcmp(rss, "off")))
+		return;
+	static struct vnet_net_rss cfg;
+	vnet_net_rss_default(d->net, &cfg);
+	int rc = vnet_net_set_rss(d->net, &cfg);
+	if (rc != VNET_OK)
+		kprintf("%s: RSS not programmed: %s\n", d->name, vnet_strerror(rc));
+	else
+		kprintf("%s: rss on: %u pairs, %u table entries, %u-byte key, hash types %#x\n", d->name, d->pairs,
+			cfg.indir_len, cfg.key_len, cfg.hash_types);
+}
+
 static bool is_virtio_net(const struct pci_dev *p)
 {
 	return p->vendor == 0x1af4 && (p->device == 0x1041 || (p->device == 0x1000 && p->subsys_id == 1));
@@ -155,6 +200,16 @@ static void dev_bringup(struct vnetdev *d)
 	if (parse_u64(d, "buf", &v, 65536 + 4096) && v >= 2048)
 		o.buf_size = (uint32_t)v;
 	o.timeout_ns = 1000 * MS_NS;
+	/* Control plane: gratuitous ARPs on GUEST_ANNOUNCE unless
+	 * announce=off; software receive interrupt moderation (vnet_net_poll)
+	 * unless moder=off. */
+	const char *ann = dev_opt(d, "announce");
+	if (!(ann && !strcmp(ann, "off"))) { /* announce=off: the flag stays pending for vnet_net_announce_ack */
+		o.announce = vd_announce;
+		o.announce_arg = d;
+	}
+	const char *moder = dev_opt(d, "moder");
+	o.rx_moderation = !(moder && !strcmp(moder, "off"));
 	/* Pool: one receive ring's worth plus room for transmits in flight,
 	 * rather than the driver's default (three rings' worth): the pool is
 	 * zeroed at bring-up, and under slow virtualisation (a nested, PVM
@@ -231,6 +286,7 @@ static void dev_bringup(struct vnetdev *d)
 	irq_restore(f);
 	if (d->mode != MODE_IRQ)
 		vd_tick_start();
+	dev_ctrl_setup(d);
 
 	d->up_ms = timer_since_entry_ns() / MS_NS;
 	char ip[16], gw[16], how[16] = "";
@@ -262,6 +318,7 @@ static struct vnetdev *new_dev(const char *what)
 	d->index = vnet_ndevs++;
 	ksnprintf(d->name, sizeof(d->name), "vnet%u", d->index);
 	d->intx_vec = -1;
+	d->tx_pair = VD_TX_STEER;
 	return d;
 }
 

@@ -52,4 +52,15 @@ int net_arp_request(unsigned ifn, uint32_t ip);
 /* An ICMP echo reply arrived (called by stack.c). */
 void net_ping_reply(uint32_t src, uint16_t id, uint16_t seq, const uint8_t *data, size_t len);
 
+/* 802.1Q (vlan.c, stack.c): a VLAN interface ifn (NET_MAX_IF ..) on
+ * device dev with id vid; a received tagged frame (ifn: the interface it
+ * arrived on), stripped and handed to its VLAN's interface; the tag
+ * inserted into a frame built in a buffer with NET_VLAN_HLEN bytes to
+ * spare (returns the new length). */
+void net_init_vlan(unsigned ifn, unsigned dev, uint16_t vid, const struct net_if_cfg *c);
+void net_vlan_input(unsigned ifn, const uint8_t *frame, size_t len, unsigned rxflags);
+size_t net_vlan_tag(unsigned dev, uint8_t *frame, size_t len, uint16_t vid);
+/* A gratuitous ARP for ifn's address (announce). */
+int net_arp_announce(unsigned ifn);
+
 #endif

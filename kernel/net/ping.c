@@ -157,8 +157,9 @@ int net_ping_size(unsigned ifn, uint32_t ip, unsigned count, size_t dlen, uint64
 	uint8_t mac[6];
 	uint32_t hop = net_next_hop(ifn, ip);
 	net_fmt_ip(ip, ipbuf);
-	if (!netdev_up(ifn) || !net_cfg(ifn)) {
-		kprintf("ping: vnet%u is not up\n", ifn);
+	if (!netdev_up(net_if_dev(ifn)) || !net_cfg(ifn)) {
+		char nm[16];
+		kprintf("ping: %s is not up\n", net_if_name(ifn, nm));
 		if (res)
 			*res = r;
 		return 0;
@@ -233,12 +234,13 @@ static int cmd_net(int argc, char **argv)
 {
 	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
 	if (argc < 2 || argc > 3 || strcmp(argv[1], "stats") != 0 || ifn < 0) {
-		kprintf("usage: net stats [vnetN]\n");
+		kprintf("usage: net stats [vnetN|vnetN.VID]\n");
 		return 1;
 	}
 	struct net_stats s;
 	if (!net_get_stats((unsigned)ifn, &s)) {
-		kprintf("vnet%d: not up\n", ifn);
+		char nm[16];
+		kprintf("%s: not up\n", net_if_name((unsigned)ifn, nm));
 		return 1;
 	}
 	kprintf("eth:  rx %lu tx %lu tx_fail %lu runt %lu not_for_us %lu unknown_type %lu\n", s.rx_frames,
@@ -253,11 +255,13 @@ static int cmd_net(int argc, char **argv)
 	kprintf("udp:  rx %lu bad %lu no_port %lu echo_tx %lu\n", s.udp_rx, s.udp_bad, s.udp_no_port, s.udp_echo_tx);
 	kprintf("size: mtu %u tx_too_big %lu; csum offloaded rx %lu tx %lu\n", net_if_mtu((unsigned)ifn), s.tx_too_big,
 		s.rx_csum_offloaded, s.tx_csum_offloaded);
+	kprintf("vlan: rx %lu unknown_vid %lu bad %lu tx %lu; arp announce_tx %lu\n", s.vlan_rx, s.vlan_unknown,
+		s.vlan_bad, s.vlan_tx, s.arp_announce_tx);
 	return 0;
 }
 
 static const struct shell_cmd ping_cmd = {"ping", "ping <A.B.C.D> [count] [vnetN] [-s size]: ICMP echo, RTT in us", cmd_ping};
-static const struct shell_cmd net_cmd = {"net", "net stats [vnetN]: IPv4 stack counters (default vnet0)",
+static const struct shell_cmd net_cmd = {"net", "net stats [vnetN|vnetN.VID]: IPv4 stack counters (default vnet0)",
 					 cmd_net};
 
 void net_shell_init(void)

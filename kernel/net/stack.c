@@ -59,7 +59,7 @@
 #define ARP_CACHE_SIZE 16u
 #define ARP_TTL_NS (60ull * 1000000000ull) /* a stale entry is re-resolved after a minute */
 
-static uint8_t txf[NET_FRAME_MAX];
+static uint8_t txf[NET_FRAME_MAX + NET_VLAN_HLEN]; /* room for a tag (vlan.c) */
 static uint16_t ip_id;
 static volatile bool echo_stop;
 
@@ -77,16 +77,18 @@ struct arp_entry {
  * networks have) never answer or learn for each other. */
 struct nif {
 	unsigned index;
+	unsigned dev;               /* the device (netdev_* index): index, or a VLAN's device */
+	uint16_t vid;               /* 802.1Q VLAN id, 0 = untagged (vlan.c) */
 	bool up;
 	struct net_if_cfg cfg;
 	struct net_stats st;
 	struct arp_entry arp_cache[ARP_CACHE_SIZE];
 };
-static struct nif ifs[NET_MAX_IF];
+static struct nif ifs[NET_IF_SLOTS];
 
 static struct nif *nif_get(unsigned ifn)
 {
-	return ifn < NET_MAX_IF && ifs[ifn].up ? &ifs[ifn] : NULL;
+	return ifn < NET_IF_SLOTS && ifs[ifn].up ? &ifs[ifn] : NULL;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -175,17 +177,37 @@ char *net_fmt_ip(uint32_t ip, char *buf)
 	return buf;
 }
 
-void net_init(unsigned ifn, const struct net_if_cfg *c)
+static void nif_init(unsigned ifn, const struct net_if_cfg *c)
 {
-	if (ifn >= NET_MAX_IF)
-		return;
 	struct nif *n = &ifs[ifn];
 	memset(n, 0, sizeof(*n));
 	n->index = ifn;
+	n->dev = ifn;
 	n->cfg = *c;
 	n->up = true;
 	if (!ip_id)
 		ip_id = (uint16_t)timer_ns();
+}
+
+void net_init(unsigned ifn, const struct net_if_cfg *c)
+{
+	if (ifn < NET_MAX_IF)
+		nif_init(ifn, c);
+}
+
+void net_init_vlan(unsigned ifn, unsigned dev, uint16_t vid, const struct net_if_cfg *c)
+{
+	if (ifn < NET_MAX_IF || ifn >= NET_IF_SLOTS)
+		return;
+	nif_init(ifn, c);
+	ifs[ifn].dev = dev;
+	ifs[ifn].vid = vid;
+}
+
+unsigned net_if_dev(unsigned ifn)
+{
+	struct nif *n = nif_get(ifn);
+	return n ? n->dev : ifn;
 }
 
 const struct net_if_cfg *net_cfg(unsigned ifn)
@@ -196,7 +218,7 @@ const struct net_if_cfg *net_cfg(unsigned ifn)
 
 unsigned net_if_for(uint32_t dst)
 {
-	for (unsigned i = 0; i < NET_MAX_IF; i++)
+	for (unsigned i = 0; i < NET_IF_SLOTS; i++)
 		if (ifs[i].up && (dst & ifs[i].cfg.mask) == (ifs[i].cfg.ip & ifs[i].cfg.mask))
 			return i;
 	return 0;
@@ -204,10 +226,16 @@ unsigned net_if_for(uint32_t dst)
 
 int net_if_parse(const char *name)
 {
-	if (!name || strncmp(name, "vnet", 4) != 0 || name[4] < '0' || name[4] > '9' || name[5])
+	if (!name || strncmp(name, "vnet", 4) != 0 || name[4] < '0' || name[4] > '9' || (name[5] && name[5] != '.'))
 		return -1;
 	unsigned n = (unsigned)(name[4] - '0');
-	return n < NET_MAX_IF ? (int)n : -1;
+	if (n >= NET_MAX_IF)
+		return -1;
+	if (name[5] == '.') {
+		uint64_t vid;
+		return kstrtou64(name + 6, &vid) && vid < 4096 ? net_vlan_find(n, (uint16_t)vid) : -1;
+	}
+	return (int)n;
 }
 
 bool net_get_stats(unsigned ifn, struct net_stats *out)
@@ -230,9 +258,11 @@ static size_t frame_max(struct nif *n, bool super)
 {
 	struct netdev_caps c;
 	size_t mtu_frame = NET_ETH_HLEN + net_if_mtu(n->index);
-	if (!netdev_caps(n->index, &c))
+	if (!netdev_caps(n->dev, &c))
 		return mtu_frame;
 	size_t dev = c.max_tx < NET_FRAME_MAX ? c.max_tx : NET_FRAME_MAX;
+	if (n->vid && !super)
+		dev -= NET_VLAN_HLEN; /* the tag vlan.c inserts */
 	if (super)
 		return dev;
 	return mtu_frame < dev ? mtu_frame : dev;
@@ -255,7 +285,9 @@ static int eth_send_meta(struct nif *n, const uint8_t dst[6], uint16_t type, siz
 		n->st.tx_too_big++;
 		return -1;
 	}
-	if (netdev_tx_meta(n->index, txf, len, m) != 0) {
+	if (n->vid)
+		len = net_vlan_tag(n->dev, txf, len, n->vid); /* no offloads on a VLAN (netdev_caps false) */
+	if (netdev_tx_meta(n->dev, txf, len, n->vid ? NULL : m) != 0) {
 		n->st.tx_fail++;
 		return -1;
 	}
@@ -345,6 +377,17 @@ static int arp_send(struct nif *n, uint16_t op, const uint8_t eth_dst[6], const 
 			n->st.arp_reply_tx++;
 	}
 	return rc;
+}
+
+int net_arp_announce(unsigned ifn)
+{
+	static const uint8_t zero[6];
+	struct nif *n = nif_get(ifn);
+	/* RFC 5227 ARP announcement: a request with sender = target = ours. */
+	if (!n || arp_send(n, 1, bcast_mac, zero, n->cfg.ip) != 0)
+		return -1;
+	n->st.arp_announce_tx++;
+	return 0;
 }
 
 int net_arp_request(unsigned ifn, uint32_t ip)
@@ -594,6 +637,8 @@ void net_input_meta(unsigned ifn, const uint8_t *frame, size_t len, unsigned rxf
 	uint16_t type = net_rd16(frame + 12);
 	if (type == ETH_P_ARP)
 		arp_input(nf, frame + NET_ETH_HLEN, len - NET_ETH_HLEN);
+	else if (type == NET_ETH_P_8021Q)
+		net_vlan_input(nf->index, frame, len, rxflags);
 	else if (type == ETH_P_IP && !(src[0] & 1))
 		ip_input(nf, src, frame + NET_ETH_HLEN, len - NET_ETH_HLEN, rxflags);
 	else

@@ -132,7 +132,7 @@ static int cmd_send(int argc, char **argv)
 	}
 	if (ifn < 0)
 		ifn = (int)net_if_for(ip);
-	if (!netdev_up((unsigned)ifn) || !net_cfg((unsigned)ifn)) {
+	if (!netdev_up(net_if_dev((unsigned)ifn)) || !net_cfg((unsigned)ifn)) {
 		kprintf("tcp send: FAIL vnet%d is not up\n", ifn);
 		return 1;
 	}

@@ -43,7 +43,7 @@ qmp() { python3 "$here/../lib/qmp.py" "$sock" "$@"; }
 
 echo "ctrl_qmp: $machine/$accel, log $log"
 qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
-	--append "selftest=ctrl ctrl.sync=1 qsize=64" \
+	--append "selftest=ctrl ctrl.sync=1 qsize=64 announce=off" \
 	--serial "shell:$log" --stderr "$tmp/stderr" --timeout 300 \
 	--nic user ",disable-legacy=on,id=nic0,speed=10000,duplex=full,rss=on,hash=on" -- -qmp "unix:$sock,server=on,wait=off"
 

@@ -58,6 +58,13 @@ struct net_stats {
 	 * (device checked) or NEEDS_CSUM (never computed: the sender is the
 	 * host itself); sent with checksum offload. */
 	uint64_t rx_csum_offloaded, tx_csum_offloaded;
+	/* 802.1Q (kernel/net/vlan.c), on the device's base interface:
+	 * tagged frames received (each also counted on its VLAN
+	 * interface's rx_frames), those for a VLAN not configured here
+	 * (dropped), malformed tags; tagged frames sent.  Gratuitous ARPs
+	 * sent on a GUEST_ANNOUNCE request, on every interface. */
+	uint64_t vlan_rx, vlan_unknown, vlan_bad, vlan_tx;
+	uint64_t arp_announce_tx;
 };
 
 /* Interface configuration (host order IPv4 addresses). */
@@ -70,12 +77,21 @@ struct net_if_cfg {
 
 /* Interfaces (vnet0..vnet7): index ifn is the device vnet<ifn>. */
 #define NET_MAX_IF 8u
+/* 802.1Q VLAN interfaces ("vnetN.VID", kernel/net/vlan.c): stack
+ * indexes NET_MAX_IF .. NET_IF_SLOTS - 1, each on one device with one
+ * VLAN id; every net_* call taking an ifn takes these too (netdev_* calls
+ * take the device index only). */
+#define NET_VLAN_MAX 16u
+#define NET_IF_SLOTS (NET_MAX_IF + NET_VLAN_MAX)
+#define NET_ETH_P_8021Q 0x8100u
+#define NET_VLAN_HLEN 4u
 
 /* ---- provided by the device glue (kernel/dev/vnet.c) ---- */
 
 /* Queue one Ethernet frame (copied) on vnet<ifn>: on the queue pair whose
  * receive path is running (a reply leaves where its request came in),
- * pair 0 from main context.  0, or -1 if the device is not up or had no
+ * otherwise on the pair the flow's replies arrive on (flow hash, RSS's key
+ * and table: kernel/dev/vnet.c tx_steer).  0, or -1 if the device is not up or had no
  * buffer or ring slot.  Call with interrupts off. */
 int netdev_tx(unsigned ifn, const void *frame, size_t len);
 
@@ -134,8 +150,30 @@ void net_input_meta(unsigned ifn, const uint8_t *frame, size_t len, unsigned rxf
 /* Counters of ifn; false (out untouched) if it is not up. */
 bool net_get_stats(unsigned ifn, struct net_stats *out);
 
-/* "vnetN" (N < NET_MAX_IF) -> N, else -1. */
+/* "vnetN" (N < NET_MAX_IF) -> N, "vnetN.VID" -> its VLAN interface,
+ * else -1. */
 int net_if_parse(const char *name);
+/* The device (netdev_* index) under interface ifn: ifn itself, or a
+ * VLAN interface's device. */
+unsigned net_if_dev(unsigned ifn);
+/* The name of interface ifn ("vnet0", "vnet0.100") into buf (>= 16 bytes). */
+char *net_if_name(unsigned ifn, char *buf);
+
+/* ---- 802.1Q VLANs (kernel/net/vlan.c) ---- */
+
+/* Read the command line for device dev: "vnetN.vlan=ID[,ID...]" (or
+ * "vlan=" for vnet0) and each "vnetN.ID.ip=A.B.C.D[/M]" (gw: vnetN.ID.gw=),
+ * and create the VLAN interfaces (after net_init(dev)).  Bad or missing
+ * values are reported by name and skipped.  Returns the number created. */
+unsigned net_vlan_setup(unsigned dev);
+/* The VLAN ids configured on device dev, up to max into vids; returns
+ * how many (the glue adds them to the device's VLAN filter). */
+unsigned net_vlan_ids(unsigned dev, uint16_t *vids, unsigned max);
+/* The stack interface of (dev, vid), -1 if none. */
+int net_vlan_find(unsigned dev, uint16_t vid);
+/* GUEST_ANNOUNCE: a gratuitous ARP (RFC 5227 announcement) for every
+ * address of device dev: its own and each VLAN's (tagged).  Interrupts off. */
+void net_announce(unsigned dev);
 /* Parse "A.B.C.D" (host order out).  false on syntax errors. */
 bool net_parse_ip(const char *s, uint32_t *out);
 /* "A.B.C.D" into buf (>= 16 bytes); returns buf. */
