@@ -142,9 +142,12 @@ uint32_t vnet_net_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in
  * applies).  Frames with one 802.1Q tag are looked through. */
 uint32_t vnet_net_frame_hash(const uint8_t *key, size_t key_len, uint32_t hash_types, const void *frame,
                              uint32_t len, uint16_t *report);
-/* TX queue for a frame: the pair its flow hash (recorded RSS key and
- * types, else the default ones) selects through the indirection table
- * (or modulo the pairs in use), so requests and replies share a pair. */
+/* TX queue for a frame: the pair the device's RSS puts the flow's
+ * replies on — the hash of the frame's tuple reversed (source and
+ * destination addresses and ports swapped: Toeplitz is not symmetric),
+ * with the recorded RSS key and types (else the default ones), through
+ * the indirection table (or modulo the pairs in use) — so requests and
+ * replies share a pair. */
 uint16_t vnet_net_tx_pick(const struct vnet_net *net, const void *frame, uint32_t len);
 /* Flow control: true while queue pair qp is stopped — a tx_burst was cut
  * short by a full ring; completions reclaimed later (the next tx_burst,

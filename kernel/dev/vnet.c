@@ -226,34 +226,16 @@ bool netdev_caps(unsigned ifn, struct netdev_caps *c)
 
 /*
  * The pair for a frame sent outside a receive pass: the one the flow's
- * replies arrive on, so a flow's requests and replies share a pair.  RSS
- * (and a multi-queue tap) hash the reply, i.e. the frame's tuple with
- * source and destination swapped, and Toeplitz is not symmetric: hash a
- * copy of the headers swapped that way (vnet_net_tx_pick: the RSS key and
- * table the driver programmed).  Not IPv4: pair 0 (RSS's unclassified
- * queue is 0 too).
+ * replies arrive on, so a flow's requests and replies share a pair
+ * (vnet_net_tx_pick hashes the reply's tuple with the RSS key and table
+ * the driver programmed; a non-IP frame gets pair 0, RSS's unclassified
+ * queue).
  */
 static uint16_t tx_steer(struct vnetdev *d, const uint8_t *f, size_t len)
 {
-	uint8_t h[14 + 4 + 60 + 4];
-	if (d->pairs <= 1 || len < 14)
+	if (d->pairs <= 1)
 		return 0;
-	size_t n = len < sizeof(h) ? len : sizeof(h);
-	memcpy(h, f, n);
-	size_t l3 = h[12] == 0x81 && h[13] == 0x00 ? 18 : 14;
-	if (n < l3 + 20 || h[l3 - 2] != 0x08 || h[l3 - 1] != 0x00)
-		return 0;
-	uint8_t t[4];
-	memcpy(t, h + l3 + 12, 4);
-	memmove(h + l3 + 12, h + l3 + 16, 4);
-	memcpy(h + l3 + 16, t, 4);
-	size_t l4 = l3 + (size_t)(h[l3] & 0xf) * 4u;
-	if ((h[l3 + 9] == 6 || h[l3 + 9] == 17) && n >= l4 + 4) {
-		memcpy(t, h + l4, 2);
-		memmove(h + l4, h + l4 + 2, 2);
-		memcpy(h + l4 + 2, t, 2);
-	}
-	uint16_t q = vnet_net_tx_pick(d->net, h, (uint32_t)n);
+	uint16_t q = vnet_net_tx_pick(d->net, f, (uint32_t)len);
 	return q < d->pairs ? q : 0;
 }
 

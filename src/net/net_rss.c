@@ -62,8 +62,12 @@ static uint16_t net_rss_be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-uint32_t vnet_net_frame_hash(const uint8_t *key, size_t key_len, uint32_t types, const void *frame, uint32_t len,
-                             uint16_t *report)
+/* The RSS hash of frame (spec 5.1.6.4.3); with reply, of the frame that
+ * answers it: source and destination addresses and ports swapped, which
+ * is the tuple the device hashes when the peer's reply arrives (Toeplitz
+ * is not symmetric). */
+static uint32_t net_rss_hash(const uint8_t *key, size_t key_len, uint32_t types, const void *frame, uint32_t len,
+                             uint16_t *report, bool reply)
 {
 	const uint8_t *f = frame;
 	uint8_t in[36];
@@ -118,13 +122,31 @@ uint32_t vnet_net_frame_hash(const uint8_t *key, size_t key_len, uint32_t types,
 	}
 	if (rep == VIRTIO_NET_HASH_REPORT_NONE)
 		return 0;
+	size_t na = n; /* address bytes: source then destination, na / 2 each */
 	if (rep != VIRTIO_NET_HASH_REPORT_IPv4 && rep != VIRTIO_NET_HASH_REPORT_IPv6) {
 		memcpy(in + n, l4, 4); /* source port, destination port */
 		n += 4;
 	}
+	if (reply) {
+		uint8_t t[16];
+		memcpy(t, in, na / 2);
+		memmove(in, in + na / 2, na / 2);
+		memcpy(in + na / 2, t, na / 2);
+		if (n > na) {
+			memcpy(t, in + na, 2);
+			memmove(in + na, in + na + 2, 2);
+			memcpy(in + na + 2, t, 2);
+		}
+	}
 	if (report)
 		*report = rep;
 	return vnet_net_toeplitz(key, key_len, in, n);
+}
+
+uint32_t vnet_net_frame_hash(const uint8_t *key, size_t key_len, uint32_t types, const void *frame, uint32_t len,
+                             uint16_t *report)
+{
+	return net_rss_hash(key, key_len, types, frame, len, report, false);
 }
 
 /* ------------------------------------------------------------ device side */
@@ -301,9 +323,12 @@ uint16_t vnet_net_tx_pick(const struct vnet_net *net, const void *frame, uint32_
 		return 0;
 	const struct vnet_net_rss *r = net->cs.rss_set ? &net->cs.rss : 0;
 	uint16_t rep;
-	uint32_t h = r ? vnet_net_frame_hash(r->key, r->key_len, r->hash_types, frame, len, &rep)
-	               : vnet_net_frame_hash(net_rss_default_key, sizeof(net_rss_default_key), NET_RSS_TYPES_DEFAULT,
-	                                     frame, len, &rep);
+	/* The pair the device steers the replies to (RSS hashes the arriving
+	 * frame, whose tuple is ours reversed), so a flow's requests and
+	 * replies share a pair. */
+	uint32_t h = r ? net_rss_hash(r->key, r->key_len, r->hash_types, frame, len, &rep, true)
+	               : net_rss_hash(net_rss_default_key, sizeof(net_rss_default_key), NET_RSS_TYPES_DEFAULT, frame,
+	                              len, &rep, true);
 	if (rep == VIRTIO_NET_HASH_REPORT_NONE)
 		return 0;
 	uint16_t q;

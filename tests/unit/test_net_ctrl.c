@@ -562,8 +562,11 @@ static void test_tx_pick_follows_table(void **state)
 		uint8_t fr[128];
 		uint8_t s4[4] = {192, 168, 1, (uint8_t)i}, d4[4] = {192, 168, 1, 200};
 		uint32_t len = ip4_frame(fr, s4, d4, (uint16_t)(5000 + i), 7, 17, false);
+		/* The pair RSS puts the reply on: the reply's tuple is reversed. */
+		uint8_t rf[128];
+		uint32_t rlen = ip4_frame(rf, d4, s4, 7, (uint16_t)(5000 + i), 17, false);
 		uint16_t rep;
-		uint32_t h = vnet_net_frame_hash(ms_key, 40, cfg.hash_types, fr, len, &rep);
+		uint32_t h = vnet_net_frame_hash(ms_key, 40, cfg.hash_types, rf, rlen, &rep);
 		uint16_t q = vnet_net_tx_pick(f->net, fr, len);
 		assert_int_equal(q, cfg.indir[h & 127u]);
 		per_q[q]++;
