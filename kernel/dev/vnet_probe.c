@@ -275,8 +275,8 @@ static void mmio_bringup_all(void)
 		ksnprintf(label, sizeof(label), "mmio@%lx", w->base);
 		struct vnet_mmio *m;
 		int rc = vnet_mmio_probe(phys_to_virt(w->base), w->size, label, &m);
-		if (rc == VNET_ENODEV)
-			continue;   /* an empty slot (DeviceID 0) or nothing there: logged by the transport if odd */
+		if (rc == VNET_MMIO_EMPTY || rc == VNET_ENODEV)
+			continue;   /* an empty slot (DeviceID 0, silent) or nothing there (logged by the transport) */
 		if (rc != VNET_OK) {
 			kprintf("vnet: virtio-mmio %s not usable: %s\n", label, rc == VNET_ENOTSUP ?
 				"legacy (version 1) device; QEMU needs -global virtio-mmio.force-legacy=false" :
