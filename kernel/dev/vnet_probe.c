@@ -98,7 +98,7 @@ static void dev_bringup(struct vnetdev *d)
 	int rc;
 	if (d->pd) {
 		rc = vnet_pci_probe(orion_hal_pci_dev(d->pd), &d->pci);
-		if (rc == VNET_ENOTSUP) {
+		if (rc == VNET_PCI_LEGACY_ONLY) {
 			/* No virtio 1.x capabilities: a legacy-only function.  The
 			 * 0.9.5 header in I/O BAR 0 (VirtIO 1.2 §4.1.4.10): INTx
 			 * only, split rings, the legacy net header. */
