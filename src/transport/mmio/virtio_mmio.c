@@ -494,9 +494,9 @@ static int mm_enable_queue(void *ctx, uint16_t index)
 static void mm_notify(void *ctx, uint16_t index, uint32_t data)
 {
 	struct vnet_mmio *m = ctx;
-	/* No barrier here: vnet_vq_kick_prepare() already ordered the ring
-	 * writes before its event check (spec 2.7.13 / 2.8.21), and this
-	 * store comes after that on the same CPU. */
+	/* No barrier here: vnet_device_notify(), the only caller, issued
+	 * vq_io_wmb() (ring writes before this store, §2.7.13 /
+	 * §2.8.21, on weakly ordered CPUs too). */
 	if (m->notif_data)
 		/* Spec 4.2.3.3: the 32-bit notification data; its low 16
 		 * bits are the queue index. */

@@ -916,9 +916,9 @@ static void pci_notify(void *ctx, uint16_t index, uint32_t data)
 	volatile uint8_t *a = pq->notify;
 	if (!a)
 		return;
-	/* No barrier here: vnet_vq_kick_prepare() already ordered the ring
-	 * writes before its event check (spec 2.7.13 / 2.8.21), and this
-	 * store comes after that on the same CPU. */
+	/* No barrier here: vnet_device_notify(), the only caller, issued
+	 * vq_io_wmb() (ring writes before this store, §2.7.13 /
+	 * §2.8.21, on weakly ordered CPUs too). */
 	if (p->notif_data)
 		/* Spec 4.1.5.2: 32-bit value; low 16 bits are the queue index
 		 * or its NOTIF_CONFIG_DATA value. */
