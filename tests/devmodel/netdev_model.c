@@ -896,7 +896,7 @@ unsigned ndm_rx_avail(struct netdev_model *m, uint16_t qp)
 	return n;
 }
 
-static void ndm_rx_note_head(const struct ndm_buf *b);
+static void ndm_rx_note_head(struct ndm_buf *b);
 
 int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32_t len, const struct ndm_rx *opt)
 {
@@ -983,21 +983,19 @@ int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32
 /* The first buffer of the last frame ndm_rx_inject completed (its
  * addresses stay valid while the driver's memory does), for
  * ndm_rx_rewrite_last. */
-static struct ndm_buf ndm_last_rx_head;
-static bool ndm_last_rx_valid;
+static struct ndm_buf *ndm_last_rx_head; /* ndm_rx_inject's static bufs[0] */
 
-static void ndm_rx_note_head(const struct ndm_buf *b)
+static void ndm_rx_note_head(struct ndm_buf *b)
 {
-	ndm_last_rx_head = *b;
-	ndm_last_rx_valid = true;
+	ndm_last_rx_head = b;
 }
 
 int ndm_rx_rewrite_last(struct netdev_model *m, uint32_t off, const void *bytes, uint32_t n)
 {
 	(void)m;
-	if (!ndm_last_rx_valid || off + n > ndm_last_rx_head.in_len)
+	if (!ndm_last_rx_head || off + n > ndm_last_rx_head->in_len)
 		return -1;
-	buf_write(&ndm_last_rx_head, off, bytes, n);
+	buf_write(ndm_last_rx_head, off, bytes, n);
 	return 0;
 }
 
