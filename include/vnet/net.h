@@ -238,6 +238,10 @@ struct vnet_net_opts {
 	 * 0 = VNET_NET_TX_INDIRECT_MIN_DEFAULT; single-descriptor frames are
 	 * always direct. */
 	uint16_t tx_indirect_min;
+	/* bounce */
+	bool bounce;               /* copy every frame through device-visible bounce buffers (an
+	                            * untrusted device, a confidential guest: docs/reliability.md);
+	                            * not with big-packet receive (VNET_ENOTSUP at create) */
 };
 
 #define VNET_NET_TX_INDIRECT_MIN_DEFAULT 3u

@@ -48,20 +48,27 @@ struct vnet_mmio;
 #define VNET_MMIO_WINDOW_MIN 0x100u
 #define VNET_MMIO_WINDOW_MAX 0x10000u
 
+/* vnet_mmio_probe(): the window is an empty slot (DeviceID 0, VirtIO 1.2
+ * §4.2.3.1.1).  Positive, so never mistaken for a negative enum vnet_err:
+ * the host skips the window and reports nothing. */
+#define VNET_MMIO_EMPTY 1
+
 /*
  * Recognise the device behind a mapped register window: base is the
  * window's first byte (4-byte aligned, mapped uncached by the host), len
  * its size (>= VNET_MMIO_WINDOW_MIN; larger than VNET_MMIO_WINDOW_MAX is
  * used as that), name a short label for log lines (copied, 23 chars kept;
- * NULL = "mmio").  Checks MagicValue, Version and DeviceID in that order,
- * as VirtIO 1.2 §4.2.3.1.1 asks, and reads VendorID.  The device is not
+ * NULL = "mmio").  Checks MagicValue, then DeviceID (at 0x008 in the
+ * legacy layout too, so an empty slot of any Version is told apart before
+ * Version is judged), then Version, and reads VendorID.  The device is not
  * reset here: the core does that in vnet_device_probe().  Any virtio device
  * type is accepted; the host picks the driver with vnet_mmio_device_type().
  *
- * Returns VNET_OK with *out set; VNET_ENODEV: DeviceID 0 (a placeholder
- * window: no device, and no log, since the spec says a driver MUST NOT
- * report an error for it), MagicValue not "virt" (logged), or every
- * register reading all-ones (nothing mapped there, logged);
+ * Returns VNET_OK with *out set; VNET_MMIO_EMPTY (positive, not an
+ * error): DeviceID 0, a placeholder window of any Version, nothing logged
+ * (the spec says a driver MUST ignore it and MUST NOT report an error);
+ * VNET_ENODEV: MagicValue not "virt" (logged), or every register reading
+ * all-ones (nothing mapped there, logged);
  * VNET_ENOTSUP: Version 1, a legacy virtio-mmio device (logged, naming it);
  * VNET_EPROTO: any other Version (logged); VNET_EINVAL (NULL, misaligned
  * base, len below the minimum); VNET_ENOMEM.  *out is NULL on failure.

@@ -20,7 +20,8 @@
  *
  * The transport only ever speaks the modern interface (virtio 1.x
  * capabilities).  A device without them (legacy-only, e.g. QEMU
- * disable-modern=on) is refused with VNET_ENOTSUP.
+ * disable-modern=on) is answered with VNET_PCI_LEGACY_ONLY, for the host
+ * to hand to the legacy transport below (or to refuse, with its own words).
  *
  * Concurrency: like every transport, the caller serialises all calls on one
  * device except the ops' notify() (data path, concurrent per queue) and
@@ -43,6 +44,12 @@ struct vnet_pci;
  * has no use for more than a few hundred, and the state is allocated at
  * probe). */
 #define VNET_PCI_MAX_QUEUES 1024u
+
+/* vnet_pci_probe(): the function has no virtio capabilities, a legacy-only
+ * device (VirtIO 1.2 §4.1.5.1.1).  Positive, so never mistaken for a
+ * negative enum vnet_err (VNET_ENOTSUP may come from the HAL's BAR map);
+ * nothing is logged: the host says what it does about it. */
+#define VNET_PCI_LEGACY_ONLY 1
 
 /*
  * The virtio device type (VirtIO 1.2 §5 "Device Types": 1 network, 2 block,
@@ -73,8 +80,10 @@ int vnet_pci_identify(const struct vnet_pci_info *info, uint32_t *type);
  * log for another vendor's function, since callers probe every function,
  * a warning naming the id for a 0x1af4 one), VNET_EPROTO (a virtio id
  * naming no device type, logged; or a malformed capability list or
- * capability, logged with the field), VNET_ENOTSUP (no virtio
- * capabilities: legacy-only device; logged), VNET_ERANGE (a capability's
+ * capability, logged with the field), VNET_PCI_LEGACY_ONLY (positive,
+ * not an error, nothing logged: no virtio capabilities, a legacy-only
+ * device; the host decides whether to bind vnet_pci_legacy_probe() and
+ * what to print), VNET_ERANGE (a capability's
  * offset/length does not fit its BAR or is too short; logged), a
  * vnet_hal_pci_bar_map() error, VNET_ENOMEM.  Never faults on a malformed
  * list.  May sleep; probe context.
@@ -134,7 +143,7 @@ const char *vnet_pci_name(const struct vnet_pci *p);
 
 /* ---- the legacy interface (src/transport/pci/virtio_pci_legacy.c) ----
  *
- * For a function vnet_pci_probe() refused with VNET_ENOTSUP (no virtio
+ * For a function vnet_pci_probe() answered with VNET_PCI_LEGACY_ONLY (no virtio
  * capabilities: a legacy-only device, e.g. QEMU disable-modern=on): the
  * virtio 0.9.5 header in I/O BAR 0 (VirtIO 1.2 §4.1.4.10), INTx only,
  * split rings only, feature bits 0..31, queue sizes fixed by the device.

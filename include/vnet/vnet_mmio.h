@@ -11,7 +11,9 @@
  * away.  Values passed in and returned are host order.
  *
  * What they do not do: ordering against ordinary memory (the rings) is the
- * caller's job, with the barriers the spec asks for; alignment is the
+ * caller's job, with the barriers the spec asks for (vq_io_wmb() in
+ * src/core/vq_priv.h before a doorbell, issued by vnet_device_notify());
+ * alignment is the
  * caller's too (structures are checked at probe; every access is naturally
  * aligned).  No 64-bit single access: virtio 64-bit registers are written
  * as two 32-bit halves (vnet_mmio_write64_split).

@@ -143,7 +143,7 @@ static void dev_bringup(struct vnetdev *d)
 	int rc;
 	if (d->pd) {
 		rc = vnet_pci_probe(orion_hal_pci_dev(d->pd), &d->pci);
-		if (rc == VNET_ENOTSUP) {
+		if (rc == VNET_PCI_LEGACY_ONLY) {
 			/* No virtio 1.x capabilities: a legacy-only function.  The
 			 * 0.9.5 header in I/O BAR 0 (VirtIO 1.2 §4.1.4.10): INTx
 			 * only, split rings, the legacy net header. */
@@ -332,8 +332,8 @@ static void mmio_bringup_all(void)
 		ksnprintf(label, sizeof(label), "mmio@%lx", w->base);
 		struct vnet_mmio *m;
 		int rc = vnet_mmio_probe(phys_to_virt(w->base), w->size, label, &m);
-		if (rc == VNET_ENODEV)
-			continue;   /* an empty slot (DeviceID 0) or nothing there: logged by the transport if odd */
+		if (rc == VNET_MMIO_EMPTY || rc == VNET_ENODEV)
+			continue;   /* an empty slot (DeviceID 0, silent) or nothing there (logged by the transport) */
 		if (rc != VNET_OK) {
 			kprintf("vnet: virtio-mmio %s not usable: %s\n", label, rc == VNET_ENOTSUP ?
 				"legacy (version 1) device; QEMU needs -global virtio-mmio.force-legacy=false" :

@@ -32,6 +32,7 @@ static uint64_t fake_relax_step;
 static uint64_t fake_time_offset;
 static char fake_last[512];
 static unsigned long fake_log_n;
+static unsigned long fake_log_level_n[4];
 static int fake_echo = -1;
 
 static int fake_alloc_allowed(void)
@@ -172,6 +173,8 @@ void vnet_hal_log(enum vnet_log_level level, const char *line)
 	}
 	snprintf(fake_last, sizeof(fake_last), "%s", line ? line : "(null)");
 	fake_log_n++;
+	if ((unsigned)level < 4)
+		fake_log_level_n[level]++;
 	int echo = fake_echo;
 	pthread_mutex_unlock(&fake_lock);
 	if (echo)
@@ -216,6 +219,16 @@ const char *fake_hal_last_log(void)
 unsigned long fake_hal_log_count(void)
 {
 	return fake_log_n;
+}
+
+unsigned long fake_hal_log_count_level(int level)
+{
+	if (level < 0 || level > 3)
+		return 0;
+	pthread_mutex_lock(&fake_lock);
+	unsigned long n = fake_log_level_n[level];
+	pthread_mutex_unlock(&fake_lock);
+	return n;
 }
 
 void fake_hal_set_echo(int on)

@@ -28,6 +28,8 @@ void fake_hal_set_relax_step_ns(uint64_t step_ns);
 /* Last line logged at or above a level, and a count of lines logged. */
 const char *fake_hal_last_log(void);
 unsigned long fake_hal_log_count(void);
+/* Lines logged at exactly this level (VNET_LOG_ERR .. VNET_LOG_DEBUG). */
+unsigned long fake_hal_log_count_level(int level);
 /* Print logs to stderr (default off; ORION_VNET_TEST_VERBOSE=1 turns it on). */
 void fake_hal_set_echo(int on);
 

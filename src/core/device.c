@@ -25,6 +25,7 @@
 #include "vnet/vnet_hal.h"
 #include "vnet_log.h"
 #include "vnet_mem.h"
+#include "vq_priv.h"
 
 #define DEV_ERR(dev, fmt, ...) VNET_ERR("%s: " fmt, (dev)->name, ##__VA_ARGS__)
 #define DEV_WARN(dev, fmt, ...) VNET_WARN("%s: " fmt, (dev)->name, ##__VA_ARGS__)
@@ -516,6 +517,10 @@ void vnet_device_notify(struct vnet_device *dev, struct vnet_vq *vq)
 	/* Spec 3.1.1: no available-buffer notification before DRIVER_OK. */
 	if (dev->state != VNET_DEV_LIVE)
 		return;
+	/* VirtIO 1.2 §2.7.13 / §2.8.21: the ring writes kick_prepare
+	 * published reach the device before the doorbell does, on every
+	 * transport (an MMIO store, a port write, an eventfd). */
+	vq_io_wmb();
 	dev->ops->notify(dev->ctx, vnet_vq_index(vq), vnet_vq_notify_data(vq));
 }
 

@@ -43,7 +43,8 @@
  * Trust: the device may write only the used descriptors (id, len, flags)
  * and the device event suppression area.  A used descriptor is accepted
  * only if its id is an outstanding chain, its flags carry no bit beyond
- * AVAIL, USED and WRITE, and the chain fits in the descriptors published
+ * AVAIL, USED, WRITE, NEXT and (on a queue with indirect tables) INDIRECT
+ * (see PD_USED_OK), and the chain fits in the descriptors published
  * and not yet used; otherwise the queue latches broken (vq_fault) and
  * get_used stops.  A used length above the chain's writable bytes is
  * handed back as 0 and counted (stats.bad_len), not latched.
@@ -78,12 +79,23 @@
 #define PD_AVAIL ((uint16_t)(1u << VRING_PACKED_DESC_F_AVAIL))
 #define PD_USED ((uint16_t)(1u << VRING_PACKED_DESC_F_USED))
 #define PD_WRAP_BITS ((uint16_t)(PD_AVAIL | PD_USED))
-/* Bits a device may set in a used descriptor: the two wrap bits, WRITE
- * ("some data was written", spec 2.8.3) and NEXT, which spec 2.8.6 calls
- * reserved in used descriptors and says drivers should ignore.  INDIRECT
- * and the undefined bits have no meaning there; QEMU and DPDK vhost never
- * write them, so they mean the device is writing garbage into the ring. */
+/* Bits a device may leave in a used descriptor (VirtIO 1.2 §2.8.3-§2.8.7).
+ * The driver acts on the two wrap bits only; WRITE ("some data was
+ * written", §2.8.3) is not needed since the used length is bounded by the
+ * chain's writable bytes anyway.  NEXT is "reserved in used descriptors,
+ * and should be ignored by drivers" (§2.8.6).  INDIRECT has no meaning in
+ * a used descriptor ("Scatter/gather lists only apply to available
+ * descriptors. A single used descriptor corresponds to the whole list",
+ * §2.8.5), so a driver may ignore it too: DPDK 22.11's vhost library
+ * writes the used descriptor of an indirect chain back with INDIRECT still
+ * set (0x8084 on the first lap, with and without IN_ORDER), an echo of the
+ * available descriptor's flags.  It is accepted only on a queue that posts
+ * indirect descriptors: a device that was never given one is not echoing
+ * anything.  The other bits (3-6, 8-14) are defined nowhere in the spec;
+ * a device setting them is writing garbage into the ring, and the queue
+ * latches broken. */
 #define PD_USED_OK ((uint16_t)(PD_WRAP_BITS | VRING_DESC_F_WRITE | VRING_DESC_F_NEXT))
+#define PD_USED_OK_INDIRECT ((uint16_t)(PD_USED_OK | VRING_DESC_F_INDIRECT))
 
 #define VQ_CACHELINE 64u
 
@@ -411,6 +423,7 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 	struct vq_packed_ucursor u = {p->last_used, p->used_flags, p->used_wrap, p->free_id,
 	                              (uint32_t)size - vq->num_free - p->pending_desc};
 	uint32_t in_flight0 = u.in_flight;
+	const uint16_t bad_flags = (uint16_t)~(vq->indirect_max ? PD_USED_OK_INDIRECT : PD_USED_OK);
 	unsigned n = 0;
 
 	while (n < max) {
@@ -429,7 +442,7 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 			vq_rmb();
 			id = VQ_LOAD16(&d->id);
 			len = VQ_LOAD32(&d->len);
-			if (VQ_UNLIKELY(flags & (uint16_t)~PD_USED_OK)) {
+			if (VQ_UNLIKELY(flags & bad_flags)) {
 				vq_fault(vq, VNET_VQ_FAULT_FLAGS, flags, u.pos);
 				break;
 			}

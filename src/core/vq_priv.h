@@ -44,6 +44,42 @@
  * suppression fields (spec 2.7.13.4 / 2.8.21.3.1: "memory barrier"). */
 #define vq_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 
+/*
+ * vq_io_wmb(): every store to ordinary memory before it (ring
+ * descriptors, indices, flags) is visible to the device before any MMIO
+ * store after it (the doorbell).  VirtIO 1.2 §2.7.13 / §2.8.21: the
+ * driver publishes, then "performs a suitable memory barrier", then
+ * notifies.  The fences above are C11 fences meant for
+ * memory seen by other CPUs; what they compile to need not order a
+ * Device-memory or I/O store (an inner-shareable DMB on aarch64; GCC's
+ * riscv64 mapping of a seq_cst fence may drop the I/O bits), so the one
+ * path every doorbell takes, vnet_device_notify(), issues this:
+ *  - x86-64: stores are not reordered with later stores, uncached ones
+ *    included (x86 TSO): a compiler barrier;
+ *  - aarch64: DMB OSHST, store-store over the outer shareable domain a
+ *    device belongs to (Linux's writel() uses the same before its store);
+ *  - riscv64: FENCE W,O, memory writes before device output;
+ *  - ppc64: SYNC (hwsync), which orders cacheable stores against
+ *    cache-inhibited ones (eieio orders each class only within itself),
+ *    as the kernel's byte-reversed accessors (kernel/arch/ppc64/e500.h) do;
+ *  - anything else: a sequentially consistent fence, the best C11 offers.
+ * Freestanding (inline asm); any context.
+ */
+static inline void vq_io_wmb(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__asm__ __volatile__("" : : : "memory");
+#elif defined(__aarch64__)
+	__asm__ __volatile__("dmb oshst" : : : "memory");
+#elif defined(__riscv)
+	__asm__ __volatile__("fence w,o" : : : "memory");
+#elif defined(__powerpc__) || defined(__powerpc64__)
+	__asm__ __volatile__("sync" : : : "memory");
+#else
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
 #define VQ_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define VQ_LIKELY(x) __builtin_expect(!!(x), 1)
 

@@ -81,7 +81,7 @@ int net_pool_init(struct vnet_net *net)
 		p->owner = VNET_OWN_POOL;
 	}
 	net->free_top = n;
-	return VNET_OK;
+	return net->opts.bounce ? net_bounce_init(net) : VNET_OK;
 }
 
 void net_pool_fini(struct vnet_net *net)
@@ -90,6 +90,7 @@ void net_pool_fini(struct vnet_net *net)
 		VNET_WARN("%s: %u packet buffers still held by the application at destroy",
 		          vnet_device_name(net->dev), (unsigned)(net->pool_size - net->free_top));
 	vnet_hal_dma_free(&net->pool_mem);
+	net_bounce_fini(net);
 	vnet_hal_free(net->free_stack);
 	vnet_hal_free(net->pkts);
 	net->free_stack = 0;
@@ -98,7 +99,7 @@ void net_pool_fini(struct vnet_net *net)
 
 size_t net_pool_abandon(struct vnet_net *net)
 {
-	size_t kept = net->pool_mem.len;
+	size_t kept = net->pool_mem.len + net_bounce_abandon(net);
 	/* pool_mem is deliberately not freed: buffers the device held are in it. */
 	net->pool_mem = (struct vnet_dma){0};
 	vnet_hal_free(net->free_stack);

@@ -103,6 +103,7 @@ struct vnet_net {
 	struct net_ctrl_state cs;   /* control plane: what the device was told, for replay (net_ctrl.c) */
 	/* pool */
 	struct vnet_dma pool_mem;
+	struct vnet_dma bounce;     /* bounce: device-visible shadow of pool_mem (net_bounce.c), else empty */
 	struct vnet_pkt *pkts;      /* [pool_size] private descriptors of the buffers */
 	uint32_t *free_stack;       /* [pool_size] indices of free buffers */
 	uint32_t free_top;
@@ -176,6 +177,12 @@ void net_pool_fini(struct vnet_net *net);
  * allocated for good (the device may still write any buffer it held);
  * returns its bytes. */
 size_t net_pool_abandon(struct vnet_net *net);
+/* bounce (net_bounce.c): opts.bounce, called from the pool and the hot paths */
+int net_bounce_init(struct vnet_net *net);
+void net_bounce_fini(struct vnet_net *net);
+size_t net_bounce_abandon(struct vnet_net *net);
+void net_bounce_rx(struct vnet_net *net, struct vnet_pkt *p, uint32_t len);
+void net_bounce_tx(struct vnet_net *net, struct vnet_pkt *p);
 
 /* Bytes the device may write into one receive buffer: from the header
  * slot in front of the frame area to the end of the buffer. */

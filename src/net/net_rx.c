@@ -137,6 +137,7 @@ static struct vnet_pkt *net_rx_next(struct vnet_net *net, struct vnet_net_q *q, 
 		return 0;
 	}
 	*len = u->len;
+	if (VQ_UNLIKELY_NET(net->bounce.va)) net_bounce_rx(net, p, *len); /* bounce: private copy before any check */
 	return p;
 }
 

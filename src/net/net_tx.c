@@ -172,6 +172,7 @@ static __attribute__((noinline)) enum net_tx_result net_tx_offload(struct vnet_n
 		return NET_TX_DROPPED;
 	}
 	net_tx_offload_hdr(net, p);
+	if (VQ_UNLIKELY_NET(net->bounce.va)) net_bounce_tx(net, p); /* bounce: the device gets a copy */
 	sg[0].addr -= net->hdr_len;
 	sg[0].len += net->hdr_len;
 	int rc = vnet_vq_add(q->tx, sg, n, 0, p);
@@ -255,6 +256,7 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 			continue;
 		}
 		memset((void *)head, 0, net->hdr_len);
+		if (VQ_UNLIKELY_NET(net->bounce.va)) net_bounce_tx(net, p); /* bounce: the device gets a copy */
 		struct vnet_sg sg = {
 			.addr = p->iova + (uint64_t)(head - (uintptr_t)p->buf),
 			.len = p->len + net->hdr_len,

@@ -46,6 +46,7 @@ struct dm_pend {
 	uint16_t ndesc;   /* ring descriptors (split: main table; packed: ring slots) */
 	uint16_t member;  /* split: a non-head descriptor of the chain, or NO_MEMBER */
 	uint16_t first;   /* split: head; packed: ring position of the first descriptor */
+	bool indirect;    /* packed: posted as one indirect descriptor */
 };
 
 /* Second pass over writable segments once the used length is known. */
@@ -527,6 +528,7 @@ static bool split_consume_one(struct dm *dm, struct dm_wseg *ws)
 	p->id = head;
 	p->ndesc = w.info.ndesc;
 	p->member = member;
+	p->indirect = false;
 	p->first = head;
 	dm->last_avail++;
 	dm->st.consumed++;
@@ -661,6 +663,7 @@ static bool packed_consume_one(struct dm *dm, struct dm_wseg *ws)
 	p->ndesc = (uint16_t)count;
 	p->member = NO_MEMBER;
 	p->first = first;
+	p->indirect = w.info.indirect;
 	dm->avail_pos = pos;
 	dm->avail_wrap = wrap;
 	dm->st.consumed++;
@@ -803,6 +806,13 @@ static void split_put(struct dm *dm, uint32_t id, uint32_t len)
 	dm->st.used_entries++;
 }
 
+/* cfg.echo_indirect: the extra flags a device that echoes the available
+ * descriptor's INDIRECT bit writes into the used descriptor of p. */
+static uint16_t packed_echo_flags(const struct dm *dm, const struct dm_pend *p)
+{
+	return (dm->cfg.echo_indirect && p->indirect) ? (uint16_t)VRING_DESC_F_INDIRECT : 0;
+}
+
 static void packed_put(struct dm *dm, uint16_t id, uint32_t len, uint16_t skip, uint16_t extra_flags,
                        int wrong_wrap)
 {
@@ -862,7 +872,7 @@ static void complete_batch(struct dm *dm, struct dm_pend *work, unsigned n)
 			dm->st.used_entries++;
 		} else {
 			/* position skip is in descriptors; ndesc <= size */
-			packed_put(dm, last->id, last->used_len, (uint16_t)ndesc, 0, -1);
+			packed_put(dm, last->id, last->used_len, (uint16_t)ndesc, packed_echo_flags(dm, &work[0]), -1);
 		}
 		(void)pf;
 		dm->st.completed += n;
@@ -965,7 +975,7 @@ static void complete_batch(struct dm *dm, struct dm_pend *work, unsigned n)
 			if (split)
 				split_put(dm, p->id, len);
 			else
-				packed_put(dm, p->id, len, p->ndesc, 0, -1);
+				packed_put(dm, p->id, len, p->ndesc, packed_echo_flags(dm, p), -1);
 			dm->st.completed++;
 		}
 	}

@@ -90,6 +90,9 @@ struct dm_config {
 	bool in_order_batch;    /* with IN_ORDER: one used entry per batch */
 	enum dm_notify_mode notify;
 	uint16_t avail_event;   /* DM_NOTIFY_NEVER + EVENT_IDX (split): fixed avail_event */
+	bool echo_indirect;     /* packed: the used descriptor of an indirect buffer keeps
+	                         * VIRTQ_DESC_F_INDIRECT (as DPDK 22.11's vhost writes it);
+	                         * with an IN_ORDER batch, the first buffer's flag is echoed */
 	/* Called for every buffer consumed, in ring order, from the device context. */
 	void (*on_buffer)(void *ctx, const struct dm_buf_info *info);
 	void *ctx;

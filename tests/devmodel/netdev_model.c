@@ -896,6 +896,8 @@ unsigned ndm_rx_avail(struct netdev_model *m, uint16_t qp)
 	return n;
 }
 
+static void ndm_rx_note_head(struct ndm_buf *b);
+
 int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32_t len, const struct ndm_rx *opt)
 {
 	static const struct ndm_rx plain;
@@ -974,7 +976,27 @@ int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32
 		vq_push(v, &bufs[i], used);
 	}
 	vq_publish(v);
+	ndm_rx_note_head(&bufs[0]);
 	return (int)nb;
+}
+
+/* The first buffer of the last frame ndm_rx_inject completed (its
+ * addresses stay valid while the driver's memory does), for
+ * ndm_rx_rewrite_last. */
+static struct ndm_buf *ndm_last_rx_head; /* ndm_rx_inject's static bufs[0] */
+
+static void ndm_rx_note_head(struct ndm_buf *b)
+{
+	ndm_last_rx_head = b;
+}
+
+int ndm_rx_rewrite_last(struct netdev_model *m, uint32_t off, const void *bytes, uint32_t n)
+{
+	(void)m;
+	if (!ndm_last_rx_head || off + n > ndm_last_rx_head->in_len)
+		return -1;
+	buf_write(ndm_last_rx_head, off, bytes, n);
+	return 0;
 }
 
 bool ndm_rx_irq_armed(struct netdev_model *m, uint16_t qp)

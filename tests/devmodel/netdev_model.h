@@ -235,6 +235,12 @@ unsigned ndm_rx_avail(struct netdev_model *m, uint16_t qp);
  */
 int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32_t len, const struct ndm_rx *opt);
 
+/* A device that rewrites a receive buffer after completing it: write n
+ * bytes at offset off (0 = the first header byte) of the first buffer of
+ * the last frame ndm_rx_inject completed, through the address the driver
+ * posted.  Returns 0, or -1 if there is no such frame or it would not fit. */
+int ndm_rx_rewrite_last(struct netdev_model *m, uint32_t off, const void *bytes, uint32_t n);
+
 /* True if the driver's used-buffer notification suppression (avail flags
  * or used_event, packed driver event suppression) asks the device to
  * notify when it completes the next receive buffer of queue pair qp. */

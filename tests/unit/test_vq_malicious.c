@@ -263,7 +263,8 @@ static void test_packed_garbage_flags(void **state)
 {
 	enum vnet_vq_layout l = LAYOUT(state);
 	assert_int_equal(l, VNET_VQ_PACKED);
-	/* INDIRECT (and NEXT) in a used descriptor: impossible, latched */
+	/* INDIRECT (and NEXT) in a used descriptor of a queue without indirect
+	 * tables: the device echoes nothing it was given, latched */
 	struct mal m;
 	mal_open(&m, l, 0, 0);
 	mal_inject_run(&m, DM_FAULT_FLAGS, 0);

@@ -130,15 +130,6 @@ static int open_port(struct vnetd *d)
 	 * super-frames of every kind; USO only on a kernel whose tun knows it
 	 * (Linux 6.2), or it would refuse them. */
 	bool on = d->o.offloads;
-	/* DPDK 22.11's vhost library (packed ring, dequeue) writes the used
-	 * descriptor of an indirect chain with VIRTQ_DESC_F_INDIRECT still set
-	 * (flags 0x8084, with and without IN_ORDER), which the core's packed
-	 * engine takes for a device writing garbage and latches the transmit
-	 * queue broken at the first super-frame.  Until the core ignores that
-	 * bit, frames go out as direct chains on a ring that may be packed:
-	 * an indirect threshold above the longest chain. */
-	if (d->o.ring != VNET_NET_RING_SPLIT)
-		po.net.tx_indirect_min = VNET_NET_TX_SEGS_MAX + 2u;
 	po.net.tx_csum = po.net.rx_csum = on;
 	po.net.tx_tso4 = po.net.tx_tso6 = po.net.tx_ecn = po.net.tx_ufo = po.net.tx_uso = on;
 	po.net.rx_tso4 = po.net.rx_tso6 = po.net.rx_ecn = po.net.rx_ufo = on;

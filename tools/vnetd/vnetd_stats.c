@@ -42,15 +42,16 @@ void vnetd_stats_print(const struct vnetd *d, const char *what)
 	}
 	/* The port's and the driver core's own view: back-end sessions,
 	 * interrupt-mode sleeps, frames the core dropped before vnetd saw
-	 * them (a bad header from the back-end, rx_drops). */
+	 * them (a bad header from the back-end, rx_drops), frames sent through
+	 * an indirect table. */
 	struct vnet_port_stats ps;
 	vnet_port_get_stats(d->port, &ps);
 	struct vnet_net_queue_stats qs;
 	vnet_net_get_stats(d->net, 0, &qs);
 	printf(" connects=%" PRIu64 " disconnects=%" PRIu64 " inflight_reclaimed=%" PRIu64 " intr_sleeps=%" PRIu64
 	       " intr_wakeups=%" PRIu64 " core_rx_drops=%" PRIu64 " core_rx_errors=%" PRIu64 " core_tx_errors=%" PRIu64
-	       " core_rx_no_buf=%" PRIu64 "\n",
+	       " core_rx_no_buf=%" PRIu64 " core_tx_indirect=%" PRIu64 "\n",
 	       ps.connects, ps.disconnects, ps.inflight_reclaimed, ps.intr_sleeps, ps.intr_wakeups, qs.rx_drops,
-	       qs.rx_errors, qs.tx_errors, qs.rx_no_buf);
+	       qs.rx_errors, qs.tx_errors, qs.rx_no_buf, qs.tx_indirect);
 	fflush(stdout);
 }

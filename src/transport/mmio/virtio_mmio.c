@@ -4,9 +4,10 @@
  * A virtio-mmio device is one window of 32-bit control registers at fixed
  * offsets (§4.2.2) followed by its configuration space at 0x100, plus one
  * interrupt line.  There is nothing to discover inside the window beyond
- * MagicValue, Version and DeviceID: probe checks those three (in the order
- * §4.2.3.1.1 prescribes) and every transport op afterwards is a handful of
- * 32-bit register accesses.
+ * MagicValue, Version and DeviceID: probe checks those three (DeviceID
+ * before Version, so an empty slot of any Version is ignored without an
+ * error, §4.2.3.1.1; see vnet_mmio_probe) and every transport op
+ * afterwards is a handful of 32-bit register accesses.
  *
  * What this file does: device identification (any virtio device type: the
  * transport reports DeviceID and the host decides what to drive), the
@@ -25,7 +26,7 @@
  * no per-queue reset (VIRTIO_F_RING_RESET is not carried), no MSI.
  *
  * Trust: the device is untrusted.  Every value read is checked before use:
- * MagicValue, Version, DeviceID at probe; QueueNumMax against the spec's
+ * MagicValue, DeviceID, Version at probe; QueueNumMax against the spec's
  * 32768 and against the size chosen; QueueReady before setup and after
  * enabling; Status against its 8 defined bits; InterruptStatus against its
  * 2 defined bits.  An all-ones read of a register that cannot legitimately
@@ -152,8 +153,8 @@ int vnet_mmio_probe(volatile void *base, uint64_t len, const char *name, struct 
 	tmp.name[i] = '\0';
 	struct vnet_mmio *m = &tmp;
 
-	/* Spec 4.2.3.1.1: MagicValue and Version first, then DeviceID, and
-	 * nothing else if DeviceID is 0. */
+	/* MagicValue first (VirtIO 1.2 §4.2.3.1.1): what follows is only
+	 * meaningful in a virtio-mmio window. */
 	uint32_t magic = mm_rd32(R(m, VIRTIO_MMIO_MAGIC_VALUE));
 	if (magic != VIRTIO_MMIO_MAGIC) {
 		if (magic == MMIO_ALL_ONES)
@@ -163,6 +164,16 @@ int vnet_mmio_probe(volatile void *base, uint64_t len, const char *name, struct 
 			       (unsigned)magic, VIRTIO_MMIO_MAGIC);
 		return VNET_ENODEV;
 	}
+	/* Then DeviceID, before Version: an empty slot (DeviceID 0) must be
+	 * ignored without an error (§4.2.3.1.1 "MUST NOT report any error"),
+	 * and platforms describe many of them, in the legacy Version 1 layout
+	 * too (QEMU's virt and microvm machines by default).  DeviceID is at
+	 * 0x008 in both layouts (§4.2.2, §4.2.4), so reading it first is valid
+	 * whatever Version says, and nothing else is touched for an empty slot
+	 * (§4.2.3.1.1: "MUST NOT access any other register"). */
+	uint32_t id = mm_rd32(R(m, VIRTIO_MMIO_DEVICE_ID));
+	if (id == 0)
+		return VNET_MMIO_EMPTY;
 	uint32_t version = mm_rd32(R(m, VIRTIO_MMIO_VERSION_REG));
 	if (version == VIRTIO_MMIO_VERSION_LEGACY) {
 		MM_ERR(m, "virtio-mmio Version 1: a legacy device (VirtIO 1.2 §4.2.4), not supported; "
@@ -174,9 +185,6 @@ int vnet_mmio_probe(volatile void *base, uint64_t len, const char *name, struct 
 		MM_ERR(m, "virtio-mmio Version %u unknown: only Version 2 is driven", (unsigned)version);
 		return VNET_EPROTO;
 	}
-	uint32_t id = mm_rd32(R(m, VIRTIO_MMIO_DEVICE_ID));
-	if (id == 0)
-		return VNET_ENODEV; /* a placeholder: MUST NOT report an error (§4.2.2.2) */
 	uint32_t vendor = mm_rd32(R(m, VIRTIO_MMIO_VENDOR_ID));
 
 	m = vnet_hal_zalloc(sizeof(*m));
@@ -486,9 +494,9 @@ static int mm_enable_queue(void *ctx, uint16_t index)
 static void mm_notify(void *ctx, uint16_t index, uint32_t data)
 {
 	struct vnet_mmio *m = ctx;
-	/* No barrier here: vnet_vq_kick_prepare() already ordered the ring
-	 * writes before its event check (spec 2.7.13 / 2.8.21), and this
-	 * store comes after that on the same CPU. */
+	/* No barrier here: vnet_device_notify(), the only caller, issued
+	 * vq_io_wmb() (ring writes before this store, §2.7.13 /
+	 * §2.8.21, on weakly ordered CPUs too). */
 	if (m->notif_data)
 		/* Spec 4.2.3.3: the 32-bit notification data; its low 16
 		 * bits are the queue index. */

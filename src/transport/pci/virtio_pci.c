@@ -18,7 +18,9 @@
  *
  * What it does not do: the init sequence, reset waits, feature decisions
  * and generation retries are the core's (src/core/device.c); rings are
- * virtqueue.c's.  There is no legacy (I/O BAR 0) interface, no
+ * virtqueue.c's.  There is no legacy (I/O BAR 0) interface here (that is
+ * virtio_pci_legacy.c; a legacy-only function is answered with
+ * VNET_PCI_LEGACY_ONLY, without a log), no
  * VIRTIO_PCI_CAP_PCI_CFG window access, no shared-memory or admin-queue
  * support, and capabilities in I/O BARs are skipped (the HAL maps memory
  * BARs only), so a device whose only notify capability is in an I/O BAR is
@@ -456,10 +458,11 @@ int vnet_pci_probe(struct vnet_pci_dev *pdev, struct vnet_pci **out)
 		goto err_unmap;
 
 	if (w.virtio_caps == 0) {
-		/* Spec 4.1.5.1.1: no virtio capabilities means a legacy device;
-		 * a driver without the legacy interface fails gracefully. */
-		PCI_ERR(p, "legacy-only virtio device: not supported (no VERSION_1)");
-		rc = VNET_ENOTSUP;
+		/* Spec 4.1.5.1.1: no virtio capabilities means a legacy device.
+		 * Not an error of this transport's: a result of its own, and
+		 * no log, so the host decides (bind the legacy transport, or
+		 * refuse the function in its own words). */
+		rc = VNET_PCI_LEGACY_ONLY;
 		goto err_unmap;
 	}
 	static const unsigned required[] = {VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_CAP_NOTIFY_CFG};
@@ -913,9 +916,9 @@ static void pci_notify(void *ctx, uint16_t index, uint32_t data)
 	volatile uint8_t *a = pq->notify;
 	if (!a)
 		return;
-	/* No barrier here: vnet_vq_kick_prepare() already ordered the ring
-	 * writes before its event check (spec 2.7.13 / 2.8.21), and this
-	 * store comes after that on the same CPU. */
+	/* No barrier here: vnet_device_notify(), the only caller, issued
+	 * vq_io_wmb() (ring writes before this store, §2.7.13 /
+	 * §2.8.21, on weakly ordered CPUs too). */
 	if (p->notif_data)
 		/* Spec 4.1.5.2: 32-bit value; low 16 bits are the queue index
 		 * or its NOTIF_CONFIG_DATA value. */

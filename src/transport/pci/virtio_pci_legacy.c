@@ -11,7 +11,7 @@
  * provides.  virtio_pci.c is untouched: a function with the modern
  * capabilities is always driven through them (a transitional device uses
  * the modern interface); the host calls vnet_pci_legacy_probe() only for a
- * function vnet_pci_probe() refused with VNET_ENOTSUP.
+ * function vnet_pci_probe() answered with VNET_PCI_LEGACY_ONLY.
  *
  * What it does: identification (a transitional device id 0x1000..0x103f,
  * the only ids a legacy device has), the I/O BAR, the ops primitives over

@@ -338,6 +338,14 @@ for side in a b; do
 		check $side "s['port_out_gso'] > 0 and s['tap_out_gso'] > 0" "no TSO super-frames both ways"
 		check $side "s['port_out_gso_bytes'] * 2 > $bytes and s['tap_out_gso_bytes'] * 2 > $bytes" \
 			"super-frames carried less than half of the transfer"
+		# Super-frames (chains of up to 34 buffers) go through indirect
+		# tables on both layouts: against DPDK's vhost on a packed ring,
+		# whose used descriptors keep VIRTQ_DESC_F_INDIRECT (docs/vnetd.md).
+		check $side "s['core_tx_indirect'] > 0" "no frame sent through an indirect table"
+		want_ring=packed
+		[ "$ring" = split ] && want_ring=split
+		grep -aq "^vnetd\[.*\]: up: .* $want_ring ring of" "$W/$side.out" ||
+			fail "vnetd $side: not on a $want_ring ring: $(grep -a 'up:' "$W/$side.out")"
 	fi
 	echo "$VQ_NAME: vnetd $side: $(grep -a ': exit ' "$W/$side.out")"
 done
