@@ -159,10 +159,8 @@ static void dev_bringup(struct vnetdev *d)
 			kprintf("%s: virtio-net %s 1af4:%04x is legacy-only: using the virtio 0.9.5 I/O BAR interface "
 				"(INTx, split rings)\n", d->name, d->pd->name, d->pd->device);
 		} else if (rc != VNET_OK) {
-			const char *why = rc == VNET_ENOTSUP ? "legacy-only device (no virtio 1.x PCI capabilities)"
-							     : vnet_strerror(rc);
 			kprintf("%s: virtio-net %s 1af4:%04x not supported: %s\n", d->name, d->pd->name, d->pd->device,
-				why);
+				vnet_strerror(rc));
 			d->pci = NULL;
 			return;
 		}

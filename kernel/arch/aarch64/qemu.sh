@@ -36,9 +36,9 @@ arch_qemu_machine() {
 	*) echo "aarch64: transport $2 is not supported (pci, mmio)" >&2
 		return 1 ;;
 	esac
-	# force-legacy=false for both transports: virt always has its 32
-	# virtio-mmio windows, and legacy (version 1) empty windows would each
-	# be reported as an unsupported legacy device.
+	# force-legacy=false: a populated virtio-mmio window must speak
+	# version 2 (the only one the driver takes); empty windows (DeviceID 0)
+	# are skipped silently either way.  Kept for PCI runs too, harmless.
 	QEMU_CMD+=(-global "virtio-mmio.force-legacy=false" -cpu cortex-a57
 		-semihosting-config "enable=on,target=native")
 }

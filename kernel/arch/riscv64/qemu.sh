@@ -27,9 +27,9 @@ ARCH_QEMU_EXIT_FAIL_HOW="sifive,test0 finisher (35 << 16) | 0x3333"
 # global options to QEMU_CMD; non-zero (with a message) if unsupported.
 arch_qemu_machine() {
 	case "$1:$2" in
-	# force-legacy=false with PCI too: the eight empty virtio-mmio slots
-	# then read Version 2, DeviceID 0, which the driver skips silently
-	# (VirtIO 1.2 §4.2.3.1.1) instead of reporting eight legacy devices.
+	# force-legacy=false: a populated slot must speak version 2; the empty
+	# slots (DeviceID 0) are skipped silently whatever their Version
+	# (VirtIO 1.2 §4.2.3.1.1).  Kept for PCI runs too, harmless.
 	virt:pci | virt:mmio) QEMU_CMD+=(-M virt -bios default -global virtio-mmio.force-legacy=false) ;;
 	*) echo "riscv64: machine $1 with transport $2 is not supported (virt with pci or mmio)" >&2
 		return 1 ;;
