@@ -165,7 +165,7 @@ run_ours() {
 
 # run_dpdk RING MODE SIZE -> SAMP, TOT, DPDK_PATHS
 run_dpdk() {
-	local ring=$1 mode=$2 size=$3 fwd key tkey fefwd len t0 t1
+	local ring=$1 mode=$2 size=$3 fwd key tkey fefwd len t0 t1 i
 	len=$(frame_len "$size")
 	case $mode in
 	tx) fwd=rxonly key=Rx-pps tkey=RX fefwd=txonly ;;
@@ -181,6 +181,13 @@ run_dpdk() {
 	t0=$(date +%s.%N)
 	sleep "$SECONDS_PER_RUN"
 	kill -TERM "$FE" 2>/dev/null
+	# testpmd acts on SIGTERM from its 1-second stats loop, so its cores
+	# forward on for up to a second: the active time ends when it says it
+	# stops them.
+	for ((i = 0; i < 150; i++)); do
+		grep -qa "Telling cores to stop" "$felog" && break
+		sleep 0.02
+	done
 	t1=$(date +%s.%N)
 	dpdk_stop "$FE"
 	dpdk_stop "$BE"
@@ -254,7 +261,10 @@ for ring in $RINGS; do
 			declare -A S=() T=()
 			for ((r = 1; r <= ROUNDS; r++)); do
 				line="round $r $ring $mode ${size}B:"
-				for fe in $FES; do
+				order=$FES
+				# with two binaries, swap who goes first every round
+				[ -n "$BENCH_B" ] && [ $((r % 2)) = 0 ] && order="B A"
+				for fe in $order; do
 					bin=$BENCH
 					[ "$fe" = B ] && bin=$BENCH_B
 					run_ours "$bin" "$ring" "$mode" "$size"
@@ -289,7 +299,9 @@ for ring in $RINGS; do
 	declare -A P50=() P99=() P999=()
 	for ((r = 1; r <= ROUNDS; r++)); do
 		line="round $r $ring latency:"
-		for fe in $FES; do
+		order=$FES
+		[ -n "$BENCH_B" ] && [ $((r % 2)) = 0 ] && order="B A"
+		for fe in $order; do
 			bin=$BENCH
 			[ "$fe" = B ] && bin=$BENCH_B
 			run_lat_ours "$bin" "$ring"
