@@ -77,7 +77,7 @@ for ring in $RINGS; do
 			dpdk_stop "$BE"
 			pps=$(dpdk_pps_from_log "$belog" "$key")
 			rep=$OUT/report-$ring-$mode-$fe.txt
-			perf report -i "$WORK/perf-$N.data" --stdio --sort symbol --percent-limit 2 2>/dev/null |
+			perf report -i "$WORK/perf-$N.data" --stdio --sort dso,symbol --percent-limit 2 2>/dev/null |
 				grep -v '^#' | grep -v '^$' >"$rep"
 			echo "== $ring $mode, front-end $fe: back-end ${key} median $(python3 -c "print('%.2f' % ($pps / 1e6))") Mpps, $(python3 -c "print('%.1f' % (1e9 / $pps) if $pps else 'n/a')") ns per packet on its lcore"
 			python3 - "$rep" "$pps" <<'PY'
@@ -87,7 +87,7 @@ for l in open(sys.argv[1]):
     f = l.split()
     if len(f) >= 3 and f[0].endswith('%'):
         share = float(f[0][:-1]) / 100
-        sym = ' '.join(f[2:])
+        sym = " ".join(f[1:])
         print('   %5.1f%%  %6s ns/pkt  %s' % (share * 100, '%.1f' % (share * 1e9 / pps) if pps else 'n/a', sym[:70]))
 PY
 		done
