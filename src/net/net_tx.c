@@ -102,38 +102,6 @@ static bool net_tx_offload_ok(const struct vnet_net *net, const struct vnet_pkt 
 	return true;
 }
 
-/* The plain frame's header must be all zero.  Write it only when it is
- * not already: a transmit buffer is read-only to the device, so a header
- * zeroed on an earlier send usually still is, and storing into the line the
- * back-end read on its last lap costs a read-for-ownership per frame (the
- * core is built with -fno-builtin, so memset was also a libc call per
- * frame).  The check reads 10-12 bytes the device is about to read anyway.
- * Measured in docs/performance.md (issue 14). */
-static inline void net_tx_zero_hdr(uint8_t *h, uint16_t n)
-{
-	/* n is 12 (spec 5.1.6), 10 (legacy without MRG_RXBUF) or 20 (with
-	 * HASH_REPORT, spec 5.1.6.1: written in full as before).  Flags up to
-	 * gso_size, csum_start/offset, num_buffers; unaligned-safe through the
-	 * packed struct, and byte-order neutral (only zero is tested). */
-	if (VQ_UNLIKELY_NET(n > 12)) {
-		memset(h, 0, n);
-		return;
-	}
-	struct net_hdr_words {
-		uint64_t lo;
-		uint16_t mid;
-		uint16_t nb;
-	} __attribute__((packed, may_alias));
-	struct net_hdr_words *w = (void *)h;
-	if (w->lo | w->mid | (n > 10 ? w->nb : 0u)) {
-		/* Plain stores, no libc call: the header is 10 or 12 bytes. */
-		w->lo = 0;
-		w->mid = 0;
-		if (n > 10)
-			w->nb = 0;
-	}
-}
-
 /* Header for an offloaded or chained frame (the plain one is all zero). */
 static void net_tx_offload_hdr(const struct vnet_net *net, const struct vnet_pkt *p)
 {
@@ -286,7 +254,7 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 			vnet_net_pkt_free(net, p);
 			continue;
 		}
-		net_tx_zero_hdr((uint8_t *)head, net->hdr_len);
+		memset((void *)head, 0, net->hdr_len);
 		struct vnet_sg sg = {
 			.addr = p->iova + (uint64_t)(head - (uintptr_t)p->buf),
 			.len = p->len + net->hdr_len,
