@@ -61,7 +61,8 @@
 #define BENCH_HDR_OFF 14u             /* stamp follows the Ethernet header */
 #define BENCH_PAYLOAD_OFF 34u         /* 14 eth + magic 4 + seq 8 + len 4 + csum 4 */
 #define BENCH_MIN_FRAME 60u           /* Ethernet minimum without FCS */
-#define BENCH_MAX_FRAME 1514u         /* no jumbo: one buffer per frame */
+#define BENCH_MAX_FRAME 1514u
+#define BENCH_TX_HDR_LEN 42u          /* eth 14 + IPv4 20 + UDP 8, --rewrite-headers */         /* no jumbo: one buffer per frame */
 
 enum bench_mode { MODE_TX, MODE_RX, MODE_ECHO, MODE_LATENCY };
 static const char *const mode_names[] = {"tx", "rx", "echo", "latency"};
@@ -84,6 +85,7 @@ struct bench_cfg {
 	unsigned reconnect_ms;
 	unsigned ping_timeout_ms; /* latency: a ping not back by then is lost */
 	bool interrupt_mode;
+	bool rewrite_headers;     /* tx: write Ethernet/IPv4/UDP headers into every frame */
 };
 
 struct bench_state {
@@ -91,6 +93,7 @@ struct bench_state {
 	struct vnet_net *net;
 	struct bench_cfg cfg;
 	/* tx-mode frame cache: data pointer of each pool buffer already holding our frame */
+	uint8_t hdr_tmpl[BENCH_TX_HDR_LEN]; /* --rewrite-headers: eth + IPv4 + UDP */
 	uint8_t **prepared;
 	uint32_t prepared_cap;
 	/* counters */
@@ -141,6 +144,7 @@ static void usage(FILE *f)
 	        "                  [--seconds S | --count N] [--json] [--quiet]\n"
 	        "                  [--window N] [--drain-ms MS] [--connect-timeout-ms MS]\n"
 	        "                  [--reconnect-ms MS] [--ping-timeout-ms MS] [--interrupt]\n"
+	        "                  [--rewrite-headers]   (tx: write eth/IPv4/UDP headers per frame, like testpmd txonly)\n"
 	        "defaults: --ring split --queue-size 256 --burst 32 --size 64 --seconds 10\n");
 }
 
@@ -170,7 +174,7 @@ static bool opt_unsigned(const char *name, const char *arg, uint64_t lo, uint64_
 
 static int parse_args(int argc, char **argv, struct bench_cfg *c)
 {
-	enum { O_WINDOW = 256, O_DRAIN, O_CTO, O_RECON, O_PTO, O_INTR };
+	enum { O_WINDOW = 256, O_DRAIN, O_CTO, O_RECON, O_PTO, O_INTR, O_REWRITE };
 	static const struct option opts[] = {
 		{"vhost-user", required_argument, 0, 'p'}, {"server", no_argument, 0, 'S'},
 		{"mode", required_argument, 0, 'm'},       {"ring", required_argument, 0, 'r'},
@@ -182,7 +186,8 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 		{"connect-timeout-ms", required_argument, 0, O_CTO},
 		{"reconnect-ms", required_argument, 0, O_RECON},
 		{"ping-timeout-ms", required_argument, 0, O_PTO},
-		{"interrupt", no_argument, 0, O_INTR},     {0, 0, 0, 0},
+		{"interrupt", no_argument, 0, O_INTR},
+		{"rewrite-headers", no_argument, 0, O_REWRITE}, {0, 0, 0, 0},
 	};
 	memset(c, 0, sizeof(*c));
 	c->mode = (enum bench_mode)-1;
@@ -286,6 +291,7 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 				return -1;
 			break;
 		case O_INTR: c->interrupt_mode = true; break;
+		case O_REWRITE: c->rewrite_headers = true; break;
 		default:
 			fprintf(stderr, "vnet-bench: bad option '%s'\n", argv[optind - 1]);
 			usage(stderr);
@@ -403,9 +409,45 @@ static bool tx_prepare(struct bench_state *s, struct vnet_pkt *p)
 		memset(p->data + 14, 0, s->cfg.size - 14);
 		s->prepared[idx] = p->data;
 	}
+	/* Equal work per frame with testpmd txonly, which copies its
+	 * Ethernet/IPv4/UDP headers into every mbuf it sends. */
+	if (s->cfg.rewrite_headers)
+		memcpy(p->data, s->hdr_tmpl, BENCH_TX_HDR_LEN);
 	p->len = s->cfg.size;
 	p->pkt_len = s->cfg.size;
 	return true;
+}
+
+/* The --rewrite-headers template: 02:..:01 -> 02:..:02, IPv4 198.18.0.1 ->
+ * 198.18.0.2 (benchmarking range, RFC 2544), UDP 9 -> 9, lengths for size. */
+static void build_hdr_tmpl(uint8_t *h, unsigned size)
+{
+	fill_eth(h);
+	h[12] = 0x08;
+	h[13] = 0x00;
+	uint8_t *ip = h + 14;
+	unsigned ip_len = size - 14, udp_len = size - 34;
+	memset(ip, 0, 28);
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)(ip_len >> 8);
+	ip[3] = (uint8_t)ip_len;
+	ip[8] = 64;
+	ip[9] = 17;
+	const uint8_t addrs[8] = {198, 18, 0, 1, 198, 18, 0, 2};
+	memcpy(ip + 12, addrs, 8);
+	uint32_t sum = 0;
+	for (unsigned i = 0; i < 20; i += 2)
+		sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	uint8_t *udp = ip + 20;
+	udp[1] = 9;
+	udp[3] = 9;
+	udp[4] = (uint8_t)(udp_len >> 8);
+	udp[5] = (uint8_t)udp_len;
 }
 
 /* A buffer that went through rx holds someone else's bytes now. */
@@ -916,6 +958,7 @@ int main(int argc, char **argv)
 	if (parse_args(argc, argv, &s.cfg) != 0)
 		return 2;
 	struct bench_cfg *c = &s.cfg;
+	build_hdr_tmpl(s.hdr_tmpl, c->size);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

@@ -48,8 +48,13 @@ dpdk_start() {
 	shift 3
 	[ "$1" = "--" ] && shift
 	dpdk_mem_init
+	# stdbuf -oL: testpmd's stdout goes to a file, fully buffered otherwise,
+	# so "packet forwarding" (dpdk_wait_started) and the 1-second samples
+	# would reach the log kilobytes late.
+	local linebuf=()
+	command -v stdbuf >/dev/null 2>&1 && linebuf=(stdbuf -oL)
 	# shellcheck disable=SC2086
-	"$DPDK_TESTPMD" --lcores="0@${cpu},1@${cpu}" $DPDK_MEM_ARGS --no-pci --file-prefix="$name-$$" "$@" \
+	"${linebuf[@]}" "$DPDK_TESTPMD" --lcores="0@${cpu},1@${cpu}" $DPDK_MEM_ARGS --no-pci --file-prefix="$name-$$" "$@" \
 		</dev/null >"$log" 2>&1 &
 	local pid=$!
 	DPDK_PIDS+=("$pid")
@@ -72,10 +77,10 @@ dpdk_wait_socket() {
 # Wait until testpmd's log shows it started forwarding.
 dpdk_wait_started() {
 	local log=$1 pid=$2 timeout=${3:-20} i
-	for ((i = 0; i < timeout * 10; i++)); do
+	for ((i = 0; i < timeout * 50; i++)); do
 		grep -qa "packet forwarding - ports=" "$log" 2>/dev/null && return 0
 		kill -0 "$pid" 2>/dev/null || { echo "testpmd (pid $pid) exited; log $log:" >&2; tail -20 "$log" >&2; return 1; }
-		sleep 0.1
+		sleep 0.02
 	done
 	echo "timed out waiting for testpmd to start ($log)" >&2
 	return 1
