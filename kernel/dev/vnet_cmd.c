@@ -1,0 +1,162 @@
+/*
+ * The shell's "vnet info|stats [vnetN]": device state, features, queue
+ * and interrupt counters of one device.
+ */
+#include "vnet_priv.h"
+
+/*
+ * "what 0x...: NAME NAME ..." wrapped at word boundaries into lines of at
+ * most ~100 columns, continuation lines indented: a TAP back-end offers
+ * more names than one kprintf (256-byte buffer) holds, and a cut list
+ * would hide exactly the features at the end (RSS, SPEED_DUPLEX...).
+ */
+static void print_features(const char *what, uint64_t feat)
+{
+	static char buf[1024];
+	char head[64], word[40];
+	vnet_features_format(buf, sizeof(buf), feat);
+	int col = ksnprintf(head, sizeof(head), "%s %#lx:", what, feat);
+	kprintf("%s", head);
+	for (const char *p = buf; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t n = 0;
+		while (p[n] && p[n] != ' ')
+			n++;
+		if (!n)
+			break;
+		size_t c = n < sizeof(word) - 1 ? n : sizeof(word) - 1;
+		memcpy(word, p, c);
+		word[c] = 0;
+		if (col + 1 + (int)c > 100) {
+			kprintf("\n   ");
+			col = 3;
+		}
+		kprintf(" %s", word);
+		col += 1 + (int)c;
+		p += n;
+	}
+	kprintf("\n");
+}
+
+static void vq_stats_line(const char *label, struct vnet_vq *vq)
+{
+	if (!vq)
+		return;
+	struct vnet_vq_stats s;
+	unsigned long f = irq_save();
+	vnet_vq_get_stats(vq, &s);
+	irq_restore(f);
+	kprintf("  %-5s size %u added %lu completed %lu kicks %lu suppressed %lu full %lu bad_len %lu faults %lu "
+		"broken %s\n",
+		label, vnet_vq_size(vq), s.added, s.completed, s.kicks, s.kicks_suppressed, s.full, s.bad_len, s.faults,
+		vnet_vq_is_broken(vq) ? "YES" : "no");
+}
+
+static void cmd_info(struct vnetdev *d)
+{
+	struct vnet_net_info ni;
+	unsigned long fl = irq_save();
+	vnet_net_get_info(d->net, &ni);
+	irq_restore(fl);
+	kprintf("%s: %s, mac %02x:%02x:%02x:%02x:%02x:%02x (%s), mtu %u, link %s\n", d->name,
+		d->pci ? vnet_pci_name(d->pci) : d->leg ? d->pd->name : vnet_mmio_name(d->mmio),
+		ni.mac[0], ni.mac[1], ni.mac[2], ni.mac[3], ni.mac[4], ni.mac[5],
+		ni.mac_from_device ? "from device" : "generated", ni.mtu, ni.link_up ? "up" : "down");
+	print_features("offered   ", ni.offered);
+	print_features("negotiated", ni.negotiated);
+	kprintf("queues: %u pair(s) in use of %u, control queue %s, ring %s, queue size %u, header %u bytes\n",
+		ni.queue_pairs, ni.max_queue_pairs, ni.ctrl_vq ? "yes" : "no", vd_ring_name(ni.layout), ni.queue_size,
+		ni.hdr_len);
+	kprintf("mode %s, MSI-X vectors %d, transport violations %u, up %lu ms after kernel entry\n",
+		vd_mode_name(d->mode), d->nvec,
+		d->pci ? vnet_pci_violations(d->pci) : d->leg ? vnet_pci_legacy_violations(d->leg)
+						     : vnet_mmio_violations(d->mmio),
+		d->up_ms);
+	if (d->intx_vec >= 0) {
+		const struct pci_intx_route *r = &d->intx;
+		if (d->pd)
+			kprintf("intx: pin INT%c line %u, bus-0 slot %u INT%c, %s", 'A' + r->pin - 1, r->line,
+				r->root_slot, 'A' + r->root_pin - 1, r->path);
+		else
+			kprintf("intx: %s", r->path);
+		bool masked = false, pending = false;
+		bool known = arch_irq_line_state(r->gsi, &masked, &pending);
+		kprintf(" -> gsi %u %s active-%s, irq %#x, line %s%s\n", r->gsi, r->level ? "level" : "edge",
+			r->active_low ? "low" : "high", d->intx_vec,
+			!known ? "state unknown" : masked ? "masked" : "unmasked", pending ? " pending" : "");
+	}
+}
+
+static void cmd_stats(struct vnetdev *d)
+{
+	/* Every pair, each read under the lock on its own: a consistent
+	 * snapshot per pair is enough, and printing happens with interrupts on. */
+	for (uint16_t q = 0; q < d->pairs; q++) {
+		struct vnet_net_queue_stats s;
+		unsigned long fl = irq_save();
+		vnet_net_get_stats(d->net, q, &s);
+		irq_restore(fl);
+		kprintf("pair %u rx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu merged %lu "
+			"no_buf %lu\n",
+			q, s.rx_packets, s.rx_bytes, s.rx_drops, s.rx_errors, s.rx_kicks, s.rx_interrupts, s.rx_merged,
+			s.rx_no_buf);
+		kprintf("pair %u tx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu\n", q,
+			s.tx_packets, s.tx_bytes, s.tx_drops, s.tx_errors, s.tx_kicks, s.tx_interrupts);
+		kprintf("pair %u poll: polls %lu budget_exhausted %lu rearm_races %lu\n", q, s.polls,
+			s.poll_budget_exhausted, s.poll_rearm_races);
+	}
+	kprintf("virtqueues:\n");
+	for (uint16_t q = 0; q < d->pairs; q++) {
+		char l[8];
+		ksnprintf(l, sizeof(l), "rx%u", q);
+		vq_stats_line(l, vnet_net_rxq(d->net, q));
+		ksnprintf(l, sizeof(l), "tx%u", q);
+		vq_stats_line(l, vnet_net_txq(d->net, q));
+	}
+	vq_stats_line("ctrl", vnet_net_ctrlq(d->net));
+	kprintf("msix entries:");
+	for (int i = 0; i < d->nvec && i < (int)ARRAY_SIZE(d->entry_irqs); i++) {
+		if (i && i % 16 == 0)
+			kprintf("\n             ");
+		kprintf(" %d:%lu", i, d->entry_irqs[i]);
+	}
+	kprintf("\n");
+	if (d->intx_vec >= 0)
+		kprintf("intx gsi %u: interrupts %lu queue %lu config %lu none %lu\n", d->intx.gsi, d->intx_irqs,
+			d->intx_queue, d->intx_config, d->intx_none);
+	unsigned long fl = irq_save();
+	uint64_t deferred = d->deferred, dpolls = d->deferred_polls, pending = d->pending;
+	irq_restore(fl);
+	kprintf("rx budget %u: deferred %lu deferred_polls %lu pending %#lx\n", VNET_RX_BUDGET, deferred, dpolls,
+		pending);
+	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu tx_too_big %lu pool_free %u\n",
+		d->isr_reads, d->linearised, d->too_long, d->tx_nobuf, d->tx_too_big, vnet_net_pool_free_count(d->net));
+}
+
+static int cmd_vnet(int argc, char **argv)
+{
+	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
+	if (argc < 2 || argc > 3 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats")) || ifn < 0) {
+		kprintf("usage: vnet info|stats [vnetN]\n");
+		return 1;
+	}
+	struct vnetdev *d = vd_get((unsigned)ifn);
+	if (!d || !d->net) {
+		kprintf("vnet%d: not up\n", ifn);
+		return 1;
+	}
+	if (!strcmp(argv[1], "info"))
+		cmd_info(d);
+	else
+		cmd_stats(d);
+	return 0;
+}
+
+static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters "
+						  "(default vnet0)", cmd_vnet};
+
+void vd_cmd_init(void)
+{
+	shell_register(&vnet_cmd);
+}
