@@ -63,10 +63,13 @@ def theirs(data):
         return False, str(e)
 
 
-def compare(dump, path, data, expect):
-    """Returns a failure message or None; expect is valid/bad/subset/any."""
+def compare(dump, path, data, expect, seen=None):
+    """Returns a failure message or None; expect is valid/bad/subset/any.
+    seen (a list) gets (ours accepted, tomllib accepted)."""
     ok_o, v_o = ours(dump, path)
     ok_t, v_t = theirs(data)
+    if seen is not None:
+        seen.extend([ok_o, ok_t])
     if expect == "valid" and not (ok_o and ok_t):
         return f"expected valid: ours={v_o if not ok_o else 'ok'} tomllib={v_t if not ok_t else 'ok'}"
     if expect == "bad" and (ok_o or ok_t):
@@ -138,12 +141,12 @@ def main():
             path = os.path.join(tmp, f"gen{k}.toml")
             with open(path, "wb") as f:
                 f.write(data)
-            msg = compare(dump, path, data, "any")
+            seen = []
+            msg = compare(dump, path, data, "any", seen)
             if msg:
                 failures.append(f"generated #{k} {data!r}: {msg}")
                 continue
-            ok_o, _ = ours(dump, path)
-            ok_t, _ = theirs(data)
+            ok_o, ok_t = seen
             agree["both accept" if ok_o else "both refuse" if not ok_t else "outside subset"] += 1
     print(f"toml_diff: corpus valid={counts['valid']} bad={counts['bad']} subset={counts['subset']}; "
           f"generated: {agree}")
