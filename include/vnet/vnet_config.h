@@ -83,6 +83,7 @@ struct vnet_config_device {
 	uint16_t n_vlans;
 	uint16_t vlans[VNET_CONFIG_MAX_VLANS]; /* VLAN filter ids 0..4095, no duplicates */
 	uint32_t line;                         /* where its [[device]] header is */
+	uint32_t pairs_line;                   /* where pairs is set (0: not set), for a host's refusal */
 };
 
 /* [control] (vnetd) */

@@ -469,8 +469,10 @@ static void parse_device(struct ctx *c, const struct vnet_toml_node *t, int idx,
 			d->has_mac = true;
 		} else if (c_streq(key, klen, "pairs")) {
 			uint32_t v;
-			if (read_u32(c, n, 1, 256, false, T, idx, key, klen, &v))
+			if (read_u32(c, n, 1, 256, false, T, idx, key, klen, &v)) {
 				d->pairs = (uint16_t)v;
+				d->pairs_line = n->line;
+			}
 		} else if (c_streq(key, klen, "queue_size")) {
 			uint32_t v;
 			if (read_u32(c, n, 2, 32768, true, T, idx, key, klen, &v))

@@ -142,6 +142,7 @@ static void test_every_key(void **state)
 	assert_int_equal(d->n_vlans, 3);
 	assert_int_equal(d->vlans[2], 4095);
 	assert_int_equal(d->line, 25);
+	assert_int_equal(d->pairs_line, 31);
 	/* the second device is named by position, client by default */
 	const struct vnet_config_device *d1 = vnet_config_find_device(&cfg, "vnet1");
 	assert_non_null(d1);

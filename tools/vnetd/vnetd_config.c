@@ -91,7 +91,7 @@ int vnetd_config_load(const char *path, const char *device, struct vnetd_opts *o
 	if (dev && dev->pairs > 1) {
 		char key[32];
 		snprintf(key, sizeof key, "device[%u].pairs", (unsigned)(dev - g_cfg.dev));
-		return load_error(path, dev->line, key,
+		return load_error(path, dev->pairs_line, key,
 				  "vnetd runs one queue pair (the back-end serves no control queue, so no MQ)");
 	}
 	o->cfg = &g_cfg;

@@ -80,6 +80,8 @@ printf '[virtio_net]\nreceive_virtqueue_size = 100000\n' >"$W/range.toml"
 bad_config range "range.toml:2: virtio_net.receive_virtqueue_size: out of range: 100000 is not in 2..32768"
 printf '[[device]]\nname = "x"\nmac = "52:54:00:zz:00:01"\n' >"$W/mac.toml"
 bad_config mac "mac.toml:3: device\[0\]\.mac: expected six hex octets"
+printf '[virtio_net]\nvirtio_device_max_queues = 2\n[[device]]\nname = "two"\npairs = 2\n' >"$W/pairs.toml"
+bad_config pairs "pairs.toml:5: device\[0\]\.pairs: vnetd runs one queue pair"
 printf '[virtio_net]\nmulti_queue_enabled = true\n[virtio_net]\n' >"$W/syntax.toml"
 bad_config syntax "syntax.toml:3:2: table 'virtio_net' is defined twice"
 # nothing was created by any of them
