@@ -88,9 +88,10 @@ bad_config syntax "syntax.toml:3:2: table 'virtio_net' is defined twice"
 ! ip link show "$TAP" >/dev/null 2>&1 || fail "a refused configuration left TAP $TAP behind"
 
 # ---- 2. testpmd (one vhost-user server port, io forwarding) and vnetd from a file
+be_var=be
 dpdk_start be "$W/be.log" 0 -- --vdev "net_vhost0,iface=$W/a.sock,queues=1" -- \
 	--forward-mode=io --nb-cores=1 --stats-period=1 --total-num-mbufs=8192
-BE=$be
+BE=${!be_var}
 dpdk_wait_socket "$W/a.sock" "$BE" 30 || fail "testpmd did not create $W/a.sock"
 cat >"$W/vnetd.toml" <<EOT
 # vnetctl_control's configuration
