@@ -59,3 +59,24 @@ function(vnet_add_core target)
     set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
   endif()
 endfunction()
+
+# The management command layer (src/mgmt, vnet/mgmt.h): above src/net,
+# public API only, compiled per consumer like the core; whoever links it
+# links a copy of the core too.
+file(GLOB VNET_MGMT_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/mgmt/*.c)
+
+# vnet_add_mgmt(<target> KIND OBJECT|STATIC [FLAGS <...>] [LINK_OPTIONS <...>] [PIC])
+function(vnet_add_mgmt target)
+  cmake_parse_arguments(A "PIC" "KIND" "FLAGS;LINK_OPTIONS" ${ARGN})
+  add_library(${target} ${A_KIND} ${VNET_MGMT_SOURCES})
+  target_include_directories(${target}
+    PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
+    PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(${target} PRIVATE ${A_FLAGS})
+  if(A_LINK_OPTIONS)
+    target_link_options(${target} PUBLIC ${A_LINK_OPTIONS})
+  endif()
+  if(A_PIC)
+    set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  endif()
+endfunction()

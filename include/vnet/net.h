@@ -376,6 +376,27 @@ int vnet_net_destroy(struct vnet_net *net);
 int vnet_net_halt(struct vnet_net *net, uint32_t *inflight);
 uint32_t vnet_net_stop(struct vnet_net *net);
 int vnet_net_restart(struct vnet_net *net);
+/*
+ * vnet_net_restart_features: restart with a changed feature set (the
+ * management layer's feature_set): reset, negotiate `wanted` (the whole
+ * set the driver asks for; offered & known & the rules decide), set the
+ * queues up again, replay the control state.  The features in
+ * VNET_NET_FEATURES_RING_FIXED shape the rings and buffers (layout, event
+ * index, in-order, indirect tables, header size, queue indices, MTU and
+ * MAC read at create), as do the guest GSO bits without MRG_RXBUF
+ * (big-packet receive): wanting a change of any of them is VNET_ENOTSUP
+ * and nothing happens.  A device that negotiates such a change anyway is
+ * renegotiated with the previous set (VNET_ENOTSUP, running as before).
+ * Other errors as vnet_net_restart.  Context: control path.
+ */
+#define VNET_NET_FEATURES_RING_FIXED                                                       \
+	(VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_F_RING_PACKED) | VNET_BIT(VIRTIO_F_EVENT_IDX) |   \
+	 VNET_BIT(VIRTIO_F_IN_ORDER) | VNET_BIT(VIRTIO_F_INDIRECT_DESC) | VNET_BIT(VIRTIO_F_ACCESS_PLATFORM) | \
+	 VNET_BIT(VIRTIO_F_NOTIFICATION_DATA) | VNET_BIT(VIRTIO_F_RING_RESET) | VNET_BIT(VIRTIO_F_ANY_LAYOUT) | \
+	 VNET_BIT(VIRTIO_NET_F_MRG_RXBUF) | VNET_BIT(VIRTIO_NET_F_HASH_REPORT) | VNET_BIT(VIRTIO_NET_F_CTRL_VQ) | \
+	 VNET_BIT(VIRTIO_NET_F_MQ) | VNET_BIT(VIRTIO_NET_F_RSS) | VNET_BIT(VIRTIO_NET_F_MTU) |              \
+	 VNET_BIT(VIRTIO_NET_F_MAC))
+int vnet_net_restart_features(struct vnet_net *net, uint64_t wanted);
 bool vnet_net_is_dead(const struct vnet_net *net);
 bool vnet_net_is_running(const struct vnet_net *net);
 

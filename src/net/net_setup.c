@@ -742,3 +742,67 @@ fail:
 	VNET_ERR("%s: restart failed: %s", vnet_device_name(net->dev), vnet_strerror(rc));
 	return rc;
 }
+
+/*
+ * Renegotiate with a changed feature set (management's feature_set): as
+ * restart, but asking for `wanted` instead of the set negotiated before.
+ * Only features that leave the rings and buffers as they were built may
+ * change (VNET_NET_FEATURES_RING_FIXED in vnet/net.h, plus the guest GSO
+ * bits without MRG_RXBUF, which switch big-packet receive mode): a change
+ * of any of them is refused (VNET_ENOTSUP) before anything is touched.  If
+ * the device then negotiates a set that changes one of them anyway, the
+ * previous set is negotiated again (the call fails with VNET_ENOTSUP, the
+ * device runs as before).  The control state is replayed (classes whose
+ * feature is gone are skipped by the replay).
+ */
+int vnet_net_restart_features(struct vnet_net *net, uint64_t wanted)
+{
+	if (!net)
+		return VNET_EINVAL;
+	if (net->dead)
+		return VNET_EBROKEN;
+	uint64_t before = net->features;
+	uint64_t fixed = VNET_NET_FEATURES_RING_FIXED;
+	if (!net->mrg_rxbuf)
+		fixed |= VNET_BIT(VIRTIO_NET_F_GUEST_TSO4) | VNET_BIT(VIRTIO_NET_F_GUEST_TSO6) |
+		         VNET_BIT(VIRTIO_NET_F_GUEST_UFO) | VNET_BIT(VIRTIO_NET_F_GUEST_USO4) |
+		         VNET_BIT(VIRTIO_NET_F_GUEST_USO6);
+	if ((wanted ^ before) & fixed)
+		return VNET_ENOTSUP;
+	if (net->running) {
+		int src = vnet_net_halt(net, 0);
+		if (src != VNET_OK)
+			return src;
+	}
+	int rc = vnet_device_negotiate(net->dev, wanted);
+	uint64_t now_f = rc == VNET_OK ? vnet_device_features(net->dev) : 0;
+	int result = rc;
+	if (rc != VNET_OK || ((now_f ^ before) & fixed)) {
+		VNET_WARN("%s: renegotiation %s: back to the previous feature set", vnet_device_name(net->dev),
+		          rc != VNET_OK ? vnet_strerror(rc) : "changed a ring-shaping feature");
+		result = rc != VNET_OK ? rc : VNET_ENOTSUP;
+		(void)vnet_net_halt(net, 0);
+		if (net->dead)
+			return VNET_EBROKEN;
+		rc = vnet_device_negotiate(net->dev, before);
+		now_f = vnet_device_features(net->dev);
+		if (rc == VNET_OK && now_f != before)
+			rc = VNET_ENOTSUP;
+		if (rc != VNET_OK)
+			goto fail_status;
+	}
+	net->features = now_f;
+	net_setup_offload_state(net, now_f);
+	rc = net_setup_queues(net);
+	if (rc != VNET_OK)
+		goto fail_status;
+	rc = net_setup_go_live(net);
+	if (rc != VNET_OK)
+		goto fail_status;
+	(void)vnet_net_ctrl_replay(net);
+	return result;
+fail_status:
+	vnet_device_fail(net->dev);
+	VNET_ERR("%s: renegotiation failed: %s", vnet_device_name(net->dev), vnet_strerror(rc));
+	return rc;
+}

@@ -37,6 +37,15 @@ rule no-registers "no register access outside the transports (src/core, src/net)
 	$c_files '#[[:space:]]*include[[:space:]]*"(vnet/)?(vnet_hal_pci|vnet_mmio|virtio_pci|virtio_mmio)\.h"' src/core src/net
 rule down-only "the virtqueue engine and transports do not include the net layer" -- \
 	$c_files '#[[:space:]]*include[[:space:]]*"(vnet/)?(net|vnet_port)\.h"' src/core src/transport
+rule conf-public "src/conf (TOML reader, configuration schema) uses the public headers only, no driver internals" -- \
+	$c_files '#[[:space:]]*include[[:space:]]*"(core|net|transport)/' src/conf
+rule conf-on-top "the driver layers do not include the configuration layer (src/conf sits above them)" -- \
+	$c_files '#[[:space:]]*include[[:space:]]*"(vnet/toml\.h|vnet/vnet_config\.h|conf/)' src/core src/net src/transport
+rule mgmt-public-api "src/mgmt sits above src/net and uses only the public API (include/vnet), no private header" -- \
+	$c_files '#[[:space:]]*include[[:space:]]*"(core|net|transport)/|#[[:space:]]*include[[:space:]]*"(device|vq|net|net_ctrl)_priv\.h"' \
+	src/mgmt
+rule mgmt-above "nothing below src/mgmt includes the management layer" -- \
+	$c_files '#[[:space:]]*include[[:space:]]*"(vnet/)?mgmt(_priv)?\.h"' src/core src/net src/transport
 }
 # The freestanding rule needs a negative match; grep -v after the fact.
 bad=$(grep -rnE --include=*.c --include=*.h '#[[:space:]]*include[[:space:]]*<' src |

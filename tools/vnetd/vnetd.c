@@ -142,6 +142,9 @@ static int open_port(struct vnetd *d)
 		if (po.pool_size < 4u * q)
 			po.pool_size = 4u * q;
 	}
+	/* --config: the file's offload, RSS, timeout and pool keys (what
+	 * the command line did not override). */
+	vnetd_config_port_opts(&d->o, &po);
 	/* Always explicit: the exit check counts the pool against it. */
 	d->pool_total = po.pool_size;
 	int rc = vnet_port_open(&po, &d->port);
@@ -245,6 +248,7 @@ static void run(struct vnetd *d)
 		note_state(d, up);
 		if (!up) {
 			vnetd_drain_while_down(d);
+			vnetd_control_serve(d);
 			vnet_port_service(d->port, 20);
 			continue;
 		}
@@ -256,18 +260,23 @@ static void run(struct vnetd *d)
 		if (d->o.poll_mode || rx_more || (tap_more && !blocked)) {
 			if (t >= next_service) {
 				vnet_port_service(d->port, 0);
+				vnetd_control_serve(d);
 				next_service = t + 1000000u;
 			}
 		} else if (blocked) {
 			/* Waiting for transmit completions, which do not interrupt:
 			 * a short sleep that an arriving frame still ends. */
 			vnet_port_service(d->port, 1);
+			vnetd_control_serve(d);
 			next_service = t + 1000000u;
 		} else {
-			struct pollfd pfd = {.fd = d->tap_fd, .events = POLLIN};
-			vnet_port_service_fds(d->port, 100, &pfd, 1);
-			if (pfd.revents & POLLIN)
+			/* The control socket wakes the sleep too (fd -1 is ignored). */
+			struct pollfd pfd[2] = {{.fd = d->tap_fd, .events = POLLIN}, {.fd = d->ctl_fd, .events = POLLIN}};
+			vnet_port_service_fds(d->port, 100, pfd, d->ctl_fd >= 0 ? 2 : 1);
+			if (pfd[0].revents & POLLIN)
 				d->st.tap_wakeups++;
+			if (d->ctl_fd >= 0 && (pfd[1].revents & POLLIN))
+				vnetd_control_serve(d);
 			next_service = t + 1000000u;
 		}
 	}
@@ -316,6 +325,7 @@ int main(int argc, char **argv)
 	struct vnetd d;
 	memset(&d, 0, sizeof(d));
 	d.tap_fd = -1;
+	d.ctl_fd = -1;
 	bool help;
 	int rc = vnetd_parse_opts(argc, argv, &d.o, &help);
 	if (rc || help)
@@ -351,6 +361,13 @@ int main(int argc, char **argv)
 	}
 	d.up = true;
 	vnetd_tap_set_carrier(d.tap_fd, true);
+	vnetd_config_after_start(&d);
+	if (vnetd_cmds_init(&d) < 0 || vnetd_control_open(&d) < 0) {
+		vnet_port_close(d.port);
+		close(d.tap_fd);
+		free(d.discard);
+		return 1;
+	}
 	install(SIGTERM);
 	install(SIGINT);
 	if (!d.o.quiet)
@@ -358,7 +375,9 @@ int main(int argc, char **argv)
 
 	run(&d);
 
+	vnetd_control_close(&d);
 	uint32_t leaked = finish(&d);
+	vnetd_cmds_fini(&d);
 	vnet_port_close(d.port);
 	close(d.tap_fd);
 	free(d.discard);

@@ -29,6 +29,7 @@
 #include <stdio.h>
 
 #include "vnet/net.h"
+#include "vnet/vnet_config.h"
 #include "vnet/vnet_port.h"
 
 #define VNETD_BURST 32u          /* frames per TAP read burst / tx_burst */
@@ -51,6 +52,19 @@ struct vnetd_opts {
 	uint32_t reconnect_ms;
 	bool offloads;               /* ask the port for checksum/segmentation offloads */
 	bool quiet;                  /* no start-up line */
+	/* --config FILE (vnetd_config.c): the file's values are the defaults,
+	 * every option given on the command line overrides them. */
+	const char *config_path;
+	const char *device_name;     /* --device NAME: which [[device]] table */
+	const struct vnet_config *cfg;            /* NULL without --config */
+	const struct vnet_config_device *cfg_dev; /* the device's table, or NULL */
+	bool offloads_cli;           /* --offloads given: overrides the file's offload keys */
+	bool pool_cli;               /* --pool given */
+	bool no_flow_control;        /* flow_control_enabled = false: frames finding the ring full are dropped
+	                              * at once instead of held (VNETD_HOLD_NS) */
+	/* control socket (vnetd_control.c) */
+	const char *control_path;    /* --control PATH or [control] socket; NULL: none */
+	const char *control_group;   /* [control] group: read-only commands; NULL: vnetd's group */
 };
 
 /*
@@ -115,6 +129,12 @@ struct vnetd {
 	uint8_t *discard;                /* read overflow: a frame longer than one buffer */
 	uint32_t pool_total;             /* packet buffers in the port's pool */
 	struct vnetd_stats st;
+	/* control socket */
+	int ctl_fd;                      /* listening, -1 when none */
+	uint32_t ctl_owner_uid;          /* changing commands: root and this uid */
+	uint32_t ctl_ro_gid;             /* read-only commands: members of this group */
+	uint64_t ctl_requests, ctl_refused;
+	void *mgmt;                      /* the command layer's state (vnetd_cmds.c) */
 };
 
 /* vnetd_opts.c: parse argv into *o.  Returns 0, or prints the reason to
@@ -160,5 +180,39 @@ bool vnetd_csum_complete(uint8_t *frame, uint32_t len, uint16_t start, uint16_t 
 
 /* vnetd_stats.c */
 void vnetd_stats_print(const struct vnetd *d, const char *what);
+
+/* vnetd_config.c: read --config FILE into *o as defaults (before the
+ * command line is applied).  0, or 2 after printing FILE:LINE: KEY: REASON. */
+int vnetd_config_load(const char *path, const char *device, struct vnetd_opts *o);
+/* The file's driver options onto the port's (what the command line did
+ * not override). */
+void vnetd_config_port_opts(const struct vnetd_opts *o, struct vnet_port_opts *po);
+/* After start: what only a running device takes (MAC, VLAN filter,
+ * coalescing); each thing the device cannot honour is logged, not fatal. */
+void vnetd_config_after_start(struct vnetd *d);
+/* The device's name for commands: the [[device]] name, or "vnet0". */
+const char *vnetd_device_name(const struct vnetd *d);
+
+/* vnetd_control.c: the control socket (docs/management.md). */
+int vnetd_control_open(struct vnetd *d);
+/* Accept and answer every pending request (non-blocking listen socket). */
+void vnetd_control_serve(struct vnetd *d);
+void vnetd_control_close(struct vnetd *d);
+
+/* vnetd_cmds.c: the management commands, output into a bounded buffer. */
+struct vnetd_out {
+	char *buf;
+	size_t len, cap;
+	bool truncated;
+};
+void vnetd_out_write(void *arg, const char *s, size_t n);
+int vnetd_cmds_init(struct vnetd *d);
+void vnetd_cmds_fini(struct vnetd *d);
+/* Run argv[0] with its arguments; a negative vnet_err on failure (the
+ * message is in out). */
+int vnetd_cmd_run(struct vnetd *d, int argc, const char *const *argv, struct vnetd_out *out);
+/* True if the command changes device state (unknown names: false, they
+ * fail without effect). */
+bool vnetd_cmd_changes(const char *name);
 
 #endif

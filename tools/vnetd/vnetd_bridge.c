@@ -266,7 +266,7 @@ bool vnetd_tap_to_port(struct vnetd *d, uint64_t now_ns)
 	if (d->npending) {
 		send_pending(d, now_ns);
 		if (d->npending) {
-			if (now_ns - d->pending_since_ns > VNETD_HOLD_NS)
+			if (d->o.no_flow_control || now_ns - d->pending_since_ns > VNETD_HOLD_NS)
 				drop_pending(d, &d->st.drop_to_port_ring_full);
 			return true;
 		}

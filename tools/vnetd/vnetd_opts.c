@@ -34,6 +34,9 @@ void vnetd_usage(FILE *out)
 		"  --connect-timeout-ms N   how long to wait for the first back-end (default 10000)\n"
 		"  --reconnect-ms N         client mode: retry period after a loss (default 1000)\n"
 		"  --quiet                  no start-up line\n"
+		"  --config FILE            TOML configuration (docs/configuration.md); options given here override it\n"
+		"  --device NAME            which [[device]] of the file (needed when it has several)\n"
+		"  --control PATH           control socket for vnetctl (default: [control] socket of the file; none)\n"
 		"  --help\n"
 		"\n"
 		"Signals: SIGUSR1 prints a stats line; SIGTERM/SIGINT stop (stats and buffer count printed).\n",
@@ -81,8 +84,39 @@ static bool parse_u32(const char *opt, const char *s, unsigned long lo, unsigned
 
 enum {
 	OPT_VHOST = 256, OPT_SERVER, OPT_TAP, OPT_IRQ, OPT_POLL, OPT_QUEUES, OPT_OFFLOADS, OPT_RING,
-	OPT_QSIZE, OPT_POOL, OPT_CONNECT_TIMEOUT, OPT_RECONNECT, OPT_QUIET, OPT_HELP,
+	OPT_QSIZE, OPT_POOL, OPT_CONNECT_TIMEOUT, OPT_RECONNECT, OPT_QUIET, OPT_HELP, OPT_CONFIG, OPT_DEVICE,
+	OPT_CONTROL,
 };
+
+/* --config and --device before everything else: the file gives the
+ * defaults the rest of the command line overrides. */
+static int prescan_config(int argc, char **argv, struct vnetd_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char **dst = NULL;
+		const char *a = argv[i], *v = NULL;
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "--config") || !strcmp(a, "--device")) {
+			dst = a[2] == 'c' ? &o->config_path : &o->device_name;
+			if (i + 1 >= argc) {
+				fprintf(stderr, "vnetd: option '%s' needs an argument\n", a);
+				return 2;
+			}
+			v = argv[++i];
+		} else if (!strncmp(a, "--config=", 9) || !strncmp(a, "--device=", 9)) {
+			dst = a[2] == 'c' ? &o->config_path : &o->device_name;
+			v = a + 9;
+		}
+		if (dst)
+			*dst = v;
+	}
+	if (o->device_name && !o->config_path) {
+		fprintf(stderr, "vnetd: --device needs --config FILE\n");
+		return 2;
+	}
+	return o->config_path ? vnetd_config_load(o->config_path, o->device_name, o) : 0;
+}
 
 int vnetd_parse_opts(int argc, char **argv, struct vnetd_opts *o, bool *help)
 {
@@ -101,6 +135,9 @@ int vnetd_parse_opts(int argc, char **argv, struct vnetd_opts *o, bool *help)
 		{"reconnect-ms", required_argument, NULL, OPT_RECONNECT},
 		{"quiet", no_argument, NULL, OPT_QUIET},
 		{"help", no_argument, NULL, OPT_HELP},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"device", required_argument, NULL, OPT_DEVICE},
+		{"control", required_argument, NULL, OPT_CONTROL},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -110,6 +147,9 @@ int vnetd_parse_opts(int argc, char **argv, struct vnetd_opts *o, bool *help)
 	*help = false;
 	bool saw_irq = false, saw_poll = false;
 	uint32_t v;
+	int prc = prescan_config(argc, argv, o);
+	if (prc)
+		return prc;
 	opterr = 0; /* our own messages */
 	optind = 1;
 	for (;;) {
@@ -139,6 +179,7 @@ int vnetd_parse_opts(int argc, char **argv, struct vnetd_opts *o, bool *help)
 			}
 			break;
 		case OPT_OFFLOADS:
+			o->offloads_cli = true;
 			if (!strcmp(optarg, "on")) {
 				o->offloads = true;
 			} else if (!strcmp(optarg, "off")) {
@@ -172,6 +213,7 @@ int vnetd_parse_opts(int argc, char **argv, struct vnetd_opts *o, bool *help)
 		case OPT_POOL:
 			if (!parse_u32("--pool", optarg, 64, 1u << 20, &o->pool_size))
 				return 2;
+			o->pool_cli = true;
 			break;
 		case OPT_CONNECT_TIMEOUT:
 			if (!parse_u32("--connect-timeout-ms", optarg, 1, INT_MAX, &o->connect_timeout_ms))
@@ -182,6 +224,16 @@ int vnetd_parse_opts(int argc, char **argv, struct vnetd_opts *o, bool *help)
 				return 2;
 			break;
 		case OPT_QUIET: o->quiet = true; break;
+		case OPT_CONFIG:
+		case OPT_DEVICE:
+			break; /* read by prescan_config */
+		case OPT_CONTROL:
+			if (!optarg[0]) {
+				fprintf(stderr, "vnetd: --control needs a socket path\n");
+				return 2;
+			}
+			o->control_path = optarg;
+			break;
 		case OPT_HELP:
 			*help = true;
 			vnetd_usage(stdout);
@@ -202,6 +254,10 @@ int vnetd_parse_opts(int argc, char **argv, struct vnetd_opts *o, bool *help)
 	}
 	if (saw_irq && saw_poll) {
 		fprintf(stderr, "vnetd: --irq and --poll exclude each other\n");
+		return 2;
+	}
+	if (o->control_path && strlen(o->control_path) >= 108) {
+		fprintf(stderr, "vnetd: control socket path too long (at most 107 bytes): %s\n", o->control_path);
 		return 2;
 	}
 	if (!o->vhost_path) {

@@ -1,0 +1,244 @@
+/*
+ * performance_stats (rates over the interval since the previous call on
+ * the same device, from the driver's counters and the host's clock) and
+ * virtqueue_stats (per-pair driver counters, per-virtqueue engine
+ * counters).  Integer arithmetic only (freestanding, 64-bit).
+ */
+#include "mgmt_priv.h"
+
+/* delta per second over dt_ns, without overflowing 64 bits. */
+static uint64_t ms_per_sec(uint64_t delta, uint64_t dt_ns, uint64_t scale)
+{
+	if (!dt_ns)
+		return 0;
+	uint64_t k = 1000000000ull * scale;
+	if (delta <= UINT64_MAX / k)
+		return delta * k / dt_ns; /* exact */
+	uint64_t q = delta / dt_ns, r = delta % dt_ns;
+	/* r < dt_ns: r * k fits while dt_ns < 2^64 / k; scale both down
+	 * otherwise (loses only low bits of a long interval). */
+	while (dt_ns > UINT64_MAX / k) {
+		dt_ns >>= 1;
+		r >>= 1;
+	}
+	return q * k + r * k / dt_ns;
+}
+
+struct ms_sum {
+	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, drops, errors;
+	uint64_t rx_interrupts, tx_interrupts, rx_irq_packets;
+};
+
+static void ms_sum(struct vnet_net *net, struct ms_sum *s)
+{
+	struct vnet_net_info ni;
+	vnet_net_get_info(net, &ni);
+	memset(s, 0, sizeof(*s));
+	for (uint16_t q = 0; q < ni.queue_pairs; q++) {
+		struct vnet_net_queue_stats st;
+		vnet_net_get_stats(net, q, &st);
+		s->rx_packets += st.rx_packets;
+		s->rx_bytes += st.rx_bytes;
+		s->tx_packets += st.tx_packets;
+		s->tx_bytes += st.tx_bytes;
+		s->drops += st.rx_drops + st.tx_drops;
+		s->errors += st.rx_errors + st.tx_errors;
+		s->rx_interrupts += st.rx_interrupts;
+		s->tx_interrupts += st.tx_interrupts;
+		s->rx_irq_packets += st.rx_irq_packets;
+	}
+}
+
+/* Counters can go backwards only if the pairs in use shrank (a pair's
+ * counters then leave the sum): the delta is then 0, not a wrap. */
+static uint64_t ms_delta(uint64_t now, uint64_t before)
+{
+	return now >= before ? now - before : 0;
+}
+
+int ms_perf(struct mctx *c)
+{
+	unsigned i = 0;
+	const char *name;
+	int rc;
+	struct vnet_net *net = mgmt_device(c, &i, true, 0, &name, &rc);
+	if (!net)
+		return rc;
+	if (c->npos > i)
+		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
+		                 c->cmd->usage);
+	const struct vnet_mgmt_host_ops *ops = c->m->ops;
+	if (!ops->now_ns)
+		return mgmt_fail(c, VNET_ENOTSUP, "this host has no clock for rates");
+	struct ms_sum s;
+	ms_sum(net, &s);
+	uint64_t now = ops->now_ns(c->m->arg);
+	struct vnet_mgmt_host_counters hc;
+	bool have_hc = ops->host_counters && ops->host_counters(c->m->arg, name, &hc);
+	uint64_t hirq = have_hc ? hc.interrupts : s.rx_interrupts + s.tx_interrupts;
+	struct vnet_mgmt_slot *sl = mgmt_slot(c->m, name);
+	struct mo *o = c->o;
+	mo_begin(o, c->cmd->name, name);
+	mo_obj(o, "totals");
+	mo_u64(o, "rx_packets", s.rx_packets);
+	mo_u64(o, "rx_bytes", s.rx_bytes);
+	mo_u64(o, "tx_packets", s.tx_packets);
+	mo_u64(o, "tx_bytes", s.tx_bytes);
+	mo_u64(o, "drops", s.drops);
+	mo_u64(o, "errors", s.errors);
+	mo_u64(o, "rx_interrupts", s.rx_interrupts);
+	mo_u64(o, "interrupts", hirq);
+	mo_obj_end(o);
+	bool have = sl->have_base && now > sl->base_ns;
+	uint64_t dt = have ? now - sl->base_ns : 0;
+	mo_u64(o, "interval_ms", dt / 1000000u);
+	mo_obj(o, "rates");
+	if (!have) {
+		mo_text(o, "(first sample: rates from the next call on)");
+		static const char *const keys[] = {"rx_pps",   "tx_pps",         "rx_bytes_per_s",        "tx_bytes_per_s",
+		                                   "drops_per_s", "errors_per_s", "interrupts_per_s",
+		                                   "rx_packets_per_interrupt"};
+		for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			mo_null(o, keys[k]);
+	} else {
+		mo_fix2(o, "rx_pps", ms_per_sec(ms_delta(s.rx_packets, sl->rx_packets), dt, 100));
+		mo_fix2(o, "tx_pps", ms_per_sec(ms_delta(s.tx_packets, sl->tx_packets), dt, 100));
+		mo_u64(o, "rx_bytes_per_s", ms_per_sec(ms_delta(s.rx_bytes, sl->rx_bytes), dt, 1));
+		mo_u64(o, "tx_bytes_per_s", ms_per_sec(ms_delta(s.tx_bytes, sl->tx_bytes), dt, 1));
+		mo_fix2(o, "drops_per_s", ms_per_sec(ms_delta(s.drops, sl->drops), dt, 100));
+		mo_fix2(o, "errors_per_s", ms_per_sec(ms_delta(s.errors, sl->errors), dt, 100));
+		mo_fix2(o, "interrupts_per_s", ms_per_sec(ms_delta(hirq, sl->host_interrupts), dt, 100));
+		uint64_t di = ms_delta(s.rx_interrupts, sl->rx_interrupts);
+		uint64_t dp = ms_delta(s.rx_irq_packets, sl->rx_irq_packets);
+		if (di)
+			mo_fix2(o, "rx_packets_per_interrupt", dp * 100u / di);
+		else
+			mo_null(o, "rx_packets_per_interrupt");
+	}
+	mo_obj_end(o);
+	mo_end(o);
+	sl->have_base = true;
+	sl->base_ns = now;
+	sl->rx_packets = s.rx_packets;
+	sl->rx_bytes = s.rx_bytes;
+	sl->tx_packets = s.tx_packets;
+	sl->tx_bytes = s.tx_bytes;
+	sl->drops = s.drops;
+	sl->errors = s.errors;
+	sl->rx_interrupts = s.rx_interrupts;
+	sl->tx_interrupts = s.tx_interrupts;
+	sl->rx_irq_packets = s.rx_irq_packets;
+	sl->host_interrupts = hirq;
+	return VNET_OK;
+}
+
+static void ms_vq(struct mo *o, const char *label, struct vnet_vq *vq)
+{
+	struct vnet_vq_stats st;
+	vnet_vq_get_stats(vq, &st);
+	mo_obj(o, label);
+	mo_str(o, "name", label);
+	mo_u64(o, "index", vnet_vq_index(vq));
+	mo_u64(o, "size", vnet_vq_size(vq));
+	mo_u64(o, "added", st.added);
+	mo_u64(o, "completed", st.completed);
+	mo_u64(o, "detached", st.detached);
+	mo_u64(o, "in_flight", vnet_vq_outstanding(vq));
+	mo_u64(o, "kicks", st.kicks);
+	mo_u64(o, "kicks_suppressed", st.kicks_suppressed);
+	mo_u64(o, "full", st.full);
+	mo_u64(o, "bad_len", st.bad_len);
+	mo_u64(o, "faults", st.faults);
+	mo_bool(o, "broken", vnet_vq_is_broken(vq));
+	mo_obj_end(o);
+}
+
+static void ms_pair(struct mo *o, struct vnet_net *net, uint16_t q)
+{
+	struct vnet_net_queue_stats s;
+	vnet_net_get_stats(net, q, &s);
+	char l[16] = "pair";
+	mo_fmt_u64(l + 4, q);
+	mo_obj(o, l);
+	mo_str(o, "name", l);
+	mo_u64(o, "rx_packets", s.rx_packets);
+	mo_u64(o, "rx_bytes", s.rx_bytes);
+	mo_u64(o, "rx_drops", s.rx_drops);
+	mo_u64(o, "rx_errors", s.rx_errors);
+	mo_u64(o, "rx_interrupts", s.rx_interrupts);
+	mo_u64(o, "rx_merged", s.rx_merged);
+	mo_u64(o, "rx_no_buf", s.rx_no_buf);
+	mo_u64(o, "rx_csum_valid", s.rx_csum_valid);
+	mo_u64(o, "rx_csum_partial", s.rx_csum_partial);
+	mo_u64(o, "rx_gso", s.rx_gso);
+	mo_u64(o, "tx_packets", s.tx_packets);
+	mo_u64(o, "tx_bytes", s.tx_bytes);
+	mo_u64(o, "tx_drops", s.tx_drops);
+	mo_u64(o, "tx_errors", s.tx_errors);
+	mo_u64(o, "tx_csum", s.tx_csum);
+	mo_u64(o, "tx_gso", s.tx_gso);
+	mo_u64(o, "tx_link_down", s.tx_link_down);
+	mo_u64(o, "tx_stops", s.tx_stops);
+	mo_u64(o, "polls", s.polls);
+	mo_u64(o, "poll_budget_exhausted", s.poll_budget_exhausted);
+	mo_obj_end(o);
+}
+
+static bool ms_is_queue(struct mctx *c, const char *s)
+{
+	struct mp_queue q;
+	(void)c;
+	return mp_queue(s, 0x7fff, &q);
+}
+
+int ms_vq_stats(struct mctx *c)
+{
+	unsigned i = 0;
+	const char *name;
+	int rc;
+	struct vnet_net *net = mgmt_device(c, &i, true, ms_is_queue, &name, &rc);
+	if (!net)
+		return rc;
+	struct vnet_net_info ni;
+	vnet_net_get_info(net, &ni);
+	struct mp_queue q = {MP_Q_PAIR, 0};
+	bool one = false;
+	if (c->npos > i) {
+		const char *arg = c->pos[i++];
+		char np[24];
+		mo_fmt_u64(np, ni.queue_pairs);
+		if (!mp_queue(arg, ni.max_queue_pairs, &q))
+			return mgmt_fail(c, VNET_EINVAL, "%s: unknown queue '%s' (rxN, txN, pairN, ctrl or a virtqueue index)",
+			                 name, arg);
+		if (q.kind == MP_Q_CTRL ? !vnet_net_ctrlq(net) : q.pair >= ni.queue_pairs)
+			return mgmt_fail(c, VNET_EINVAL, "%s: unknown queue '%s': %s queue pair(s) in use", name, arg, np);
+		one = true;
+	}
+	if (c->npos > i)
+		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
+		                 c->cmd->usage);
+	struct mo *o = c->o;
+	mo_begin(o, c->cmd->name, name);
+	mo_arr(o, "pairs");
+	for (uint16_t p = 0; p < ni.queue_pairs; p++)
+		if (!one || (q.kind != MP_Q_CTRL && q.pair == p))
+			ms_pair(o, net, p);
+	mo_arr_end(o);
+	mo_arr(o, "virtqueues");
+	for (uint16_t p = 0; p < ni.queue_pairs; p++) {
+		if (one && (q.kind == MP_Q_CTRL || q.pair != p))
+			continue;
+		char l[16] = "rx";
+		mo_fmt_u64(l + 2, p);
+		if (!one || q.kind != MP_Q_TX)
+			ms_vq(o, l, vnet_net_rxq(net, p));
+		l[0] = 't';
+		if (!one || q.kind != MP_Q_RX)
+			ms_vq(o, l, vnet_net_txq(net, p));
+	}
+	if (vnet_net_ctrlq(net) && (!one || q.kind == MP_Q_CTRL))
+		ms_vq(o, "ctrl", vnet_net_ctrlq(net));
+	mo_arr_end(o);
+	mo_end(o);
+	return VNET_OK;
+}

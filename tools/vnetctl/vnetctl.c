@@ -1,0 +1,165 @@
+/*
+ * vnetctl - send one management command to a running vnetd over its
+ * control socket and print the answer (docs/management.md).
+ *
+ *   vnetctl [--socket PATH] [--json] COMMAND [ARGS...]
+ *
+ * The command's names, arguments and output are those of the Orion
+ * kernel's shell (src/mgmt runs them inside vnetd); vnetctl only frames
+ * the request (vnetctl_proto.h) and prints the reply: to stdout when the
+ * command succeeded (or with --json, so a script always gets the object),
+ * to stderr otherwise.
+ * Exit status: 0 done; 1 the command failed (unknown device, bad value,
+ * ...); 3 vnetd refused it (access control); 2 usage, no vnetd on the
+ * socket, or a malformed reply.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vnetctl_proto.h"
+
+#define VNETCTL_DEFAULT_SOCKET "/run/vnetd/control.sock"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: vnetctl [--socket PATH] [--json] COMMAND [ARGS...]\n"
+		"Run a management command in vnetd (the same commands as the Orion kernel's shell;\n"
+		"`vnetctl help` lists them).\n"
+		"\n"
+		"  --socket PATH  vnetd's control socket (default $VNETCTL_SOCKET or %s)\n"
+		"  --json         one JSON object instead of aligned text\n"
+		"  --help\n"
+		"Exit status: 0 ok, 1 the command failed, 3 refused by access control, 2 usage or no vnetd.\n",
+		VNETCTL_DEFAULT_SOCKET);
+}
+
+static int read_full(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = getenv("VNETCTL_SOCKET");
+	if (!sock || !*sock)
+		sock = VNETCTL_DEFAULT_SOCKET;
+	bool json = false;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+			sock = argv[++i];
+		} else if (!strncmp(argv[i], "--socket=", 9)) {
+			sock = argv[i] + 9;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "vnetctl: unknown option '%s' (vnetctl --help)\n", argv[i]);
+			return 2;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *args[VNETCTL_ARGC_MAX];
+	int n = 0;
+	for (; i < argc; i++) {
+		if (n == VNETCTL_ARGC_MAX - 1) {
+			fprintf(stderr, "vnetctl: too many arguments (at most %d)\n", VNETCTL_ARGC_MAX - 1);
+			return 2;
+		}
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
+		}
+		args[n++] = argv[i];
+	}
+	if (json)
+		args[n++] = "--json";
+	static uint8_t req[VNETCTL_HDR_LEN + VNETCTL_REQ_MAX];
+	size_t rlen = vnetctl_request_encode(req, sizeof req, n, args);
+	if (!rlen) {
+		fprintf(stderr, "vnetctl: the request is too long or has an empty argument\n");
+		return 2;
+	}
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(sock) >= sizeof sa.sun_path) {
+		fprintf(stderr, "vnetctl: socket path too long: %s\n", sock);
+		return 2;
+	}
+	strcpy(sa.sun_path, sock);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		fprintf(stderr, "vnetctl: cannot reach vnetd at %s: %s\n", sock, strerror(errno));
+		return 2;
+	}
+	struct timeval tv = {.tv_sec = 30};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	uint8_t hdr[VNETCTL_HDR_LEN];
+	uint32_t plen;
+	const char *why;
+	if (write_full(fd, req, rlen) < 0 || read_full(fd, hdr, sizeof hdr) < 0) {
+		fprintf(stderr, "vnetctl: %s: vnetd closed the connection without a reply\n", sock);
+		return 2;
+	}
+	if (vnetctl_hdr_decode(hdr, VNETCTL_T_REPLY, &plen, &why) < 0) {
+		fprintf(stderr, "vnetctl: %s: malformed reply: %s\n", sock, why);
+		return 2;
+	}
+	uint8_t *payload = malloc(plen ? plen : 1);
+	if (!payload || read_full(fd, payload, plen) < 0) {
+		fprintf(stderr, "vnetctl: %s: reply cut short\n", sock);
+		return 2;
+	}
+	close(fd);
+	int32_t status;
+	const char *text;
+	size_t tlen;
+	if (vnetctl_reply_decode(payload, plen, &status, &text, &tlen) < 0) {
+		fprintf(stderr, "vnetctl: %s: malformed reply: too short\n", sock);
+		return 2;
+	}
+	FILE *out = (status == 0 || json) ? stdout : stderr;
+	fwrite(text, 1, tlen, out);
+	if (tlen && text[tlen - 1] != '\n')
+		fputc('\n', out);
+	free(payload);
+	if (status == VNETCTL_REFUSED)
+		return 3;
+	return status == 0 ? 0 : 1;
+}
