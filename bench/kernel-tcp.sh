@@ -29,6 +29,7 @@ vq_parse_args "kernel rounds bytes accel ring out" "$@"
 res=$(mktemp "${TMPDIR:-/tmp}/kernel-tcp.XXXXXX")
 logs=$(mktemp -d "${TMPDIR:-/tmp}/kernel-tcp-logs.XXXXXX")
 trap 'rm -rf "$res" "$logs"' EXIT
+load0=$(uptime | sed 's/.*load average: //')
 for ((r = 1; r <= rounds; r++)); do
 	for o in on off; do
 		text=$("$HERE/../tests/integration/kernel_tcp_tap.sh" --kernel "$kernel" --accel "$accel" \
@@ -50,7 +51,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 {
 	echo
-	echo "commit $(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null), $(date -u '+%F %H:%M UTC'), load:$(uptime | sed 's/.*load average//')"
+	echo "commit $(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null), $(date -u '+%F %H:%M UTC'), load average (uptime) at the start $load0, at the end $(uptime | sed 's/.*load average: //')"
 	echo "kernel TCP through TAP, $accel, ring $ring, $bytes bytes each way; $rounds rounds; Gbit/s, median (min-max)"
 	python3 - "$res" <<'PY'
 import statistics, sys

@@ -59,6 +59,7 @@ VQ_NAME=vnetd-iperf
 vq_parse_args "vnetd rounds seconds ring out" "$@"
 res=$(mktemp "${TMPDIR:-/tmp}/vnetd-iperf.XXXXXX")
 trap 'rm -f "$res"' EXIT
+load0=$(uptime | sed 's/.*load average: //')
 for ((r = 1; r <= rounds; r++)); do
 	for o in on off; do
 		line=$("$0" --one "$o" --vnetd "$vnetd" --seconds "$seconds" --ring "$ring" 2>&1)
@@ -73,7 +74,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 {
 	echo
-	echo "commit $(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null), $(date -u '+%F %H:%M UTC'), load:$(uptime | sed 's/.*load average//')"
+	echo "commit $(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null), $(date -u '+%F %H:%M UTC'), load average (uptime) at the start $load0, at the end $(uptime | sed 's/.*load average: //')"
 	echo "iperf3 -t $seconds through two vnetd (interrupt mode, ring $ring) and testpmd io; $rounds rounds; Gbit/s, median (min-max)"
 	python3 - "$res" <<'PY'
 import statistics, sys
