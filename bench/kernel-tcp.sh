@@ -22,7 +22,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 kernel=$HERE/../build/bin/orion-kernel.elf rounds=3 bytes=67108864 accel=tcg ring=split out=''
 # shellcheck disable=SC2034  # read by vq_parse_args / vq_die
-VQ_NAME=kernel-tcp
+VQ_NAME='kernel-tcp'
 # shellcheck source=SCRIPTDIR/../tests/lib/qemu.sh
 . "$HERE/../tests/lib/qemu.sh"
 vq_parse_args "kernel rounds bytes accel ring out" "$@"
@@ -44,7 +44,10 @@ for ((r = 1; r <= rounds; r++)); do
 		# "Linux->Orion: N bytes from IP:P in MS ms, X Mbit/s; Orion->Linux: N bytes to IP:P in MS ms, Y Mbit/s;"
 		in=$(sed -n 's/.*Linux->Orion: [^;]*, \([0-9.]*\) Mbit\/s;.*/\1/p' <<<"$pass")
 		outr=$(sed -n 's/.*Orion->Linux: [^;]*, \([0-9.]*\) Mbit\/s;.*/\1/p' <<<"$pass")
-		[ -n "$in" ] && [ -n "$outr" ] || { echo "round $r, offloads $o: no figures in: $pass" >&2; exit 1; }
+		if [ -z "$in" ] || [ -z "$outr" ]; then
+			echo "round $r, offloads $o: no figures in: $pass" >&2
+			exit 1
+		fi
 		echo "RESULT $o $in $outr" >>"$res"
 		echo "round $r: offloads $o: Linux -> Orion $in Mbit/s, Orion -> Linux $outr Mbit/s"
 	done

@@ -20,7 +20,7 @@
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 IT=$HERE/../tests/integration/vnetd
-vnetd=$HERE/../build/bin/vnetd rounds=3 seconds=10 ring=auto out='' one=''
+vnetd=$HERE/../build/bin/vnetd rounds=3 seconds=10 ring=auto out=''
 
 if [ "${1:-}" = --one ]; then
 	# One configuration, one round (the outer loop runs this).
@@ -53,7 +53,7 @@ if [ "${1:-}" = --one ]; then
 fi
 
 # shellcheck disable=SC2034  # read by vq_parse_args' printf -v
-VQ_NAME=vnetd-iperf
+VQ_NAME='vnetd-iperf'
 # shellcheck source=SCRIPTDIR/../tests/lib/qemu.sh
 . "$HERE/../tests/lib/qemu.sh"
 vq_parse_args "vnetd rounds seconds ring out" "$@"

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # NS_*, TAP_*, IP_*, BE are read by the callers
+# shellcheck shell=bash disable=SC2034,SC2154  # NS_*, TAP_*, IP_*, BE are read by the callers; offloads, vnetd... are set by them
 # tests/integration/vnetd/vnetd_lib.sh: the set-up every two-namespace
 # vnetd script shares (vnetd_bridge_test.sh, vnetd_iperf3_test.sh,
 # bench/vnetd-iperf.sh).  Source it after tests/lib/qemu.sh and
