@@ -65,8 +65,8 @@ for ((r = 1; r <= rounds; r++)); do
 		line=$("$0" --one "$o" --vnetd "$vnetd" --seconds "$seconds" --ring "$ring" 2>&1)
 		rc=$?
 		if [ $rc -ne 0 ]; then
-			echo "round $r, offloads $o: failed (exit $rc):" >&2
-			echo "$line" | tail -20 >&2
+			echo "round $r, offloads $o: failed (exit $rc): $(grep -a ': FAIL' <<<"$line")" >&2
+			echo "$line" | tail -40 >&2
 			exit 1
 		fi
 		grep '^RESULT ' <<<"$line" | tee -a "$res" | sed "s/^RESULT /round $r: offloads /"
