@@ -188,6 +188,12 @@ void net_init(unsigned ifn, const struct net_if_cfg *c)
 		ip_id = (uint16_t)timer_ns();
 }
 
+void net_fini(unsigned ifn)
+{
+	if (ifn < NET_MAX_IF)
+		memset(&ifs[ifn], 0, sizeof(ifs[ifn]));   /* down: no address, ARP cache or counters left */
+}
+
 const struct net_if_cfg *net_cfg(unsigned ifn)
 {
 	struct nif *n = nif_get(ifn);

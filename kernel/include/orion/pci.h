@@ -117,4 +117,15 @@ int pci_intx_route(const struct pci_dev *d, struct pci_intx_route *r);
 /* The function at bus:dev.fn in the table, or NULL. */
 struct pci_dev *pci_find_at(unsigned bus, unsigned dev, unsigned fn);
 
+/*
+ * Hot-plug (kernel/dev/pcie_hotplug.c).  pci_hotplug_add: read a function
+ * that appeared after the scan (its BARs already assigned) into the table
+ * and return it, or NULL if nothing answers there or the table is full.
+ * pci_hotplug_remove: the function is gone; its entry stays allocated
+ * (old pointers remain valid memory) with vendor 0xffff, which no lookup
+ * matches, and is reused by the next pci_hotplug_add.
+ */
+struct pci_dev *pci_hotplug_add(unsigned bus, unsigned dev, unsigned fn);
+void pci_hotplug_remove(struct pci_dev *d);
+
 #endif
