@@ -16,7 +16,8 @@
  * and detection within one tick (10 ms).
  *
  * Events:
- *   - presence detected (PDC or DLLSC with PDS set) on an empty slot: power
+ *   - presence detected (PDC or DLLSC with PDS set, or the attention button
+ *     with PDS set: QEMU 7.2 reports a hot-add as PDC + ABP) on an empty slot: power
  *     the slot on (Power Controller Control = on, Power Indicator on), wait
  *     for the data link layer (Link Status DLLLA, when the port reports it)
  *     and for the function to answer config reads (vendor id != 0xffff;
@@ -95,7 +96,7 @@ struct hp_slot {
 	/* Latched by the tick (interrupts off), taken by main context. */
 	uint16_t pending;
 	uint64_t event_ns;
-	uint64_t adds, removes, surprises;
+	uint64_t ticks, adds, removes, surprises;
 	uint64_t last_add_us, last_remove_us;
 };
 
@@ -119,6 +120,7 @@ static void hp_tick(void *arg)
 	(void)arg;
 	for (unsigned i = 0; i < nslots; i++) {
 		struct hp_slot *s = &slots[i];
+		s->ticks++;
 		uint16_t st = rd16(s, EXP_SLTSTA);
 		uint16_t ev = st & (SLTSTA_ABP | SLTSTA_PDC | SLTSTA_DLLSC | SLTSTA_PFD);
 		if (st & (ev | SLTSTA_CC))
@@ -214,6 +216,7 @@ static void slot_add(struct hp_slot *s, uint64_t t0)
 		slot_power_off(s);
 		return;
 	}
+	uint64_t wait_us = (timer_ns() - w0) / 1000u;
 	struct pci_ecam h;
 	unsigned en = assign(s, &h);
 	struct pci_dev *pd = pci_hotplug_add(s->bus, 0, 0);
@@ -223,8 +226,9 @@ static void slot_add(struct hp_slot *s, uint64_t t0)
 	}
 	s->fn = pd;
 	s->ifn = -1;
-	kprintf("pcie: slot %u (%s): %s %04x:%04x present, %u BARs placed (mem window %#lx+%#lx)%s\n", s->psn,
-		s->port->name, pd->name, pd->vendor, pd->device, h.stats.bars, h.mem32.pci, h.mem32.size,
+	kprintf("pcie: slot %u (%s): %s %04x:%04x present (seen %lu us after the event, link and config "
+		"ready after %lu us more), %u BARs placed (mem window %#lx+%#lx)%s\n", s->psn, s->port->name,
+		pd->name, pd->vendor, pd->device, (w0 - t0) / 1000u, wait_us, h.stats.bars, h.mem32.pci, h.mem32.size,
 		h.stats.bars_failed ? ", some BARs did not fit" : "");
 	if (!(en & PCI_CMD_MEM) || h.stats.bars_failed) {
 		kprintf("pcie: slot %u: BARs not assigned: function left alone\n", s->psn);
@@ -289,9 +293,10 @@ void pcie_hotplug_service(void)
 				slot_remove(s, true, t0);
 			else if (ev & SLTSTA_ABP)
 				slot_remove(s, false, t0);
-		} else if ((ev & SLTSTA_ABP) && present) {
-			slot_power_off(s);   /* nothing of ours there: let QEMU complete */
-		} else if ((ev & (SLTSTA_PDC | SLTSTA_DLLSC)) && present) {
+		} else if (present) {
+			/* QEMU signals a hot-add as presence change plus an
+			 * attention-button press (the button a user would push
+			 * after inserting a card): either means "bring it up". */
 			slot_add(s, t0);
 		}
 		s->cut = false;
@@ -328,9 +333,9 @@ static int cmd_hotplug(int argc, char **argv)
 			ksnprintf(what, sizeof(what), "vnet%d", s->ifn);
 		else if (s->fn)
 			ksnprintf(what, sizeof(what), "%s", s->fn->name);
-		kprintf("slot %u port %s bus %02x: %s presence %s power %s adds %lu removes %lu surprises %lu "
+		kprintf("slot %u port %s bus %02x: %s presence %s power %s (ctl %#x sta %#x pending %#x ticks %lu) adds %lu removes %lu surprises %lu "
 			"last add %lu us last remove %lu us\n", s->psn, s->port->name, s->bus, what,
-			(st & SLTSTA_PDS) ? "yes" : "no", (c & SLTCTL_PCC) ? "off" : "on", s->adds, s->removes,
+			(st & SLTSTA_PDS) ? "yes" : "no", (c & SLTCTL_PCC) ? "off" : "on", c, st, s->pending, s->ticks, s->adds, s->removes,
 			s->surprises, s->last_add_us, s->last_remove_us);
 	}
 	return 0;
