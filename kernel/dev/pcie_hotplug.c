@@ -254,6 +254,10 @@ static void slot_add(struct hp_slot *s, uint64_t t0)
 static void slot_remove(struct hp_slot *s, bool surprise, uint64_t t0)
 {
 	int ifn = s->ifn;
+	/* The name may have been detached meanwhile by someone else (a
+	 * management command) and even reused: detach only our function. */
+	if (ifn >= 0 && (vnet_devs[ifn].vacant || vnet_devs[ifn].pd != s->fn))
+		ifn = -1;
 	if (ifn >= 0)
 		netdev_detach((unsigned)ifn, surprise ? NETDEV_DETACH_SURPRISE : 0, NULL);
 	if (s->fn)
