@@ -18,18 +18,23 @@
 #      without waiting for a reset, and vnet0 still echoes.
 #   6. The kernel's free pages and heap bytes after the 2nd orderly removal
 #      equal those after the 1st (an orderly detach leaks nothing).
+#   7. --cycles N (default 0): N more add / 5 UDP echoes / del cycles,
+#      alternating slots, done before step 5; free pages and heap bytes after
+#      them must still equal step 2's; the kernel's add and remove times and
+#      QMP's device_del -> DEVICE_DELETED time are printed as median / max.
 # Prints the kernel's detection-to-up/removed times and QMP's time to
 # DEVICE_DELETED (figures only: no timing threshold).
 #
-# usage: kernel_hotplug.sh --kernel ELF [--accel auto|kvm|tcg] [--log FILE]
+# usage: kernel_hotplug.sh --kernel ELF [--accel auto|kvm|tcg] [--cycles N] [--log FILE]
 # Exit: 0 pass, 1 fail, 77 skip (no qemu-system-x86_64 or python3).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/qemu.sh
 . "$here/../lib/qemu.sh"
 vq_init hotplug
-kernel='' accel=auto log=''
-vq_parse_args "kernel accel log" "$@"
+kernel='' accel=auto log='' cycles=0
+reply='' mem1='' mem2='' mem3=''   # set by qemu_shell_cmd
+vq_parse_args "kernel accel cycles log" "$@"
 vq_need_kernel "$kernel"
 qemu_need
 vq_need python3 python3
@@ -70,12 +75,20 @@ add() { # ID BUS: device_add, then wait for the kernel's Nth "vnet1 up"
 		sleep 0.1
 	done
 	[ "$(count 'pcie: slot [0-9]*: vnet1 up in')" -gt "$n" ] || fail "$1 on $2: vnet1 did not come up"
-	tr -d '\r' <"$log" | grep -a 'pcie: slot [0-9]*: vnet1 up in' | tail -1 | sed 's/^/hotplug: kernel: /'
+	[ -n "${3:-}" ] || tr -d '\r' <"$log" | grep -a 'pcie: slot [0-9]*: vnet1 up in' | tail -1 | sed 's/^/hotplug: kernel: /'
 }
 del() { # ID: device_del, DEVICE_DELETED from QEMU, the kernel's removal line
 	local out
+	local n
+	n=$(count 'vnet1 gone')
 	out=$(qmp cmd-event device_del "{\"id\":\"$1\"}" DEVICE_DELETED 30) || fail "device_del $1: $out"
-	echo "hotplug: QEMU: $1 $out"
+	[ -n "${2:-}" ] || echo "hotplug: QEMU: $1 $out"
+	echo "$out" | sed -n 's/.* after \([0-9]*\) ms/\1/p' >>"$tmp/deleted.ms"
+	for _ in $(seq 1 100); do
+		[ "$(count 'vnet1 gone')" -gt "$n" ] && return 0
+		sleep 0.1
+	done
+	fail "kernel did not report vnet1 gone after device_del $1"
 }
 ping1() {
 	qemu_shell_cmd "ping 10.0.2.2 3 vnet1" 20 reply || fail "ping through vnet1 did not finish"
@@ -126,9 +139,29 @@ grep -a 'vnet1: detached' "$log" | tail -1 | grep -q 'reset ok.*(all returned)' 
 	fail "detach under traffic did not return every buffer: $(grep -a 'vnet1: detached' "$log" | tail -1)"
 qemu_shell_cmd "hotplug" 5 mem2 || fail "hotplug command"
 pages2=$(echo "$mem2" | sed -n 's/.*pages free \([0-9]*\), heap bytes \([0-9]*\).*/\1 \2/p')
-[ -n "$pages1" ] && [ "$pages1" = "$pages2" ] || fail "memory after 2nd removal ($pages2) differs from the 1st ($pages1)"
+if [ -z "$pages1" ] || [ "$pages1" != "$pages2" ]; then fail "memory after 2nd removal ($pages2) differs from the 1st ($pages1)"; fi
 echo_ok "$port0" 50 || fail "vnet0 echo after removal under traffic"
 echo "hotplug: step 4 ok: removed under traffic, vnet0 echoed 300 + 50, pages/heap stable ($pages1)"
+
+# 7. cycles.
+if [ "$cycles" -gt 0 ]; then
+	for i in $(seq 1 "$cycles"); do
+		bus=rp$((1 + i % 2))
+		add "hpc$i" "$bus" quiet
+		echo_ok "$port1" 5 || fail "cycle $i: echo through vnet1: $(tail -3 "$tmp/echo.$port1.out")"
+		del "hpc$i" quiet
+	done
+	grep -a 'vnet1: detached' "$log" | tail -"$cycles" | grep -vc 'reset ok.*(all returned), leaked 0' | grep -qx 0 ||
+		fail "a cycle's detach did not return every buffer"
+	qemu_shell_cmd "hotplug" 5 mem3 || fail "hotplug command"
+	pages3=$(echo "$mem3" | sed -n 's/.*pages free \([0-9]*\), heap bytes \([0-9]*\).*/\1 \2/p')
+	[ "$pages3" = "$pages1" ] || fail "memory after $cycles cycles ($pages3) differs from after the 1st removal ($pages1)"
+	stats() { python3 -c 'import sys,statistics as s; v=[float(x) for x in sys.stdin.read().split()]; print("median %.1f max %.1f ms (n=%d)" % (s.median(v), max(v), len(v)))'; }
+	echo "hotplug: step 7 ok: $cycles cycles, every buffer back each time, pages/heap stable ($pages3)"
+	echo "hotplug: figures: slot event -> vnet1 up: $(tr -d '\r' <"$log" | sed -n 's/.*vnet1 up in \([0-9.]*\) ms.*/\1/p' | stats)"
+	echo "hotplug: figures: slot event -> removed: $(tr -d '\r' <"$log" | sed -n 's/.*vnet removed in \([0-9.]*\) ms.*/\1/p' | stats)"
+	echo "hotplug: figures: QMP device_del -> DEVICE_DELETED: $(stats <"$tmp/deleted.ms")"
+fi
 
 # 5. surprise removal.
 add hp3 rp1
@@ -148,5 +181,5 @@ echo "hotplug: step 5 ok: $(grep -a 'pcie: slot 1: vnet removed (surprise)' "$lo
 
 grep -aq 'panic\|exception\|BUG' "$log" && fail "kernel reported a fault"
 qemu_shell_cmd "hotplug" 5 reply
-echo "$reply" | sed 's/^/hotplug: kernel: /'
+printf '%s\n' "$reply" | while IFS= read -r l; do echo "hotplug: kernel: $l"; done
 echo "hotplug: PASS add/ping/echo, orderly removal x2 (one under traffic), name reused, surprise removal"
