@@ -7,9 +7,11 @@
  * pci_init() scans from bus 0 following PCI-to-PCI bridges, decodes every
  * BAR with the write-ones probe (decoding disabled meanwhile) and keeps up
  * to PCI_MAX_DEVS functions in a static table: a struct pci_dev pointer is
- * valid forever.  BAR addresses are the firmware's (SeaBIOS on x86) or
- * were assigned by arch_pci_init before the scan; pci.c does not reassign
- * them.  A memory BAR's base is a CPU physical (== virtual) address.
+ * valid memory forever (a hot-removed function's entry is marked vendor
+ * 0xffff and reused by the next hot-added one: pci_hotplug_add below).
+ * BAR addresses are the firmware's (SeaBIOS on x86) or were assigned by
+ * arch_pci_init before the scan (a hot-added function's by
+ * dev/pcie_hotplug.c); pci.c does not reassign them.  A memory BAR's base is a CPU physical (== virtual) address.
  */
 #ifndef ORION_PCI_H
 #define ORION_PCI_H
