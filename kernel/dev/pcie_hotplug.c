@@ -275,11 +275,25 @@ static void slot_remove(struct hp_slot *s, bool surprise, uint64_t t0)
 		kprintf("pcie: slot %u: vnet%d gone\n", s->psn, ifn);
 }
 
-void pcie_hotplug_service(void)
+/* Called from netdev_service(), which may run with interrupts off (the
+ * shell's idle hook holds the kernel's lock): the slot work (a bring-up
+ * busy-waits on the device; a detach waits for its reset) runs with
+ * interrupts on, as at boot, so the tick and the other NICs keep being
+ * served meanwhile; detach takes the lock itself where it changes shared
+ * state.  Returns true if it did something (the idle loop then looks at
+ * its input again before sleeping). */
+bool pcie_hotplug_service(void)
 {
 	if (in_service || !nslots)
-		return;
+		return false;
+	bool any = false;
+	for (unsigned i = 0; i < nslots && !any; i++)
+		any = slots[i].pending != 0;
+	if (!any)
+		return false;
 	in_service = true;
+	unsigned long f0 = irq_save();
+	irq_enable();
 	for (unsigned i = 0; i < nslots; i++) {
 		struct hp_slot *s = &slots[i];
 		unsigned long f = irq_save();
@@ -305,7 +319,9 @@ void pcie_hotplug_service(void)
 		}
 		s->cut = false;
 	}
+	irq_restore(f0);
 	in_service = false;
+	return true;
 }
 
 static int cmd_hotplug(int argc, char **argv)

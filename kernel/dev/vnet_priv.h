@@ -135,7 +135,7 @@ const struct vnet_transport_ops *vd_pci_ops(void);
 /* pcie_hotplug.c: find hot-plug slots (after the boot bring-up); serve
  * their events from main context (netdev_service). */
 void pcie_hotplug_init(void);
-void pcie_hotplug_service(void);
+bool pcie_hotplug_service(void);
 
 /* vnet_cmd.c, vnet_selftest.c: registration. */
 void vd_cmd_init(void);
