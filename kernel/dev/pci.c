@@ -146,6 +146,42 @@ static void decode_bars(struct pci_dev *d, unsigned nbars)
 
 static void scan_bus(unsigned bus, unsigned depth);
 
+/* Read the function's identity, BARs and MSI-X capability into d. */
+static void fill_fn(struct pci_dev *d, unsigned bus, unsigned dev, unsigned fn)
+{
+	uint32_t id = raw_read32(bus, dev, fn, 0);
+	uint8_t htype = (raw_read32(bus, dev, fn, 0x0c) >> 16) & 0x7f;
+	memset(d, 0, sizeof(*d));
+	d->bus = bus;
+	d->dev = dev;
+	d->fn = fn;
+	d->vendor = id & 0xffff;
+	d->device = id >> 16;
+	uint32_t cls = raw_read32(bus, dev, fn, 0x08);
+	d->revision = cls & 0xff;
+	d->prog_if = (cls >> 8) & 0xff;
+	d->subclass = (cls >> 16) & 0xff;
+	d->class_code = cls >> 24;
+	d->header_type = htype;
+	uint32_t intr = raw_read32(bus, dev, fn, 0x3c);
+	d->irq_line = intr & 0xff;
+	d->irq_pin = (intr >> 8) & 0xff;
+	for (unsigned i = 0; i < PCI_MSIX_MAX; i++)
+		d->msix_vec[i] = -1;
+	ksnprintf(d->name, sizeof(d->name), "%02x:%02x.%u", bus, dev, fn);
+	if (htype == 0) {
+		uint32_t ss = raw_read32(bus, dev, fn, 0x2c);
+		d->subsys_vendor = ss & 0xffff;
+		d->subsys_id = ss >> 16;
+		decode_bars(d, 6);
+	} else if (htype == 1) {
+		decode_bars(d, 2);
+	}
+	d->msix_cap = (uint8_t)pci_cap_find(d, PCI_CAP_MSIX, 0);
+	if (d->msix_cap)
+		d->msix_size = (pci_cfg_read16(d, d->msix_cap + 2) & 0x7ff) + 1;
+}
+
 static void add_fn(unsigned bus, unsigned dev, unsigned fn, unsigned depth)
 {
 	uint32_t id = raw_read32(bus, dev, fn, 0);
@@ -153,45 +189,46 @@ static void add_fn(unsigned bus, unsigned dev, unsigned fn, unsigned depth)
 		return;
 	uint8_t htype = (raw_read32(bus, dev, fn, 0x0c) >> 16) & 0x7f;
 
-	if (ndevs < PCI_MAX_DEVS) {
-		struct pci_dev *d = &devs[ndevs++];
-		memset(d, 0, sizeof(*d));
-		d->bus = bus;
-		d->dev = dev;
-		d->fn = fn;
-		d->vendor = id & 0xffff;
-		d->device = id >> 16;
-		uint32_t cls = raw_read32(bus, dev, fn, 0x08);
-		d->revision = cls & 0xff;
-		d->prog_if = (cls >> 8) & 0xff;
-		d->subclass = (cls >> 16) & 0xff;
-		d->class_code = cls >> 24;
-		d->header_type = htype;
-		uint32_t intr = raw_read32(bus, dev, fn, 0x3c);
-		d->irq_line = intr & 0xff;
-		d->irq_pin = (intr >> 8) & 0xff;
-		for (unsigned i = 0; i < PCI_MSIX_MAX; i++)
-			d->msix_vec[i] = -1;
-		ksnprintf(d->name, sizeof(d->name), "%02x:%02x.%u", bus, dev, fn);
-		if (htype == 0) {
-			uint32_t ss = raw_read32(bus, dev, fn, 0x2c);
-			d->subsys_vendor = ss & 0xffff;
-			d->subsys_id = ss >> 16;
-			decode_bars(d, 6);
-		} else if (htype == 1) {
-			decode_bars(d, 2);
-		}
-		d->msix_cap = (uint8_t)pci_cap_find(d, PCI_CAP_MSIX, 0);
-		if (d->msix_cap)
-			d->msix_size = (pci_cfg_read16(d, d->msix_cap + 2) & 0x7ff) + 1;
-	} else {
+	if (ndevs < PCI_MAX_DEVS)
+		fill_fn(&devs[ndevs++], bus, dev, fn);
+	else
 		kprintf("pci: more than %u functions, %02x:%02x.%u ignored\n", PCI_MAX_DEVS, bus, dev, fn);
-	}
 	if (htype == 1 && depth < 8) {
 		unsigned secondary = (raw_read32(bus, dev, fn, 0x18) >> 8) & 0xff;
 		if (secondary && secondary != bus)
 			scan_bus(secondary, depth + 1);
 	}
+}
+
+/* ---- hot-plug (kernel/dev/pcie_hotplug.c) ----
+ * A removed function's entry keeps its memory (pointers stay valid) with
+ * vendor 0xffff, which no lookup matches; a function added later takes
+ * the first such entry, else a new one. */
+struct pci_dev *pci_hotplug_add(unsigned bus, unsigned dev, unsigned fn)
+{
+	if ((raw_read32(bus, dev, fn, 0) & 0xffff) == 0xffff)
+		return NULL;
+	struct pci_dev *d = NULL;
+	for (unsigned i = 0; i < ndevs && !d; i++)
+		if (devs[i].vendor == 0xffff)
+			d = &devs[i];
+	if (!d && ndevs < PCI_MAX_DEVS)
+		d = &devs[ndevs++];
+	if (!d) {
+		kprintf("pci: more than %u functions, %02x:%02x.%u ignored\n", PCI_MAX_DEVS, bus, dev, fn);
+		return NULL;
+	}
+	fill_fn(d, bus, dev, fn);
+	return d;
+}
+
+void pci_hotplug_remove(struct pci_dev *d)
+{
+	d->vendor = 0xffff;
+	d->device = 0xffff;
+	d->msix_on = false;
+	d->msix_table = NULL;
+	ksnprintf(d->name, sizeof(d->name), "gone");
 }
 
 static void scan_bus(unsigned bus, unsigned depth)
@@ -273,6 +310,8 @@ void pci_print(bool verbose)
 {
 	for (unsigned i = 0; i < ndevs; i++) {
 		struct pci_dev *d = &devs[i];
+		if (d->vendor == 0xffff)
+			continue;   /* hot-removed */
 		const char *n = pci_known_name(d);
 		kprintf("pci %s %04x:%04x class %02x.%02x.%02x%s%s", d->name, d->vendor, d->device,
 			d->class_code, d->subclass, d->prog_if, n ? " " : "", n ? n : "");
@@ -397,7 +436,7 @@ static struct pci_dev *bridge_to(unsigned bus)
 struct pci_dev *pci_find_at(unsigned bus, unsigned dev, unsigned fn)
 {
 	for (unsigned i = 0; i < ndevs; i++)
-		if (devs[i].bus == bus && devs[i].dev == dev && devs[i].fn == fn)
+		if (devs[i].bus == bus && devs[i].dev == dev && devs[i].fn == fn && devs[i].vendor != 0xffff)
 			return &devs[i];
 	return NULL;
 }

@@ -449,6 +449,15 @@ static void scan_bus(struct pci_ecam *h, unsigned bus, unsigned depth)
 	}
 }
 
+unsigned pci_ecam_assign_fn(struct pci_ecam *h, unsigned bus, unsigned dev, unsigned fn)
+{
+	unsigned cmd = rd(h, bus, dev, fn, CFG_COMMAND, 2);
+	wr(h, bus, dev, fn, CFG_COMMAND, 2, cmd & ~(CMD_IO | CMD_MEM));
+	unsigned en = assign_bars(h, bus, dev, fn, 6, true);
+	wr(h, bus, dev, fn, CFG_COMMAND, 2, (cmd & ~(CMD_IO | CMD_MEM)) | en);
+	return en;
+}
+
 int pci_ecam_assign(struct pci_ecam *h)
 {
 	h->stats = (struct pci_ecam_stats){ 0 };

@@ -186,6 +186,7 @@ static bool poll_dev(struct vnetdev *d)
 bool netdev_service(void)
 {
 	bool more = false;
+	more |= pcie_hotplug_service();   /* slot events the tick saw (pcie_hotplug.c) */
 	for (unsigned i = 0; i < vnet_ndevs; i++) {
 		struct vnetdev *d = &vnet_devs[i];
 		if (!d->up)

@@ -85,6 +85,11 @@ struct vnetdev {
 	uint64_t intx_irqs, intx_queue, intx_config, intx_none;
 	unsigned intx_none_run;
 	uint16_t tx_pair;         /* pair a reply leaves on (see the top comment); VD_TX_STEER outside a receive pass */
+	/* Hot-plug (vnet_hotplug.c): the name is free (detached); the device
+	 * is gone (surprise removal: its transport answers VNET_ENODEV); the
+	 * pool size asked for at bring-up (detach checks every buffer is back). */
+	bool vacant, gone;
+	uint32_t pool_size;
 };
 
 extern struct vnetdev vnet_devs[VNET_MAX_DEVS];
@@ -117,6 +122,22 @@ void vd_intx_teardown(struct vnetdev *d);
 
 /* vnet_probe.c: discovery and bring-up of every device. */
 void vd_bringup_all(void);
+/* The lowest free name (a vacant entry, else a new one), or NULL (with a
+ * message naming `what`) when all VNET_MAX_DEVS are taken; the bring-up of
+ * one device (PCI: d->pd set); the transport's release. */
+struct vnetdev *vd_new_dev(const char *what);
+void vd_dev_bringup(struct vnetdev *d);
+void vd_remove_transport(struct vnetdev *d);
+bool vd_is_virtio_net(const struct pci_dev *p);
+
+/* vnet_hotplug.c: netdev_detach/netdev_attach_pci (orion/netdev_hotplug.h);
+ * the modern PCI transport's ops as the glue uses them (reset and status
+ * answer VNET_ENODEV once d->gone). */
+const struct vnet_transport_ops *vd_pci_ops(void);
+/* pcie_hotplug.c: find hot-plug slots (after the boot bring-up); serve
+ * their events from main context (netdev_service). */
+void pcie_hotplug_init(void);
+bool pcie_hotplug_service(void);
 
 /* vnet_cmd.c, vnet_selftest.c: registration. */
 void vd_cmd_init(void);

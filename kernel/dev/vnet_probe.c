@@ -110,7 +110,7 @@ static void dev_ctrl_setup(struct vnetdev *d)
 			cfg.indir_len, cfg.key_len, cfg.hash_types);
 }
 
-static bool is_virtio_net(const struct pci_dev *p)
+bool vd_is_virtio_net(const struct pci_dev *p)
 {
 	return p->vendor == 0x1af4 && (p->device == 0x1041 || (p->device == 0x1000 && p->subsys_id == 1));
 }
@@ -122,7 +122,7 @@ static const char *dev_label(const struct vnetdev *d)
 	return d->pd ? d->pd->name : vnet_mmio_name(d->mmio);
 }
 
-static void dev_remove_transport(struct vnetdev *d)
+void vd_remove_transport(struct vnetdev *d)
 {
 	if (d->pci)
 		vnet_pci_remove(d->pci);
@@ -138,7 +138,7 @@ static void dev_remove_transport(struct vnetdev *d)
 /* PCI: probe the function through the modern transport.  virtio-mmio
  * windows were probed already (vd_bringup_all needs the device type
  * before it names a device). */
-static void dev_bringup(struct vnetdev *d)
+void vd_dev_bringup(struct vnetdev *d)
 {
 	int rc;
 	if (d->pd) {
@@ -238,11 +238,12 @@ static void dev_bringup(struct vnetdev *d)
 			}
 		}
 	}
+	d->pool_size = o.pool_size;
 	o.vector_of = vd_vector_of;
 	o.vector_arg = d;
 
 	if (d->pci)
-		rc = vnet_net_create(vnet_pci_ops(), d->pci, &o, &d->net);
+		rc = vnet_net_create(vd_pci_ops(), d->pci, &o, &d->net);
 	else if (d->leg)
 		rc = vnet_net_create(vnet_pci_legacy_ops(), d->leg, &o, &d->net);
 	else
@@ -300,23 +301,33 @@ static void dev_bringup(struct vnetdev *d)
 fail_pci:
 	vd_intx_teardown(d);
 	d->mode = MODE_POLL;
-	dev_remove_transport(d);
+	vd_remove_transport(d);
 	d->nvec = 0;
 }
 
-static struct vnetdev *new_dev(const char *what)
+struct vnetdev *vd_new_dev(const char *what)
 {
-	if (vnet_ndevs == VNET_MAX_DEVS) {
+	struct vnetdev *d = NULL;
+	for (unsigned i = 0; i < vnet_ndevs && !d; i++)
+		if (vnet_devs[i].vacant)
+			d = &vnet_devs[i];   /* a name freed by a detach (vnet_hotplug.c) */
+	if (!d && vnet_ndevs == VNET_MAX_DEVS) {
 		kprintf("vnet: virtio-net %s ignored: at most %u devices (vnet0..vnet%u)\n", what, VNET_MAX_DEVS,
 			VNET_MAX_DEVS - 1);
 		return NULL;
 	}
-	struct vnetdev *d = &vnet_devs[vnet_ndevs];
+	unsigned index = d ? d->index : vnet_ndevs;
+	if (!d)
+		d = &vnet_devs[vnet_ndevs];
+	unsigned long f = irq_save();
 	memset(d, 0, sizeof(*d));
-	d->index = vnet_ndevs++;
+	d->index = index;
 	ksnprintf(d->name, sizeof(d->name), "vnet%u", d->index);
 	d->intx_vec = -1;
 	d->tx_pair = VD_TX_STEER;
+	if (index == vnet_ndevs)
+		vnet_ndevs++;
+	irq_restore(f);
 	return d;
 }
 
@@ -344,7 +355,7 @@ static void mmio_bringup_all(void)
 		}
 		char what[48];
 		ksnprintf(what, sizeof(what), "%s (irq %d)", label, w->irq);
-		struct vnetdev *d = new_dev(what);
+		struct vnetdev *d = vd_new_dev(what);
 		if (!d) {
 			vnet_mmio_remove(m);
 			continue;
@@ -352,7 +363,7 @@ static void mmio_bringup_all(void)
 		d->mw = w;
 		d->mmio = m;
 		kprintf("%s: virtio-net %s irq %d\n", d->name, label, w->irq);
-		dev_bringup(d);
+		vd_dev_bringup(d);
 	}
 }
 
@@ -360,17 +371,18 @@ void vd_bringup_all(void)
 {
 	for (unsigned n = 0; n < pci_count(); n++) {
 		struct pci_dev *p = pci_get(n);
-		if (!is_virtio_net(p))
+		if (!vd_is_virtio_net(p))
 			continue;
 		char what[32];
 		ksnprintf(what, sizeof(what), "%s 1af4:%04x", p->name, p->device);
-		struct vnetdev *d = new_dev(what);
+		struct vnetdev *d = vd_new_dev(what);
 		if (!d)
 			continue;
 		d->pd = p;
-		dev_bringup(d);
+		vd_dev_bringup(d);
 	}
 	mmio_bringup_all();
+	pcie_hotplug_init();
 	if (!vnet_ndevs)
 		kprintf("vnet0: no virtio-net PCI function or virtio-mmio device found: network disabled\n");
 }

@@ -210,6 +210,18 @@ unsigned net_if_dev(unsigned ifn)
 	return n ? n->dev : ifn;
 }
 
+void net_fini(unsigned ifn)
+{
+	if (ifn >= NET_MAX_IF)
+		return;
+	/* Down: no address, ARP cache or counters left, on the device and on
+	 * each of its VLAN interfaces (bring-up sets them up again). */
+	for (unsigned i = NET_MAX_IF; i < NET_IF_SLOTS; i++)
+		if (ifs[i].up && ifs[i].dev == ifn)
+			memset(&ifs[i], 0, sizeof(ifs[i]));
+	memset(&ifs[ifn], 0, sizeof(ifs[ifn]));
+}
+
 const struct net_if_cfg *net_cfg(unsigned ifn)
 {
 	struct nif *n = nif_get(ifn);

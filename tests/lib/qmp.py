@@ -5,6 +5,11 @@ Unix socket: greeting, qmp_capabilities, then one command at a time).
 usage:
   qmp.py SOCK cmd NAME [JSON-ARGUMENTS]     print the command's "return" as JSON
   qmp.py SOCK rx-filter-check NIC K=V...    query-rx-filter for NIC and compare
+  qmp.py SOCK cmd-event NAME JSON EVENT SECS  run the command, then wait up to
+                                            SECS for EVENT (e.g. device_del,
+                                            then DEVICE_DELETED of that id);
+                                            prints "EVENT after N ms"; exit 1
+                                            if it does not come
                                             fields; exit 1 naming each mismatch
 Keys for rx-filter-check: promiscuous, multicast, unicast,
 broadcast-allowed, main-mac, unicast-overflow, multicast-overflow
@@ -18,10 +23,12 @@ error, 2 usage/connection error.
 import json
 import socket
 import sys
+import time
 
 
 class Qmp:
     def __init__(self, path):
+        self.events = []
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(10)
         self.s.connect(path)
@@ -37,6 +44,34 @@ class Qmp:
             msg = json.loads(line)
             if "event" not in msg:
                 return msg
+            self.events.append(msg)
+
+    def wait_event(self, name, match, secs):
+        """The first event NAME whose data has every key/value of match
+        (seen before or within secs), or None."""
+        deadline = time.monotonic() + secs
+        while True:
+            for i, ev in enumerate(self.events):
+                data = ev.get("data", {})
+                if ev["event"] == name and all(data.get(k) == v for k, v in match.items()):
+                    del self.events[: i + 1]
+                    return ev
+            self.events.clear()
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            self.s.settimeout(left)
+            try:
+                line = self.f.readline()
+            except (socket.timeout, OSError):
+                return None
+            finally:
+                self.s.settimeout(10)
+            if not line:
+                raise ConnectionError("QMP connection closed")
+            msg = json.loads(line)
+            if "event" in msg:
+                self.events.append(msg)
 
     def cmd(self, name, args=None):
         req = {"execute": name}
@@ -71,6 +106,17 @@ def main(argv):
         if argv[2] == "cmd":
             args = json.loads(argv[4]) if len(argv) > 4 else None
             print(json.dumps(q.cmd(argv[3], args)))
+            return 0
+        if argv[2] == "cmd-event" and len(argv) == 7:
+            args = json.loads(argv[4]) if argv[4] else None
+            t0 = time.monotonic()
+            q.cmd(argv[3], args)
+            match = {"device": args["id"]} if args and "id" in args else {}
+            ev = q.wait_event(argv[5], match, float(argv[6]))
+            if ev is None:
+                print("qmp: no %s within %s s after %s" % (argv[5], argv[6], argv[3]))
+                return 1
+            print("%s after %d ms" % (argv[5], (time.monotonic() - t0) * 1000))
             return 0
         if argv[2] == "rx-filter-check":
             nic = argv[3]

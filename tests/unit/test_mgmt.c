@@ -39,7 +39,7 @@
 /* ------------------------------------------------------------ host */
 
 struct dev {
-	char name[8];
+	char name[16];
 	struct netdev_model m;
 	struct vnet_net *net;
 	bool removed;

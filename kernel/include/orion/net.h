@@ -133,6 +133,9 @@ bool netdev_needs_poll(void);
 
 /* Configure interface ifn (< NET_MAX_IF) and mark it up. */
 void net_init(unsigned ifn, const struct net_if_cfg *cfg);
+/* Take interface ifn down (device detached): it answers nothing, its
+ * address, ARP cache and counters are forgotten; net_init brings it back. */
+void net_fini(unsigned ifn);
 /* Configuration of ifn, NULL if it is not up. */
 const struct net_if_cfg *net_cfg(unsigned ifn);
 /* The driver handle of vnet<ifn> once up, else NULL (control-plane selftest). */

@@ -7,9 +7,11 @@
  * pci_init() scans from bus 0 following PCI-to-PCI bridges, decodes every
  * BAR with the write-ones probe (decoding disabled meanwhile) and keeps up
  * to PCI_MAX_DEVS functions in a static table: a struct pci_dev pointer is
- * valid forever.  BAR addresses are the firmware's (SeaBIOS on x86) or
- * were assigned by arch_pci_init before the scan; pci.c does not reassign
- * them.  A memory BAR's base is a CPU physical (== virtual) address.
+ * valid memory forever (a hot-removed function's entry is marked vendor
+ * 0xffff and reused by the next hot-added one: pci_hotplug_add below).
+ * BAR addresses are the firmware's (SeaBIOS on x86) or were assigned by
+ * arch_pci_init before the scan (a hot-added function's by
+ * dev/pcie_hotplug.c); pci.c does not reassign them.  A memory BAR's base is a CPU physical (== virtual) address.
  */
 #ifndef ORION_PCI_H
 #define ORION_PCI_H
@@ -116,5 +118,16 @@ struct pci_intx_route {
 int pci_intx_route(const struct pci_dev *d, struct pci_intx_route *r);
 /* The function at bus:dev.fn in the table, or NULL. */
 struct pci_dev *pci_find_at(unsigned bus, unsigned dev, unsigned fn);
+
+/*
+ * Hot-plug (kernel/dev/pcie_hotplug.c).  pci_hotplug_add: read a function
+ * that appeared after the scan (its BARs already assigned) into the table
+ * and return it, or NULL if nothing answers there or the table is full.
+ * pci_hotplug_remove: the function is gone; its entry stays allocated
+ * (old pointers remain valid memory) with vendor 0xffff, which no lookup
+ * matches, and is reused by the next pci_hotplug_add.
+ */
+struct pci_dev *pci_hotplug_add(unsigned bus, unsigned dev, unsigned fn);
+void pci_hotplug_remove(struct pci_dev *d);
 
 #endif

@@ -118,6 +118,16 @@ uint64_t pci_ecam_cfg_addr(const struct pci_ecam *h, unsigned bus, unsigned dev,
  */
 int pci_ecam_assign(struct pci_ecam *h);
 
+/*
+ * Size and place the BARs of one type-0 function (decoding off meanwhile)
+ * in h's windows from their cursors (next), then turn on the decode types
+ * that were placed; returns them (CMD_IO 1 / CMD_MEM 2).  A 64-bit BAR
+ * that does not fit mem32 may go to mem64.  Used by PCIe hot-plug
+ * (dev/pcie_hotplug.c) with a root port's windows and the arch's config
+ * access as ops.
+ */
+unsigned pci_ecam_assign_fn(struct pci_ecam *h, unsigned bus, unsigned dev, unsigned fn);
+
 /* CPU address of a PCI bus address in a space (I/O or memory), or
  * PCI_ECAM_ERR_NOTFOUND if no window holds it. */
 int pci_ecam_to_cpu(const struct pci_ecam *h, enum pci_ecam_space space, uint64_t pci,
