@@ -28,6 +28,7 @@
 #include "vnet/device.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
+#include "vnet/net_recover.h"
 #include "vnet/spec/virtio_pci.h"
 #include "vnet/transport.h"
 #include "vnet/virtio_mmio.h"
