@@ -84,6 +84,11 @@ struct vnet_net_recover_opts {
 	unsigned max_attempts;    /* attempts in one streak before dead; 0 = default 5 */
 	bool no_queue_reset;      /* always reset the whole device */
 	bool manual;              /* watchdog only detects (stats.pending), never acts */
+	/* The cause a TX watchdog stall is counted as; 0 = VNET_RECOVER_TX_WATCHDOG.
+	 * The vhost-user port sets VNET_RECOVER_BACKEND_STALL: its back-end is
+	 * still connected (a lost one is a disconnect), so a transmit queue
+	 * that stopped completing is a back-end that stopped processing. */
+	enum vnet_net_recover_cause tx_stall_cause;
 };
 
 struct vnet_net_recover_stats {
@@ -124,6 +129,12 @@ enum vnet_net_recover_cause vnet_net_watchdog(struct vnet_net *net, uint64_t now
  */
 #define VNET_NET_VQ_ALL 0xffffu
 int vnet_net_recover(struct vnet_net *net, enum vnet_net_recover_cause cause, uint16_t vq_index, uint64_t now_ns);
+
+/* Start afresh after the host replaced what failed (e.g. the vhost-user
+ * port connected a new back-end): clears dead, the streak and pending;
+ * the counters stay.  A device latched dead by a reset that did not
+ * complete (vnet_net_is_dead) stays dead. */
+void vnet_net_recover_rearm(struct vnet_net *net);
 
 void vnet_net_recover_get_stats(const struct vnet_net *net, struct vnet_net_recover_stats *st);
 /* Short name of a cause ("needs-reset", "queue-broken", ...). */

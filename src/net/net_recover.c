@@ -69,6 +69,8 @@ void vnet_net_recover_configure(struct vnet_net *net, const struct vnet_net_reco
 		o.stable_ns = NET_RECOVER_STABLE_NS;
 	if (!o.max_attempts)
 		o.max_attempts = NET_RECOVER_MAX_ATTEMPTS;
+	if (o.tx_stall_cause <= VNET_RECOVER_NONE || o.tx_stall_cause >= VNET_RECOVER_CAUSES)
+		o.tx_stall_cause = VNET_RECOVER_TX_WATCHDOG;
 	net->rs.o = o;
 	net->rs.configured = true;
 }
@@ -87,6 +89,18 @@ void vnet_net_recover_get_stats(const struct vnet_net *net, struct vnet_net_reco
 	memset(st, 0, sizeof(*st));
 	if (net)
 		*st = net->rs.st;
+}
+
+void vnet_net_recover_rearm(struct vnet_net *net)
+{
+	if (!net)
+		return;
+	struct net_recover_state *rs = net_recover_rs(net);
+	rs->st.dead = false;
+	rs->st.streak = 0;
+	rs->st.pending = VNET_RECOVER_NONE;
+	for (uint16_t i = 0; i < net->created; i++)
+		net->q[i].tx_wd_armed = false;
 }
 
 /* The ring slot of virtqueue index: a receive or transmit queue of a
@@ -246,9 +260,10 @@ static void net_recover_give_up(struct vnet_net *net, struct net_recover_state *
 		(void)vnet_net_halt(net, &n);
 		rs->st.reclaimed += n;
 	}
-	VNET_ERR("%s: recovery gave up after %u attempts (last cause %s, last error %s): device latched dead",
+	VNET_ERR("%s: recovery gave up after %u attempts (last cause %s, %s%s): device latched dead",
 	         vnet_device_name(net->dev), rs->st.streak, vnet_net_recover_cause_name(rs->st.last_cause),
-	         vnet_strerror(rc));
+	         rc == VNET_OK ? "it broke again within the stable time after each recovery" : "last error ",
+	         rc == VNET_OK ? "" : vnet_strerror(rc));
 }
 
 /* One attempt: queue reset first for a single queue, else the device. */
@@ -262,8 +277,10 @@ static int net_recover_attempt(struct vnet_net *net, struct net_recover_state *r
 	if (rs->st.streak && rs->st.last_error == VNET_OK && now_ns - rs->st.last_ns >= rs->o.stable_ns)
 		rs->st.streak = 0;
 	if (rs->st.streak >= rs->o.max_attempts) {
+		/* The limit: this trigger is acted on by giving up. */
+		rs->st.by_cause[cause]++;
 		rs->st.last_cause = cause;
-		net_recover_give_up(net, rs, rs->st.last_error ? rs->st.last_error : VNET_EBROKEN);
+		net_recover_give_up(net, rs, rs->st.last_error);
 		return VNET_EBROKEN;
 	}
 	rs->st.streak++;
@@ -364,7 +381,7 @@ static enum vnet_net_recover_cause net_recover_detect(struct vnet_net *net, stru
 		for (uint16_t i = 0; i < net->pairs; i++) {
 			if (net_recover_tx_stalled(net, &net->q[i], now_ns, rs->o.tx_timeout_ns)) {
 				*vq_index = (uint16_t)(2u * i + 1u);
-				return VNET_RECOVER_TX_WATCHDOG;
+				return rs->o.tx_stall_cause;
 			}
 		}
 	}
