@@ -147,6 +147,68 @@ static void qr_queue_step(const char *what, uint16_t vq, uint16_t new_size, bool
 		qr_resume(what, 10 * QR_SEC);
 }
 
+/* qreset.loops=N: N rounds of a queue reset of rx0 and of tx0 (sizes
+ * alternating between the full and the half ring) and, every 10th round,
+ * a device reset with replay, under traffic; each reclaims exactly what
+ * its rings held and the pool stays whole.  Traffic must resume at the end. */
+static void qr_loops(bool rr)
+{
+	const char *s = cmdline_get("qreset.loops");
+	unsigned n = 0;
+	while (s && *s >= '0' && *s <= '9')
+		n = n * 10u + (unsigned)(*s++ - '0');
+	if (!n)
+		return;
+	struct vnet_net_info info;
+	vnet_net_get_info(qr_net, &info);
+	unsigned qresets = 0, dresets = 0, bad = 0;
+	uint64_t t0 = timer_ns();
+	for (unsigned i = 0; i < n && !bad; i++) {
+		uint16_t size = (i & 1u) ? (uint16_t)(info.queue_size / 2u) : info.queue_size;
+		for (uint16_t vq = 0; rr && vq < 2; vq++) {
+			unsigned long f = irq_save();
+			struct vnet_vq *q = vq ? vnet_net_txq(qr_net, 0) : vnet_net_rxq(qr_net, 0);
+			uint32_t held = vnet_vq_outstanding(q);
+			uint64_t r0 = qr_reclaimed();
+			int rc = vnet_net_queue_reset(qr_net, vq, size);
+			uint64_t r1 = qr_reclaimed();
+			irq_restore(f);
+			if (rc != VNET_OK || r1 - r0 != held) {
+				kprintf("selftest qreset: FAIL loop %u queue %u: %s, held %u reclaimed %lu\n", i, vq,
+				        vnet_strerror(rc), held, (unsigned long)(r1 - r0));
+				bad++;
+			}
+			qresets++;
+		}
+		if (i % 10u == 9u) {
+			unsigned long f = irq_save();
+			uint32_t held = qr_in_rings();
+			uint64_t r0 = qr_reclaimed();
+			int rc = vnet_net_recover(qr_net, VNET_RECOVER_MANUAL, VNET_NET_VQ_ALL, timer_ns());
+			uint64_t r1 = qr_reclaimed();
+			irq_restore(f);
+			if (rc != VNET_OK || r1 - r0 != held) {
+				kprintf("selftest qreset: FAIL loop %u device reset: %s, held %u reclaimed %lu\n", i,
+				        vnet_strerror(rc), held, (unsigned long)(r1 - r0));
+				bad++;
+			}
+			dresets++;
+		}
+		if (qr_pool_total() != qr_total) {
+			kprintf("selftest qreset: FAIL loop %u: pool %u of %u\n", i, qr_pool_total(), qr_total);
+			bad++;
+		}
+		/* Serve the traffic a little between rounds. */
+		net_wait_once();
+	}
+	uint64_t ms = (timer_ns() - t0) / 1000000u;
+	kprintf("qreset: loops %u: %u queue resets, %u device resets in %lu ms\n", n, qresets, dresets,
+	        (unsigned long)ms);
+	if (bad)
+		qr_fail = -1;
+	qr_resume("loops", 20 * QR_SEC);
+}
+
 static void qr_ctl(const char *what, int rc)
 {
 	if (rc == VNET_OK || rc == VNET_ENOTSUP)
@@ -214,6 +276,8 @@ static int selftest_qreset(void)
 	qr_wait();
 	qr_ctl("mac-restore", QR_CALL(vnet_net_set_mac(qr_net, mac0)));
 	qr_resume("device-reset", 20 * QR_SEC);
+
+	qr_loops(rr);
 
 	vnet_net_recover_get_stats(qr_net, &b);
 	kprintf("qreset: recovery queue_resets %lu device_resets %lu reclaimed %lu fails %lu/%lu\n",
