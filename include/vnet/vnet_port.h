@@ -51,6 +51,14 @@ struct vnet_port_opts {
 	uint32_t pool_size;        /* 0 = sized from queues */
 	uint32_t connect_timeout_ms; /* open(): how long to wait for the back-end; 0 = 5000 */
 	uint32_t reconnect_ms;     /* client mode: retry period after loss; 0 = 1000 */
+	/* recovery (docs/reliability.md): a back-end that stays connected but
+	 * stops processing is detected by the TX watchdog after
+	 * stall_timeout_ms (0 = 2000, UINT32_MAX = off) with transmit work
+	 * pending and no completion, counted as VNET_RECOVER_BACKEND_STALL
+	 * and recovered by a device reset + re-init over the same connection
+	 * (vnet/net_recover.h: back-off, and after the limit the back-end is
+	 * disconnected as a failed one). */
+	uint32_t stall_timeout_ms;
 	struct vnet_net_opts net;  /* further virtio-net options (offloads, in-order ...);
 	                            * queue_pairs/queue_size/ring above take precedence;
 	                            * net.rx_refill_batch 0 means 8 for a port (1 = every burst) */
@@ -67,6 +75,10 @@ struct vnet_port_stats {
 	 * timeout or the socket.  Zero in poll mode. */
 	uint64_t intr_sleeps;
 	uint64_t intr_wakeups;
+	/* recovery: back-end stalls acted on (vnet_net_recover_get_stats on
+	 * vnet_port_net() has the details), and back-ends given up on */
+	uint64_t stalls;
+	uint64_t stall_gave_up;
 };
 
 /*

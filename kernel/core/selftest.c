@@ -233,4 +233,5 @@ void selftest_builtins_init(void)
 	selftest_register(&boot_test);
 	selftest_register(&fault_test);
 	selftest_ctrl_register();
+	selftest_recover_register();
 }

@@ -183,6 +183,20 @@ static bool poll_dev(struct vnetdev *d)
 	return more;
 }
 
+/* Recovery (src/net/net_recover.c): the watchdog, every 100 ms from main
+ * context (a reset busy-waits: never from the tick's interrupt). */
+static void vd_watchdog(struct vnetdev *d)
+{
+	static uint64_t next[VNET_MAX_DEVS];
+	uint64_t now = timer_ns();
+	if (now < next[d->index])
+		return;
+	next[d->index] = now + 100 * MS_NS;
+	unsigned long f = irq_save();
+	(void)vnet_net_watchdog(d->net, now);
+	irq_restore(f);
+}
+
 bool netdev_service(void)
 {
 	bool more = false;
@@ -191,6 +205,7 @@ bool netdev_service(void)
 		struct vnetdev *d = &vnet_devs[i];
 		if (!d->up)
 			continue;
+		vd_watchdog(d);
 		if (vd_polled(d))
 			more |= poll_dev(d);
 		for (uint16_t q = 0; d->pending && q < d->pairs; q++) {

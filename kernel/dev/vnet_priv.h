@@ -29,6 +29,7 @@
 #include "vnet/features.h"
 #include "vnet/net.h"
 #include "vnet/net_ctrl.h"
+#include "vnet/net_recover.h"
 #include "vnet/spec/virtio_pci.h"
 #include "vnet/transport.h"
 #include "vnet/virtio_mmio.h"

@@ -65,6 +65,7 @@
 #include "vhost_user_linux.h"
 #include "vnet/features.h"
 #include "vnet/net_ctrl.h"
+#include "vnet/net_recover.h"
 #include "vnet/vhost_user.h"
 #include "vnet/spec/vhost_user.h"
 #include "vnet/spec/virtio_net.h"
@@ -85,6 +86,7 @@ struct vnet_port {
 	bool up;
 	uint64_t next_attempt_ns;
 	struct vnet_port_stats st;
+	uint64_t rec_connects;      /* recovery: st.connects when recovery was last armed */
 };
 
 
@@ -281,6 +283,52 @@ static struct vnet_net_opts port_net_opts(const struct vnet_port_opts *o)
 	return n;
 }
 
+/* ------------------------------------ recovery: a back-end that stalls */
+
+static void port_down(struct vnet_port *p, int why);
+
+/* The TX watchdog (vnet/net_recover.h) with the port's stall timeout; a
+ * stall counts as a back-end stall (a lost back-end is a disconnect). */
+static void port_recover_init(struct vnet_port *p)
+{
+	struct vnet_net_recover_opts ro;
+	memset(&ro, 0, sizeof(ro));
+	uint32_t ms = p->opts.stall_timeout_ms ? p->opts.stall_timeout_ms : 2000u;
+	ro.tx_timeout_ns = ms == UINT32_MAX ? UINT64_MAX : (uint64_t)ms * 1000000u;
+	ro.tx_stall_cause = VNET_RECOVER_BACKEND_STALL;
+	vnet_net_recover_configure(p->net, &ro);
+	p->rec_connects = p->st.connects;
+}
+
+/* From service() while up: run the watchdog; a back-end recovery gave up
+ * on is disconnected like a failed one (the port then waits for, or
+ * reconnects to, a new back-end, and recovery starts afresh with it).
+ * Returns VNET_OK, or VNET_ETIMEDOUT when the back-end was dropped. */
+static int port_recover_tick(struct vnet_port *p)
+{
+	if (p->rec_connects != p->st.connects) {
+		vnet_net_recover_rearm(p->net);
+		p->rec_connects = p->st.connects;
+	}
+	enum vnet_net_recover_cause c = vnet_net_watchdog(p->net, vnet_hal_time_ns());
+	if (c == VNET_RECOVER_NONE)
+		return VNET_OK;
+	struct vnet_net_recover_stats rs;
+	vnet_net_recover_get_stats(p->net, &rs);
+	if (c == VNET_RECOVER_BACKEND_STALL)
+		p->st.stalls++;
+	if (!rs.dead) {
+		vnet_linux_logf(VNET_LOG_WARN, "vnet port %s: %s: recovery %s", p->path, vnet_net_recover_cause_name(c),
+		                rs.last_error == VNET_OK ? "done" : vnet_strerror(rs.last_error));
+		return VNET_OK;
+	}
+	vnet_linux_logf(VNET_LOG_ERR, "vnet port %s: %s: recovery gave up on this back-end: disconnecting", p->path,
+	                vnet_net_recover_cause_name(c));
+	p->st.stall_gave_up++;
+	port_down(p, VNET_ETIMEDOUT);
+	return VNET_ETIMEDOUT;
+}
+
 int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 {
 	if (!opts || !out || !opts->socket_path || !opts->socket_path[0])
@@ -354,6 +402,7 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 	port_mq_report(p);
 	p->up = true;
 	p->st.connects = 1;
+	port_recover_init(p);
 	port_net_offload_report(p);
 	*out = p;
 	return VNET_OK;
@@ -581,7 +630,7 @@ int vnet_port_service_fds(struct vnet_port *port, int timeout_ms, struct pollfd 
 		port_down(p, VNET_ENODEV);
 		return VNET_ENODEV;
 	}
-	return VNET_OK;
+	return port_recover_tick(p);
 }
 
 void vnet_port_close(struct vnet_port *port)

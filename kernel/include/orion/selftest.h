@@ -20,6 +20,7 @@ int selftest_run(const char *name);
 void selftest_builtins_init(void);
 /* selftest=ctrl (core/selftest_ctrl.c), registered by selftest_builtins_init. */
 void selftest_ctrl_register(void);
+void selftest_recover_register(void); /* selftest_recover.c: selftest=qreset */
 
 /*
  * Late-init hooks: functions that run after all kernel services are up
