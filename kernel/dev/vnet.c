@@ -66,6 +66,7 @@
  * flow on one queue pair (a multi-queue tap steers the flow back to the
  * queue it last saw it on).  Frames sent from main context use pair 0.
  */
+#include "orion/vnet_mgmt.h"
 #include "vnet_priv.h"
 
 struct vnetdev vnet_devs[VNET_MAX_DEVS];
@@ -314,6 +315,7 @@ void vd_tick_start(void)
 void orion_late_init(void)
 {
 	vd_cmd_init();
+	mgmt_shell_init();   /* kernel/core/mgmt_shell.c: the virtio_net_* commands */
 	net_shell_init();
 	vd_selftest_init();
 	vd_bringup_all();
