@@ -10,24 +10,19 @@
 #include "orion/klib.h"
 #include "orion/kprintf.h"
 #include "orion/arch.h"
+#include "orion/serial.h"
 #include "orion/shell.h"
 #include "orion/vnet_mgmt.h"
 
 static struct vnet_mgmt mgmt;
 static bool mgmt_ready;
 
+/* Straight to the console (kprintf's 256-byte line buffer would cut a
+ * full 256-byte piece by one character). */
 static void ms_write(void *arg, const char *s, size_t n)
 {
-	char buf[257];
 	(void)arg;
-	while (n) {
-		size_t k = n < sizeof(buf) - 1 ? n : sizeof(buf) - 1;
-		memcpy(buf, s, k);
-		buf[k] = 0;
-		kprintf("%s", buf);
-		s += k;
-		n -= k;
-	}
+	serial_write(s, (unsigned long)n);
 }
 
 static int ms_cmd(int argc, char **argv)
