@@ -23,8 +23,8 @@
  * service beyond vnet_hal.h (allocation, time, log).  There is no MSI-X:
  * one interrupt line per device, whose cause is InterruptStatus
  * (§4.2.3.4), so queues are set up with VNET_VECTOR_NONE.  Version 1
- * (legacy, §4.2.4) devices are refused, shared-memory regions and
- * VIRTIO_F_RING_RESET are not supported.
+ * (legacy, §4.2.4) devices are refused, shared-memory regions are not
+ * supported; VIRTIO_F_RING_RESET is (QueueReset, the reset_queue op).
  *
  * Concurrency: like every transport, the caller serialises all calls on one
  * device except the ops' notify() (data path, concurrent per queue) and

@@ -12,6 +12,7 @@
  *   net_poll.c      service loop and interrupt helpers [net_poll_]
  *   net_info.c      info, stats and accessors [net_info_]
  *   net_features.c  virtio-net feature names and dependency rules [net_feat_]
+ *   net_recover.c   queue reset (RING_RESET), watchdog, recovery [net_recover_]
  * The hot path (rx, tx, pool) takes no lock, allocates nothing and never
  * logs; everything in setup/ctrl is control path and may busy-wait,
  * bounded by timeout_ns.
@@ -40,6 +41,7 @@
 #include "vnet/device.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
+#include "vnet/net_recover.h"
 #include "vnet/spec/virtio_config.h"
 #include "vnet/spec/virtio_net.h"
 #include "vnet/vnet_hal.h"
@@ -70,6 +72,18 @@ struct vnet_net_q {
 	uint16_t rx_batch;          /* net_rx_refill posts once this many slots are free (>= 1) */
 	struct vnet_net_queue_stats st;
 	struct net_poll_mod mod;    /* control plane: software moderation (net_poll.c) */
+	/* recovery: TX watchdog (net_recover.c) */
+	bool tx_wd_armed;           /* tx_wd_* hold an observation */
+	uint64_t tx_wd_completed;   /* tx completions at the last progress seen */
+	uint64_t tx_wd_ns;          /* host clock of the last progress seen */
+};
+
+/* recovery (net_recover.c): configuration and counters */
+struct net_recover_state {
+	struct vnet_net_recover_opts o;   /* defaults filled in */
+	struct vnet_net_recover_stats st;
+	uint16_t pending_vq;              /* queue at fault for st.pending, VNET_NET_VQ_ALL */
+	bool configured;
 };
 
 struct vnet_net {
@@ -101,6 +115,7 @@ struct vnet_net {
 	struct vnet_dma ctrl_mem;   /* command buffer (net_ctrl.c), device-visible */
 	uint64_t ctrl_errors;       /* control answers that broke the protocol (net_ctrl.c) */
 	struct net_ctrl_state cs;   /* control plane: what the device was told, for replay (net_ctrl.c) */
+	struct net_recover_state rs;/* recovery (net_recover.c) */
 	/* pool */
 	struct vnet_dma pool_mem;
 	struct vnet_pkt *pkts;      /* [pool_size] private descriptors of the buffers */
@@ -215,6 +230,13 @@ void net_rx_refill(struct vnet_net *net, struct vnet_net_q *q);
 /* net_tx.c: give completed transmit buffers back to the pool; returns
  * completions taken. */
 unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q);
+
+/* net_setup.c: the ring configuration of virtqueue index (name, layout,
+ * features, indirect use) with size entries, and the host's MSI-X vector
+ * for it (queue reset with a resize, net_recover.c). */
+void net_setup_vq_config(const struct vnet_net *net, uint16_t index, uint16_t size, const char *name,
+                         struct vnet_vq_config *c);
+uint16_t net_setup_vector(const struct vnet_net *net, uint16_t vq_index);
 
 /* net_ctrl.c: the device-visible command buffer; alloc before the
  * controlq is set up, free after it is destroyed.  net_ctrl_is_buffer()

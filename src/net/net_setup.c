@@ -94,7 +94,7 @@ static uint64_t net_setup_wanted_ctrl(const struct vnet_net_opts *o)
 
 /* MSI-X vector of virtqueue vq_index (or VNET_NET_VQ_CONFIG): the host's
  * routing policy (vnet_net_opts.vector_of); none without one. */
-static uint16_t net_setup_vector(const struct vnet_net *net, uint16_t vq_index)
+uint16_t net_setup_vector(const struct vnet_net *net, uint16_t vq_index)
 {
 	return net->opts.vector_of ? net->opts.vector_of(net->opts.vector_arg, vq_index) : VNET_VECTOR_NONE;
 }
@@ -190,7 +190,8 @@ static uint64_t net_setup_wanted(const struct vnet_net_opts *o, uint64_t offered
 {
 	uint64_t w = VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_NET_F_MAC) | VNET_BIT(VIRTIO_NET_F_STATUS) |
 	             VNET_BIT(VIRTIO_NET_F_MTU) | VNET_BIT(VIRTIO_F_ACCESS_PLATFORM) |
-	             VNET_BIT(VIRTIO_F_NOTIFICATION_DATA) | VNET_BIT(VIRTIO_F_ANY_LAYOUT) | o->extra_features;
+	             VNET_BIT(VIRTIO_F_NOTIFICATION_DATA) | VNET_BIT(VIRTIO_F_ANY_LAYOUT) |
+	             VNET_BIT(VIRTIO_F_RING_RESET) /* recovery: net_recover.c */ | o->extra_features;
 	if (!o->no_mrg_rxbuf)
 		w |= VNET_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	if (!o->no_ctrl_vq)
@@ -248,6 +249,18 @@ static void net_setup_vq_indirect(const struct vnet_net *net, uint16_t index, st
 	}
 }
 
+void net_setup_vq_config(const struct vnet_net *net, uint16_t index, uint16_t size, const char *name,
+                         struct vnet_vq_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->index = index;
+	c->size = size;
+	c->layout = net->layout;
+	c->features = net->features;
+	c->name = name;
+	net_setup_vq_indirect(net, index, c);
+}
+
 /*
  * Set up one virtqueue with the device: create it first when *vq is NULL
  * (create; the size is what was asked, capped by the device), or reuse the
@@ -269,14 +282,8 @@ static int net_setup_vq(struct vnet_net *net, uint16_t index, uint16_t want, con
 			VNET_ERR("%s: %s (queue %u) not available", dname, name, (unsigned)index);
 			return VNET_ENODEV;
 		}
-		struct vnet_vq_config c = {
-			.index = index,
-			.size = size,
-			.layout = net->layout,
-			.features = net->features,
-			.name = name,
-		};
-		net_setup_vq_indirect(net, index, &c);
+		struct vnet_vq_config c;
+		net_setup_vq_config(net, index, size, name, &c);
 		rc = vnet_vq_create(&c, vq);
 		if (rc != VNET_OK) {
 			VNET_ERR("%s: cannot create %s (size %u): %s", dname, name, size, vnet_strerror(rc));
@@ -464,6 +471,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->timeout_ns = net->opts.timeout_ns ? net->opts.timeout_ns : 1000000000ull;
 	struct vnet_device_opts dopts = {
 		.reset_timeout_ns = net->timeout_ns,
+		.queue_reset_timeout_ns = net->timeout_ns, /* RING_RESET (net_recover.c) */
 		.name = "vnet0",
 		.known = VNET_FEATURES_NET_KNOWN,
 		.feature_name = net_setup_feature_name,

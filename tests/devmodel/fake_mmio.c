@@ -131,6 +131,35 @@ static uint32_t config_read(struct fake_mmio *f, uint32_t o, unsigned width)
 	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
+/* QueueReset (spec 4.2.2, RING_RESET): a write of 1 starts the back-end's
+ * queue reset; reads poll it: 1 while in progress, 0 (and QueueReady 0)
+ * once done. */
+static void fmm_queue_reset_write(struct fake_mmio *f, struct fmm_queue *q, uint32_t v)
+{
+	uint64_t drv = (uint64_t)f->drv_features[1] << 32 | f->drv_features[0];
+	if (!(drv & (1ull << 40)))
+		bad(f, "QueueReset written without RING_RESET negotiated");
+	if (v != 1) {
+		bad(f, "QueueReset written with %u", v);
+		return;
+	}
+	if (q)
+		q->resetting = true;
+}
+
+static uint32_t fmm_queue_reset_read(struct fake_mmio *f, struct fmm_queue *q)
+{
+	if (!q || !q->resetting)
+		return 0;
+	if (!f->dev_ops->reset_queue || f->dev_ops->reset_queue(f->dev_ctx, (uint16_t)f->qsel) != 0)
+		return 1;
+	q->resetting = false;
+	q->ready = 0;
+	q->num_written = false;
+	f->queue_resets++;
+	return 0;
+}
+
 static uint32_t reg_read(struct fake_mmio *f, uint32_t off, unsigned width)
 {
 	f->reads++;
@@ -167,6 +196,7 @@ static uint32_t reg_read(struct fake_mmio *f, uint32_t off, unsigned width)
 		return (st < 0 ? 0u : (uint32_t)st) | f->status_extra;
 	}
 	case VIRTIO_MMIO_CONFIG_GENERATION: return f->dev_ops->config_generation(f->dev_ctx);
+	case VIRTIO_MMIO_QUEUE_RESET: return fmm_queue_reset_read(f, q);
 	default:
 		bad(f, "read of write-only or undescribed register 0x%03x", off);
 		return 0;
@@ -270,6 +300,10 @@ static void reg_write(struct fake_mmio *f, uint32_t off, unsigned width, uint32_
 	if (off == VIRTIO_MMIO_QUEUE_READY) {
 		if (q)
 			queue_ready_write(f, q, v);
+		return;
+	}
+	if (off == VIRTIO_MMIO_QUEUE_RESET) {
+		fmm_queue_reset_write(f, q, v);
 		return;
 	}
 	bool qreg = off == VIRTIO_MMIO_QUEUE_NUM ||

@@ -28,7 +28,9 @@
  *    QueueReady read a fixed value; status_extra ORs bits into Status;
  *    all_ones makes every read return 0xffffffff (a vanished device).
  * What it does not do: interrupts on its own (the test sets int_status),
- *  shared memory, queue reset, legacy registers.
+ *  shared memory, legacy registers.  QueueReset (RING_RESET, §4.2.2) is
+ *  passed to the back-end's reset_queue: it reads 1 until the back-end
+ *  completes, then 0 with QueueReady 0 (fmm_queue_reset_*).
  *
  * Not thread-safe: one test thread drives it.  Up to FMM_MAX windows may be
  * live at once (the hooks find the window an address belongs to).
@@ -52,6 +54,7 @@ struct fmm_queue {
 	uint32_t num, ready;
 	uint32_t desc[2], driver[2], device[2];
 	bool num_written;
+	bool resetting;                 /* QueueReset written 1, the back-end not done yet */
 };
 
 struct fake_mmio {
@@ -87,6 +90,7 @@ struct fake_mmio {
 	unsigned acks;
 	uint32_t last_ack;
 	unsigned resets;
+	unsigned queue_resets;          /* QueueReset completions */
 	unsigned bad;
 	char last_bad[200];
 };

@@ -473,12 +473,51 @@ static int ndm_setup_queue(void *ctx, const struct vnet_queue_setup *q)
 	return rc;
 }
 
+/* Recovery: what a device reset also forgets when m->reset_forgets
+ * (QEMU's virtio_net_reset: filters, modes, MAC back to the permanent one). */
+static void ndm_recover_forget(struct netdev_model *m)
+{
+	m->device_resets++;
+	if (!m->reset_forgets)
+		return;
+	memset(&m->cdev, 0, sizeof(m->cdev));
+	ndm_set_mac(m, m->perm_mac);
+}
+
 static int ndm_reset(void *ctx)
 {
 	struct netdev_model *m = (struct netdev_model *)ctx;
 	/* Spec 2.4: after reset the device forgets every queue. */
 	memset(m->vq, 0, sizeof(*m->vq) * FT_MAX_QUEUES);
+	ndm_recover_forget(m);
 	return fake_transport_ops.reset(ctx);
+}
+
+/* Spec 2.6.1: a queue reset forgets that queue's ring (the driver sets it
+ * up again, vq_attach then learns the new one). */
+static int ndm_recover_reset_queue(void *ctx, uint16_t index)
+{
+	struct netdev_model *m = (struct netdev_model *)ctx;
+	int rc = fake_transport_ops.reset_queue(ctx, index);
+	if (rc == VNET_OK && index < FT_MAX_QUEUES) {
+		memset(&m->vq[index], 0, sizeof(m->vq[index]));
+		m->queue_resets++;
+	}
+	return rc;
+}
+
+int ndm_break_queue(struct netdev_model *m, uint16_t index)
+{
+	if (index >= FT_MAX_QUEUES || !m->vq[index].live)
+		return -1;
+	struct ndm_vq *v = &m->vq[index];
+	struct ndm_buf b;
+	memset(&b, 0, sizeof(b));
+	b.id = (uint16_t)(v->size + 3u); /* no such descriptor */
+	b.ndesc = 1;
+	vq_push(v, &b, 0);
+	vq_publish(v);
+	return 0;
 }
 
 /*
@@ -752,6 +791,7 @@ int ndm_init(struct netdev_model *m, uint64_t offered, uint16_t max_pairs, uint1
 	m->ops.name = "ndm";
 	m->ops.setup_queue = ndm_setup_queue;
 	m->ops.reset = ndm_reset;
+	m->ops.reset_queue = ndm_recover_reset_queue;
 	m->ft.on_notify = ndm_on_notify;
 	m->ft.on_notify_arg = m;
 	m->vq = calloc(FT_MAX_QUEUES, sizeof(*m->vq));
@@ -762,6 +802,7 @@ int ndm_init(struct netdev_model *m, uint64_t offered, uint16_t max_pairs, uint1
 	}
 	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 	ndm_set_mac(m, mac);
+	memcpy(m->perm_mac, mac, 6);
 	ndm_set_status(m, VIRTIO_NET_S_LINK_UP);
 	ndm_set_max_pairs(m, max_pairs);
 	ndm_set_mtu(m, 1500);

@@ -166,6 +166,13 @@ struct netdev_model {
 	uint64_t tx_csum, tx_gso, tx_gso_segs;
 	unsigned violations;        /* driver bugs seen by the model */
 	char last_violation[200];
+	/* Recovery (ndm_recover_* in netdev_model.c): with reset_forgets the
+	 * device forgets its control state on a device reset as QEMU does
+	 * (cdev zeroed, config mac back to perm_mac); queue resets seen. */
+	bool reset_forgets;
+	uint8_t perm_mac[6];        /* ndm_init's mac */
+	unsigned queue_resets;      /* queue resets completed (RING_RESET) */
+	unsigned device_resets;     /* device resets started */
 };
 
 /*
@@ -239,6 +246,11 @@ int ndm_rx_inject(struct netdev_model *m, uint16_t qp, const void *frame, uint32
  * or used_event, packed driver event suppression) asks the device to
  * notify when it completes the next receive buffer of queue pair qp. */
 bool ndm_rx_irq_armed(struct netdev_model *m, uint16_t qp);
+
+/* Recovery faults.  ndm_break_queue: complete a used entry with an id
+ * outside the ring on virtqueue index (split and packed), so the driver's
+ * engine latches it broken; -1 if the queue is not live. */
+int ndm_break_queue(struct netdev_model *m, uint16_t index);
 
 /* Control commands answered and recorded, with a given class/cmd. */
 unsigned ndm_ctrl_count(const struct netdev_model *m, uint8_t class_, uint8_t cmd);

@@ -40,6 +40,7 @@
 #include "netdev_model.h"
 #include "vnet/device.h"
 #include "vnet/net.h"
+#include "vnet/net_recover.h"
 #include "vnet/spec/virtio_net.h"
 
 #define V1 VNET_BIT(VIRTIO_F_VERSION_1)
@@ -249,9 +250,9 @@ static void test_core_bringup_registers(void **state)
 	assert_int_equal(vnet_device_read_config(&dev, CFG_LEN - 2, cfg, 4), VNET_ERANGE);
 
 	assert_int_equal(vnet_device_negotiate(&dev, ~0ull), VNET_OK);
-	/* RING_RESET is offered but not carried by this transport. */
+	/* RING_RESET is carried (QueueReset, spec 4.2.2). */
 	assert_true(FT.driver_features == (V1 | N(MAC) | N(STATUS) | F(EVENT_IDX) |
-					   F(RING_PACKED) | F(NOTIFICATION_DATA)));
+					   F(RING_PACKED) | F(NOTIFICATION_DATA) | F(RING_RESET)));
 	assert_int_equal(vnet_device_num_queues(&dev), 0);
 	assert_int_equal(vnet_device_queue_max_size(&dev, 0), QMAX);
 	/* Past the device's queues: QueueNumMax 0 = not available. */
@@ -691,6 +692,49 @@ static void test_net_packed_notification_data(void **state)
 	net_traffic(VNET_VQ_PACKED, F(NOTIFICATION_DATA) | F(IN_ORDER));
 }
 
+/* RING_RESET over MMIO (QueueReset, spec 4.2.2): a receive queue reset
+ * through the register window, resized, and traffic again; the device
+ * itself is not reset. */
+static void net_queue_reset(enum vnet_vq_layout layout)
+{
+	struct netfx *f = net_up(layout, F(RING_RESET));
+	struct vnet_net_info info;
+	vnet_net_get_info(f->net, &info);
+	assert_true(info.negotiated & F(RING_RESET));
+	unsigned resets = f->w.resets;
+	f->m.ft.queue_reset_polls = 2; /* QueueReset reads 1 twice first */
+	assert_int_equal(vnet_net_queue_reset(f->net, 0, 32), VNET_OK);
+	assert_int_equal(f->w.queue_resets, 1);
+	assert_int_equal(f->w.resets, resets);
+	assert_int_equal(vnet_vq_size(vnet_net_rxq(f->net, 0)), 32);
+	assert_int_equal(f->w.q[0].num, 32);
+	static uint8_t fr[100];
+	fill_frame(fr, sizeof(fr), 5);
+	assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), NULL), 1);
+	struct vnet_pkt *r[2];
+	assert_int_equal(vnet_net_rx_burst(f->net, 0, r, 2), 1);
+	assert_memory_equal(r[0]->data, fr, sizeof(fr));
+	vnet_net_pkt_free(f->net, r[0]);
+	/* A reset that never completes: bounded, the queue left broken. */
+	f->m.ft.queue_reset_never_completes = true;
+	assert_int_equal(vnet_net_queue_reset(f->net, 1, 0), VNET_ETIMEDOUT);
+	assert_true(vnet_vq_is_broken(vnet_net_txq(f->net, 0)));
+	f->m.ft.queue_reset_never_completes = false;
+	net_down(f);
+}
+
+static void test_net_queue_reset_split(void **state)
+{
+	(void)state;
+	net_queue_reset(VNET_VQ_SPLIT);
+}
+
+static void test_net_queue_reset_packed(void **state)
+{
+	(void)state;
+	net_queue_reset(VNET_VQ_PACKED);
+}
+
 static void test_net_queue_not_available(void **state)
 {
 	(void)state;
@@ -745,6 +789,8 @@ int main(void)
 		T(test_net_packed),
 		T(test_net_split_notification_data),
 		T(test_net_packed_notification_data),
+		T(test_net_queue_reset_split),
+		T(test_net_queue_reset_packed),
 		T(test_net_queue_not_available),
 #undef T
 	};

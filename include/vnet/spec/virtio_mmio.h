@@ -59,7 +59,7 @@
 #define VIRTIO_MMIO_SHM_LEN_HIGH        0x0b4u
 #define VIRTIO_MMIO_SHM_BASE_LOW        0x0b8u
 #define VIRTIO_MMIO_SHM_BASE_HIGH       0x0bcu
-#define VIRTIO_MMIO_QUEUE_RESET         0x0c0u /* RW, with VIRTIO_F_RING_RESET (unused here) */
+#define VIRTIO_MMIO_QUEUE_RESET         0x0c0u /* RW, with VIRTIO_F_RING_RESET */
 #define VIRTIO_MMIO_CONFIG_GENERATION   0x0fcu /* R */
 #define VIRTIO_MMIO_CONFIG              0x100u /* device-specific configuration space */
 

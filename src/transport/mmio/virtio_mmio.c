@@ -22,7 +22,8 @@
  * core's (src/core/device.c); rings are virtqueue.c's, and since the
  * transport only programs three addresses it is the same for split and
  * packed rings.  No legacy (version 1) interface, no shared-memory regions,
- * no per-queue reset (VIRTIO_F_RING_RESET is not carried), no MSI.
+ * no MSI.  Per-queue reset (VIRTIO_F_RING_RESET, QueueReset at 0x0c0) is
+ * mm_reset_queue().
  *
  * Trust: the device is untrusted.  Every value read is checked before use:
  * MagicValue, Version, DeviceID at probe; QueueNumMax against the spec's
@@ -102,6 +103,7 @@ struct vnet_mmio {
 	bool gone;                 /* MagicValue stopped reading "virt" */
 	uint32_t programmed;       /* queue set up and not yet enabled, or MMIO_NO_QUEUE */
 	unsigned violations;
+	uint32_t resetting;        /* queue whose QueueReset we wrote 1 to, or MMIO_NO_QUEUE */
 };
 
 /* Address of a control register. */
@@ -187,6 +189,7 @@ int vnet_mmio_probe(volatile void *base, uint64_t len, const char *name, struct 
 	m->device_id = id;
 	m->vendor_id = vendor;
 	m->programmed = MMIO_NO_QUEUE;
+	m->resetting = MMIO_NO_QUEUE;
 	MM_INFO(m, "virtio-mmio v2 device type %u vendor 0x%08x, %u config bytes", (unsigned)id,
 		(unsigned)vendor, (unsigned)m->config_len);
 	*out = m;
@@ -331,6 +334,7 @@ static int mm_reset(void *ctx)
 	 * Status to read 0. */
 	mm_wr32(R(m, VIRTIO_MMIO_STATUS), 0);
 	m->programmed = MMIO_NO_QUEUE;
+	m->resetting = MMIO_NO_QUEUE;
 	return VNET_OK;
 }
 
@@ -483,6 +487,45 @@ static int mm_enable_queue(void *ctx, uint16_t index)
 	return VNET_EIO;
 }
 
+/*
+ * Reset one queue (spec 2.6.1; 4.2.2: QueueReset, with RING_RESET).  The
+ * first call writes 1; every call then reads QueueReset and QueueReady of
+ * the selected queue: the reset is complete when both read 0 (4.2.2.1),
+ * in progress while QueueReset reads 1.  Anything else is a device that
+ * broke the protocol (counted, logged, VNET_EIO).
+ */
+static int mm_reset_queue(void *ctx, uint16_t index)
+{
+	struct vnet_mmio *m = ctx;
+	if (!vnet_features_has(m->features, VIRTIO_F_RING_RESET))
+		return VNET_ENOTSUP;
+	if (m->gone)
+		return VNET_ENODEV;
+	mm_wr32(R(m, VIRTIO_MMIO_QUEUE_SEL), index);
+	if (m->resetting != index) {
+		mm_wr32(R(m, VIRTIO_MMIO_QUEUE_RESET), 1);
+		m->resetting = index;
+	}
+	uint32_t r = mm_rd32(R(m, VIRTIO_MMIO_QUEUE_RESET));
+	uint32_t e = mm_rd32(R(m, VIRTIO_MMIO_QUEUE_READY));
+	if ((r == MMIO_ALL_ONES || e == MMIO_ALL_ONES) && mm_gone(m, "QueueReset", false)) {
+		m->resetting = MMIO_NO_QUEUE;
+		return VNET_ENODEV;
+	}
+	if (r > 1 || e > 1) {
+		m->violations++;
+		m->resetting = MMIO_NO_QUEUE;
+		MM_ERR(m, "queue %u: QueueReset %u / QueueReady %u during queue reset", index, (unsigned)r,
+		       (unsigned)e);
+		return VNET_EIO;
+	}
+	if (r == 0 && e == 0) {
+		m->resetting = MMIO_NO_QUEUE;
+		return VNET_OK;
+	}
+	return VNET_EAGAIN;
+}
+
 static void mm_notify(void *ctx, uint16_t index, uint32_t data)
 {
 	struct vnet_mmio *m = ctx;
@@ -500,13 +543,13 @@ static void mm_notify(void *ctx, uint16_t index, uint32_t data)
 static const struct vnet_transport_ops mmio_ops = {
 	.name = "mmio",
 	/* Device-independent bits an MMIO transport carries (spec 6).
-	 * SR_IOV and NOTIF_CONFIG_DATA are PCI's; RING_RESET (QueueReset)
-	 * and ADMIN_VQ are not implemented here. */
+	 * SR_IOV and NOTIF_CONFIG_DATA are PCI's; ADMIN_VQ is not
+	 * implemented here. */
 	.transport_features = VNET_BIT(VIRTIO_F_INDIRECT_DESC) | VNET_BIT(VIRTIO_F_EVENT_IDX) |
 			      VNET_BIT(VIRTIO_F_VERSION_1) | VNET_BIT(VIRTIO_F_ACCESS_PLATFORM) |
 			      VNET_BIT(VIRTIO_F_RING_PACKED) | VNET_BIT(VIRTIO_F_IN_ORDER) |
 			      VNET_BIT(VIRTIO_F_ORDER_PLATFORM) |
-			      VNET_BIT(VIRTIO_F_NOTIFICATION_DATA),
+			      VNET_BIT(VIRTIO_F_NOTIFICATION_DATA) | VNET_BIT(VIRTIO_F_RING_RESET),
 	.get_device_features = mm_get_device_features,
 	.set_driver_features = mm_set_driver_features,
 	.get_status = mm_get_status,
@@ -518,7 +561,7 @@ static const struct vnet_transport_ops mmio_ops = {
 	.queue_max_size = mm_queue_max_size,
 	.setup_queue = mm_setup_queue,
 	.enable_queue = mm_enable_queue,
-	.reset_queue = NULL,
+	.reset_queue = mm_reset_queue,
 	.notify = mm_notify,
 	.set_config_vector = NULL,
 };
