@@ -123,7 +123,7 @@ err "ctrlset vnet0 promisc=perhaps" "bad value 'perhaps'"
 err "ctrlset vnet0 vlan_add=5000" "bad VLAN id '5000'"
 err "ctrlset vnet0 mac=01:00:00:00:00:01" "multicast address"
 err "vqremove vnet0 ctrl" "control queue cannot be taken out of service"
-err "vqreset vnet0 rx0 --size 128" "needs a per-queue reset"
+err "vqreset vnet0 rx0 --size 100" "per-queue reset of 'rx0' refused"
 rxf main-mac="$mac0" promiscuous=false
 sh "devinfo vnet0 --json"
 after=$(grep -a '^{' <<<"$reply" | head -1)
@@ -135,9 +135,13 @@ js "virtio_net_device_reset vnet0" 'd["running"] and d["replays"]==1'
 rxf main-mac="$mac0" promiscuous=false
 gw_ping
 ok "device_reset: MAC and RX mode replayed (QEMU), ping after it"
-js "virtio_net_virtqueue_reset vnet0 rx0" 'd["method"]=="device_reset" and d["running"]'
+js "virtio_net_virtqueue_reset vnet0 rx0 --size 128" 'd["method"]=="queue_reset" and d["size"]==128 and d["running"]'
+js "vqinfo vnet0 rx0" 'd["queues"][0]["size"]==128'
+rxf main-mac="$mac0" promiscuous=false
 gw_ping
-ok "virtqueue_reset (device reset with replay without RING_RESET), ping after it"
+js "vqreset vnet0 pair0" 'd["method"]=="queue_reset"'
+gw_ping
+ok "virtqueue_reset (RING_RESET, rx0 resized to 128, pair0), ping after each"
 err "virtio_net_virtqueue_remove vnet0 pair0" "pair"
 ok "virtqueue_remove refused with one pair"
 
