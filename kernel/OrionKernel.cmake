@@ -79,7 +79,10 @@ function(orion_kernel target)
   # maybe SSE code, both of which break in a kernel).  Archive members are
   # only pulled in when the kernel references them.
   vnet_add_core(${target}-vnet-core KIND STATIC FLAGS ${cflags})
-  target_link_libraries(${target} PRIVATE ${target}-vnet-core)
+  # The management command layer (src/mgmt) with the same flags, for the
+  # shell's virtio_net_* commands (kernel/core/mgmt_shell.c).
+  vnet_add_mgmt(${target}-vnet-mgmt KIND STATIC FLAGS ${cflags})
+  target_link_libraries(${target} PRIVATE ${target}-vnet-mgmt ${target}-vnet-core)
   # libgcc for the compiler's helper calls (128-bit division on some arches).
   target_link_libraries(${target} PRIVATE gcc)
 endfunction()

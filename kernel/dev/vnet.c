@@ -67,6 +67,7 @@
  * queue it last saw it on).  Frames sent outside a receive pass (main
  * context: ping, TCP; announcements) take the pair tx_steer() picks.
  */
+#include "orion/vnet_mgmt.h"
 #include "vnet_priv.h"
 #include "vnet/net_ctrl.h"
 
@@ -354,6 +355,7 @@ void vd_tick_start(void)
 void orion_late_init(void)
 {
 	vd_cmd_init();
+	mgmt_shell_init();   /* kernel/core/mgmt_shell.c: the virtio_net_* commands */
 	net_shell_init();
 	vd_selftest_init();
 	vd_bringup_all();

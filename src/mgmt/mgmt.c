@@ -237,9 +237,9 @@ static int mgmt_help(struct mctx *c)
 	if (o->json)
 		mo_obj_end(o);
 	if (!o->json) {
-		if (one >= 0 && mgmt_fns[one] == mc_control_set)
+		if (one >= 0 && mp_streq(mgmt_info[one].name, "virtio_net_control_set"))
 			mo_puts(o, mgmt_help_ctrlset);
-		if (one < 0 || mgmt_fns[one] != mgmt_help)
+		if (one < 0 || !mp_streq(mgmt_info[one].name, "help"))
 			mo_puts(o, "DEV: a device name (default: the first device); QUEUE: rxN, txN, pairN, ctrl or a "
 			           "virtqueue index; --json: one JSON object\n");
 	}
@@ -271,7 +271,7 @@ int vnet_mgmt_run(struct vnet_mgmt *m, int argc, const char *const *argv, const 
 		const char *a = argv[i];
 		if (mp_streq(a, "--json"))
 			continue;
-		if (mp_streq(a, "--size") && fn == md_vq_reset) {
+		if (mp_streq(a, "--size") && mp_streq(c.cmd->name, "virtio_net_virtqueue_reset")) {
 			if (i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] == '-'))
 				return mgmt_fail(&c, VNET_EINVAL, "--size needs a value");
 			c.opt_size = argv[++i];

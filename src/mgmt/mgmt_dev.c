@@ -6,6 +6,7 @@
  * reports its result.
  */
 #include "mgmt_priv.h"
+#include "vnet/net_recover.h"
 
 /* Features the driver can honour when they change at runtime through
  * vnet_net_restart_features (the data path reads the negotiated set; the
@@ -321,29 +322,66 @@ int md_vq_reset(struct mctx *c)
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	bool ring_reset = (ni.negotiated & VNET_BIT(VIRTIO_F_RING_RESET)) != 0;
-	if (c->opt_size) {
-		uint64_t sz;
-		if (!mp_u64_max(c->opt_size, 32768u, &sz) || sz == 0)
-			return mgmt_fail(c, VNET_EINVAL, "%s: bad --size '%s' (1..32768)", name, c->opt_size);
+	uint64_t sz = 0;
+	if (c->opt_size && (!mp_u64_max(c->opt_size, 32768u, &sz) || sz == 0))
+		return mgmt_fail(c, VNET_EINVAL, "%s: bad --size '%s' (1..32768)", name, c->opt_size);
+	if (c->opt_size && !ring_reset)
 		/* A new size needs the ring rebuilt on its own (§2.6.1 per-queue
 		 * reset): a device reset reuses the rings as they are. */
 		return mgmt_fail(c, VNET_ENOTSUP,
-		                 "%s: --size needs a per-queue reset (VIRTIO_F_RING_RESET %s; the driver's per-queue "
-		                 "reset is not in this build): nothing changed",
-		                 name, ring_reset ? "negotiated" : "not negotiated");
-	}
+		                 "%s: --size needs a per-queue reset (VIRTIO_F_RING_RESET not negotiated): nothing changed",
+		                 name);
 	if (vnet_net_is_dead(net))
 		return mgmt_fail(c, VNET_EBROKEN, "%s: device latched dead", name);
+	struct mo *o = c->o;
+	if (ring_reset) {
+		/* VirtIO 1.2 §2.6.1: one queue (a pair: both), the others untouched. */
+		uint16_t idx[2];
+		unsigned n = 0;
+		if (q.kind == MP_Q_CTRL)
+			idx[n++] = vnet_vq_index(vnet_net_ctrlq(net));
+		if (q.kind == MP_Q_RX || q.kind == MP_Q_PAIR)
+			idx[n++] = (uint16_t)(2u * q.pair);
+		if (q.kind == MP_Q_TX || q.kind == MP_Q_PAIR)
+			idx[n++] = (uint16_t)(2u * q.pair + 1u);
+		uint32_t inflight = 0;
+		for (unsigned k = 0; k < n; k++) {
+			struct vnet_vq *vq = q.kind == MP_Q_CTRL ? vnet_net_ctrlq(net)
+			                     : (idx[k] & 1u)     ? vnet_net_txq(net, q.pair)
+			                                         : vnet_net_rxq(net, q.pair);
+			inflight += vq ? vnet_vq_outstanding(vq) : 0;
+			rc = vnet_net_queue_reset(net, idx[k], (uint16_t)sz);
+			if (rc != VNET_OK) {
+				mgmt_changed(c, name);
+				return mgmt_fail(c, rc, "%s: per-queue reset of '%s' refused: %s%s", name, qarg,
+				                 vnet_strerror(rc),
+				                 rc == VNET_EINVAL ? " (split rings take a power of two up to the device's "
+				                                     "maximum); nothing changed"
+				                                   : "");
+			}
+		}
+		mgmt_changed(c, name);
+		mo_begin(o, c->cmd->name, name);
+		mo_str(o, "queue", qarg);
+		mo_str(o, "method", "queue_reset");
+		mo_u64(o, "buffers_reclaimed", inflight);
+		struct vnet_vq *vq = q.kind == MP_Q_CTRL ? vnet_net_ctrlq(net)
+		                     : q.kind == MP_Q_TX ? vnet_net_txq(net, q.pair)
+		                                         : vnet_net_rxq(net, q.pair);
+		mo_u64(o, "size", vq ? vnet_vq_size(vq) : 0);
+		mo_bool(o, "running", vnet_net_is_running(net));
+		mo_end(o);
+		return VNET_OK;
+	}
 	uint32_t inflight = 0;
 	uint64_t replays = 0;
 	rc = md_reset_replay(c, name, net, &inflight, &replays);
 	if (rc != VNET_OK)
 		return rc;
-	struct mo *o = c->o;
 	mo_begin(o, c->cmd->name, name);
 	mo_str(o, "queue", qarg);
 	mo_str(o, "method", "device_reset");
-	mo_str(o, "why", ring_reset ? "per-queue reset not in this build" : "VIRTIO_F_RING_RESET not negotiated");
+	mo_str(o, "why", "VIRTIO_F_RING_RESET not negotiated");
 	mo_u64(o, "buffers_reclaimed", inflight);
 	mo_u64(o, "replays", replays);
 	mo_bool(o, "running", vnet_net_is_running(net));

@@ -23,6 +23,7 @@
 #include "vnet/mgmt.h"
 #include "vnet/net.h"
 #include "vnet/net_ctrl.h"
+#include "vnet/virtqueue.h"
 #include "vnet/spec/virtio_config.h"
 
 #define V1 VNET_BIT(VIRTIO_F_VERSION_1)
@@ -548,6 +549,33 @@ static void test_virtqueue_info_reset(void **state)
 	host_free(h);
 }
 
+static void test_virtqueue_reset_ring_reset(void **state)
+{
+	(void)state;
+	struct host *h = host_new(ALLCTRL | F(RING_RESET), 1, 1);
+	struct dev *d = &h->d[0];
+	assert_int_equal(run(h, "ctrlset vnet0 promisc=on"), VNET_OK);
+	unsigned sw = d->m.ft.n_status_writes;
+	uint64_t ct = d->m.ctrl_total;
+	assert_int_equal(run(h, "virtio_net_virtqueue_reset vnet0 rx0 --size 32 --json"), VNET_OK);
+	assert_json(h->out);
+	assert_has(h->out, "\"method\":\"queue_reset\"");
+	assert_has(h->out, "\"size\":32");
+	assert_int_equal(vnet_vq_size(vnet_net_rxq(d->net, 0)), 32);
+	/* no device reset: no status write, no replay */
+	assert_int_equal(d->m.ft.n_status_writes, sw);
+	assert_int_equal(d->m.ctrl_total, ct);
+	static const uint8_t fr[60] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
+	assert_int_equal(ndm_rx_inject(&d->m, 0, fr, sizeof(fr), NULL), 1);
+	struct vnet_pkt *p[2];
+	assert_int_equal(vnet_net_rx_burst(d->net, 0, p, 2), 1);
+	vnet_net_pkt_free(d->net, p[0]);
+	expect_ok_both(h, "vqreset vnet0 pair0");
+	expect_error(h, "vqreset vnet0 rx0 --size 48", VNET_EINVAL, "per-queue reset of 'rx0' refused");
+	assert_int_equal(vnet_vq_size(vnet_net_rxq(d->net, 0)), 32);
+	host_free(h);
+}
+
 static void test_virtqueue_remove(void **state)
 {
 	(void)state;
@@ -850,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_device_reset_replays),
 		cmocka_unit_test(test_device_remove),
 		cmocka_unit_test(test_virtqueue_info_reset),
+		cmocka_unit_test(test_virtqueue_reset_ring_reset),
 		cmocka_unit_test(test_virtqueue_remove),
 		cmocka_unit_test(test_feature_info_get),
 		cmocka_unit_test(test_feature_set),

@@ -1,0 +1,89 @@
+/*
+ * Host side of the management commands in the kernel (vnet/mgmt.h):
+ * devices are vnet0..vnet7 by index (net_if_parse), the clock is
+ * timer_ns(), removal is vd_detach(), and the glue's own counters
+ * (MSI-X entry and INTx interrupts, deferred receive work, frames not
+ * queued) come from struct vnetdev.
+ */
+#include "orion/vnet_mgmt.h"
+#include "vnet_priv.h"
+
+static struct vnet_net *mh_find(void *arg, const char *name)
+{
+	(void)arg;
+	int ifn = net_if_parse(name);
+	return ifn < 0 ? NULL : netdev_net((unsigned)ifn);
+}
+
+static const char *mh_name_at(void *arg, unsigned i)
+{
+	(void)arg;
+	for (unsigned k = 0; k < vnet_ndevs; k++)
+		if (vnet_devs[k].up && vnet_devs[k].net && i-- == 0)
+			return vnet_devs[k].name;
+	return NULL;
+}
+
+static int mh_remove(void *arg, const char *name)
+{
+	(void)arg;
+	int ifn = net_if_parse(name);
+	return ifn < 0 ? VNET_ENODEV : vd_detach((unsigned)ifn);
+}
+
+static uint64_t mh_now(void *arg)
+{
+	(void)arg;
+	return timer_ns();
+}
+
+static bool mh_counters(void *arg, const char *name, struct vnet_mgmt_host_counters *c)
+{
+	(void)arg;
+	int ifn = net_if_parse(name);
+	struct vnetdev *d = ifn < 0 ? NULL : vd_get((unsigned)ifn);
+	if (!d || !d->up)
+		return false;
+	uint64_t n = d->intx_irqs;
+	for (unsigned i = 0; i < ARRAY_SIZE(d->entry_irqs); i++)
+		n += d->entry_irqs[i];
+	c->interrupts = n;
+	c->deferred = d->deferred;
+	c->tx_nobuf = d->tx_nobuf;
+	return true;
+}
+
+/* After a restart or a change of pairs: nothing deferred may point at a
+ * pair the device no longer serves; transmit interrupts stay off. */
+static void mh_changed(void *arg, const char *name)
+{
+	(void)arg;
+	int ifn = net_if_parse(name);
+	struct vnetdev *d = ifn < 0 ? NULL : vd_get((unsigned)ifn);
+	if (!d || !d->up || !d->net)
+		return;
+	d->pending = 0;
+	for (uint16_t q = 0; q < d->pairs; q++) {
+		struct vnet_vq *tx = vnet_net_txq(d->net, q);
+		if (tx)
+			vnet_vq_disable_cb(tx);
+		/* one service pass re-arms the receive interrupt, as at bring-up */
+		if ((d->mode == MODE_IRQ || d->mode == MODE_INTX) && vnet_net_rxq(d->net, q) &&
+		    vd_service_pair(d, q, VNET_RX_BUDGET, 0))
+			d->pending |= 1ull << q;
+	}
+}
+
+static const struct vnet_mgmt_host_ops mh_ops = {
+	.find = mh_find,
+	.name_at = mh_name_at,
+	.remove = mh_remove,
+	.now_ns = mh_now,
+	.host_counters = mh_counters,
+	.changed = mh_changed,
+};
+
+const struct vnet_mgmt_host_ops *vd_mgmt_host_ops(void)
+{
+	return &mh_ops;
+}
