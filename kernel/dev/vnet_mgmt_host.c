@@ -1,11 +1,12 @@
 /*
  * Host side of the management commands in the kernel (vnet/mgmt.h):
  * devices are vnet0..vnet7 by index (net_if_parse), the clock is
- * timer_ns(), removal is vd_detach(), and the glue's own counters
+ * timer_ns(), removal is netdev_detach() (orion/netdev_hotplug.h, shared with PCIe hot-unplug), and the glue's own counters
  * (MSI-X entry and INTx interrupts, deferred receive work, frames not
  * queued) come from struct vnetdev.
  */
 #include "orion/vnet_mgmt.h"
+#include "orion/netdev_hotplug.h"
 #include "vnet_priv.h"
 
 static struct vnet_net *mh_find(void *arg, const char *name)
@@ -28,7 +29,7 @@ static int mh_remove(void *arg, const char *name)
 {
 	(void)arg;
 	int ifn = net_if_parse(name);
-	return ifn < 0 ? VNET_ENODEV : vd_detach((unsigned)ifn);
+	return ifn < 0 ? VNET_ENODEV : netdev_detach((unsigned)ifn, 0, NULL);
 }
 
 static uint64_t mh_now(void *arg)
