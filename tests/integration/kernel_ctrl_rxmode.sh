@@ -11,7 +11,8 @@
 #   - promisc on: the same 5 are delivered; promisc off again;
 #   - 5 frames to multicast 01:00:5e:4b:56:01, not joined: not delivered;
 #     after `vnet ctrl vnet0 table 01:00:5e:4b:56:01`: delivered;
-#     QEMU's query-rx-filter lists it in multicast-table;
+#     QEMU's query-rx-filter lists it in multicast-table; the unicast MAC
+#     added to the table is then delivered with promisc off;
 #   - `vnet ctrl vnet0 mac 02:6b:63:74:6c:42`: QEMU's query-rx-filter shows
 #     the new MAC and an ARP request from the TAP is answered from it.
 #
@@ -85,7 +86,7 @@ send() {
 	sleep 1
 	after=$(rx_count)
 	echo "  5 frames to $1: eth rx $before -> $after ($3)"
-	[ -n "$before" ] && [ -n "$after" ] || die "no eth rx counter in net stats"
+	if [ -z "$before" ] || [ -z "$after" ]; then die "no eth rx counter in net stats"; fi
 	[ $((after - before)) -eq "$2" ] || bad "$3: 5 frames to $1, the kernel received $((after - before)), want $2"
 }
 
@@ -100,6 +101,8 @@ send "$group" 0 "multicast not joined"
 ctrl table "$group"
 filter '["multicast-table"]' | grep -q "$group" || bad "query-rx-filter multicast-table lacks $group"
 send "$group" 5 "multicast joined through the table"
+ctrl table "$group" "$other_uc"
+send "$other_uc" 5 "unicast added to the table"
 send "$mac" 5 "our own MAC (control)"
 
 r=$(peer arp --tap "$tap" --src-ip "$peer_ip" --dst-ip "$guest_ip")
