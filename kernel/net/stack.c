@@ -228,6 +228,13 @@ const struct net_if_cfg *net_cfg(unsigned ifn)
 	return n ? &n->cfg : NULL;
 }
 
+void net_set_mac(unsigned ifn, const uint8_t mac[6])
+{
+	struct nif *n = nif_get(ifn);
+	if (n)
+		memcpy(n->cfg.mac, mac, 6);
+}
+
 unsigned net_if_for(uint32_t dst)
 {
 	for (unsigned i = 0; i < NET_IF_SLOTS; i++)

@@ -138,6 +138,8 @@ void net_init(unsigned ifn, const struct net_if_cfg *cfg);
 void net_fini(unsigned ifn);
 /* Configuration of ifn, NULL if it is not up. */
 const struct net_if_cfg *net_cfg(unsigned ifn);
+/* The interface's MAC after the device's changed (CTRL_MAC_ADDR). */
+void net_set_mac(unsigned ifn, const uint8_t mac[6]);
 /* The driver handle of vnet<ifn> once up, else NULL (control-plane selftest). */
 struct vnet_net *netdev_net(unsigned ifn);
 /* The interface whose subnet holds dst (the first such), else 0: the
