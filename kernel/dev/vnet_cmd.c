@@ -142,8 +142,6 @@ static void cmd_stats(struct vnetdev *d)
 
 static int cmd_vnet(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "ctrl"))
-		return vd_ctrl_cmd(argc - 2, argv + 2);
 	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
 	if (argc < 2 || argc > 3 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats")) || ifn < 0) {
 		kprintf("usage: vnet info|stats [vnetN]\n");
@@ -161,8 +159,8 @@ static int cmd_vnet(int argc, char **argv)
 	return 0;
 }
 
-static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]|ctrl vnetN ...: virtio-net device "
-						  "state and counters (default vnet0), control commands", cmd_vnet};
+static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters "
+						  "(default vnet0; control: virtio_net_control_set)", cmd_vnet};
 
 void vd_cmd_init(void)
 {

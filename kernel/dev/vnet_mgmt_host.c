@@ -8,6 +8,7 @@
 #include "orion/vnet_mgmt.h"
 #include "orion/netdev_hotplug.h"
 #include "vnet_priv.h"
+#include "orion/net.h"
 
 static struct vnet_net *mh_find(void *arg, const char *name)
 {
@@ -54,8 +55,9 @@ static bool mh_counters(void *arg, const char *name, struct vnet_mgmt_host_count
 	return true;
 }
 
-/* After a restart or a change of pairs: nothing deferred may point at a
- * pair the device no longer serves; transmit interrupts stay off. */
+/* After a restart, a change of pairs or of the MAC: the stack takes the
+ * device's MAC; nothing deferred may point at a pair the device no longer
+ * serves; transmit interrupts stay off. */
 static void mh_changed(void *arg, const char *name)
 {
 	(void)arg;
@@ -63,6 +65,11 @@ static void mh_changed(void *arg, const char *name)
 	struct vnetdev *d = ifn < 0 ? NULL : vd_get((unsigned)ifn);
 	if (!d || !d->up || !d->net)
 		return;
+	/* The stack answers with the device's MAC (CTRL_MAC_ADDR may have
+	 * changed it: control_set mac=). */
+	struct vnet_net_info ni;
+	vnet_net_get_info(d->net, &ni);
+	net_set_mac(d->index, ni.mac);
 	d->pending = 0;
 	for (uint16_t q = 0; q < d->pairs; q++) {
 		struct vnet_vq *tx = vnet_net_txq(d->net, q);

@@ -142,8 +142,6 @@ bool pcie_hotplug_service(void);
 
 /* vnet_cmd.c, vnet_selftest.c: registration. */
 void vd_cmd_init(void);
-/* "vnet ctrl vnetN ..." (vnet_ctrlcmd.c); argv[0] is the device name. */
-int vd_ctrl_cmd(int argc, char **argv);
 void vd_selftest_init(void);
 
 #endif

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kernel_ctrl_rxmode: RX mode, MAC filter tables and a runtime MAC change
 # (CTRL_RX, CTRL_MAC_TABLE_SET, CTRL_MAC_ADDR_SET; spec 5.1.6.5.1-2) driven
-# from the kernel shell (`vnet ctrl vnet0 ...`, kernel/dev/vnet_ctrlcmd.c)
+# from the kernel shell (`virtio_net_control_set vnet0 ...`, src/mgmt)
 # against QEMU's virtio-net over a TAP, with frames crafted on the TAP side
 # (kctrl_rx_peer.py, AF_PACKET).  "Delivered" is judged by the kernel's
 # receive counter (`net stats vnet0`, eth rx: every frame the device hands
@@ -10,10 +10,10 @@
 #   - 5 UDP frames to a unicast MAC not in the table: not delivered;
 #   - promisc on: the same 5 are delivered; promisc off again;
 #   - 5 frames to multicast 01:00:5e:4b:56:01, not joined: not delivered;
-#     after `vnet ctrl vnet0 table 01:00:5e:4b:56:01`: delivered;
+#     after `virtio_net_control_set vnet0 mc=01:00:5e:4b:56:01`: delivered;
 #     QEMU's query-rx-filter lists it in multicast-table; the unicast MAC
 #     added to the table is then delivered with promisc off;
-#   - `vnet ctrl vnet0 mac 02:6b:63:74:6c:42`: QEMU's query-rx-filter shows
+#   - `virtio_net_control_set vnet0 mac=02:6b:63:74:6c:42`: QEMU's query-rx-filter shows
 #     the new MAC and an ARP request from the TAP is answered from it.
 #
 # usage: kernel_ctrl_rxmode.sh --kernel ELF [--machine q35|pc] [--accel auto|kvm|tcg] [--logdir DIR]
@@ -65,10 +65,11 @@ echo "$up"
 mac=$(sed -n 's/.* mac \([0-9a-f:]*\) .*/\1/p' <<<"$up")
 [ -n "$mac" ] || die "vnet0 did not come up"
 
+# The management command (src/mgmt, docs/management.md) in --json form.
 ctrl() {
-	qemu_shell_cmd "vnet ctrl vnet0 $*" 10 out || die "vnet ctrl $* did not answer"
-	echo "  vnet ctrl vnet0 $*: $(tr '\n' ' ' <<<"$out")"
-	grep -q ': ok$' <<<"$out" || die "vnet ctrl $* failed"
+	qemu_shell_cmd "virtio_net_control_set vnet0 $* --json" 10 out || die "control_set $* did not answer"
+	echo "  control_set vnet0 $*: $(tr '\n' ' ' <<<"$out")"
+	grep -q '"ok":true' <<<"$out" || die "control_set $* failed"
 }
 # eth rx counter of `net stats vnet0`.
 rx_count() {
@@ -91,24 +92,24 @@ send() {
 }
 
 [ "$(filter '["promiscuous"]')" = True ] || bad "QEMU not promiscuous after reset (its documented state)"
-ctrl rx promisc off
+ctrl promisc=off
 [ "$(filter '["promiscuous"]')" = False ] || bad "query-rx-filter: still promiscuous after promisc off"
 send "$other_uc" 0 "unicast not in the table, promisc off"
-ctrl rx promisc on
+ctrl promisc=on
 send "$other_uc" 5 "unicast not in the table, promisc on"
-ctrl rx promisc off
+ctrl promisc=off
 send "$group" 0 "multicast not joined"
-ctrl table "$group"
+ctrl "mc=$group" uc=none
 filter '["multicast-table"]' | grep -q "$group" || bad "query-rx-filter multicast-table lacks $group"
 send "$group" 5 "multicast joined through the table"
-ctrl table "$group" "$other_uc"
+ctrl "mc=$group" "uc=$other_uc"
 send "$other_uc" 5 "unicast added to the table"
 send "$mac" 5 "our own MAC (control)"
 
 r=$(peer arp --tap "$tap" --src-ip "$peer_ip" --dst-ip "$guest_ip")
 echo "  ARP before the change answered from: $r"
 [ "$r" = "$mac" ] || bad "ARP answered from '$r', want $mac"
-ctrl mac "$newmac"
+ctrl "mac=$newmac"
 qm=$(filter '["main-mac"]')
 [ "$qm" = "$newmac" ] || bad "query-rx-filter main-mac '$qm', want $newmac"
 r=$(peer arp --tap "$tap" --src-ip "$peer_ip" --dst-ip "$guest_ip")
@@ -117,8 +118,8 @@ echo "  ARP after the change answered from: $r"
 send "$newmac" 5 "the new MAC"
 send "$mac" 0 "the old MAC, promisc off"
 
-qemu_shell_cmd "vnet ctrl vnet0 mac 01:00:00:00:00:01" 10 out || true
-grep -q "not a unicast MAC" <<<"$out" || bad "a multicast MAC was not refused: $out"
+qemu_shell_cmd "virtio_net_control_set vnet0 mac=01:00:00:00:00:01 --json" 10 out || true
+grep -q '"ok":false' <<<"$out" || bad "a multicast MAC was not refused: $out"
 
 if [ "$fail" -ne 0 ]; then
 	show
