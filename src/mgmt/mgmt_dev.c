@@ -300,25 +300,40 @@ int md_vq_info(struct mctx *c)
 	return VNET_OK;
 }
 
-int md_vq_reset(struct mctx *c)
+/* "DEV QUEUE" and nothing else: the device, the queue parsed into *q and
+ * its argument in *qarg; NULL with *rc set (the error already said). */
+static struct vnet_net *md_device_queue(struct mctx *c, const char **name, struct mp_queue *q, const char **qarg,
+                                        int *rc)
 {
 	unsigned i = 0;
-	const char *name;
+	struct vnet_net *net = mgmt_device(c, &i, false, 0, name, rc);
+	if (!net)
+		return NULL;
+	if (c->npos <= i) {
+		*rc = mgmt_fail(c, VNET_EINVAL, "%s: a queue is required (usage: %s %s)", *name, c->cmd->name,
+		                c->cmd->usage);
+		return NULL;
+	}
+	*rc = md_queue(c, net, *name, c->pos[i], q);
+	if (*rc != VNET_OK)
+		return NULL;
+	*qarg = c->pos[i++];
+	if (c->npos > i) {
+		*rc = mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
+		                c->cmd->usage);
+		return NULL;
+	}
+	return net;
+}
+
+int md_vq_reset(struct mctx *c)
+{
+	const char *name, *qarg;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, &name, &rc);
+	struct mp_queue q;
+	struct vnet_net *net = md_device_queue(c, &name, &q, &qarg, &rc);
 	if (!net)
 		return rc;
-	if (c->npos <= i)
-		return mgmt_fail(c, VNET_EINVAL, "%s: a queue is required (usage: %s %s)", name, c->cmd->name,
-		                 c->cmd->usage);
-	struct mp_queue q;
-	rc = md_queue(c, net, name, c->pos[i], &q);
-	if (rc != VNET_OK)
-		return rc;
-	const char *qarg = c->pos[i++];
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	bool ring_reset = (ni.negotiated & VNET_BIT(VIRTIO_F_RING_RESET)) != 0;
@@ -391,23 +406,12 @@ int md_vq_reset(struct mctx *c)
 
 int md_vq_remove(struct mctx *c)
 {
-	unsigned i = 0;
-	const char *name;
+	const char *name, *qarg;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, &name, &rc);
+	struct mp_queue q;
+	struct vnet_net *net = md_device_queue(c, &name, &q, &qarg, &rc);
 	if (!net)
 		return rc;
-	if (c->npos <= i)
-		return mgmt_fail(c, VNET_EINVAL, "%s: a queue is required (usage: %s %s)", name, c->cmd->name,
-		                 c->cmd->usage);
-	struct mp_queue q;
-	rc = md_queue(c, net, name, c->pos[i], &q);
-	if (rc != VNET_OK)
-		return rc;
-	const char *qarg = c->pos[i++];
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
 	if (q.kind == MP_Q_CTRL)
 		return mgmt_fail(c, VNET_EINVAL, "%s: the control queue cannot be taken out of service", name);
 	struct vnet_net_info ni;
