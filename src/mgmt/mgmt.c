@@ -160,6 +160,20 @@ int mgmt_fail(struct mctx *c, int rc, const char *fmt, ...)
 	return rc;
 }
 
+struct vnet_net *mgmt_device_only(struct mctx *c, bool optional, const char **name, int *rc)
+{
+	unsigned i = 0;
+	struct vnet_net *net = mgmt_device(c, &i, optional, 0, name, rc);
+	if (!net)
+		return NULL;
+	if (c->npos > i) {
+		*rc = mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
+		                c->cmd->usage);
+		return NULL;
+	}
+	return net;
+}
+
 struct vnet_net *mgmt_device(struct mctx *c, unsigned *i, bool optional, bool (*other)(struct mctx *, const char *),
                              const char **name, int *rc)
 {

@@ -27,15 +27,11 @@ static const char *mc_duplex(uint8_t d)
 
 int mc_control_info(struct mctx *c)
 {
-	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_only(c, true, &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	struct mo *o = c->o;

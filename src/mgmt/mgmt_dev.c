@@ -149,15 +149,11 @@ static int md_reset_replay(struct mctx *c, const char *name, struct vnet_net *ne
 
 int md_device_reset(struct mctx *c)
 {
-	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_only(c, false, &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
 	if (vnet_net_is_dead(net))
 		return mgmt_fail(c, VNET_EBROKEN, "%s: device latched dead (an earlier reset did not complete)", name);
 	uint32_t inflight = 0;
@@ -177,15 +173,11 @@ int md_device_reset(struct mctx *c)
 
 int md_device_remove(struct mctx *c)
 {
-	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_only(c, false, &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
 	const struct vnet_mgmt_host_ops *ops = c->m->ops;
 	if (!ops->remove)
 		return mgmt_fail(c, VNET_ENOTSUP, "%s: this host cannot remove devices", name);
@@ -491,15 +483,11 @@ static void md_feature_table_end(struct mo *o)
 
 int md_feature_info(struct mctx *c)
 {
-	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_only(c, true, &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	uint64_t want = md_wanted(c, name, &ni);

@@ -117,6 +117,8 @@ int mgmt_fail(struct mctx *c, int rc, const char *fmt, ...);
 /* The device named by pos[*i] (consumed), or the first device when
  * optional and pos[*i] is missing or, when `other` says it is another
  * kind of argument, not a device.  NULL after printing an error (*rc). */
+/* mgmt_device() for a command that takes [DEV] (or DEV) and nothing more. */
+struct vnet_net *mgmt_device_only(struct mctx *c, bool optional, const char **name, int *rc);
 struct vnet_net *mgmt_device(struct mctx *c, unsigned *i, bool optional, bool (*other)(struct mctx *, const char *),
                              const char **name, int *rc);
 struct vnet_mgmt_slot *mgmt_slot(struct vnet_mgmt *m, const char *name);

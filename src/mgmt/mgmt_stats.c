@@ -58,15 +58,11 @@ static uint64_t ms_delta(uint64_t now, uint64_t before)
 
 int ms_perf(struct mctx *c)
 {
-	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_only(c, true, &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
 	const struct vnet_mgmt_host_ops *ops = c->m->ops;
 	if (!ops->now_ns)
 		return mgmt_fail(c, VNET_ENOTSUP, "this host has no clock for rates");
