@@ -106,35 +106,25 @@ uint16_t net_setup_vector(const struct vnet_net *net, uint16_t vq_index)
  * table then rules out (ECN without a TSO), is left out by negotiation. */
 static uint64_t net_setup_offload_wanted(const struct vnet_net_opts *o)
 {
+	/* Each option and the feature it asks for; tx ones imply CSUM, rx
+	 * ones GUEST_CSUM. */
+	const struct {
+		bool on, tx;
+		uint8_t bit;
+	} ask[] = {
+		{o->tx_tso4, true, VIRTIO_NET_F_HOST_TSO4},   {o->tx_tso6, true, VIRTIO_NET_F_HOST_TSO6},
+		{o->tx_ecn, true, VIRTIO_NET_F_HOST_ECN},     {o->tx_ufo, true, VIRTIO_NET_F_HOST_UFO},
+		{o->tx_uso, true, VIRTIO_NET_F_HOST_USO},     {o->rx_tso4, false, VIRTIO_NET_F_GUEST_TSO4},
+		{o->rx_tso6, false, VIRTIO_NET_F_GUEST_TSO6}, {o->rx_ecn, false, VIRTIO_NET_F_GUEST_ECN},
+		{o->rx_ufo, false, VIRTIO_NET_F_GUEST_UFO},   {o->rx_uso4, false, VIRTIO_NET_F_GUEST_USO4},
+		{o->rx_uso6, false, VIRTIO_NET_F_GUEST_USO6},
+	};
 	uint64_t w = 0;
-	if (o->tx_tso4)
-		w |= VNET_BIT(VIRTIO_NET_F_HOST_TSO4);
-	if (o->tx_tso6)
-		w |= VNET_BIT(VIRTIO_NET_F_HOST_TSO6);
-	if (o->tx_ecn)
-		w |= VNET_BIT(VIRTIO_NET_F_HOST_ECN);
-	if (o->tx_ufo)
-		w |= VNET_BIT(VIRTIO_NET_F_HOST_UFO);
-	if (o->tx_uso)
-		w |= VNET_BIT(VIRTIO_NET_F_HOST_USO);
-	if (w)
-		w |= VNET_BIT(VIRTIO_NET_F_CSUM);
-	uint64_t r = 0;
-	if (o->rx_tso4)
-		r |= VNET_BIT(VIRTIO_NET_F_GUEST_TSO4);
-	if (o->rx_tso6)
-		r |= VNET_BIT(VIRTIO_NET_F_GUEST_TSO6);
-	if (o->rx_ecn)
-		r |= VNET_BIT(VIRTIO_NET_F_GUEST_ECN);
-	if (o->rx_ufo)
-		r |= VNET_BIT(VIRTIO_NET_F_GUEST_UFO);
-	if (o->rx_uso4)
-		r |= VNET_BIT(VIRTIO_NET_F_GUEST_USO4);
-	if (o->rx_uso6)
-		r |= VNET_BIT(VIRTIO_NET_F_GUEST_USO6);
-	if (r)
-		r |= VNET_BIT(VIRTIO_NET_F_GUEST_CSUM);
-	return w | r;
+	for (size_t i = 0; i < sizeof(ask) / sizeof(ask[0]); i++)
+		if (ask[i].on)
+			w |= VNET_BIT(ask[i].bit) |
+			     VNET_BIT(ask[i].tx ? VIRTIO_NET_F_CSUM : VIRTIO_NET_F_GUEST_CSUM);
+	return w;
 }
 
 /* What the data path may send and accept, from the negotiated set. */
