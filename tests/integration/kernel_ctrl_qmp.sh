@@ -35,11 +35,8 @@ vq_need_kernel "$kernel"
 qemu_need
 vq_need python3 python3
 accel=$(vq_accel "$accel") || exit 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ctrl-qmp.XXXXXX")
-VQ_TMP+=("$tmp")
+vq_qmp_init   # $tmp, $sock, qmp()
 [ -n "$log" ] || log=$tmp/console.log
-sock=$tmp/qmp.sock
-qmp() { python3 "$here/../lib/qmp.py" "$sock" "$@"; }
 
 echo "ctrl_qmp: $machine/$accel, log $log"
 qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \

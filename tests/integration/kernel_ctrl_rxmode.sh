@@ -33,12 +33,9 @@ vq_need python3 python3
 accel=$(vq_accel "$accel") || exit 2
 [ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/kctrl-rxmode.XXXXXX")
 mkdir -p "$logdir"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kctrl-qmp.XXXXXX")
-VQ_TMP+=("$tmp")
-sock=$tmp/qmp.sock
+vq_qmp_init   # $tmp, $sock, qmp()
 log=$logdir/console.log
 peer() { python3 "$here/kctrl_rx_peer.py" "$@"; }
-qmp() { python3 "$here/../lib/qmp.py" "$sock" "$@"; }
 out='' st=''
 other_uc=02:6b:63:74:6c:99 group=01:00:5e:4b:56:01 newmac=02:6b:63:74:6c:42
 

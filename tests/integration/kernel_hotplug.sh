@@ -39,11 +39,8 @@ vq_need_kernel "$kernel"
 qemu_need
 vq_need python3 python3
 accel=$(vq_accel "$accel") || exit 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/hotplug.XXXXXX")
-VQ_TMP+=("$tmp")
+vq_qmp_init   # $tmp, $sock, qmp()
 [ -n "$log" ] || log=$tmp/console.log
-sock=$tmp/qmp.sock
-qmp() { python3 "$here/../lib/qmp.py" "$sock" "$@"; }
 port0=$(vq_free_port udp)
 port1=$(vq_free_port udp)
 [ "$port1" != "$port0" ] || port1=$(vq_free_port udp)

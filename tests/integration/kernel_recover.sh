@@ -31,11 +31,8 @@ vq_need_kernel "$kernel"
 qemu_need
 vq_need python3 python3
 accel=$(vq_accel "$accel") || exit 2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/recover-qmp.XXXXXX")
-VQ_TMP+=("$tmp")
+vq_qmp_init   # $tmp, $sock, qmp()
 [ -n "$log" ] || log=$tmp/console.log
-sock=$tmp/qmp.sock
-qmp() { python3 "$here/../lib/qmp.py" "$sock" "$@"; }
 port=$(vq_free_port udp)
 
 echo "recover: $machine/$accel, hostfwd udp 127.0.0.1:$port -> guest :7, log $log"

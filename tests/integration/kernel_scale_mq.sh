@@ -33,8 +33,7 @@ vq_need python3 python3
 accel=$(vq_accel "$accel") || exit 2
 [ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/kscale-mq.XXXXXX")
 mkdir -p "$logdir"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kscale.XXXXXX")
-VQ_TMP+=("$tmp")
+vq_tmpdir_var tmp
 log=$logdir/console.log
 devs=8 pairs=8 qsize=256 vectors=18
 txt=''

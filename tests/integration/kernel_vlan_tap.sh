@@ -52,12 +52,9 @@ vq_need python3 python3
 accel=$(vq_accel "$accel") || exit 2
 [ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/kvlan-tap.XXXXXX")
 mkdir -p "$logdir"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/kvlan-qmp.XXXXXX")
-VQ_TMP+=("$tmp")
-sock=$tmp/qmp.sock
+vq_qmp_init   # $tmp, $sock, qmp()
 log=$logdir/console.log
 peer() { python3 "$here/vlan_tap_peer.py" "$@"; }
-qmp() { python3 "$here/../lib/qmp.py" "$sock" "$@"; }
 pairs=4 vid=100
 st0='' st1='' pg='' vp='' STATS_TXT=''
 declare -a a_rx=() a_tx=() b_rx=() b_tx=() c_rx=() c_tx=() d_rx=() d_tx=()

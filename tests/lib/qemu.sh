@@ -207,6 +207,15 @@ vq_tmpdir_var() {
 	printf -v "$1" '%s' "$_vq_d"
 }
 
+# vq_qmp_init: a temporary directory in $tmp (removed on exit), a QMP
+# socket path in $sock for qemu_start's `-- -qmp unix:$sock,server=on,wait=off`,
+# and qmp ARGS... running tests/lib/qmp.py against it.
+vq_qmp_init() {
+	vq_tmpdir_var tmp
+	sock=$tmp/qmp.sock
+}
+qmp() { python3 "$VQ_ROOT/tests/lib/qmp.py" "$sock" "$@"; }
+
 # _vq_start_time PID: the kernel's start time of PID (/proc/PID/stat field
 # 22): with the pid it names one process, even after the pid is reused.
 _vq_start_time() {
