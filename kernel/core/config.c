@@ -88,11 +88,13 @@ static void map_config(void)
 		add(-1, "rss", n->receive_rss_enabled ? "on" : "off", "virtio_net.receive_rss_enabled");
 	if (net_isset("multi_queue_enabled") && !n->multi_queue_enabled)
 		add(-1, "pairs", "1", "virtio_net.multi_queue_enabled");
+	else if (net_isset("virtio_device_max_queues"))
+		add_u(-1, "pairs", n->virtio_device_max_queues, "virtio_net.virtio_device_max_queues");
 	if (net_isset("virtio_device_timeout"))
 		add_u(-1, "timeout", n->virtio_device_timeout, "virtio_net.virtio_device_timeout");
 
 	static const char *const ignored[] = {
-		"virtio_device_max_count", "virtio_device_max_queues", "transmit_descriptor_count",
+		"virtio_device_max_count", "transmit_descriptor_count",
 		"receive_descriptor_count", "transmit_tso_enabled", "transmit_vlan_enabled", "receive_vlan_enabled",
 		"interrupt_coalescing_timer", "interrupt_coalescing_packets", "flow_control_enabled",
 	};
