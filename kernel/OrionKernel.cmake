@@ -82,7 +82,15 @@ function(orion_kernel target)
   # The management command layer (src/mgmt) with the same flags, for the
   # shell's virtio_net_* commands (kernel/core/mgmt_shell.c).
   vnet_add_mgmt(${target}-vnet-mgmt KIND STATIC FLAGS ${cflags})
-  target_link_libraries(${target} PRIVATE ${target}-vnet-mgmt ${target}-vnet-core)
+  # The configuration schema (src/conf: toml.c, vnet_config.c, the same
+  # code vnetd uses) for the initrd's file (kernel/core/config.c).  Built
+  # here rather than with vnet_add_conf so the cross builds, which do not
+  # read src/conf/CMakeLists.txt, get it too.
+  file(GLOB conf_srcs CONFIGURE_DEPENDS ${VNET_ROOT}/src/conf/*.c)
+  add_library(${target}-vnet-conf STATIC ${conf_srcs})
+  target_include_directories(${target}-vnet-conf PRIVATE ${VNET_ROOT}/include)
+  target_compile_options(${target}-vnet-conf PRIVATE ${cflags})
+  target_link_libraries(${target} PRIVATE ${target}-vnet-mgmt ${target}-vnet-core ${target}-vnet-conf)
   # libgcc for the compiler's helper calls (128-bit division on some arches).
   target_link_libraries(${target} PRIVATE gcc)
 endfunction()

@@ -60,6 +60,11 @@ struct vnet_mgmt_host_ops {
 	/* Optional (NULL): told after a command changed the queue pairs in
 	 * use or restarted the device (the host re-reads info, e.g. pairs). */
 	void (*changed)(void *arg, const char *name);
+	/* Optional (NULL): the i-th configuration value of a device (device_info
+	 * "config": key, effective value, where it came from: "file",
+	 * "cmdline" or "default"); false past the end. */
+	bool (*config_at)(void *arg, const char *name, unsigned i, const char **key, const char **value,
+			  const char **source);
 };
 
 /* One device's state kept between calls (performance_stats baselines,

@@ -7,6 +7,7 @@
 #include "orion/klib.h"
 
 #define MAX_OPTS 64   /* room for per-device vnetN.* keys of 8 NICs */
+#define MAX_DEFAULTS 128  /* file values (kernel/core/config.c) under them */
 
 static char raw[1024];
 static char work[1024];
@@ -58,6 +59,14 @@ const char *cmdline_get(const char *key)
 	for (unsigned i = nopts; i-- > 0;)
 		if (!strcmp(opts[i].key, key))
 			return opts[i].value;
+	return cmdline_get_default(key);
+}
+
+const char *cmdline_get_own(const char *key)
+{
+	for (unsigned i = nopts; i-- > 0;)
+		if (!strcmp(opts[i].key, key))
+			return opts[i].value;
 	return NULL;
 }
 
@@ -71,4 +80,29 @@ bool cmdline_option(unsigned i, const char **key, const char **value)
 	*key = opts[i].key;
 	*value = opts[i].value;
 	return true;
+}
+
+/* Lower-priority values (the configuration file, kernel/core/config.c):
+ * cmdline_get() returns one only when the command line does not name
+ * the key.  key and value must outlive the kernel. */
+static struct {
+	const char *key, *value;
+} defaults[MAX_DEFAULTS];
+static unsigned ndefaults;
+
+bool cmdline_add_default(const char *key, const char *value)
+{
+	if (ndefaults == MAX_DEFAULTS)
+		return false;
+	defaults[ndefaults].key = key;
+	defaults[ndefaults++].value = value;
+	return true;
+}
+
+const char *cmdline_get_default(const char *key)
+{
+	for (unsigned i = ndefaults; i-- > 0;)
+		if (!strcmp(defaults[i].key, key))
+			return defaults[i].value;
+	return NULL;
 }

@@ -47,6 +47,7 @@ void orion_main(const struct orion_boot_info *bi)
 
 	arch_cpu_init(bi);
 	pmm_init(bi);   /* last use of the loader's memory map */
+	kconfig_init(bi);   /* the initrd's configuration file under the command line */
 	arch_platform_init();
 	timer_init();
 	arch_irq_init();

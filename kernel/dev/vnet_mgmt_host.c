@@ -82,6 +82,14 @@ static void mh_changed(void *arg, const char *name)
 	}
 }
 
+/* The configuration values behind a device (kernel/core/config.c). */
+static bool mh_config_at(void *arg, const char *name, unsigned i, const char **key, const char **value,
+			 const char **source)
+{
+	(void)arg;
+	return kconfig_at(name, i, key, value, source);
+}
+
 static const struct vnet_mgmt_host_ops mh_ops = {
 	.find = mh_find,
 	.name_at = mh_name_at,
@@ -89,6 +97,7 @@ static const struct vnet_mgmt_host_ops mh_ops = {
 	.now_ns = mh_now,
 	.host_counters = mh_counters,
 	.changed = mh_changed,
+	.config_at = mh_config_at,
 };
 
 const struct vnet_mgmt_host_ops *vd_mgmt_host_ops(void)

@@ -110,6 +110,31 @@ static void dev_ctrl_setup(struct vnetdev *d)
 			cfg.indir_len, cfg.key_len, cfg.hash_types);
 }
 
+/* mac=52:54:00:..: the device's address (VIRTIO_NET_CTRL_MAC_ADDR_SET
+ * or the config space, net_ctrl.h); mac is updated when it took. */
+static void vd_apply_mac(struct vnetdev *d, uint8_t mac[6])
+{
+	const char *s = dev_opt(d, "mac");
+	uint8_t m[6];
+	if (!s)
+		return;
+	for (unsigned k = 0; k < 6; k++) {
+		char h[5] = { '0', 'x', s[3 * k], s[3 * k] ? s[3 * k + 1] : 0, 0 };
+		uint64_t b;
+		if (!h[2] || !h[3] || (k < 5 && s[3 * k + 2] != ':') || !kstrtou64(h, &b) || b > 0xff) {
+			kprintf("%s: ignoring bad mac=%s\n", d->name, s);
+			return;
+		}
+		m[k] = (uint8_t)b;
+	}
+	int rc = vnet_net_set_mac(d->net, m);
+	if (rc != VNET_OK) {
+		kprintf("%s: mac=%s not set: %s\n", d->name, s, vnet_strerror(rc));
+		return;
+	}
+	memcpy(mac, m, 6);
+}
+
 bool vd_is_virtio_net(const struct pci_dev *p)
 {
 	return p->vendor == 0x1af4 && (p->device == 0x1041 || (p->device == 0x1000 && p->subsys_id == 1));
@@ -198,6 +223,8 @@ void vd_dev_bringup(struct vnetdev *d)
 	if (parse_u64(d, "buf", &v, 65536 + 4096) && v >= 2048)
 		o.buf_size = (uint32_t)v;
 	o.timeout_ns = 1000 * MS_NS;
+	if (parse_u64(d, "timeout", &v, 60000) && v > 0)   /* ms */
+		o.timeout_ns = v * MS_NS;
 	/* Control plane: gratuitous ARPs on GUEST_ANNOUNCE unless
 	 * announce=off; software receive interrupt moderation (vnet_net_poll)
 	 * unless moder=off. */
@@ -257,6 +284,7 @@ void vd_dev_bringup(struct vnetdev *d)
 	}
 	struct vnet_net_info ni;
 	vnet_net_get_info(d->net, &ni);
+	vd_apply_mac(d, ni.mac);
 	d->pairs = ni.queue_pairs <= VNET_MAX_PAIRS ? ni.queue_pairs : VNET_MAX_PAIRS;
 	/* Frame bytes one pool buffer holds: netdev_tx_meta's chain unit. */
 	struct vnet_pkt *probe = vnet_net_pkt_alloc(d->net);

@@ -83,6 +83,17 @@ static void md_device_body(struct mctx *c, const char *name, struct vnet_net *ne
 		mo_u64(o, "tx_nobuf", hc.tx_nobuf);
 		mo_obj_end(o);
 	}
+	const char *key, *value, *source;
+	if (ops->config_at && ops->config_at(c->m->arg, name, 0, &key, &value, &source)) {
+		mo_obj(o, "config");
+		for (unsigned i = 0; ops->config_at(c->m->arg, name, i, &key, &value, &source); i++) {
+			mo_obj(o, key);
+			mo_str(o, "value", value);
+			mo_str(o, "source", source);
+			mo_obj_end(o);
+		}
+		mo_obj_end(o);
+	}
 }
 
 int md_device_info(struct mctx *c)

@@ -51,6 +51,15 @@ void x86_entry(uint32_t magic, uint32_t mbi_pa)
 	} else if (mbi->flags & MB_INFO_MEMORY) {
 		add_ram(0x100000, (uint64_t)mbi->mem_upper * 1024);
 	}
+	/* Module 0 (QEMU -initrd) is the initrd: pmm_init keeps its pages, the
+	 * configuration reader (kernel/core/config.c) reads it. */
+	if ((mbi->flags & MB_INFO_MODS) && mbi->mods_count > 0 && mbi->mods_addr) {
+		const struct multiboot_module *m = (const void *)(uintptr_t)mbi->mods_addr;
+		if (m->mod_end > m->mod_start) {
+			boot_info.initrd_base = m->mod_start;
+			boot_info.initrd_len = m->mod_end - m->mod_start;
+		}
+	}
 	/* BIOS data, EBDA and the ACPI tables firmware may keep below 1 MiB. */
 	boot_info.reserved[boot_info.nreserved++] = (struct orion_mem_range){ 0, 0x100000 };
 	orion_main(&boot_info);

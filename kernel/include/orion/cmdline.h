@@ -19,5 +19,20 @@ bool cmdline_has(const char *key);
 unsigned cmdline_count(void);
 /* i-th option (0-based) or false past the end. */
 bool cmdline_option(unsigned i, const char **key, const char **value);
+/* The configuration file's values (kernel/core/config.c) as options of
+ * lower priority: cmdline_get() falls back to them; cmdline_get_own()
+ * looks at the command line only. */
+bool cmdline_add_default(const char *key, const char *value);
+const char *cmdline_get_default(const char *key);
+const char *cmdline_get_own(const char *key);
+
+/* The configuration file passed as the initrd / multiboot module 0
+ * (docs/configuration.md, "Orion kernel"); after pmm_init. */
+struct orion_boot_info;
+void kconfig_init(const struct orion_boot_info *bi);
+/* Device dev's i-th option (qsize, pairs, ring, mode, offload, rss,
+ * timeout, mac, vlan): its effective value and source ("cmdline",
+ * "file", "default"); false past the end. */
+bool kconfig_at(const char *dev, unsigned i, const char **key, const char **value, const char **source);
 
 #endif

@@ -7,6 +7,7 @@
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2BADB002u
 #define MB_INFO_MEMORY (1u << 0)
 #define MB_INFO_CMDLINE (1u << 2)
+#define MB_INFO_MODS (1u << 3)
 #define MB_INFO_MMAP (1u << 6)
 
 struct multiboot_info {
@@ -17,6 +18,13 @@ struct multiboot_info {
 	uint32_t mods_count, mods_addr;
 	uint32_t syms[4];
 	uint32_t mmap_length, mmap_addr;
+} __attribute__((packed));
+
+/* One module (QEMU -initrd FILE[,FILE2...]: module 0 is FILE). */
+struct multiboot_module {
+	uint32_t mod_start, mod_end;   /* physical, end exclusive */
+	uint32_t string;               /* its name (the path QEMU was given) */
+	uint32_t reserved;
 } __attribute__((packed));
 
 struct multiboot_mmap_entry {
