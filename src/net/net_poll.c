@@ -126,13 +126,14 @@ unsigned vnet_net_poll(struct vnet_net *net, uint16_t qp, unsigned budget, unsig
 		q->st.rx_irq_packets += done;
 		q->mod.episode_pkts += done;
 	}
-	if (drained && mod && q->mod.in_episode && !(flags & VNET_NET_POLL_NO_REARM)) {
+	if (mod && q->mod.in_episode && !(flags & VNET_NET_POLL_NO_REARM)) {
 		/* Moderation: stay off while polls find work, and for the
-		 * level's hold time after the last poll that did. */
+		 * level's hold time after the last poll that did (a poll cut
+		 * short by the budget counts as work too). */
 		uint64_t now = vnet_hal_time_ns();
 		if (done)
 			q->mod.last_work_ns = now;
-		if (done || now - q->mod.last_work_ns < net_poll_hold_ns[q->mod.level]) {
+		if (drained && (done || now - q->mod.last_work_ns < net_poll_hold_ns[q->mod.level])) {
 			q->st.moder_held++;
 			if (more)
 				*more = true;
