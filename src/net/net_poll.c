@@ -15,19 +15,22 @@
  * fallback applies): once an interrupt opened an episode, a poll that
  * drained the ring keeps notifications off and asks the host to poll
  * again (*more) while polls find work and for a hold time after the
- * last one that did (net_poll_hold_ns[level]: 0, 16, 32, 64, 128,
- * 256 us); the first empty poll past the hold re-arms.  The level adapts
- * per episode from the gap between the last re-arm and the interrupt
- * that opens the next episode: an interrupt within NET_POLL_MOD_BUSY_NS
- * of the re-arm (a busy queue: a longer hold would have absorbed it)
- * raises it one step, a gap up to NET_POLL_MOD_IDLE_NS lowers it one
- * step, a longer one (the queue went idle) drops it to 0, so an idle
- * ping re-arms at its first empty poll, as without moderation.  The
- * levels double from 16 us (about one frame time of a 64 kframes/s flood,
- * under the ~50 us a vCPU exit + interrupt costs under KVM) to 256 us
- * (covers a 4 kframes/s trickle: a slower one gains little from
- * moderation, and 256 us of polling is the most an idle-again queue
- * costs the host).  When the device coalesces itself (receive parameters
+ * last one that did (net_poll_hold_ns[level]: 0, 16, 32, ... 1024 us,
+ * doubling); the first empty poll past the hold re-arms.  The level
+ * adapts per episode from the gap between the last re-arm and the
+ * interrupt that opens the next episode: an interrupt within
+ * NET_POLL_MOD_BUSY_NS (the top hold) of the re-arm (a busy queue: a
+ * longer hold would have absorbed it) raises it one step, a gap up to
+ * NET_POLL_MOD_IDLE_NS lowers it one step, a longer one (the queue went
+ * idle) drops it to 0, so an idle ping (one frame per 8 ms or fewer)
+ * re-arms at its first empty poll, as without moderation.  The levels
+ * start at 16 us (about one frame time of a 64 kframes/s stream, under
+ * the tens of us an exit + interrupt cost under virtualisation) and end
+ * at 1 ms: a paced stream of a few kframes/s reaches the host in clumps
+ * with gaps of several hundred us (a loaded host, QEMU's main loop), and
+ * a 256 us top hold measured only 2.6-4.9x fewer interrupts under TCG
+ * (docs/performance.md); 1 ms of polling is the most an idle-again queue
+ * costs the host.  When the device coalesces itself (receive parameters
  * programmed through NOTF_COAL / VQ_NOTF_COAL) the fallback stands
  * aside.  rx_irq_packets / rx_interrupts is packets per interrupt (kept
  * with moderation off too); moder_held and moder_level show it work.
@@ -37,11 +40,12 @@
  */
 #include "net_priv.h"
 
-#define NET_POLL_MOD_LEVELS 6u
+#define NET_POLL_MOD_LEVELS 8u
 /* Hold after the episode's last work, per level (see above). */
-static const uint32_t net_poll_hold_ns[NET_POLL_MOD_LEVELS] = {0, 16000, 32000, 64000, 128000, 256000};
-#define NET_POLL_MOD_BUSY_NS 256000u  /* interrupt this soon after the re-arm: level up */
-#define NET_POLL_MOD_IDLE_NS 1000000u /* ... later than this: level 0; in between: level down */
+static const uint32_t net_poll_hold_ns[NET_POLL_MOD_LEVELS] = {0,      16000,  32000,  64000,
+                                                               128000, 256000, 512000, 1024000};
+#define NET_POLL_MOD_BUSY_NS 1024000u /* interrupt this soon after the re-arm: level up */
+#define NET_POLL_MOD_IDLE_NS 8000000u /* ... later than this: level 0; in between: level down */
 
 /* Software moderation applies: asked for, and the device does not
  * coalesce receive notifications itself. */
