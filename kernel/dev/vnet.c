@@ -210,7 +210,7 @@ bool netdev_service(void)
 		if (vd_polled(d))
 			more |= poll_dev(d);
 		/* A pending pair whose poll is in its moderation hold
-		 * (src/net/net_poll.c: at most 256 us after the last frame)
+		 * (src/net/net_poll.c: at most 1 ms after the last frame)
 		 * reports more work, so the idle loop (serial_getc) polls
 		 * again instead of halting: a short busy poll, acceptable in
 		 * a kernel with nothing else to run; the queue is re-armed at
