@@ -171,7 +171,10 @@ bool vnet_net_rx_intr_enable(struct vnet_net *net, uint16_t qp)
 {
 	if (!net || qp >= net->pairs)
 		return true;
-	return vnet_vq_enable_cb(net->q[qp].rx);
+	bool armed = vnet_vq_enable_cb(net->q[qp].rx);
+	if (armed) /* the host re-armed (vnet_port service()): the episode ends here */
+		net_poll_mod_end(&net->q[qp], net_poll_mod_on(net, qp));
+	return armed;
 }
 
 void vnet_net_rx_intr_disable(struct vnet_net *net, uint16_t qp)
