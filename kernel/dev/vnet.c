@@ -209,6 +209,12 @@ bool netdev_service(void)
 		vd_watchdog(d);
 		if (vd_polled(d))
 			more |= poll_dev(d);
+		/* A pending pair whose poll is in its moderation hold
+		 * (src/net/net_poll.c: at most 1 ms after the last frame)
+		 * reports more work, so the idle loop (serial_getc) polls
+		 * again instead of halting: a short busy poll, acceptable in
+		 * a kernel with nothing else to run; the queue is re-armed at
+		 * the first empty poll past the hold and the CPU halts again. */
 		for (uint16_t q = 0; d->pending && q < d->pairs; q++) {
 			if (!(d->pending & (1ull << q)))
 				continue;

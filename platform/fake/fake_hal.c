@@ -30,6 +30,8 @@ static size_t fake_live_priv_n;
 static long fake_fail_after = -1;
 static uint64_t fake_relax_step;
 static uint64_t fake_time_offset;
+static bool fake_clock_manual;    /* fake_hal_clock_manual(): time moves only when told */
+static uint64_t fake_clock_base;
 static char fake_last[512];
 static unsigned long fake_log_n;
 static unsigned long fake_log_level_n[4];
@@ -151,7 +153,11 @@ uint64_t vnet_hal_time_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&fake_lock);
 	uint64_t off = fake_time_offset;
+	bool manual = fake_clock_manual;
+	uint64_t base = fake_clock_base;
 	pthread_mutex_unlock(&fake_lock);
+	if (manual)
+		return base + off;
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec + off;
 }
 
@@ -208,6 +214,23 @@ void fake_hal_set_relax_step_ns(uint64_t step_ns)
 {
 	pthread_mutex_lock(&fake_lock);
 	fake_relax_step = step_ns;
+	pthread_mutex_unlock(&fake_lock);
+}
+
+void fake_hal_clock_manual(bool on)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&fake_lock);
+	fake_clock_manual = on;
+	fake_clock_base = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	pthread_mutex_unlock(&fake_lock);
+}
+
+void fake_hal_advance_ns(uint64_t ns)
+{
+	pthread_mutex_lock(&fake_lock);
+	fake_time_offset += ns;
 	pthread_mutex_unlock(&fake_lock);
 }
 

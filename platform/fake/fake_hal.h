@@ -13,6 +13,7 @@
 #ifndef VNET_FAKE_HAL_H
 #define VNET_FAKE_HAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,10 @@ size_t fake_hal_live_private(void);
 void fake_hal_fail_alloc_after(long n);
 /* Add step_ns to the clock at every vnet_hal_relax() (0 = real time only). */
 void fake_hal_set_relax_step_ns(uint64_t step_ns);
+/* Manual clock: vnet_hal_time_ns() stands still (from now on) except for
+ * fake_hal_advance_ns() and the relax step; off: the real clock again. */
+void fake_hal_clock_manual(bool on);
+void fake_hal_advance_ns(uint64_t ns);
 /* Last line logged at or above a level, and a count of lines logged. */
 const char *fake_hal_last_log(void);
 unsigned long fake_hal_log_count(void);

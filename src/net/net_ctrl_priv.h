@@ -52,10 +52,11 @@ struct net_ctrl_state {
 
 /* Software interrupt moderation per receive queue (net_poll.c). */
 struct net_poll_mod {
-	uint8_t level;                  /* 0 .. NET_POLL_MOD_LEVELS-1: empty polls tolerated = (1 << level) - 1 */
-	uint8_t idle_polls;             /* consecutive polls that found nothing while notifications are off */
+	uint8_t level;                  /* 0 .. NET_POLL_MOD_LEVELS-1: hold time net_poll_hold_ns[level] */
 	bool in_episode;                /* between an interrupt and the re-arm */
 	uint32_t episode_pkts;          /* frames since the interrupt that opened the episode */
+	uint64_t last_work_ns;          /* vnet_hal_time_ns() of the episode's last poll that found work */
+	uint64_t last_rearm_ns;         /* ... of the last re-arm (0: never): the gap to the next interrupt adapts the level */
 	bool tx_stopped;                /* flow control: the transmit ring was full (net_ctrl_tx_flow) */
 };
 

@@ -828,9 +828,10 @@ static void inject_n(struct fx *f, unsigned n)
 		assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), NULL), 1);
 }
 
-/* One interrupt episode: irq, then polls until the queue is re-armed;
- * returns the polls it took. */
-static unsigned episode(struct fx *f, unsigned frames)
+/* One interrupt episode on the manual clock: irq, then polls (the clock
+ * advancing `step_ns` between them) until the queue is re-armed; returns
+ * the polls it took. */
+static unsigned episode_t(struct fx *f, unsigned frames, uint64_t step_ns)
 {
 	inject_n(f, frames);
 	vnet_net_rx_irq(f->net, 0);
@@ -839,63 +840,87 @@ static unsigned episode(struct fx *f, unsigned frames)
 	while (more) {
 		vnet_net_poll(f->net, 0, 64, 0, sink_free, f->net, &more);
 		polls++;
-		assert_true(polls < 100);
+		assert_true(polls < 5000);
 		assert_int_equal(ndm_rx_irq_armed(&f->m, 0), !more);
+		fake_hal_advance_ns(step_ns);
 	}
 	return polls;
+}
+
+static unsigned episode(struct fx *f, unsigned frames)
+{
+	return episode_t(f, frames, 1000);
+}
+
+static uint64_t mod_level(struct fx *f)
+{
+	struct vnet_net_queue_stats st;
+	vnet_net_get_stats(f->net, 0, &st);
+	return st.moder_level;
+}
+
+/* Raise the level to `want` with episodes whose next interrupt comes
+ * 10 us after the re-arm (a busy queue). */
+static void mod_raise(struct fx *f, uint64_t want)
+{
+	for (int i = 0; i < 10 && mod_level(f) < want; i++) {
+		episode(f, 8);
+		fake_hal_advance_ns(10000);
+	}
+	assert_int_equal(mod_level(f), want);
+}
+
+static struct fx *mod_fx(void)
+{
+	fake_hal_clock_manual(true);
+	struct fx *f = fx_new(ALLCTRL, 1);
+	struct vnet_net_opts o = opts(1);
+	o.rx_moderation = true;
+	fx_up(f, &o);
+	return f;
+}
+
+static void mod_fx_free(struct fx *f)
+{
+	fx_free(f);
+	fake_hal_clock_manual(false);
 }
 
 static void test_sw_moderation(void **state)
 {
 	(void)state;
-	struct fx *f = fx_new(ALLCTRL, 1);
-	struct vnet_net_opts o = opts(1);
-	o.rx_moderation = true;
-	fx_up(f, &o);
+	struct fx *f = mod_fx();
 	/* Quiet: one frame; the poll that found it keeps interrupts off, the
-	 * next (empty) one re-arms: level 0. */
+	 * next (empty) one re-arms at once: level 0, no hold. */
 	assert_int_equal(episode(f, 1), 2);
 	struct vnet_net_queue_stats st;
 	vnet_net_get_stats(f->net, 0, &st);
 	assert_int_equal(st.moder_level, 0);
 	assert_int_equal(st.moder_held, 1);
 	assert_int_equal(st.rx_irq_packets, 1);
-	/* Busy episodes raise the level: more empty polls before re-arming. */
-	unsigned p1 = episode(f, 40);
-	vnet_net_get_stats(f->net, 0, &st);
-	assert_int_equal(st.moder_level, 1);
-	unsigned p2 = episode(f, 40);
-	vnet_net_get_stats(f->net, 0, &st);
-	assert_int_equal(st.moder_level, 2);
-	assert_true(p2 > p1);
-	/* Work arriving while held is taken without a new interrupt. */
-	inject_n(f, 40);
-	vnet_net_rx_irq(f->net, 0);
-	bool more;
-	assert_int_equal(vnet_net_poll(f->net, 0, 64, 0, sink_free, f->net, &more), 40);
-	assert_true(more);
-	inject_n(f, 5);
-	assert_int_equal(vnet_net_poll(f->net, 0, 64, 0, sink_free, f->net, &more), 5);
-	assert_true(more);
-	assert_false(ndm_rx_irq_armed(&f->m, 0));
-	while (more)
-		vnet_net_poll(f->net, 0, 64, 0, sink_free, f->net, &more);
-	vnet_net_get_stats(f->net, 0, &st);
-	assert_int_equal(st.rx_interrupts, 4);
-	assert_int_equal(st.rx_irq_packets, 1 + 40 + 40 + 45);
-	/* Quiet episodes bring it down again. */
-	for (int i = 0; i < 4; i++)
-		episode(f, 1);
-	vnet_net_get_stats(f->net, 0, &st);
-	assert_int_equal(st.moder_level, 0);
-	/* The device coalesces (NOTF_COAL rx programmed): the fallback stands aside. */
-	struct vnet_net_coal c = {50, 32};
-	assert_int_equal(vnet_net_set_coal(f->net, false, &c), VNET_OK);
-	uint64_t held = st.moder_held;
-	assert_int_equal(episode(f, 40), 1);
-	vnet_net_get_stats(f->net, 0, &st);
-	assert_int_equal(st.moder_held, held);
-	fx_free(f);
+	/* Interrupts soon after the re-arm (busy) raise the level one step
+	 * per episode; each level holds longer after the last work. */
+	fake_hal_advance_ns(10000);
+	episode(f, 40);
+	assert_int_equal(mod_level(f), 1);
+	fake_hal_advance_ns(10000);
+	unsigned p1 = episode(f, 40); /* level 2: 32 us hold, 1 us per poll */
+	assert_int_equal(mod_level(f), 2);
+	assert_int_equal(p1, 33); /* work at t, empty and held at t+1 .. t+31 us, re-armed at t+32 */
+	mod_raise(f, 7);
+	fake_hal_advance_ns(10000);
+	episode(f, 1);
+	assert_int_equal(mod_level(f), 7); /* the top level stays */
+	/* A gap between the busy (1 ms) and the idle (8 ms) bound lowers one
+	 * step, a long idle gap (an idle ping) drops to 0 and re-arms at the
+	 * first empty poll. */
+	fake_hal_advance_ns(2000000);
+	episode(f, 1);
+	assert_int_equal(mod_level(f), 6);
+	fake_hal_advance_ns(20000000);
+	assert_int_equal(episode(f, 1), 2);
+	assert_int_equal(mod_level(f), 0);
+	mod_fx_free(f);
 
 	/* Moderation off: the first drained poll re-arms (as before). */
 	f = fx_std(ALLCTRL, 1);
@@ -904,6 +929,67 @@ static void test_sw_moderation(void **state)
 	assert_int_equal(st.moder_held, 0);
 	assert_int_equal(st.rx_irq_packets, 40);
 	fx_free(f);
+}
+
+/* The hold runs from the last poll that found work: frames arriving
+ * while held are taken without a new interrupt and extend it; the
+ * first empty poll past the hold re-arms. */
+static void test_sw_moderation_hold(void **state)
+{
+	(void)state;
+	struct fx *f = mod_fx();
+	mod_raise(f, 3); /* 64 us */
+	fake_hal_advance_ns(10000);
+	struct vnet_net_queue_stats st0, st;
+	vnet_net_get_stats(f->net, 0, &st0);
+	inject_n(f, 10);
+	vnet_net_rx_irq(f->net, 0);
+	assert_int_equal(mod_level(f), 4); /* 128 us */
+	bool more;
+	assert_int_equal(vnet_net_poll(f->net, 0, 64, 0, sink_free, f->net, &more), 10);
+	assert_true(more);
+	for (int i = 0; i < 5; i++) {
+		fake_hal_advance_ns(100000); /* within the hold */
+		inject_n(f, 3);
+		assert_int_equal(vnet_net_poll(f->net, 0, 64, 0, sink_free, f->net, &more), 3);
+		assert_true(more);
+		assert_false(ndm_rx_irq_armed(&f->m, 0));
+	}
+	/* Empty polls inside the hold keep it. */
+	fake_hal_advance_ns(127000);
+	assert_int_equal(vnet_net_poll(f->net, 0, 64, 0, sink_free, f->net, &more), 0);
+	assert_true(more);
+	assert_false(ndm_rx_irq_armed(&f->m, 0));
+	/* Past it: re-armed. */
+	fake_hal_advance_ns(1000);
+	assert_int_equal(vnet_net_poll(f->net, 0, 64, 0, sink_free, f->net, &more), 0);
+	assert_false(more);
+	assert_true(ndm_rx_irq_armed(&f->m, 0));
+	vnet_net_get_stats(f->net, 0, &st);
+	assert_int_equal(st.rx_interrupts - st0.rx_interrupts, 1);
+	assert_int_equal(st.rx_irq_packets - st0.rx_irq_packets, 25);
+	assert_int_equal(st.moder_held - st0.moder_held, 7);
+	mod_fx_free(f);
+}
+
+/* The device coalesces (NOTF_COAL rx programmed): the fallback stands
+ * aside, the first drained poll re-arms whatever the level was. */
+static void test_sw_moderation_dev_coal(void **state)
+{
+	(void)state;
+	struct fx *f = mod_fx();
+	mod_raise(f, 3);
+	struct vnet_net_coal c = {50, 32};
+	assert_int_equal(vnet_net_set_coal(f->net, false, &c), VNET_OK);
+	struct vnet_net_queue_stats st;
+	vnet_net_get_stats(f->net, 0, &st);
+	uint64_t held = st.moder_held;
+	fake_hal_advance_ns(10000);
+	assert_int_equal(episode(f, 40), 1);
+	vnet_net_get_stats(f->net, 0, &st);
+	assert_int_equal(st.moder_held, held);
+	assert_int_equal(st.moder_level, 3); /* not adapted while the device coalesces */
+	mod_fx_free(f);
 }
 
 /* ------------------------------------------------------------ flow control */
@@ -1045,6 +1131,8 @@ int main(void)
 		cmocka_unit_test(test_replay_after_reset),
 		cmocka_unit_test(test_link_gate_and_speed),
 		cmocka_unit_test(test_sw_moderation),
+		cmocka_unit_test(test_sw_moderation_hold),
+		cmocka_unit_test(test_sw_moderation_dev_coal),
 		cmocka_unit_test(test_negotiates_ctrl_classes),
 		cmocka_unit_test(test_tx_stop_wake),
 		cmocka_unit_test(test_ctrl_local),
