@@ -76,7 +76,17 @@ struct vnet_mgmt_slot {
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, drops, errors;
 	uint64_t rx_interrupts, tx_interrupts, rx_irq_packets, host_interrupts;
 	uint64_t wanted;
+	/* performance monitor: EWMA (weight 1/4) of the device's interval rates
+	 * (packets and events in 1/100 per second, bytes per second), and per
+	 * queue pair baselines of the first VNET_MGMT_PERF_QMAX pairs */
+	bool have_ewma;
+	uint64_t ewma[6];
+	struct vnet_mgmt_qbase {
+		uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, drops, errors, polls, rx_interrupts,
+			rx_irq_packets;
+	} qbase[8];
 };
+#define VNET_MGMT_PERF_QMAX 8u
 
 struct vnet_mgmt {
 	const struct vnet_mgmt_host_ops *ops;

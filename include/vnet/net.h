@@ -520,4 +520,35 @@ int vnet_net_set_queue_pairs(struct vnet_net *net, uint16_t pairs);
  * status or config reads). */
 struct vnet_device *vnet_net_device(struct vnet_net *net);
 
+/*
+ * Performance monitor: sampled latency histograms (src/net/net_stats.c).
+ * Off by default.  vnet_net_set_latency_sampling(net, shift) with shift
+ * 0..16 times one transmit burst and one receive interrupt in 2^shift on
+ * every queue pair; a negative shift turns sampling off (the histograms
+ * are kept).  Bucket b counts samples of v ns with floor(log2(v)) == b
+ * (b 0 also holds 0 ns; the last bucket everything from 2^31 ns on).
+ *   tx: end of tx_burst's post loop -> the reclaim that takes the
+ *       sampled frame's completion (the burst's last posted frame);
+ *   rx: vnet_net_rx_irq() -> the first frame vnet_net_poll() hands to fn
+ *       (no samples in pure poll mode: there is no interrupt).
+ * Context: the queue pair's owner (get may race with it and read a torn
+ * histogram, each counter 64-bit).
+ */
+#define VNET_NET_LAT_BUCKETS 32
+struct vnet_net_latency {
+	uint64_t tx[VNET_NET_LAT_BUCKETS];
+	uint64_t rx[VNET_NET_LAT_BUCKETS];
+	bool sampling;
+	uint8_t shift;
+};
+int vnet_net_set_latency_sampling(struct vnet_net *net, int shift);
+void vnet_net_get_latency(const struct vnet_net *net, uint16_t qp, struct vnet_net_latency *lat);
+/* Bucket of a value, and the p-th quantile (p in 1/10000: 5000 = p50,
+ * 9900 = p99, 9990 = p99.9) of a histogram as the upper edge of its bucket
+ * in ns (2^(b+1); bucket resolution: the true value lies in
+ * [edge/2, edge)).  0 when the histogram is empty; *samples (may be NULL)
+ * gets the sample count. */
+unsigned vnet_net_lat_bucket(uint64_t ns);
+uint64_t vnet_net_lat_quantile(const uint64_t *hist, unsigned p10000, uint64_t *samples);
+
 #endif

@@ -11,7 +11,9 @@
 #include "orion/kprintf.h"
 #include "orion/arch.h"
 #include "orion/serial.h"
+#include "orion/net.h"
 #include "orion/shell.h"
+#include "orion/timer.h"
 #include "orion/vnet_mgmt.h"
 
 static struct vnet_mgmt mgmt;
@@ -25,17 +27,62 @@ static void ms_write(void *arg, const char *s, size_t n)
 	serial_write(s, (unsigned long)n);
 }
 
+static int ms_run(int argc, char **argv)
+{
+	struct vnet_mgmt_sink sink = {ms_write, NULL};
+	unsigned long f = irq_save();
+	int rc = vnet_mgmt_run(&mgmt, argc, (const char *const *)argv, &sink);
+	irq_restore(f);
+	return rc;
+}
+
+/* performance_stats --watch SECONDS (performance monitor): the baseline,
+ * then the table every second for SECONDS seconds; the network keeps being
+ * serviced meanwhile (netdev_service, as the shell's idle wait does), and
+ * a key press ends it early. */
+static int ms_watch(int argc, char **argv, uint64_t secs)
+{
+	int rc = ms_run(argc, argv);
+	for (uint64_t k = 1; rc == 0 && k <= secs; k++) {
+		uint64_t t0 = timer_ns();
+		while (timer_ns() - t0 < 1000000000ull) {
+			unsigned long f = irq_save();
+			netdev_service();
+			irq_restore(f);
+			timer_poll_tick();
+			if (serial_getc_nonblock() >= 0) {
+				kprintf("watch: stopped by a key\n");
+				return 0;
+			}
+			cpu_relax();
+		}
+		kprintf("--- watch %u/%u ---\n", (unsigned)k, (unsigned)secs);
+		rc = ms_run(argc, argv);
+	}
+	return rc;
+}
+
 static int ms_cmd(int argc, char **argv)
 {
 	if (!mgmt_ready) {
 		vnet_mgmt_init(&mgmt, vd_mgmt_host_ops(), NULL);
 		mgmt_ready = true;
 	}
-	struct vnet_mgmt_sink sink = {ms_write, NULL};
-	unsigned long f = irq_save();
-	int rc = vnet_mgmt_run(&mgmt, argc, (const char *const *)argv, &sink);
-	irq_restore(f);
-	return rc == 0 ? 0 : 1;
+	if (!strcmp(argv[0], "virtio_net_performance_stats") || !strcmp(argv[0], "perf")) {
+		for (int i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--watch"))
+				continue;
+			uint64_t secs;
+			if (i + 1 >= argc || !kstrtou64(argv[i + 1], &secs) || secs < 1 || secs > 3600) {
+				kprintf("%s: --watch takes SECONDS, 1 to 3600\n", argv[0]);
+				return 1;
+			}
+			for (int j = i; j + 2 < argc; j++)
+				argv[j] = argv[j + 2];
+			return ms_watch(argc - 2, argv, secs) == 0 ? 0 : 1;
+		}
+	}
+	return ms_run(argc, argv) == 0 ? 0 : 1;
 }
 
 /* Two shell entries per command (full name, alias); static storage. */

@@ -56,6 +56,124 @@ static uint64_t ms_delta(uint64_t now, uint64_t before)
 	return now >= before ? now - before : 0;
 }
 
+/* ---------------------------------------------- performance monitor additions */
+
+/* Latency histogram summary: samples and p50/p99/p99.9 (bucket upper edges). */
+static void ms_lat(struct mo *o, const char *key, const uint64_t *h)
+{
+	uint64_t n;
+	uint64_t p50 = vnet_net_lat_quantile(h, 5000, &n);
+	mo_obj(o, key);
+	mo_u64(o, "samples", n);
+	if (n) {
+		mo_u64(o, "p50_ns", p50);
+		mo_u64(o, "p99_ns", vnet_net_lat_quantile(h, 9900, 0));
+		mo_u64(o, "p99_9_ns", vnet_net_lat_quantile(h, 9990, 0));
+	} else {
+		mo_null(o, "p50_ns");
+		mo_null(o, "p99_ns");
+		mo_null(o, "p99_9_ns");
+	}
+	mo_obj_end(o);
+}
+
+/* Ratio a/b in 1/100, null when b is 0. */
+static void ms_ratio(struct mo *o, const char *key, uint64_t a, uint64_t b)
+{
+	if (b)
+		mo_fix2(o, key, a <= UINT64_MAX / 100u ? a * 100u / b : a / b * 100u);
+	else
+		mo_null(o, key);
+}
+
+/* Per queue pair: interval rates, ring occupancy, frames per poll and per
+ * interrupt, latency histograms, feature use (totals). */
+static void ms_queue(struct mo *o, struct vnet_net *net, uint16_t q, struct vnet_mgmt_qbase *b, bool have,
+                     uint64_t dt)
+{
+	struct vnet_net_queue_stats st;
+	vnet_net_get_stats(net, q, &st);
+	struct vnet_net_latency lat;
+	vnet_net_get_latency(net, q, &lat);
+	struct vnet_mgmt_qbase n = {
+		st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes, st.rx_drops + st.tx_drops,
+		st.rx_errors + st.tx_errors, st.polls, st.rx_interrupts, st.rx_irq_packets,
+	};
+	char l[16] = "pair";
+	mo_fmt_u64(l + 4, q);
+	mo_obj(o, l);
+	mo_str(o, "name", l);
+	if (have && b) {
+		mo_fix2(o, "rx_pps", ms_per_sec(ms_delta(n.rx_packets, b->rx_packets), dt, 100));
+		mo_fix2(o, "tx_pps", ms_per_sec(ms_delta(n.tx_packets, b->tx_packets), dt, 100));
+		mo_u64(o, "rx_bytes_per_s", ms_per_sec(ms_delta(n.rx_bytes, b->rx_bytes), dt, 1));
+		mo_u64(o, "tx_bytes_per_s", ms_per_sec(ms_delta(n.tx_bytes, b->tx_bytes), dt, 1));
+		mo_fix2(o, "drops_per_s", ms_per_sec(ms_delta(n.drops, b->drops), dt, 100));
+		mo_fix2(o, "errors_per_s", ms_per_sec(ms_delta(n.errors, b->errors), dt, 100));
+		mo_fix2(o, "rx_interrupts_per_s", ms_per_sec(ms_delta(n.rx_interrupts, b->rx_interrupts), dt, 100));
+		ms_ratio(o, "rx_frames_per_poll", ms_delta(n.rx_packets, b->rx_packets), ms_delta(n.polls, b->polls));
+		ms_ratio(o, "rx_frames_per_interrupt", ms_delta(n.rx_irq_packets, b->rx_irq_packets),
+		         ms_delta(n.rx_interrupts, b->rx_interrupts));
+	} else {
+		static const char *const keys[] = {"rx_pps",       "tx_pps",         "rx_bytes_per_s",
+		                                   "tx_bytes_per_s", "drops_per_s",  "errors_per_s",
+		                                   "rx_interrupts_per_s", "rx_frames_per_poll",
+		                                   "rx_frames_per_interrupt"};
+		for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			mo_null(o, keys[k]);
+	}
+	mo_u64(o, "rx_in_flight", vnet_vq_outstanding(vnet_net_rxq(net, q)));
+	mo_u64(o, "tx_in_flight", vnet_vq_outstanding(vnet_net_txq(net, q)));
+	mo_obj(o, "latency");
+	mo_bool(o, "sampling", lat.sampling);
+	if (lat.sampling)
+		mo_u64(o, "one_in", 1ull << lat.shift);
+	ms_lat(o, "tx_completion", lat.tx);
+	ms_lat(o, "rx_irq_to_delivery", lat.rx);
+	mo_obj_end(o);
+	mo_obj(o, "features");
+	mo_u64(o, "tx_csum", st.tx_csum);
+	mo_u64(o, "tx_gso", st.tx_gso);
+	mo_u64(o, "tx_indirect", st.tx_indirect);
+	mo_u64(o, "rx_csum_offloaded", st.rx_csum_valid + st.rx_csum_partial);
+	mo_u64(o, "rx_gso", st.rx_gso);
+	mo_u64(o, "rx_merged", st.rx_merged);
+	mo_obj_end(o);
+	mo_obj_end(o);
+	if (b)
+		*b = n;
+}
+
+/* EWMA with weight 1/4 (the first interval seeds it). */
+static uint64_t ms_ewma(uint64_t old, uint64_t x, bool seeded)
+{
+	if (!seeded)
+		return x;
+	return x >= old ? old + (x - old) / 4u : old - (old - x) / 4u;
+}
+
+static const char *const ms_ewma_keys[6] = {"rx_pps", "tx_pps", "rx_bytes_per_s", "tx_bytes_per_s",
+                                            "drops_per_s", "errors_per_s"};
+
+static void ms_smoothed(struct mo *o, struct vnet_mgmt_slot *sl, const uint64_t *x, bool have)
+{
+	mo_obj(o, "smoothed");
+	for (unsigned k = 0; k < 6; k++) {
+		if (!have) {
+			mo_null(o, ms_ewma_keys[k]);
+			continue;
+		}
+		sl->ewma[k] = ms_ewma(sl->ewma[k], x[k], sl->have_ewma);
+		if (k == 2 || k == 3)
+			mo_u64(o, ms_ewma_keys[k], sl->ewma[k]);
+		else
+			mo_fix2(o, ms_ewma_keys[k], sl->ewma[k]);
+	}
+	if (have)
+		sl->have_ewma = true;
+	mo_obj_end(o);
+}
+
 int ms_perf(struct mctx *c)
 {
 	const char *name;
@@ -112,6 +230,30 @@ int ms_perf(struct mctx *c)
 			mo_null(o, "rx_packets_per_interrupt");
 	}
 	mo_obj_end(o);
+	/* performance monitor: smoothed device rates, per queue pair detail */
+	uint64_t x[6] = {0};
+	if (have) {
+		x[0] = ms_per_sec(ms_delta(s.rx_packets, sl->rx_packets), dt, 100);
+		x[1] = ms_per_sec(ms_delta(s.tx_packets, sl->tx_packets), dt, 100);
+		x[2] = ms_per_sec(ms_delta(s.rx_bytes, sl->rx_bytes), dt, 1);
+		x[3] = ms_per_sec(ms_delta(s.tx_bytes, sl->tx_bytes), dt, 1);
+		x[4] = ms_per_sec(ms_delta(s.drops, sl->drops), dt, 100);
+		x[5] = ms_per_sec(ms_delta(s.errors, sl->errors), dt, 100);
+	} else {
+		/* the first call starts latency sampling (one in 16) if the host
+		 * left it off: only a monitored device pays for it */
+		struct vnet_net_latency l0;
+		vnet_net_get_latency(net, 0, &l0);
+		if (!l0.sampling)
+			vnet_net_set_latency_sampling(net, 4);
+	}
+	ms_smoothed(o, sl, x, have);
+	struct vnet_net_info ni;
+	vnet_net_get_info(net, &ni);
+	mo_arr(o, "queues");
+	for (uint16_t q = 0; q < ni.queue_pairs; q++)
+		ms_queue(o, net, q, q < VNET_MGMT_PERF_QMAX ? &sl->qbase[q] : 0, have, dt);
+	mo_arr_end(o);
 	mo_end(o);
 	sl->have_base = true;
 	sl->base_ns = now;

@@ -113,6 +113,7 @@ unsigned vnet_net_poll(struct vnet_net *net, uint16_t qp, unsigned budget, unsig
 	while (done < budget) {
 		unsigned want = budget - done < VNET_NET_BURST_MAX ? budget - done : VNET_NET_BURST_MAX;
 		unsigned k = vnet_net_rx_burst(net, qp, pkts, want);
+		if (VQ_UNLIKELY_NET(q->lat.rx_t0) && k) net_stats_rx_deliver(q); /* performance monitor */
 		for (unsigned i = 0; i < k; i++)
 			fn(arg, pkts[i]);
 		done += k;
@@ -188,6 +189,7 @@ void vnet_net_rx_irq(struct vnet_net *net, uint16_t qp)
 	if (!net || qp >= net->pairs)
 		return;
 	net->q[qp].st.rx_interrupts++;
+	if (VQ_UNLIKELY_NET(net->q[qp].lat.on)) net_stats_rx_irq(&net->q[qp]); /* performance monitor */
 	/* An interrupt opens a moderation episode (net_poll_mod_end closes it). */
 	if (!net->q[qp].mod.in_episode)
 		net_poll_mod_begin(net, qp);

@@ -46,6 +46,7 @@
 #include "vnet/spec/virtio_net.h"
 #include "vnet/vnet_hal.h"
 #include "net_ctrl_priv.h"
+#include "net_stats.h"
 
 /* Bytes in front of the frame: room for the largest header we may
  * negotiate and for a host that prepends an encapsulation. */
@@ -72,6 +73,7 @@ struct vnet_net_q {
 	uint16_t rx_batch;          /* net_rx_refill posts once this many slots are free (>= 1) */
 	struct vnet_net_queue_stats st;
 	struct net_poll_mod mod;    /* control plane: software moderation (net_poll.c) */
+	struct net_stats_q lat;     /* performance monitor: latency sampling (net_stats.c) */
 	/* recovery: TX watchdog (net_recover.c) */
 	bool tx_wd_armed;           /* tx_wd_* hold an observation */
 	uint64_t tx_wd_completed;   /* tx completions at the last progress seen */

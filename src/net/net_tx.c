@@ -47,6 +47,7 @@ unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q)
 			else
 				net_tx_reclaim_other(net, q, p);
 		}
+		if (VQ_UNLIKELY_NET(q->lat.tx_pkt)) net_stats_tx_done(q, u, k); /* performance monitor */
 		total += k;
 		if (k < VNET_NET_BURST_MAX)
 			return total;
@@ -276,6 +277,7 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		q->st.tx_kicks++;
 		vnet_device_notify(net->dev, q->tx);
 	}
+	if (VQ_UNLIKELY_NET(q->lat.on) && added) net_stats_tx_post(q, pkts, done); /* performance monitor */
 	if (!reclaimed)
 		net_tx_reclaim(net, q);
 	return net_ctrl_tx_flow(net, q, done, n); /* control plane: per-queue stop/wake */

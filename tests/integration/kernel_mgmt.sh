@@ -82,6 +82,15 @@ gw_ping
 js "perf vnet0" 'd["interval_ms"]>0 and d["totals"]["rx_packets"]>=3 and d["rates"]["rx_pps"]>0 and d["rates"]["interrupts_per_s"]>0'
 txt "perf vnet0" '^  rx_pps +[0-9]+\.[0-9][0-9]'
 ok "performance_stats"
+# performance monitor: per pair detail, latency sampling (on since the
+# first perf call, 1 in 16: 17 pings give each histogram a sample), and
+# --watch: the baseline and one table a second
+txt "ping 10.0.2.2 17 vnet0" ' 17 sent, 17 received'
+js "perf vnet0" 'd["smoothed"]["rx_pps"] is not None and (d["queues"][0]["rx_pps"]>0 and d["queues"][0]["latency"]["sampling"] and d["queues"][0]["latency"]["tx_completion"]["samples"]>=1 and d["queues"][0]["latency"]["rx_irq_to_delivery"]["samples"]>=1 and d["queues"][0]["latency"]["rx_irq_to_delivery"]["p99_9_ns"]>0 and d["queues"][0]["rx_in_flight"]>0)'
+sh "perf vnet0 --watch 2"
+n=$(grep -ac '^rates:' <<<"$reply")
+[ "$n" -eq 3 ] && grep -aq -- '--- watch 2/2 ---' <<<"$reply" || fail "perf --watch 2: $n tables, expected 3 and '--- watch 2/2 ---': $reply"
+ok "performance monitor (queues, latency samples, --watch)"
 js "virtio_net_virtqueue_stats vnet0" 'd["pairs"][0]["rx_packets"]>=3 and d["virtqueues"][1]["name"]=="tx0" and d["virtqueues"][1]["completed"]>=3'
 txt "vqstats vnet0 rx0" '^    completed +[0-9]+'
 ok "virtqueue_stats"

@@ -720,11 +720,23 @@ static void test_performance_stats(void **state)
 	assert_has(h->out, "\"rx_bytes_per_s\":1200");
 	/* host counters (7 interrupts) moved by 0 since the first call */
 	assert_has(h->out, "\"interrupts_per_s\":0.00");
+	/* performance monitor: smoothed (seeded by the first interval), per
+	 * pair rates, frames per interrupt, occupancy, latency sampling turned
+	 * on by the first call, feature use */
+	assert_has(h->out, "\"smoothed\":{\"rx_pps\":20.00,");
+	assert_has(h->out, "\"queues\":[{\"name\":\"pair0\",\"rx_pps\":20.00,");
+	assert_has(h->out, "\"rx_interrupts_per_s\":4.00,\"rx_frames_per_poll\":null");
+	assert_has(h->out, "\"rx_in_flight\":");
+	assert_has(h->out, "\"latency\":{\"sampling\":true,\"one_in\":16,");
+	assert_has(h->out, "\"tx_completion\":{\"samples\":0,\"p50_ns\":null");
+	assert_has(h->out, "\"features\":{\"tx_csum\":0,");
 	/* text: aligned */
 	h->now += 250000000ull;
 	assert_int_equal(run(h, "perf"), VNET_OK);
 	assert_has(h->out, "  rx_pps                0.00\n");
 	assert_has(h->out, "interval_ms             250\n");
+	/* smoothed: 20 then 0 with weight 1/4 -> 15 */
+	assert_has(h->out, "  rx_pps                15.00\n");
 	expect_error(h, "perf vnet2", VNET_ENODEV, "unknown device 'vnet2'");
 	/* no clock */
 	struct vnet_mgmt_host_ops nc = h_ops;

@@ -35,6 +35,7 @@ static void usage(FILE *out)
 		"\n"
 		"  --socket PATH  vnetd's control socket (default $VNETCTL_SOCKET or %s)\n"
 		"  --json         one JSON object instead of aligned text\n"
+		"vnetctl monitor [DEV] [--interval S] [--count N] [--json]: performance_stats every S seconds\n"
 		"  --help\n"
 		"Exit status: 0 ok, 1 the command failed, 3 refused by access control, 2 usage or no vnetd.\n",
 		VNETCTL_DEFAULT_SOCKET);
@@ -96,6 +97,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	extern int vnetctl_monitor(const char *sock, bool json, int argc, char **argv); /* vnetctl_monitor.c */
+	if (!strcmp(argv[i], "monitor"))
+		return vnetctl_monitor(sock, json, argc - i - 1, argv + i + 1);
 	const char *args[VNETCTL_ARGC_MAX];
 	int n = 0;
 	for (; i < argc; i++) {

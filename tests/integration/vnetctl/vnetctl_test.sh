@@ -150,6 +150,27 @@ PY
 ctl virtio_net_device_info nosuch >"$W/nosuch.txt" 2>&1
 rc=$?
 [ $rc -eq 1 ] || fail "device_info of an unknown device: exit $rc, expected 1: $(cat "$W/nosuch.txt")"
+# vnetctl monitor (performance monitor): --count intervals, one JSON
+# object per line with rates, smoothed rates and per pair latency/features
+ctl monitor vnctl0 --interval 0.3 --count 2 --json >"$W/monitor.json" 2>&1 || fail "vnetctl monitor: exit $?: $(cat "$W/monitor.json")"
+python3 - "$W/monitor.json" <<'PY' || fail "vnetctl monitor --json: not 2 performance_stats objects: $(head -c 600 "$W/monitor.json")"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 2, len(lines)
+for l in lines:
+    o = json.loads(l)
+    assert o["ok"] is True and o["command"] == "virtio_net_performance_stats", o
+    assert 250 <= o["interval_ms"] <= 5000, o["interval_ms"]
+    assert o["rates"]["rx_pps"] is not None and o["smoothed"]["rx_pps"] is not None, o
+    q = o["queues"][0]
+    assert q["name"] == "pair0" and q["latency"]["sampling"] is True, q
+    for k in ("tx_completion", "rx_irq_to_delivery"):
+        assert "p99_9_ns" in q["latency"][k], q
+    assert "tx_csum" in q["features"] and "rx_merged" in q["features"], q
+PY
+ctl monitor vnctl0 --interval 0.2 --count 2 >"$W/monitor.txt" 2>&1 || fail "vnetctl monitor (text): exit $?"
+[ "$(grep -c '^smoothed:' "$W/monitor.txt")" -eq 2 ] || fail "vnetctl monitor (text): not 2 tables: $(head -20 "$W/monitor.txt")"
+echo "$VQ_NAME: vnetctl monitor: 2 JSON intervals, 2 text tables ok"
 
 # ---- 4. access control
 refusals() { grep -ac 'control: refused' "$W/vnetd.err"; }
