@@ -29,7 +29,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../../lib/dpdk.sh"
 
 if ! command -v "$DPDK_TESTPMD" >/dev/null 2>&1; then
-	echo "SKIP: $DPDK_TESTPMD not found (install the Debian 'dpdk' package)" >&2
+	echo "SKIP: $DPDK_TESTPMD not found (install the Debian 'dpdk-dev' package)" >&2
 	exit 77
 fi
 [ -x "$LOOP" ] || { echo "FAIL: $LOOP not built" >&2; exit 1; }
