@@ -151,7 +151,13 @@ if summ:
     print("summary:", json.dumps(summ[0]))
 for j in bad[:5]:
     print("not ok:", json.dumps(j))
-sys.exit(0 if len(faults) == want and not bad and summ and summ[0]["dup"] == 0 else 1)
+# More stalls than the recovery streak allows (max_attempts 5, all within
+# stable_ns 30 s) must have reached the give-up: disconnect, reconnect.
+stalls = [j for j in faults if j["kind"] == "stall"]
+gave_up_ok = len(stalls) < 6 or sum(j["stall_gave_up"] for j in stalls) >= 1
+if not gave_up_ok:
+    print("more than 5 stalls in a row but recovery never gave up on the back-end")
+sys.exit(0 if len(faults) == want and not bad and summ and summ[0]["dup"] == 0 and gave_up_ok else 1)
 EOF
 [ $rc -eq 0 ] || fail "recover_loop exited $rc"
 echo "PASS: recover_loop $RING: $KILLS kills, $STALLS stalls"
