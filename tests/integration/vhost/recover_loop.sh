@@ -1,0 +1,163 @@
+#!/bin/bash
+# recover_loop.sh LOOP_BIN KILLS STALLS [split|packed] [STOP_MS] [STALL_MS]
+#
+# Fault loops against dpdk-testpmd's vhost PMD (issue 12,
+# docs/reliability.md "vhost-user loops"): recover_loop (the port, vhost-user
+# client) keeps an echo running through testpmd macswap while this script
+#   KILLS times:  SIGKILLs testpmd and starts a new one on the same socket;
+#   STALLS times: SIGSTOPs testpmd for STOP_MS (default 1000) — longer than
+#                 the port's stall watchdog STALL_MS (default 300) — then
+#                 SIGCONTs it.
+# Kills first, then the stalls back to back (so the stalls run into the
+# recovery streak limit: give-up, disconnect, reconnect).  After each fault
+# recover_loop must see the fault in the port's counters, then echoes of
+# frames sent after it, and every buffer accounted for (one JSON line per
+# fault, "ok"); this script fails if any fault is not ok or a fault was not
+# reported.  Prints a summary (times, frames lost per fault).
+# Exit 0 pass, 1 fail, 77 skip (no dpdk-testpmd: Debian package dpdk).
+# RESULTS=FILE keeps the per-fault JSON lines.  bench/soak-vhost.sh runs
+# this with large counts.
+set -u
+LOOP=$1
+KILLS=$2
+STALLS=$3
+RING=${4:-split}
+STOP_MS=${5:-1000}
+STALL_MS=${6:-300}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=SCRIPTDIR/../../lib/dpdk.sh
+. "$HERE/../../lib/dpdk.sh"
+
+if ! command -v "$DPDK_TESTPMD" >/dev/null 2>&1; then
+	echo "SKIP: $DPDK_TESTPMD not found (install the Debian 'dpdk-dev' package)" >&2
+	exit 77
+fi
+[ -x "$LOOP" ] || { echo "FAIL: $LOOP not built" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/vhostloop-recover.XXXXXX)
+LP=
+cleanup() {
+	exec 3>&- 2>/dev/null
+	[ -n "$LP" ] && { kill -TERM "$LP" 2>/dev/null; wait "$LP" 2>/dev/null; }
+	# a stopped testpmd cannot take SIGTERM: continue it first
+	for pid in "${DPDK_PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; done
+	dpdk_cleanup
+	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$WORK"/loop.err "$WORK"/testpmd.log; do
+		[ -f "$f" ] || continue
+		echo "---- $f (tail)" >&2
+		sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -15 >&2
+	done
+	exit 1
+}
+
+SOCK=$WORK/vhost.sock
+BE=
+N_BE=0
+start_backend() {
+	N_BE=$((N_BE + 1))
+	rm -f "$SOCK"
+	# --file-prefix BE-$$ (dpdk_start): the same for every testpmd; a new
+	# one takes over what a SIGKILLed one left; dpdk_cleanup removes *-$$.
+	dpdk_start BE "$WORK/testpmd.log" 0 -- --vdev "net_vhost0,iface=$SOCK,queues=1" -- \
+		--forward-mode=macswap --stats-period=1 --nb-cores=1 --port-topology=loop --total-num-mbufs=16384
+	dpdk_wait_socket "$SOCK" "$BE" 30 || fail "testpmd did not create $SOCK"
+}
+
+# reports N: wait until recover_loop printed N fault lines (bounded)
+wait_reports() {
+	local want=$1 i
+	for ((i = 0; i < 600; i++)); do
+		[ "$(grep -c '"fault":' "$WORK/loop.out")" -ge "$want" ] && return 0
+		kill -0 "$LP" 2>/dev/null || fail "recover_loop exited early"
+		sleep 0.1
+	done
+	fail "fault $want not reported within 60 s"
+}
+
+start_backend
+mkfifo "$WORK/cmd"
+taskset -c 1 "$LOOP" --vhost-user "$SOCK" --ring "$RING" --stall-ms "$STALL_MS" --reconnect-ms 50 \
+	<"$WORK/cmd" >"$WORK/loop.out" 2>"$WORK/loop.err" &
+LP=$!
+exec 3>"$WORK/cmd"
+for ((i = 0; i < 300; i++)); do
+	grep -q '"ready"' "$WORK/loop.out" 2>/dev/null && break
+	kill -0 "$LP" 2>/dev/null || fail "recover_loop did not start"
+	sleep 0.1
+done
+grep -q '"ready"' "$WORK/loop.out" || fail "recover_loop not ready in 30 s"
+sleep 0.5
+
+n=0
+for ((k = 1; k <= KILLS; k++)); do
+	n=$((n + 1))
+	echo "fault $n kill" >&3
+	sleep 0.1
+	kill -KILL "$BE"
+	wait "$BE" 2>/dev/null
+	start_backend
+	wait_reports "$n"
+done
+for ((k = 1; k <= STALLS; k++)); do
+	n=$((n + 1))
+	echo "fault $n stall $STOP_MS" >&3
+	sleep 0.1
+	kill -STOP "$BE"
+	sleep "$(awk -v m="$STOP_MS" 'BEGIN { printf "%.3f", m / 1000 }')"
+	kill -CONT "$BE"
+	wait_reports "$n"
+done
+echo quit >&3
+exec 3>&-
+wait "$LP"
+rc=$?
+LP=
+[ -n "${RESULTS:-}" ] && cp "$WORK/loop.out" "$RESULTS"
+python3 - "$WORK/loop.out" "$n" <<'EOF' || fail "loop results"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+faults = [j for j in lines if "fault" in j]
+summ = [j for j in lines if j.get("summary")]
+want = int(sys.argv[2])
+bad = [j for j in faults if not j["ok"]]
+def med(v):
+    v = sorted(v)
+    return v[len(v) // 2] if v else -1
+for kind in ("kill", "stall"):
+    f = [j for j in faults if j["kind"] == kind]
+    if not f:
+        continue
+    t = [j["first_echo_ms"] for j in f]
+    lost = [j["lost"] for j in f]
+    extra = ""
+    if kind == "stall":
+        after = [j["first_echo_ms"] - j["stop_ms"] for j in f]
+        resets = sum(j["device_resets"] for j in f)
+        gave = sum(j["stall_gave_up"] for j in f)
+        disc = sum(j["disconnects"] for j in f)
+        extra = (" after SIGCONT median %.1f max %.1f ms; device resets %d, gave up %d, disconnects %d"
+                 % (med(after), max(after), resets, gave, disc))
+    print("%s: %d faults, %d ok; first echo after the fault median %.1f max %.1f ms; "
+          "lost per fault median %d max %d%s" % (kind, len(f), sum(j["ok"] for j in f), med(t), max(t),
+                                                med(lost), max(lost), extra))
+if summ:
+    print("summary:", json.dumps(summ[0]))
+for j in bad[:5]:
+    print("not ok:", json.dumps(j))
+# More stalls than the recovery streak allows (max_attempts 5, all within
+# stable_ns 30 s) must have reached the give-up: disconnect, reconnect.
+stalls = [j for j in faults if j["kind"] == "stall"]
+gave_up_ok = len(stalls) < 6 or sum(j["stall_gave_up"] for j in stalls) >= 1
+if not gave_up_ok:
+    print("more than 5 stalls in a row but recovery never gave up on the back-end")
+sys.exit(0 if len(faults) == want and not bad and summ and summ[0]["dup"] == 0 and gave_up_ok else 1)
+EOF
+[ $rc -eq 0 ] || fail "recover_loop exited $rc"
+echo "PASS: recover_loop $RING: $KILLS kills, $STALLS stalls"
