@@ -885,6 +885,15 @@ static void test_rss_set(void **state)
 	assert_true(vnet_net_get_rss(d->net, &cur));
 	assert_int_equal(cur.indir_len, 4);
 	assert_int_equal(cur.indir[0], 1);
+	/* a device reset replays the table the command set */
+	memset(&d->m.cdev, 0, sizeof(d->m.cdev));
+	assert_int_equal(run(h, "virtio_net_device_reset vnet0"), VNET_OK);
+	assert_true(d->m.cdev.rss_on);
+	assert_int_equal(d->m.cdev.indir_len, 4);
+	assert_int_equal(d->m.cdev.indir[0], 1);
+	assert_int_equal(d->m.cdev.indir[1], 0);
+	assert_int_equal(d->m.cdev.indir[3], 1);
+	assert_memory_equal(d->m.cdev.key, key, klen);
 	host_free(h);
 }
 
