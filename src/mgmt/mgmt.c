@@ -229,7 +229,8 @@ static const char mgmt_help_ctrlset[] =
 	"keys: promisc|allmulti|alluni|nomulti|nouni|nobcast=on|off  mac=XX:XX:XX:XX:XX:XX\n"
 	"      uc=MAC,MAC...|none  mc=MAC,MAC...|none (MAC tables)  vlan_add=ID  vlan_del=ID\n"
 	"      pairs=N  rss=default|off  coal_rx=USECS,PACKETS  coal_tx=USECS,PACKETS\n"
-	"      offloads=FEATURE,FEATURE...|none (GUEST_* receive offloads)\n";
+	"      offloads=FEATURE,FEATURE...|none (GUEST_* receive offloads)\n"
+	"      rss_table=Q,Q,... (RSS indirection table: 2^k entries, each a pair in use)\n";
 
 static int mgmt_help(struct mctx *c)
 {

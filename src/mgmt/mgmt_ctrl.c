@@ -88,6 +88,11 @@ int mc_control_info(struct mctx *c)
 		mo_u64(o, "indir_len", cfg.indir_len);
 		mo_u64(o, "key_len", cfg.key_len);
 		mo_u64(o, "unclassified", cfg.unclassified);
+		/* The table itself (at most 256 entries of a pair number). */
+		mo_arr(o, "indir");
+		for (uint16_t k = 0; k < cfg.indir_len && k < VNET_NET_RSS_INDIR_MAX; k++)
+			mo_u64(o, 0, cfg.indir[k]);
+		mo_arr_end(o);
 	}
 	mo_obj_end(o);
 	mo_obj(o, "coalescing");
@@ -166,7 +171,7 @@ int mc_control_info(struct mctx *c)
 
 /* ------------------------------------------------------------ control_set */
 
-enum mc_kind { MC_RX, MC_MAC, MC_TABLE, MC_VLAN_ADD, MC_VLAN_DEL, MC_PAIRS, MC_RSS, MC_COAL, MC_OFFLOADS };
+enum mc_kind { MC_RX, MC_MAC, MC_TABLE, MC_VLAN_ADD, MC_VLAN_DEL, MC_PAIRS, MC_RSS, MC_RSS_TABLE, MC_COAL, MC_OFFLOADS };
 
 struct mc_action {
 	enum mc_kind kind;
@@ -184,6 +189,7 @@ struct mc_plan {
 	bool table;               /* uc= or mc= given: one TABLE_SET */
 	uint8_t uc[MC_MACS][6], mc[MC_MACS][6];
 	uint32_t n_uc, n_mc;
+	uint16_t indir[VNET_NET_RSS_INDIR_MAX]; /* rss_table= entries (MC_RSS_TABLE; a->n of them) */
 };
 
 static bool mc_key(const char *arg, const char *key, const char **val)
@@ -324,6 +330,55 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 		p->n++;
 		return VNET_OK;
 	}
+	if (mc_key(arg, "rss_table", &v)) {
+		/* Q,Q,...: the whole indirection table, its length a power of two
+		 * within the device's rss_max_indirection_table_length, every
+		 * entry a pair in use (spec 5.1.6.5.7.1); sent as RSS_CONFIG with
+		 * the recorded key and hash types, which the driver keeps for a
+		 * reset to replay. */
+		struct vnet_net_rss_caps caps;
+		vnet_net_rss_get_caps(net, &caps);
+		if (!caps.rss)
+			return mgmt_fail(c, VNET_ENOTSUP, "'%s' needs VIRTIO_NET_F_RSS (not negotiated); nothing changed",
+			                 arg);
+		uint64_t len = 0;
+		while (*v) {
+			char one[24];
+			size_t k = 0;
+			while (v[k] && v[k] != ',' && k + 1 < sizeof(one)) {
+				one[k] = v[k];
+				k++;
+			}
+			one[k] = 0;
+			uint64_t q;
+			if (!mp_u64_max(one, ni->queue_pairs ? ni->queue_pairs - 1u : 0u, &q) || ni->queue_pairs == 0) {
+				char mx[24];
+				mo_fmt_u64(mx, ni->queue_pairs ? ni->queue_pairs - 1u : 0u);
+				return mgmt_fail(c, VNET_EINVAL, "'%s': bad queue '%s' (0..%s, the pairs in use); nothing changed",
+				                 arg, one, mx);
+			}
+			if (len == VNET_NET_RSS_INDIR_MAX || len == caps.max_indir_len)
+				return mgmt_fail(c, VNET_EINVAL, "'%s': more entries than the table holds; nothing changed", arg);
+			p->indir[len++] = (uint16_t)q;
+			v += k;
+			if (*v == ',') {
+				v++;
+				if (!*v)
+					return mgmt_fail(c, VNET_EINVAL, "'%s': empty entry; nothing changed", arg);
+			}
+		}
+		if (len == 0 || (len & (len - 1u))) {
+			char mx[24];
+			mo_fmt_u64(mx, caps.max_indir_len < VNET_NET_RSS_INDIR_MAX ? caps.max_indir_len : VNET_NET_RSS_INDIR_MAX);
+			return mgmt_fail(c, VNET_EINVAL,
+			                 "'%s': the table needs a power-of-two number of entries (1..%s); nothing changed", arg,
+			                 mx);
+		}
+		a->kind = MC_RSS_TABLE;
+		a->n = len;
+		p->n++;
+		return VNET_OK;
+	}
 	bool tx = mc_key(arg, "coal_tx", &v);
 	if (tx || mc_key(arg, "coal_rx", &v)) {
 		char us[24];
@@ -384,7 +439,7 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 	}
 	return mgmt_fail(c, VNET_EINVAL,
 	                 "unknown setting '%s' (promisc allmulti alluni nomulti nouni nobcast mac uc mc vlan_add "
-	                 "vlan_del pairs rss coal_rx coal_tx offloads; see help virtio_net_control_set)",
+	                 "vlan_del pairs rss rss_table coal_rx coal_tx offloads; see help virtio_net_control_set)",
 	                 arg);
 }
 
@@ -409,6 +464,17 @@ static int mc_apply(struct vnet_net *net, struct mc_plan *p, const struct mc_act
 		vnet_net_rss_default(net, &cfg);
 		if (!a->on)
 			cfg.hash_types = 0;
+		return vnet_net_set_rss(net, &cfg);
+	}
+	case MC_RSS_TABLE: {
+		/* Only the table changes: the recorded key, hash types and
+		 * unclassified queue stay (the default ones when none is recorded). */
+		struct vnet_net_rss cfg;
+		if (!vnet_net_get_rss(net, &cfg))
+			vnet_net_rss_default(net, &cfg);
+		cfg.indir_len = (uint16_t)a->n;
+		for (uint64_t i = 0; i < a->n; i++)
+			cfg.indir[i] = p->indir[i];
 		return vnet_net_set_rss(net, &cfg);
 	}
 	case MC_COAL:

@@ -855,6 +855,57 @@ static void test_rss_set(void **state)
 	assert_int_equal(run(h, "ctrlinfo --json"), VNET_OK);
 	assert_json(h->out);
 	assert_has(h->out, "\"configured\":true");
+	/* rss_table=: the table sent as given, the key and types kept */
+	uint8_t key[VNET_NET_RSS_KEY_MAX];
+	uint8_t klen = d->m.cdev.key_len;
+	memcpy(key, d->m.cdev.key, klen);
+	uint32_t types = d->m.cdev.hash_types;
+	unsigned cfgs = d->m.cdev.hash_configs;
+	assert_int_equal(run(h, "ctrlset vnet0 rss_table=1,0,0,1"), VNET_OK);
+	assert_int_equal(d->m.cdev.hash_configs, cfgs + 1);
+	assert_true(d->m.cdev.rss_on);
+	assert_int_equal(d->m.cdev.indir_len, 4);
+	assert_int_equal(d->m.cdev.indir[0], 1);
+	assert_int_equal(d->m.cdev.indir[1], 0);
+	assert_int_equal(d->m.cdev.indir[2], 0);
+	assert_int_equal(d->m.cdev.indir[3], 1);
+	assert_int_equal(d->m.cdev.key_len, klen);
+	assert_memory_equal(d->m.cdev.key, key, klen);
+	assert_int_equal(d->m.cdev.hash_types, types);
+	/* the last recorded command: RSS_CONFIG, mask 3, table 1,0,0,1 (spec 5.1.6.5.7.1) */
+	assert_int_equal(ndm_ctrl_count(&d->m, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG), 2);
+	const struct ndm_ctrl_rec *r = ndm_ctrl_last(&d->m, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_RSS_CONFIG);
+	assert_non_null(r);
+	assert_int_equal(r->len, 8u + 2u * 4u + 3u + klen);
+	assert_int_equal(r->data[4] | r->data[5] << 8, 3);
+	const uint8_t tbl[8] = {1, 0, 0, 0, 0, 0, 1, 0};
+	assert_memory_equal(r->data + 8, tbl, 8);
+	assert_int_equal(run(h, "ctrlinfo --json"), VNET_OK);
+	assert_json(h->out);
+	assert_has(h->out, "\"indir\":[1,0,0,1]");
+	/* bad values: nothing sent, the table kept */
+	cfgs = d->m.cdev.hash_configs;
+	expect_error(h, "ctrlset vnet0 rss_table=0,1,2,0", VNET_EINVAL, "bad queue '2' (0..1, the pairs in use)");
+	expect_error(h, "ctrlset vnet0 rss_table=0,1,0", VNET_EINVAL, "power-of-two number of entries");
+	expect_error(h, "ctrlset vnet0 rss_table=", VNET_EINVAL, "power-of-two number of entries");
+	expect_error(h, "ctrlset vnet0 rss_table=0,,1", VNET_EINVAL, "bad queue ''");
+	expect_error(h, "ctrlset vnet0 rss_table=0,1,", VNET_EINVAL, "empty entry");
+	expect_error(h, "ctrlset vnet0 rss_table=x", VNET_EINVAL, "bad queue 'x'");
+	assert_int_equal(d->m.cdev.hash_configs, cfgs);
+	assert_int_equal(d->m.cdev.indir_len, 4);
+	struct vnet_net_rss cur;
+	assert_true(vnet_net_get_rss(d->net, &cur));
+	assert_int_equal(cur.indir_len, 4);
+	assert_int_equal(cur.indir[0], 1);
+	/* a device reset replays the table the command set */
+	memset(&d->m.cdev, 0, sizeof(d->m.cdev));
+	assert_int_equal(run(h, "virtio_net_device_reset vnet0"), VNET_OK);
+	assert_true(d->m.cdev.rss_on);
+	assert_int_equal(d->m.cdev.indir_len, 4);
+	assert_int_equal(d->m.cdev.indir[0], 1);
+	assert_int_equal(d->m.cdev.indir[1], 0);
+	assert_int_equal(d->m.cdev.indir[3], 1);
+	assert_memory_equal(d->m.cdev.key, key, klen);
 	host_free(h);
 }
 
