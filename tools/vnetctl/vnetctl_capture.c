@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -34,19 +35,30 @@ static void on_signal(int sig)
 	g_stop = 1;
 }
 
-/* 0 done, -1 EOF/error, -2 interrupted before anything was read. */
+/* len bytes from fd; 0, or -1 at EOF, an error, or (after SIGINT/SIGTERM)
+ * when vnetd has not answered the shutdown within 2 s.  Polls so that a
+ * signal arriving outside the read is still seen. */
 static int rd(int fd, void *buf, size_t len)
 {
 	uint8_t *p = buf;
+	int waited_ms = 0;
 	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR) {
-			if (g_stop == 1) {
-				g_stop = 2; /* once: ask vnetd for its end marker */
-				shutdown(fd, SHUT_WR);
-			}
+		if (g_stop == 1) {
+			g_stop = 2; /* once: ask vnetd for its end marker */
+			shutdown(fd, SHUT_WR);
+		}
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		int pr = poll(&pfd, 1, 100);
+		if (pr < 0 && errno != EINTR)
+			return -1;
+		if (pr <= 0) {
+			if (g_stop == 2 && (waited_ms += 100) >= 2000)
+				return -1;
 			continue;
 		}
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			return -1;
 		p += n;
@@ -184,8 +196,11 @@ int vnetctl_capture_main(const char *sock, int argc, char **argv)
 			break;
 		}
 		got++;
-		if (out == stdout)
-			fflush(out); /* a reader on a pipe sees each frame at once */
+		if (out == stdout && fflush(out) != 0) { /* a reader on a pipe sees each frame at once */
+			fprintf(stderr, "vnetctl: capture: stdout: %s\n", strerror(errno));
+			rc = 2;
+			break;
+		}
 	}
 	free(frame);
 	close(fd);

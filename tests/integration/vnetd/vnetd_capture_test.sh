@@ -11,6 +11,8 @@
 #      own pattern; vnetctl reports 24 captured, 0 dropped;
 #   3. `capture vnet0 - --count 4 --snaplen 60 | tcpdump -r -`: stdout
 #      works, and a 242-byte frame is cut to 60 with its length kept;
+#   3b. without --count, SIGINT ends the capture: vnetctl exits 0 with
+#      vnetd's counts, the pings' frames in the file;
 #   4. SIGTERM: vnetd exits 0 with every buffer back.
 #
 #   vnetd_capture_test.sh --vnetd BIN --vnetctl BIN [--logdir DIR]
@@ -133,6 +135,27 @@ tshark -r "$W/snap.pcap" -T fields -E separator=' ' -e frame.len -e frame.cap_le
 	vb_fail "tshark -r snap.pcap: $(cat "$W/snap-ts.err")"
 grep -Eq '^242 60 (0|8)$' "$W/snap.txt" || vb_fail "--snaplen 60: no 242-byte frame cut to 60: $(cat "$W/snap.txt")"
 echo "$VQ_NAME: capture | tcpdump -r -: $(grep -c 'ICMP echo' "$W/pipe.txt") echo frames; --snaplen 60: $(head -1 "$W/snap.txt") (len cap_len type)"
+
+# ---- 3b. no --count: SIGINT ends it, vnetd's counts still reported
+"$vnetctl" --socket "$CTL" capture vnet0 "$W/int.pcap" >"$W/int.out" 2>"$W/int.err" & # not through ctl(): the signal must reach vnetctl
+INT=$!
+vq_track "$INT"
+vq_wait_file_re "$W/a.err" "capture of vnet0 started for uid 0 \\(count 0" 10 "$PID_a" || vb_fail "the open-ended capture did not start"
+ip netns exec "$NS_A" ping -n -c 3 -i 0.2 -W 2 "$IP_B" >/dev/null 2>&1 || vb_fail "ping during the open-ended capture"
+kill -INT "$INT"
+# vnetd notices the client's shutdown when it next moves a frame.
+for ((i = 0; i < 20; i++)); do
+	kill -0 "$INT" 2>/dev/null || break
+	ip netns exec "$NS_A" ping -n -c 1 -W 1 "$IP_B" >/dev/null 2>&1
+done
+kill -0 "$INT" 2>/dev/null && vb_fail "vnetctl still running 20 pings after SIGINT"
+wait "$INT"
+rc=$?
+[ $rc -eq 0 ] && grep -Eq "^vnetctl: capture: [0-9]+ frames captured, 0 dropped by vnetd" "$W/int.err" ||
+	vb_fail "capture ended by SIGINT: exit $rc: $(cat "$W/int.err")"
+n=$(tcpdump -nn -r "$W/int.pcap" 2>/dev/null | grep -c 'ICMP echo')
+[ "$n" -ge 6 ] || vb_fail "capture ended by SIGINT: $n echo frames, expected the 6 of three pings"
+echo "$VQ_NAME: SIGINT: $(cat "$W/int.err"); $n echo frames in the file"
 
 # ---- 4. orderly exit
 vb_stop
