@@ -22,6 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vnetctl_capture.h"
 #include "vnetctl_proto.h"
 
 #define VNETCTL_DEFAULT_SOCKET "/run/vnetd/control.sock"
@@ -30,6 +31,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: vnetctl [--socket PATH] [--json] COMMAND [ARGS...]\n"
+		"       vnetctl [--socket PATH] capture DEV FILE|- [--count N] [--snaplen N]\n"
 		"Run a management command in vnetd (the same commands as the Orion kernel's shell;\n"
 		"`vnetctl help` lists them).\n"
 		"\n"
@@ -100,6 +102,8 @@ int main(int argc, char **argv)
 	extern int vnetctl_monitor(const char *sock, bool json, int argc, char **argv); /* vnetctl_monitor.c */
 	if (!strcmp(argv[i], "monitor"))
 		return vnetctl_monitor(sock, json, argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "capture")) /* a stream into a pcap file: vnetctl_capture.c */
+		return vnetctl_capture_main(sock, argc - i, argv + i);
 	const char *args[VNETCTL_ARGC_MAX];
 	int n = 0;
 	for (; i < argc; i++) {

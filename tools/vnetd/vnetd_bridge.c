@@ -33,6 +33,7 @@
 #include "vnet/spec/virtio_net.h"
 #include "vnet/virtqueue.h"
 #include "vnetd.h"
+#include "vnetd_capture.h"
 
 /* How long frames may wait for transmit-ring space before they are dropped
  * (a back-end that is connected but has stopped taking frames). */
@@ -197,6 +198,7 @@ static int tap_read_frame(struct vnetd *d, struct vnet_pkt **out)
 		vnet_net_pkt_free(d->net, head);
 		return -1;
 	}
+	vnetd_capture_frame(head);
 	*out = head;
 	return 1;
 }
@@ -340,6 +342,7 @@ void vnetd_pkt_to_tap_hdr(struct vnetd *d, const struct vnet_pkt *p, struct virt
 void vnetd_port_to_tap(void *arg, struct vnet_pkt *pkt)
 {
 	struct vnetd *d = arg;
+	vnetd_capture_frame(pkt);
 	d->st.port_in_frames++;
 	d->st.port_in_bytes += pkt->pkt_len;
 	uint8_t hbuf[VNETD_TAP_HDR_MAX];

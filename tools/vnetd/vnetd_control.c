@@ -33,6 +33,7 @@
 
 #include "vnetctl_proto.h"
 #include "vnetd.h"
+#include "vnetd_capture.h"
 
 #define CTL_IO_TIMEOUT_MS 500
 
@@ -168,6 +169,10 @@ static void serve_one(struct vnetd *d, int fd)
 	d->ctl_requests++;
 	struct vnetctl_peer peer = {.uid = (uint32_t)cred.uid, .gid = (uint32_t)cred.gid, .groups = g32,
 				    .ngroups = ngroups};
+	if (!strcmp(argv[0], "capture")) { /* a stream, not one reply: vnetd_capture.c */
+		vnetd_capture_request(d, fd, &peer, argc, argv);
+		return;
+	}
 	bool changes = vnetd_cmd_changes(argv[0]);
 	enum vnetctl_access a = vnetctl_access_decide(&peer, d->ctl_owner_uid, d->ctl_ro_gid, changes);
 	if (a != VNETCTL_ALLOW) {
@@ -196,6 +201,7 @@ void vnetd_control_serve(struct vnetd *d)
 {
 	if (d->ctl_fd < 0)
 		return;
+	vnetd_capture_flush();
 	for (int i = 0; i < 8; i++) {
 		int fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
