@@ -142,6 +142,8 @@ static void cmd_stats(struct vnetdev *d)
 
 static int cmd_vnet(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "bench"))
+		return vd_bench_cmd(argc, argv); /* vnet_bench.c */
 	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
 	if (argc < 2 || argc > 3 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats")) || ifn < 0) {
 		kprintf("usage: vnet info|stats [vnetN]\n");
@@ -159,7 +161,8 @@ static int cmd_vnet(int argc, char **argv)
 	return 0;
 }
 
-static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters "
+static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters; "
+						  "vnet bench tx|rx|echo SECONDS [vnetN] [--size B] [--pair Q] "
 						  "(default vnet0; control: virtio_net_control_set)", cmd_vnet};
 
 void vd_cmd_init(void)

@@ -143,5 +143,7 @@ bool pcie_hotplug_service(void);
 /* vnet_cmd.c, vnet_selftest.c: registration. */
 void vd_cmd_init(void);
 void vd_selftest_init(void);
+/* vnet_bench.c: "vnet bench ..." (argv[1] == "bench"). */
+int vd_bench_cmd(int argc, char **argv);
 
 #endif

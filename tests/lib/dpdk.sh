@@ -126,3 +126,27 @@ dpdk_pps_from_log() {
 		awk -v k="$key:" '{ for (i = 1; i < NF; i++) if ($i == k && $(i+1) > 0) print $(i+1) }' |
 		awk '{ v[NR] = $0 } END { for (i = 1; i <= NR; i++) if (NR < 4 || (i > 1 && i < NR)) print v[i] }' | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'
 }
+
+# dpdk_vhost_start NAME LOG CPU SOCK MODE [testpmd args...]: testpmd with
+# one vhost-user port, a server on SOCK (a QEMU guest connects), forwarding
+# MODE (rxonly: counts what the guest sends; txonly: sends to the guest;
+# macswap: echoes), one forwarding core, stats every second.  Then
+# dpdk_wait_socket SOCK "$NAME's pid".
+dpdk_vhost_start() {
+	local name=$1 log=$2 cpu=$3 sock=$4 mode=$5
+	shift 5
+	dpdk_start "$name" "$log" "$cpu" -- --vdev "net_vhost0,iface=$sock,queues=1,client=0" -- \
+		--forward-mode="$mode" --stats-period=1 --nb-cores=1 --port-topology=loop --total-num-mbufs=32768 \
+		--burst=32 "$@"
+}
+
+# dpdk_port_totals LOG: "RX TX" of port 0 from testpmd's exit summary
+# (the last "RX-packets: N ... TX-packets: M" of the port's
+# "Forward statistics for port 0" block); "0 0" if none.  Call after dpdk_stop.
+dpdk_port_totals() {
+	tr -d '\r' <"$1" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' | awk '
+		/Forward statistics for port 0/ { inp = 1 }
+		inp && /RX-packets:/ { for (i = 1; i < NF; i++) if ($i == "RX-packets:") rx = $(i+1) }
+		inp && /TX-packets:/ { for (i = 1; i < NF; i++) if ($i == "TX-packets:") tx = $(i+1); inp = 0 }
+		END { printf "%d %d\n", rx, tx }'
+}

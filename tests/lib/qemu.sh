@@ -731,4 +731,22 @@ qemu_shell_cmd() {
 	return "$_vq_rc"
 }
 
+# ------------------------------------------------------ vhost-user NIC
+#
+# qemu_vhost_user_args SOCK [MEM]: sets QEMU_VHOST_ARGS (extra QEMU
+# arguments, after qemu_build's "--") and QEMU_VHOST_NIC (a --nic NETDEV
+# spec) for one virtio-net NIC over vhost-user: guest RAM of MEM (default
+# 256M, pass the same to --mem) in a shared memfd backend the back-end
+# maps (memory-backend-memfd,share=on; -machine memory-backend=mem), and a
+# chardev connecting to the back-end's server socket SOCK (testpmd's vhost
+# PMD with client=0: dpdk_vhost_start).  Usage:
+#   qemu_vhost_user_args "$sock" 256M
+#   qemu_start --mem 256M --nic "$QEMU_VHOST_NIC" ",disable-legacy=on" ... -- "${QEMU_VHOST_ARGS[@]}"
+qemu_vhost_user_args() {
+	local sock=$1 mem=${2:-256M}
+	QEMU_VHOST_ARGS=(-object "memory-backend-memfd,id=mem,size=$mem,share=on" -machine memory-backend=mem
+		-chardev "socket,id=vu0,path=$sock")
+	QEMU_VHOST_NIC="vhost-user,chardev=vu0"
+}
+
 qemu_arch x86_64
