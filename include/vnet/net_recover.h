@@ -125,6 +125,8 @@ enum vnet_net_recover_cause vnet_net_watchdog(struct vnet_net *net, uint64_t now
  * VNET_RECOVER_MANUAL, ...); vq_index names the one queue at fault
  * (queue reset first) or VNET_NET_VQ_ALL for the whole device.  Honours the
  * streak limit (VNET_EBROKEN once dead) but not the back-off delay.
+ * VNET_RECOVER_MANUAL (an operator's reset) counts toward the streak only
+ * when it fails: successful manual resets never latch the device dead.
  * Returns VNET_OK when the device is back.
  */
 #define VNET_NET_VQ_ALL 0xffffu

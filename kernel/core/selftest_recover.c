@@ -151,19 +151,60 @@ static void qr_queue_step(const char *what, uint16_t vq, uint16_t new_size, bool
  * alternating between the full and the half ring) and, every 10th round,
  * a device reset with replay, under traffic; each reclaims exactly what
  * its rings held and the pool stays whole.  Traffic must resume at the end. */
+static unsigned qr_arg(const char *key, unsigned dflt)
+{
+	const char *s = cmdline_get(key);
+	if (!s || *s < '0' || *s > '9')
+		return dflt;
+	unsigned n = 0;
+	while (*s >= '0' && *s <= '9' && n < 100000000u)
+		n = n * 10u + (unsigned)(*s++ - '0');
+	return n;
+}
+
+/* qreset.each=1: after every round, the echo counter must advance (the
+ * host's client keeps sending) within 10 s; round times (resets plus the
+ * first echo after them) are kept for the median and maximum. */
+#define QR_TIMES 16384u
+static uint32_t qr_times_us[QR_TIMES];
+
+static bool qr_round_traffic(void)
+{
+	uint64_t start = qr_echoed(), end = timer_ns() + 10 * QR_SEC;
+	while (qr_echoed() == start && timer_ns() < end)
+		net_wait_once();
+	return qr_echoed() != start;
+}
+
+static void qr_sort(uint32_t *a, unsigned n)
+{
+	for (unsigned gap = n / 2u; gap; gap /= 2u)
+		for (unsigned i = gap; i < n; i++) {
+			uint32_t v = a[i];
+			unsigned j = i;
+			for (; j >= gap && a[j - gap] > v; j -= gap)
+				a[j] = a[j - gap];
+			a[j] = v;
+		}
+}
+
 static void qr_loops(bool rr)
 {
-	const char *s = cmdline_get("qreset.loops");
-	unsigned n = 0;
-	while (s && *s >= '0' && *s <= '9')
-		n = n * 10u + (unsigned)(*s++ - '0');
+	unsigned n = qr_arg("qreset.loops", 0);
+	unsigned every = qr_arg("qreset.every", 10);
+	bool each = qr_arg("qreset.each", 0) != 0;
 	if (!n)
 		return;
+	if (!every)
+		every = 10;
+	unsigned timed = 0, no_traffic = 0;
+	uint64_t reclaimed0 = qr_reclaimed();
 	struct vnet_net_info info;
 	vnet_net_get_info(qr_net, &info);
 	unsigned qresets = 0, dresets = 0, bad = 0;
 	uint64_t t0 = timer_ns();
 	for (unsigned i = 0; i < n && !bad; i++) {
+		uint64_t r_t0 = timer_ns();
 		uint16_t size = (i & 1u) ? (uint16_t)(info.queue_size / 2u) : info.queue_size;
 		for (uint16_t vq = 0; rr && vq < 2; vq++) {
 			unsigned long f = irq_save();
@@ -180,7 +221,7 @@ static void qr_loops(bool rr)
 			}
 			qresets++;
 		}
-		if (i % 10u == 9u) {
+		if (i % every == every - 1u) {
 			unsigned long f = irq_save();
 			uint32_t held = qr_in_rings();
 			uint64_t r0 = qr_reclaimed();
@@ -198,6 +239,23 @@ static void qr_loops(bool rr)
 			kprintf("selftest qreset: FAIL loop %u: pool %u of %u\n", i, qr_pool_total(), qr_total);
 			bad++;
 		}
+		if (each) {
+			if (!qr_round_traffic()) {
+				kprintf("selftest qreset: FAIL loop %u: no echo within 10 s after the resets\n", i);
+				no_traffic++;
+				bad++;
+			}
+			uint64_t us = (timer_ns() - r_t0) / 1000u;
+			if (timed < QR_TIMES)
+				qr_times_us[timed++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+		}
+	}
+	if (each) {
+		qr_sort(qr_times_us, timed);
+		kprintf("qreset: loopsum rounds %u queue_resets %u device_resets %u failures %u no_traffic %u "
+		        "reclaimed %lu round_us median %u max %u\n",
+		        timed, qresets, dresets, bad, no_traffic, (unsigned long)(qr_reclaimed() - reclaimed0),
+		        timed ? qr_times_us[timed / 2u] : 0u, timed ? qr_times_us[timed - 1u] : 0u);
 	}
 	uint64_t ms = (timer_ns() - t0) / 1000000u;
 	kprintf("qreset: loops %u: %u queue resets, %u device resets in %lu ms\n", n, qresets, dresets,

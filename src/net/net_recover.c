@@ -276,21 +276,26 @@ static int net_recover_attempt(struct vnet_net *net, struct net_recover_state *r
 	/* A healthy stretch since the last (successful) attempt ends the streak. */
 	if (rs->st.streak && rs->st.last_error == VNET_OK && now_ns - rs->st.last_ns >= rs->o.stable_ns)
 		rs->st.streak = 0;
-	if (rs->st.streak >= rs->o.max_attempts) {
+	/* A reset the operator asked for is not a device failure: unless it
+	 * fails, it neither counts toward the streak nor meets its limit. */
+	bool manual = cause == VNET_RECOVER_MANUAL;
+	if (!manual && rs->st.streak >= rs->o.max_attempts) {
 		/* The limit: this trigger is acted on by giving up. */
 		rs->st.by_cause[cause]++;
 		rs->st.last_cause = cause;
 		net_recover_give_up(net, rs, rs->st.last_error);
 		return VNET_EBROKEN;
 	}
-	rs->st.streak++;
+	if (!manual) {
+		rs->st.streak++;
+		rs->st.last_ns = now_ns;
+	}
 	rs->st.by_cause[cause]++;
 	rs->st.last_cause = cause;
-	rs->st.last_ns = now_ns;
 	rs->st.pending = VNET_RECOVER_NONE;
 	VNET_WARN("%s: recovery (%s, queue %s%u), attempt %u of %u", name, vnet_net_recover_cause_name(cause),
 	          vq_index == VNET_NET_VQ_ALL ? "all/" : "", vq_index == VNET_NET_VQ_ALL ? 0u : (unsigned)vq_index,
-	          rs->st.streak, rs->o.max_attempts);
+	          manual ? 0u : rs->st.streak, rs->o.max_attempts);
 	int rc = VNET_ENOTSUP;
 	if (vq_index != VNET_NET_VQ_ALL && !rs->o.no_queue_reset && net->running &&
 	    (net->features & VNET_BIT(VIRTIO_F_RING_RESET)) && !vnet_device_needs_reset(net->dev))
@@ -305,6 +310,11 @@ static int net_recover_attempt(struct vnet_net *net, struct net_recover_state *r
 	rs->st.last_error = rc;
 	if (rc == VNET_OK)
 		return VNET_OK;
+	if (manual) {
+		/* The device failed a reset: that is a failure like any other. */
+		rs->st.streak++;
+		rs->st.last_ns = now_ns;
+	}
 	if (net->dead) {
 		net_recover_give_up(net, rs, rc);
 		return rc;

@@ -530,6 +530,41 @@ static void test_streak_and_stable(void **state)
 	fx_free(f);
 }
 
+/* Resets the operator asks for (VNET_RECOVER_MANUAL) that succeed are not
+ * device failures: many in a row, within stable_ns, neither build a streak
+ * nor latch the device dead, and a real fault afterwards starts at 1. */
+static void test_manual_resets_not_a_streak(void **state)
+{
+	(void)state;
+	struct fx *f = fx_up(BASE | RR, false);
+	struct vnet_net_recover_opts o;
+	memset(&o, 0, sizeof(o));
+	o.max_attempts = 3;
+	vnet_net_recover_configure(f->net, &o);
+	uint64_t t = 0;
+	for (unsigned i = 0; i < 10; i++) {
+		t += 1 * MS;
+		assert_int_equal(vnet_net_recover(f->net, VNET_RECOVER_MANUAL, VNET_NET_VQ_ALL, t), VNET_OK);
+		assert_int_equal(rstats(f).streak, 0);
+		assert_false(rstats(f).dead);
+	}
+	assert_int_equal(rstats(f).device_resets, 10);
+	assert_int_equal(rstats(f).by_cause[VNET_RECOVER_MANUAL], 10);
+	check_traffic(f);
+	/* A device fault after them is attempt 1 of its own streak. */
+	f->m.ft.needs_reset = true;
+	t += 1 * MS;
+	assert_int_equal(vnet_net_watchdog(f->net, t), VNET_RECOVER_NEEDS_RESET);
+	assert_int_equal(rstats(f).streak, 1);
+	/* A manual reset inside a fault streak neither extends nor ends it. */
+	t += 1 * MS;
+	assert_int_equal(vnet_net_recover(f->net, VNET_RECOVER_MANUAL, VNET_NET_VQ_ALL, t), VNET_OK);
+	assert_int_equal(rstats(f).streak, 1);
+	assert_false(rstats(f).dead);
+	check_traffic(f);
+	fx_free(f);
+}
+
 /* The reset itself never completes: net_setup latches the device dead
  * (nothing it holds is reused), recovery gives up at once. */
 static void test_reset_never_completes(void **state)
@@ -585,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_host_reported_stall),
 		cmocka_unit_test(test_fails_every_time_latched_dead),
 		cmocka_unit_test(test_streak_and_stable),
+		cmocka_unit_test(test_manual_resets_not_a_streak),
 		cmocka_unit_test(test_reset_never_completes),
 		cmocka_unit_test(test_manual_detects_only),
 	};

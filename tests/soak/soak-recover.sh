@@ -1,0 +1,10 @@
+#!/bin/bash
+# Soak (outside CI): the recovery loop of kernel_recover_loop.sh with large
+# counts.  usage: soak-recover.sh KERNEL_ELF [ROUNDS [EVERY [ACCEL]]]
+# ROUNDS rounds = 2*ROUNDS queue resets and ROUNDS/EVERY device resets.
+# Run it through /work/wt/notes/heavy on the shared machine.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+elf=${1:?usage: soak-recover.sh KERNEL_ELF [ROUNDS [EVERY [ACCEL]]]}
+exec "$here/../integration/kernel_recover_loop.sh" --kernel "$elf" --machine q35 \
+	--loops "${2:-1000}" --every "${3:-1}" --accel "${4:-auto}"
