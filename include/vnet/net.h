@@ -279,7 +279,7 @@ struct vnet_net_queue_stats {
 	/* control plane: link gate, interrupt moderation, tx flow control */
 	uint64_t tx_link_down;              /* frames refused (left with the caller) while the link was down */
 	uint64_t rx_irq_packets;            /* frames received between an interrupt and the re-arm */
-	uint64_t moder_held;                /* polls that found work and kept notifications off (rx_moderation) */
+	uint64_t moder_held;                /* polls that kept notifications off (rx_moderation): found work, or empty inside the hold */
 	uint64_t moder_level;               /* current moderation level (0 = re-arm as soon as drained) */
 	uint64_t tx_stops, tx_wakes;        /* queue stopped on a full ring / woken by completions */
 	/* offloads.  Transmit: every frame counted in tx_packets is in at most
