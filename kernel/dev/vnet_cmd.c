@@ -111,6 +111,19 @@ static void cmd_stats(struct vnetdev *d)
 			"tx_stops %lu tx_wakes %lu\n", q, s.rx_interrupts, s.rx_irq_packets, ppi / 100, ppi % 100,
 			s.moder_held, s.moder_level, s.tx_stops, s.tx_wakes);
 	}
+	/* Received and sent frames per queue pair on one line each, as
+	 * `rx Q:COUNT ...` (what the RSS tests read). */
+	for (int dir = 0; dir < 2; dir++) {
+		kprintf("%s", dir ? "tx" : "rx");
+		for (uint16_t q = 0; q < d->pairs; q++) {
+			struct vnet_net_queue_stats s;
+			unsigned long fl = irq_save();
+			vnet_net_get_stats(d->net, q, &s);
+			irq_restore(fl);
+			kprintf(" %u:%lu", q, dir ? s.tx_packets : s.rx_packets);
+		}
+		kprintf("\n");
+	}
 	kprintf("virtqueues:\n");
 	for (uint16_t q = 0; q < d->pairs; q++) {
 		char l[8];
