@@ -142,9 +142,23 @@ static void cmd_stats(struct vnetdev *d)
 
 static int cmd_vnet(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "hashlog")) {
+		int hn = argc >= 3 ? net_if_parse(argv[2]) : 0;
+		bool clear = argc == 4 && !strcmp(argv[3], "clear");
+		struct vnetdev *hd = hn >= 0 ? vd_get((unsigned)hn) : NULL;
+		if (argc > 4 || (argc == 4 && !clear) || hn < 0) {
+			kprintf("usage: vnet hashlog [vnetN] [clear]\n");
+			return 1;
+		}
+		if (!hd || !hd->net) {
+			kprintf("vnet%d: not up\n", hn);
+			return 1;
+		}
+		return vd_hashlog_cmd(hd, clear);
+	}
 	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
 	if (argc < 2 || argc > 3 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats")) || ifn < 0) {
-		kprintf("usage: vnet info|stats [vnetN]\n");
+		kprintf("usage: vnet info|stats|hashlog [vnetN] [clear]\n");
 		return 1;
 	}
 	struct vnetdev *d = vd_get((unsigned)ifn);
@@ -159,7 +173,8 @@ static int cmd_vnet(int argc, char **argv)
 	return 0;
 }
 
-static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters "
+static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters; "
+						  "vnet hashlog [vnetN] [clear]: last 512 frames' rx hash "
 						  "(default vnet0; control: virtio_net_control_set)", cmd_vnet};
 
 void vd_cmd_init(void)
