@@ -106,6 +106,7 @@ static void deliver(void *arg, struct vnet_pkt *p)
 {
 	struct vnetdev *d = arg;
 	unsigned fl = 0;
+	vd_hashlog_rx(d, p);
 	if (p->flags & VNET_PKT_F_CSUM_VALID)
 		fl |= NET_RX_CSUM_VALID;
 	if (p->flags & VNET_PKT_F_CSUM_PARTIAL)

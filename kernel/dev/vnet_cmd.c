@@ -157,9 +157,23 @@ static int cmd_vnet(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "bench"))
 		return vd_bench_cmd(argc, argv); /* vnet_bench.c */
+	if (argc >= 2 && !strcmp(argv[1], "hashlog")) {
+		int hn = argc >= 3 ? net_if_parse(argv[2]) : 0;
+		bool clear = argc == 4 && !strcmp(argv[3], "clear");
+		struct vnetdev *hd = hn >= 0 ? vd_get((unsigned)hn) : NULL;
+		if (argc > 4 || (argc == 4 && !clear) || hn < 0) {
+			kprintf("usage: vnet hashlog [vnetN] [clear]\n");
+			return 1;
+		}
+		if (!hd || !hd->net) {
+			kprintf("vnet%d: not up\n", hn);
+			return 1;
+		}
+		return vd_hashlog_cmd(hd, clear);
+	}
 	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
 	if (argc < 2 || argc > 3 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats")) || ifn < 0) {
-		kprintf("usage: vnet info|stats [vnetN]\n");
+		kprintf("usage: vnet info|stats [vnetN] | hashlog [vnetN] [clear] | bench tx|rx|echo SECONDS ...\n");
 		return 1;
 	}
 	struct vnetdev *d = vd_get((unsigned)ifn);
@@ -175,7 +189,8 @@ static int cmd_vnet(int argc, char **argv)
 }
 
 static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters; "
-						  "vnet bench tx|rx|echo SECONDS [vnetN] [--size B] [--pair Q] "
+						  "vnet bench tx|rx|echo SECONDS [vnetN] [--size B] [--pair Q]; "
+						  "vnet hashlog [vnetN] [clear]: last 512 frames' rx hash "
 						  "(default vnet0; control: virtio_net_control_set)", cmd_vnet};
 
 void vd_cmd_init(void)

@@ -142,6 +142,9 @@ bool pcie_hotplug_service(void);
 
 /* vnet_cmd.c, vnet_selftest.c: registration. */
 void vd_cmd_init(void);
+/* vnet_hashlog.c: per-frame receive hash records, "vnet hashlog". */
+void vd_hashlog_rx(const struct vnetdev *d, const struct vnet_pkt *p);
+int vd_hashlog_cmd(struct vnetdev *d, bool clear);
 void vd_selftest_init(void);
 /* vnet_bench.c: "vnet bench ..." (argv[1] == "bench"). */
 int vd_bench_cmd(int argc, char **argv);

@@ -233,6 +233,10 @@ void vd_dev_bringup(struct vnetdev *d)
 		o.announce = vd_announce;
 		o.announce_arg = d;
 	}
+	/* hash=off: do not accept HASH_REPORT (taken when the device offers
+	 * it: a 20-byte header whose hash "vnet hashlog" shows, §5.1.6.4.4). */
+	const char *hash = dev_opt(d, "hash");
+	o.hash_report = !(hash && !strcmp(hash, "off"));
 	const char *moder = dev_opt(d, "moder");
 	o.rx_moderation = !(moder && !strcmp(moder, "off"));
 	/* Pool: one receive ring's worth plus room for transmits in flight,
