@@ -24,6 +24,7 @@
 
 #include "vnetctl_capture.h"
 #include "vnetctl_proto.h"
+#include "vnetctl_sock.h"
 
 #define VNETCTL_DEFAULT_SOCKET "/run/vnetd/control.sock"
 
@@ -125,14 +126,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vnetctl: the request is too long or has an empty argument\n");
 		return 2;
 	}
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (strlen(sock) >= sizeof sa.sun_path) {
-		fprintf(stderr, "vnetctl: socket path too long: %s\n", sock);
-		return 2;
-	}
-	strcpy(sa.sun_path, sock);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	int fd = vnetctl_connect(sock);
+	if (fd < 0) {
 		fprintf(stderr, "vnetctl: cannot reach vnetd at %s: %s\n", sock, strerror(errno));
 		return 2;
 	}

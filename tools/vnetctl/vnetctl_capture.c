@@ -26,6 +26,7 @@
 
 #include "vnetctl_pcap.h"
 #include "vnetctl_proto.h"
+#include "vnetctl_sock.h"
 
 static volatile sig_atomic_t g_stop;
 
@@ -115,14 +116,12 @@ int vnetctl_capture_main(const char *sock, int argc, char **argv)
 	}
 	static uint8_t req[VNETCTL_HDR_LEN + VNETCTL_REQ_MAX];
 	size_t rlen = vnetctl_request_encode(req, sizeof req, n, args);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (!rlen || strlen(sock) >= sizeof sa.sun_path) {
-		fprintf(stderr, "vnetctl: capture: request or socket path too long\n");
+	if (!rlen) {
+		fprintf(stderr, "vnetctl: capture: request too long\n");
 		return 2;
 	}
-	strcpy(sa.sun_path, sock);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	int fd = vnetctl_connect(sock);
+	if (fd < 0) {
 		fprintf(stderr, "vnetctl: cannot reach vnetd at %s: %s\n", sock, strerror(errno));
 		return 2;
 	}

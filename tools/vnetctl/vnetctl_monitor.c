@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "vnetctl_proto.h"
+#include "vnetctl_sock.h"
 
 int vnetctl_monitor(const char *sock, bool json, int argc, char **argv);
 
@@ -48,17 +49,11 @@ static int mon_call(const char *sock, int n, const char *const *args, char **tex
 	static uint8_t req[VNETCTL_HDR_LEN + VNETCTL_REQ_MAX];
 	*text = NULL;
 	size_t rlen = vnetctl_request_encode(req, sizeof req, n, args);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (!rlen || strlen(sock) >= sizeof sa.sun_path)
+	if (!rlen)
 		return 2;
-	strcpy(sa.sun_path, sock);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = vnetctl_connect(sock);
 	if (fd < 0)
 		return 2;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-		close(fd);
-		return 2;
-	}
 	uint8_t hdr[VNETCTL_HDR_LEN];
 	uint32_t plen;
 	const char *why;
