@@ -129,10 +129,12 @@ echo "  ARP after the change answered from: $r"
 check_state() {
 	local r o
 	echo " check_state ($1)"
-	o=$(qmp rx-filter-check nic0 main-mac="$newmac" promiscuous=false \
-		unicast-table="$other_uc" multicast-table="$group" vlan-table=100) ||
+	if o=$(qmp rx-filter-check nic0 main-mac="$newmac" promiscuous=false \
+		unicast-table="$other_uc" multicast-table="$group" vlan-table=100); then
+		echo "  query-rx-filter ($1): main-mac $newmac, promiscuous false, tables uc $other_uc mc $group vlan 100"
+	else
 		bad "$1: query-rx-filter: $o"
-	echo "  query-rx-filter ($1): main-mac $newmac, promiscuous false, unicast-table $other_uc, multicast-table $group, vlan-table 100: ${o:-checked}"
+	fi
 	send "$foreign_uc" 0 "$1: unicast not in the table, promisc off"
 	send "$other_uc" 5 "$1: unicast in the table"
 	send "$group" 5 "$1: multicast group joined"
