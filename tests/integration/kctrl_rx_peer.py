@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """TAP-side peer of kernel_ctrl_rxmode.sh (frames built with vlan_tap_peer.py's helpers).
 
-  send --tap T --dst MAC --src-ip A --dst-ip B --count N
-        N UDP frames to MAC (any unicast or multicast address).
+  send --tap T --dst MAC --src-ip A --dst-ip B --count N [--vid V]
+        N UDP frames to MAC (any unicast or multicast address), with an
+        802.1Q tag of VLAN V when --vid is given.
   arp --tap T --src-ip A --dst-ip B
         one broadcast ARP request for B; prints the sender MAC of the reply
         ("none" when no reply in 3 s).
@@ -23,12 +24,13 @@ def main():
     ap.add_argument("--src-ip", required=True)
     ap.add_argument("--dst-ip", required=True)
     ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--vid", type=int, default=None)
     a = ap.parse_args()
     t = p.Tap(a.tap)
     if a.what == "send":
         dst = bytes.fromhex(a.dst.replace(":", ""))
         for i in range(a.count):
-            t.send(p.eth(dst, 0x0800, p.ipv4(a.src_ip, a.dst_ip, 17, p.udp(a.src_ip, a.dst_ip, 40000 + i, 9, b"kctrl"))))
+            t.send(p.eth(dst, 0x0800, p.ipv4(a.src_ip, a.dst_ip, 17, p.udp(a.src_ip, a.dst_ip, 40000 + i, 9, b"kctrl")), a.vid))
         return 0
     t.send(p.eth(b"\xff" * 6, 0x0806, p.arp(1, p.PEER_MAC, a.src_ip, b"\0" * 6, a.dst_ip)))
     want = bytes(__import__("ipaddress").IPv4Address(a.src_ip).packed)

@@ -15,6 +15,17 @@
 #     added to the table is then delivered with promisc off;
 #   - `virtio_net_control_set vnet0 mac=02:6b:63:74:6c:42`: QEMU's query-rx-filter shows
 #     the new MAC and an ARP request from the TAP is answered from it.
+#   - `vlan_add=100`; then the whole state is checked through traffic
+#     (check_state): QEMU's query-rx-filter (main-mac, promiscuous false,
+#     the unicast, multicast and VLAN tables), a foreign unicast MAC not
+#     delivered, the table's unicast and multicast delivered, ARP answered
+#     from the new MAC, the new MAC delivered and the old one not, frames
+#     tagged VLAN 100 delivered and VLAN 200 not (QEMU drops tagged frames
+#     of a VLAN not in its table when promisc is off, and empties the
+#     table at a reset, so VLAN 100 is delivered only if it was replayed);
+#   - replay (issue 12): 3 x `virtio_net_device_reset vnet0` (full reset,
+#     control state replayed) and `virtio_net_virtqueue_reset vnet0 rx0`
+#     (RING_RESET), then check_state again.
 #
 # usage: kernel_ctrl_rxmode.sh --kernel ELF [--machine q35|pc] [--accel auto|kvm|tcg] [--logdir DIR]
 # Exit: 0 pass, 1 fail, 77 skip (not root, /dev/net/tun does not open, no
@@ -37,7 +48,7 @@ vq_qmp_init   # $tmp, $sock, qmp()
 log=$logdir/console.log
 peer() { python3 "$here/kctrl_rx_peer.py" "$@"; }
 out='' st=''
-other_uc=02:6b:63:74:6c:99 group=01:00:5e:4b:56:01 newmac=02:6b:63:74:6c:42
+other_uc=02:6b:63:74:6c:99 foreign_uc=02:6b:63:74:6c:98 group=01:00:5e:4b:56:01 newmac=02:6b:63:74:6c:42
 
 vq_tap_create kctrl 10.79 || exit 1
 tap=$VQ_TAP host_ip=$VQ_TAP_HOST
@@ -74,16 +85,16 @@ rx_count() {
 	sed -n 's/^eth: *rx \([0-9]*\) .*/\1/p' <<<"$st"
 }
 filter() { qmp cmd query-rx-filter '{"name":"nic0"}' | python3 -c "import json,sys; print(json.load(sys.stdin)[0]$1)"; }
-# send DST WANT LABEL: 5 frames to DST; the eth rx counter must grow by WANT
-# (0 or 5).  Other traffic on the TAP (IPv6 is off) could only add frames,
+# send DST WANT LABEL [VID]: 5 frames to DST (tagged VLAN VID if given); the
+# eth rx counter must grow by WANT (0 or 5).  Other traffic on the TAP (IPv6 is off) could only add frames,
 # so a "not delivered" check cannot pass by accident.
 send() {
 	local before after
 	before=$(rx_count)
-	peer send --tap "$tap" --dst "$1" --src-ip "$peer_ip" --dst-ip "$guest_ip" --count 5 || die "peer send"
+	peer send --tap "$tap" --dst "$1" --src-ip "$peer_ip" --dst-ip "$guest_ip" --count 5 ${4:+--vid "$4"} || die "peer send"
 	sleep 1
 	after=$(rx_count)
-	echo "  5 frames to $1: eth rx $before -> $after ($3)"
+	echo "  5 frames to $1${4:+ VLAN $4}: eth rx $before -> $after ($3)"
 	if [ -z "$before" ] || [ -z "$after" ]; then die "no eth rx counter in net stats"; fi
 	[ $((after - before)) -eq "$2" ] || bad "$3: 5 frames to $1, the kernel received $((after - before)), want $2"
 }
@@ -112,8 +123,42 @@ qm=$(filter '["main-mac"]')
 r=$(peer arp --tap "$tap" --src-ip "$peer_ip" --dst-ip "$guest_ip")
 echo "  ARP after the change answered from: $r"
 [ "$r" = "$newmac" ] || bad "ARP after the MAC change answered from '$r', want $newmac"
-send "$newmac" 5 "the new MAC"
-send "$mac" 0 "the old MAC, promisc off"
+
+# The state set above plus VLAN 100, checked through traffic and QEMU's
+# filter; written once, run before and after the resets.
+check_state() {
+	local r o
+	echo " check_state ($1)"
+	if o=$(qmp rx-filter-check nic0 main-mac="$newmac" promiscuous=false \
+		unicast-table="$other_uc" multicast-table="$group" vlan-table=100); then
+		echo "  query-rx-filter ($1): main-mac $newmac, promiscuous false, tables uc $other_uc mc $group vlan 100"
+	else
+		bad "$1: query-rx-filter: $o"
+	fi
+	send "$foreign_uc" 0 "$1: unicast not in the table, promisc off"
+	send "$other_uc" 5 "$1: unicast in the table"
+	send "$group" 5 "$1: multicast group joined"
+	r=$(peer arp --tap "$tap" --src-ip "$peer_ip" --dst-ip "$guest_ip")
+	echo "  ARP ($1) answered from: $r"
+	[ "$r" = "$newmac" ] || bad "$1: ARP answered from '$r', want the runtime MAC $newmac"
+	send "$newmac" 5 "$1: the new MAC"
+	send "$mac" 0 "$1: the old MAC, promisc off"
+	send "$newmac" 5 "$1: the new MAC, VLAN 100 in the filter" 100
+	send "$newmac" 0 "$1: the new MAC, VLAN 200 not in the filter" 200
+}
+ctrl vlan_add=100
+check_state "before the resets"
+
+# Replay: full device resets, then a RING_RESET of the receive queue.
+for i in 1 2 3; do
+	qemu_shell_cmd "virtio_net_device_reset vnet0 --json" 20 out || die "device_reset $i did not answer"
+	echo "  device_reset $i: $(tr '\n' ' ' <<<"$out")"
+	grep -q '"running":true' <<<"$out" || bad "device_reset $i: not running after it"
+done
+qemu_shell_cmd "virtio_net_virtqueue_reset vnet0 rx0 --json" 20 out || die "virtqueue_reset rx0 did not answer"
+echo "  virtqueue_reset rx0: $(tr '\n' ' ' <<<"$out")"
+grep -q '"running":true' <<<"$out" || bad "virtqueue_reset rx0: not running after it"
+check_state "after 3 device resets and a reset of rx0"
 
 qemu_shell_cmd "virtio_net_control_set vnet0 mac=01:00:00:00:00:01 --json" 10 out || true
 grep -q '"ok":false' <<<"$out" || bad "a multicast MAC was not refused: $out"
