@@ -53,7 +53,7 @@ port1=$(vq_free_port udp)
 
 echo "hotplug: q35/$accel, log $log, udp vnet0 $port0 vnet1 $port1"
 qemu_start --machine q35 --accel "$accel" --kernel "$kernel" --append "qsize=64" \
-	--serial "shell:$log" --stderr "$tmp/stderr" --timeout 240 \
+	--serial "shell:$log" --stderr "$tmp/stderr" --timeout $((240 + 5 * cycles)) \
 	--nic "user,hostfwd=udp:127.0.0.1:$port0-:7" ",disable-legacy=on" -- \
 	-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=0x10 \
 	-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=2,addr=0x11 \
