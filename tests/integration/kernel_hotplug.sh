@@ -21,7 +21,13 @@
 #   7. --cycles N (default 0): N more add / 5 UDP echoes / del cycles,
 #      alternating slots, done before step 5; free pages and heap bytes after
 #      them must still equal step 2's; the kernel's add and remove times and
-#      QMP's device_del -> DEVICE_DELETED time are printed as median / max.
+#      QMP's device_del -> DEVICE_DELETED time are printed as median / max,
+#      and so are the host-side times "qmp->up" (device_add sent -> the
+#      kernel's "vnetN up in" line) and "qmp->removed" (device_del sent ->
+#      its "vnet removed in" line), measured by hotplug_qmp_time.py: the
+#      host's monotonic clock just before the command goes to the socket,
+#      and again when the complete line appears in the console log (0.2 ms
+#      polling; includes the serial chardev and the log reader's copy).
 # Prints the kernel's detection-to-up/removed times and QMP's time to
 # DEVICE_DELETED (figures only: no timing threshold).
 #
@@ -47,7 +53,7 @@ port1=$(vq_free_port udp)
 
 echo "hotplug: q35/$accel, log $log, udp vnet0 $port0 vnet1 $port1"
 qemu_start --machine q35 --accel "$accel" --kernel "$kernel" --append "qsize=64" \
-	--serial "shell:$log" --stderr "$tmp/stderr" --timeout 240 \
+	--serial "shell:$log" --stderr "$tmp/stderr" --timeout $((240 + 5 * cycles)) \
 	--nic "user,hostfwd=udp:127.0.0.1:$port0-:7" ",disable-legacy=on" -- \
 	-device pcie-root-port,id=rp1,bus=pcie.0,chassis=1,slot=1,addr=0x10 \
 	-device pcie-root-port,id=rp2,bus=pcie.0,chassis=2,slot=2,addr=0x11 \
@@ -61,26 +67,26 @@ count() { tr -d '\r' <"$log" | grep -ac -- "$1"; }
 echo_ok() { # PORT COUNT: every datagram echoed intact
 	python3 "$here/udp_echo_client.py" --port "$1" --count "$2" --no-stop --ready-timeout 20 >"$tmp/echo.$1.out" 2>&1
 }
-add() { # ID BUS: device_add, then wait for the kernel's Nth "vnet1 up"
-	local n
-	n=$(count 'pcie: slot [0-9]*: vnet1 up in')
-	qmp cmd device_add "{\"driver\":\"virtio-net-pci\",\"netdev\":\"hpn1\",\"bus\":\"$2\",\"id\":\"$1\",\"disable-legacy\":\"on\"}" >/dev/null ||
-		fail "device_add $1 on $2 refused"
-	for _ in $(seq 1 300); do
-		[ "$(count 'pcie: slot [0-9]*: vnet1 up in')" -gt "$n" ] && break
-		grep -aq 'panic\|exception' "$log" && fail "kernel crashed"
-		sleep 0.1
-	done
-	[ "$(count 'pcie: slot [0-9]*: vnet1 up in')" -gt "$n" ] || fail "$1 on $2: vnet1 did not come up"
-	[ -n "${3:-}" ] || tr -d '\r' <"$log" | grep -a 'pcie: slot [0-9]*: vnet1 up in' | tail -1 | sed 's/^/hotplug: kernel: /'
-}
-del() { # ID: device_del, DEVICE_DELETED from QEMU, the kernel's removal line
+add() { # ID BUS [quiet]: device_add, then wait for the kernel's next "vnet1 up"
 	local out
-	local n
+	out=$(python3 "$here/hotplug_qmp_time.py" "$sock" "$log" device_add \
+		"{\"driver\":\"virtio-net-pci\",\"netdev\":\"hpn1\",\"bus\":\"$2\",\"id\":\"$1\",\"disable-legacy\":\"on\"}" \
+		'pcie: slot [0-9]+: vnet1 up in' 30) || {
+		grep -aq 'panic\|exception' "$log" && fail "kernel crashed"
+		fail "$1 on $2: vnet1 did not come up: $out"
+	}
+	echo "$out" | sed -n 's/^line after \([0-9.]*\) ms.*/\1/p' >>"$tmp/qmp_up.ms"
+	[ -n "${3:-}" ] || echo "$out" | sed -n 's/^line after [0-9.]* ms: /hotplug: kernel: /p'
+}
+del() { # ID [quiet]: device_del, the kernel's removal line, DEVICE_DELETED from QEMU
+	local out n
 	n=$(count 'vnet1 gone')
-	out=$(qmp cmd-event device_del "{\"id\":\"$1\"}" DEVICE_DELETED 30) || fail "device_del $1: $out"
-	[ -n "${2:-}" ] || echo "hotplug: QEMU: $1 $out"
-	echo "$out" | sed -n 's/.* after \([0-9]*\) ms/\1/p' >>"$tmp/deleted.ms"
+	out=$(python3 "$here/hotplug_qmp_time.py" "$sock" "$log" device_del "{\"id\":\"$1\"}" \
+		'pcie: slot [0-9]+: vnet removed in' 30 DEVICE_DELETED) ||
+		fail "device_del $1: $out"
+	[ -n "${2:-}" ] || echo "$out" | sed 's/^/hotplug: QEMU+kernel: /'
+	echo "$out" | sed -n 's/^DEVICE_DELETED after \([0-9.]*\) ms/\1/p' >>"$tmp/deleted.ms"
+	echo "$out" | sed -n 's/^line after \([0-9.]*\) ms.*/\1/p' >>"$tmp/qmp_removed.ms"
 	for _ in $(seq 1 100); do
 		[ "$(count 'vnet1 gone')" -gt "$n" ] && return 0
 		sleep 0.1
@@ -158,6 +164,11 @@ if [ "$cycles" -gt 0 ]; then
 	echo "hotplug: figures: slot event -> vnet1 up: $(tr -d '\r' <"$log" | sed -n 's/.*vnet1 up in \([0-9.]*\) ms.*/\1/p' | stats)"
 	echo "hotplug: figures: slot event -> removed: $(tr -d '\r' <"$log" | sed -n 's/.*vnet removed in \([0-9.]*\) ms.*/\1/p' | stats)"
 	echo "hotplug: figures: QMP device_del -> DEVICE_DELETED: $(stats <"$tmp/deleted.ms")"
+	# Host side, from just before the QMP command is written to when the
+	# kernel's complete console line is seen in the log (0.2 ms polling).
+	hstats() { python3 -c 'import sys,statistics as s; v=[float(x) for x in sys.stdin.read().split()]; print("median %.1f ms max %.1f ms (n=%d)" % (s.median(v), max(v), len(v)))'; }
+	echo "hotplug: figures: qmp->up $(tail -"$cycles" "$tmp/qmp_up.ms" | hstats)"
+	echo "hotplug: figures: qmp->removed $(tail -"$cycles" "$tmp/qmp_removed.ms" | hstats)"
 fi
 
 # 5. surprise removal.
