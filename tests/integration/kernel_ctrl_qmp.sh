@@ -44,8 +44,7 @@ qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
 	--serial "shell:$log" --stderr "$tmp/stderr" --timeout 300 \
 	--nic user ",disable-legacy=on,id=nic0,speed=10000,duplex=full,rss=on,hash=on" -- -qmp "unix:$sock,server=on,wait=off"
 
-show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -40; }
-fail() { echo "ctrl_qmp: FAIL $*"; show; exit 1; }
+vq_report ctrl_qmp
 
 # QEMU's own view before the kernel changes anything: its MAC, to check
 # the restore step against.

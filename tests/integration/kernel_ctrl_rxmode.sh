@@ -62,16 +62,10 @@ qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
 	--nic "tap,ifname=$tap,script=no,downscript=no,vhost=off" \
 	",disable-legacy=on,id=nic0" -- -qmp "unix:$sock,server=on,wait=off"
 
-show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -40; }
-die() { echo "kctrl_rxmode: FAIL $*"; show; exit 1; }
+vq_report kctrl_rxmode
 fail=0
-bad() { echo "kctrl_rxmode: FAIL $*"; fail=1; }
 
-qemu_shell_wait 120 || die "no shell prompt"
-up=$(qemu_console | grep -a '^vnet0: up ' || true)
-echo "$up"
-mac=$(sed -n 's/.* mac \([0-9a-f:]*\) .*/\1/p' <<<"$up")
-[ -n "$mac" ] || die "vnet0 did not come up"
+vq_vnet0_up
 
 # The management command (src/mgmt, docs/management.md) in --json form.
 ctrl() {

@@ -61,8 +61,7 @@ qemu_start --machine q35 --accel "$accel" --kernel "$kernel" --append "qsize=64"
 	-netdev "user,id=hpn1,hostfwd=udp:127.0.0.1:$port1-:7" \
 	-qmp "unix:$sock,server=on,wait=off"
 
-show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -60; }
-fail() { echo "hotplug: FAIL $*"; show; exit 1; }
+vq_report hotplug 60
 count() { tr -d '\r' <"$log" | grep -ac -- "$1"; }
 echo_ok() { # PORT COUNT: every datagram echoed intact
 	python3 "$here/udp_echo_client.py" --port "$1" --count "$2" --no-stop --ready-timeout 20 >"$tmp/echo.$1.out" 2>&1

@@ -35,8 +35,7 @@ qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
 	--nic user ",disable-legacy=on,id=nic0" --nic "user,net=10.0.3.0/24" ",disable-legacy=on,id=nic1" \
 	-- -qmp "unix:$sock,server=on,wait=off"
 
-show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -60; }
-fail() { echo "mgmt: FAIL $*"; show; exit 1; }
+vq_report mgmt 60
 pass=0
 ok() { pass=$((pass + 1)); echo "mgmt: ok   $*"; }
 

@@ -43,8 +43,8 @@ qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
 
 client_pid=''
 stop_client() { [ -n "$client_pid" ] && kill "$client_pid" 2>/dev/null; wait 2>/dev/null; client_pid=''; }
-show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -40; }
-fail() { stop_client; echo "recover: FAIL $*"; show; exit 1; }
+vq_on_fail() { stop_client; }
+vq_report recover
 
 vq_wait_file_re "$log" '^qreset: ready ring_reset' 240 "$QEMU_PID" || fail "kernel did not start the test"
 grep -aq '^qreset: ready ring_reset 1' "$log" || fail "RING_RESET not negotiated with QEMU's virtio-net-pci"

@@ -48,22 +48,10 @@ qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
 	--nic "tap,ifname=$tap,queues=$pairs,script=no,downscript=no,vhost=off" \
 	",mq=on,vectors=10,disable-legacy=on,rss=on,hash=on,id=nic0" -- -qmp "unix:$sock,server=on,wait=off"
 
-show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -40; }
-die() { echo "krss_hash: FAIL $*"; show; exit 1; }
+vq_report krss_hash
 fail=0
-bad() { echo "krss_hash: FAIL $*"; fail=1; }
 
-qemu_shell_wait 120 || die "no shell prompt"
-up=$(qemu_console | grep -a '^vnet0: up ' || true)
-echo "$up"
-mac=$(sed -n 's/.* mac \([0-9a-f:]*\) .*/\1/p' <<<"$up")
-[ -n "$mac" ] || die "vnet0 did not come up"
-grep -q " pairs $pairs " <<<"$up" || die "vnet0 did not come up with $pairs pairs"
-rssl=$(qemu_console | grep -a '^vnet0: rss on:' || true)
-echo "$rssl"
-indir=$(sed -n 's/.* \([0-9]*\) table entries.*/\1/p' <<<"$rssl")
-htypes=$(sed -n 's/.*hash types \(0x[0-9a-f]*\).*/\1/p' <<<"$rssl")
-[ -n "$indir" ] || die "the kernel did not program RSS"
+vq_vnet0_up $pairs rss
 # vnet_net_rss_default: entry i -> pair i % pairs.
 t0=$(python3 -c "print(','.join(str(i % $pairs) for i in range($indir)))")
 t1=3,2,1,0

@@ -58,10 +58,8 @@ t0=$(vq_now_us)
 qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" --mem 768M \
 	--append "$append" --serial "shell:$log" --stderr "$tmp/stderr" --timeout 240 "${nicopts[@]}"
 
-show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -60; }
-die() { echo "kscale_mq: FAIL $*"; show; exit 1; }
+vq_report kscale_mq 60
 fail=0
-bad() { echo "kscale_mq: FAIL $*"; fail=1; }
 
 qemu_shell_wait 150 || die "no shell prompt"
 echo "kscale_mq: shell prompt after $(vq_elapsed "$t0") s"

@@ -78,21 +78,10 @@ qemu_start --machine "$machine" --accel "$accel" --kernel "$kernel" \
 	--nic "tap,ifname=$tap,queues=$pairs,script=no,downscript=no,vhost=off" \
 	",mq=on,vectors=10,disable-legacy=on,rss=on,id=nic0" -- -qmp "unix:$sock,server=on,wait=off"
 
-show() { echo "---- QEMU stderr ----"; cat "$tmp/stderr"; echo "---- console ($log) ----"; qemu_console | tail -40; }
-die() { echo "kvlan_tap: FAIL $*"; show; exit 1; }
+vq_report kvlan_tap
 fail=0
-bad() { echo "kvlan_tap: FAIL $*"; fail=1; }
 
-qemu_shell_wait 120 || die "no shell prompt"
-up=$(qemu_console | grep -a '^vnet0: up ' || true)
-echo "$up"
-mac=$(sed -n 's/.* mac \([0-9a-f:]*\) .*/\1/p' <<<"$up")
-[ -n "$mac" ] || die "vnet0 did not come up"
-grep -q " pairs $pairs " <<<"$up" || die "vnet0 did not come up with $pairs pairs"
-rssl=$(qemu_console | grep -a '^vnet0: rss on:' || true)
-echo "$rssl"
-indir=$(sed -n 's/.* \([0-9]*\) table entries.*/\1/p' <<<"$rssl")
-[ -n "$indir" ] || die "the kernel did not program RSS"
+vq_vnet0_up $pairs rss
 qemu_console | grep -aq "^vnet0.$vid: up vlan $vid ip $vlan_ip/24" || die "no VLAN interface vnet0.$vid"
 
 # vlan: tagged and untagged traffic, VLAN 200 unanswered.

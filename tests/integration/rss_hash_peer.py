@@ -85,16 +85,9 @@ def flows(a):
     for i in range(a.flows):
         sport = 30000 + i * 13
         q = queue(a.peer_ip, a.guest_ip, sport, 7, table)
-        data = struct.pack("!H", i) + os.urandom(16)
-        for _ in range(3):
-            t.send(vp.eth(gmac, 0x0800, vp.ipv4(a.peer_ip, a.guest_ip, 17, vp.udp(a.peer_ip, a.guest_ip, sport, 7, data))))
-            sent[q] += 1
-            r = t.expect(lambda v, f: vp.etype(f) == 0x0800 and f[23] == 17 and
-                         struct.unpack("!H", f[36:38])[0] == sport and f[42:42 + len(data)] == data, 1.0)
-            if r is not None:
-                break
-        else:
-            lost += 1
+        n, ok = vp.udp_echo(t, gmac, a.peer_ip, a.guest_ip, sport, struct.pack("!H", i) + os.urandom(16))
+        sent[q] += n
+        lost += not ok
     print("sent " + " ".join("%d:%d" % (q, n) for q, n in enumerate(sent)))
     if lost:
         print("flows: FAIL %d datagrams never echoed" % lost)

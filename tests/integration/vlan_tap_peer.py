@@ -255,6 +255,18 @@ def respond(a):
     return 0 if n_icmp else 1
 
 
+def udp_echo(t, gmac, src, dst, sport, data, tries=3):
+    """Send one UDP datagram src:sport -> dst:7 through the TAP until its
+    echo comes back (1 s per try, at most tries sends); returns (sends, ok)."""
+    for n in range(1, tries + 1):
+        t.send(eth(gmac, 0x0800, ipv4(src, dst, 17, udp(src, dst, sport, 7, data))))
+        r = t.expect(lambda v, f: etype(f) == 0x0800 and f[23] == 17 and
+                     struct.unpack("!H", f[36:38])[0] == sport and f[42:42 + len(data)] == data, 1.0)
+        if r is not None:
+            return n, True
+    return tries, False
+
+
 def flows(a):
     t = Tap(a.tap)
     gmac = bytes.fromhex(a.mac.replace(":", ""))
@@ -264,16 +276,9 @@ def flows(a):
         sport = 20000 + i * 7
         q = rss_queue(a.peer_ip, a.guest_ip, sport, 7, a.pairs, a.indir)
         for j in range(a.per_flow):
-            data = struct.pack("!HH", i, j) + os.urandom(32)
-            for _ in range(3):
-                t.send(eth(gmac, 0x0800, ipv4(a.peer_ip, a.guest_ip, 17, udp(a.peer_ip, a.guest_ip, sport, 7, data))))
-                sent[q] += 1
-                r = t.expect(lambda v, f: etype(f) == 0x0800 and f[23] == 17 and
-                             struct.unpack("!H", f[36:38])[0] == sport and f[42:42 + len(data)] == data, 1.0)
-                if r is not None:
-                    break
-            else:
-                lost += 1
+            n, ok = udp_echo(t, gmac, a.peer_ip, a.guest_ip, sport, struct.pack("!HH", i, j) + os.urandom(32))
+            sent[q] += n
+            lost += not ok
     print("sent " + " ".join("%d:%d" % (q, n) for q, n in enumerate(sent)))
     if lost:
         print("flows: FAIL %d datagrams never echoed" % lost)

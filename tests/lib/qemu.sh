@@ -207,6 +207,54 @@ vq_tmpdir_var() {
 	printf -v "$1" '%s' "$_vq_d"
 }
 
+# vq_report NAME [LINES]: defines the failure reporting of a kernel test that keeps
+# QEMU's stderr in $tmp/stderr and its console in $log:
+#   show        QEMU's stderr and the console's last LINES (40) lines;
+#   fail MSG    "NAME: FAIL MSG", vq_on_fail (if the test defines it: e.g.
+#               stop its traffic client), show, exit 1; die is the same;
+#   bad MSG     "NAME: FAIL MSG" and fail=1: the test goes on and decides
+#               at its end.
+vq_report() {
+	VQ_REPORT_NAME=$1 VQ_REPORT_LINES=${2:-40}
+	show() {
+		echo "---- QEMU stderr ----"
+		cat "$tmp/stderr"
+		echo "---- console ($log) ----"
+		qemu_console | tail -"$VQ_REPORT_LINES"
+	}
+	fail() {
+		! declare -F vq_on_fail >/dev/null || vq_on_fail
+		echo "$VQ_REPORT_NAME: FAIL $*"
+		show
+		exit 1
+	}
+	die() { fail "$@"; }
+	bad() {
+		echo "$VQ_REPORT_NAME: FAIL $*"
+		fail=1
+	}
+}
+
+# vq_vnet0_up [PAIRS [rss]] (after vq_report): wait for the shell (120 s),
+# print vnet0's up line and set $mac from it; with PAIRS > 0, vnet0 must be
+# up with that many pairs; with rss, print the RSS line and set $indir (its
+# table entries) and $htypes (hash types) from it.
+vq_vnet0_up() {
+	local up rssl
+	qemu_shell_wait 120 || die "no shell prompt"
+	up=$(qemu_console | grep -a '^vnet0: up ' || true)
+	echo "$up"
+	mac=$(sed -n 's/.* mac \([0-9a-f:]*\) .*/\1/p' <<<"$up")
+	[ -n "$mac" ] || die "vnet0 did not come up"
+	[ "${1:-0}" = 0 ] || grep -q " pairs $1 " <<<"$up" || die "vnet0 did not come up with $1 pairs"
+	[ "${2:-}" = rss ] || return 0
+	rssl=$(qemu_console | grep -a '^vnet0: rss on:' || true)
+	echo "$rssl"
+	indir=$(sed -n 's/.* \([0-9]*\) table entries.*/\1/p' <<<"$rssl")
+	htypes=$(sed -n 's/.*hash types \(0x[0-9a-f]*\).*/\1/p' <<<"$rssl")
+	[ -n "$indir" ] || die "the kernel did not program RSS"
+}
+
 # vq_qmp_init: a temporary directory in $tmp (removed on exit), a QMP
 # socket path in $sock for qemu_start's `-- -qmp unix:$sock,server=on,wait=off`,
 # and qmp ARGS... running tests/lib/qmp.py against it.
