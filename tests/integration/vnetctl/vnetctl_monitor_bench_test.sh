@@ -65,7 +65,7 @@ dpdk_vhost_start BE "$W/be.log" 0 "$SOCK" macswap
 dpdk_wait_socket "$SOCK" "$BE" 30 || fail "testpmd did not create $SOCK"
 pin=()
 [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1 && pin=(taskset -c 1)
-"${pin[@]}" "$bench" --vhost-user "$SOCK" --mode echo --size $SIZE --seconds 10 --control "$CTL" --json \
+"${pin[@]}" "$bench" --vhost-user "$SOCK" --mode echo --size $SIZE --seconds 15 --control "$CTL" --json \
 	>"$W/bench.out" 2>"$W/bench.err" &
 BPID=$!
 vq_track "$BPID"
