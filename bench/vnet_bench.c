@@ -27,6 +27,15 @@
  * error goes to stderr with its cause; the exit status is 0 only when the
  * run completed (and, in echo mode, nothing came back corrupt).
  *
+ * --control PATH: a control socket (tools/common/vnet_ctlsrv.h, the one
+ * vnetd serves, with the same access control) answering the read-only
+ * management commands for the bench's device "vnet0", so that `vnetctl
+ * monitor` can watch a run.  It is served between bursts, from the 1 ms
+ * port service tick, every 10th tick (~10 ms): no cost per frame.  Each
+ * performance_stats sample is logged on stderr with the bench's own
+ * counters at that instant ("control: sample at clock_ns T: tx N rx M"),
+ * so the monitor's figures can be checked against the bench's.
+ *
  * Back-end loss is survived: the port reconnects (client) or accepts again
  * (server); the JSON reports connects/disconnects/inflight_reclaimed and
  * the idle buffers (pool_free_*: in the pool or posted to the receive ring,
@@ -53,6 +62,7 @@
 #include "vnet/net.h"
 #include "vnet/vnet_error.h"
 #include "vnet/vnet_port.h"
+#include "vnet_ctlsrv.h"
 
 #define BENCH_MAX_BURST 512u
 #define BENCH_ETHERTYPE 0x88b5u       /* IEEE 802 local experimental: nobody else parses it */
@@ -86,6 +96,7 @@ struct bench_cfg {
 	unsigned ping_timeout_ms; /* latency: a ping not back by then is lost */
 	bool interrupt_mode;
 	bool rewrite_headers;     /* tx: write Ethernet/IPv4/UDP headers into every frame */
+	const char *control;      /* --control PATH: control socket, NULL: none */
 };
 
 struct bench_state {
@@ -113,6 +124,7 @@ struct bench_state {
 	/* port bookkeeping */
 	uint64_t last_disconnects;
 	uint32_t pool_free_initial;
+	struct vnet_ctlsrv ctl;   /* --control (ctl.fd -1: none) */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -145,6 +157,7 @@ static void usage(FILE *f)
 	        "                  [--window N] [--drain-ms MS] [--connect-timeout-ms MS]\n"
 	        "                  [--reconnect-ms MS] [--ping-timeout-ms MS] [--interrupt]\n"
 	        "                  [--rewrite-headers]   (tx: write eth/IPv4/UDP headers per frame, like testpmd txonly)\n"
+	        "                  [--control PATH]      (read-only management commands for vnetctl, device vnet0)\n"
 	        "defaults: --ring split --queue-size 256 --burst 32 --size 64 --seconds 10\n");
 }
 
@@ -174,7 +187,7 @@ static bool opt_unsigned(const char *name, const char *arg, uint64_t lo, uint64_
 
 static int parse_args(int argc, char **argv, struct bench_cfg *c)
 {
-	enum { O_WINDOW = 256, O_DRAIN, O_CTO, O_RECON, O_PTO, O_INTR, O_REWRITE };
+	enum { O_WINDOW = 256, O_DRAIN, O_CTO, O_RECON, O_PTO, O_INTR, O_REWRITE, O_CONTROL };
 	static const struct option opts[] = {
 		{"vhost-user", required_argument, 0, 'p'}, {"server", no_argument, 0, 'S'},
 		{"mode", required_argument, 0, 'm'},       {"ring", required_argument, 0, 'r'},
@@ -187,7 +200,8 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 		{"reconnect-ms", required_argument, 0, O_RECON},
 		{"ping-timeout-ms", required_argument, 0, O_PTO},
 		{"interrupt", no_argument, 0, O_INTR},
-		{"rewrite-headers", no_argument, 0, O_REWRITE}, {0, 0, 0, 0},
+		{"rewrite-headers", no_argument, 0, O_REWRITE}, {"control", required_argument, 0, O_CONTROL},
+		{0, 0, 0, 0},
 	};
 	memset(c, 0, sizeof(*c));
 	c->mode = (enum bench_mode)-1;
@@ -292,6 +306,7 @@ static int parse_args(int argc, char **argv, struct bench_cfg *c)
 			break;
 		case O_INTR: c->interrupt_mode = true; break;
 		case O_REWRITE: c->rewrite_headers = true; break;
+		case O_CONTROL: c->control = optarg; break;
 		default:
 			fprintf(stderr, "vnet-bench: bad option '%s'\n", argv[optind - 1]);
 			usage(stderr);
@@ -484,6 +499,7 @@ static bool seen_test_and_set(struct bench_state *s, uint64_t seq)
 struct ticker {
 	uint64_t t_start, t_next_service, t_next_report, t_last_report;
 	uint64_t last_tx, last_rx;
+	unsigned services;        /* port service ticks: the control socket every 10th */
 };
 
 /* Service the port (every ms) and print the per-second line.  Also notices
@@ -494,6 +510,8 @@ static void upkeep(struct bench_state *s, struct ticker *tk, uint64_t now)
 		int rc = vnet_port_service(s->port, 0);
 		(void)rc; /* the port logs and keeps trying; we report its stats */
 		tk->t_next_service = now + 1000000;
+		if (s->ctl.fd >= 0 && ++tk->services % 10 == 0)
+			vnet_ctlsrv_serve(&s->ctl);
 		struct vnet_port_stats ps;
 		vnet_port_get_stats(s->port, &ps);
 		if (ps.disconnects != s->last_disconnects) {
@@ -951,6 +969,59 @@ static const char *port_error_hint(int rc, const struct bench_cfg *c, enum path_
 	}
 }
 
+/* ------------------------------------------------------------ --control */
+
+#define BENCH_DEV_NAME "vnet0"
+
+static struct vnet_net *ctl_find(void *arg, const char *name)
+{
+	struct bench_state *s = arg;
+	return strcmp(name, BENCH_DEV_NAME) || !vnet_port_is_up(s->port) ? NULL : s->net;
+}
+
+static const char *ctl_name_at(void *arg, unsigned i)
+{
+	(void)arg;
+	return i == 0 ? BENCH_DEV_NAME : NULL;
+}
+
+/* performance_stats reads the clock once per sample: log the bench's own
+ * counters at that instant, by the same clock. */
+static uint64_t ctl_now_ns(void *arg)
+{
+	struct bench_state *s = arg;
+	uint64_t t = vnet_ctlsrv_now_ns(NULL);
+	fprintf(stderr, "vnet-bench: control: sample at clock_ns %" PRIu64 ": tx %" PRIu64 " rx %" PRIu64 "\n", t,
+	        s->tx_pkts, s->rx_pkts);
+	return t;
+}
+
+static bool ctl_counters(void *arg, const char *name, struct vnet_mgmt_host_counters *c)
+{
+	struct bench_state *s = arg;
+	if (strcmp(name, BENCH_DEV_NAME))
+		return false;
+	struct vnet_port_stats ps;
+	vnet_port_get_stats(s->port, &ps);
+	memset(c, 0, sizeof(*c));
+	c->interrupts = ps.intr_wakeups;
+	return true;
+}
+
+static const struct vnet_mgmt_host_ops ctl_ops = {
+	.find = ctl_find, .name_at = ctl_name_at, .now_ns = ctl_now_ns, .host_counters = ctl_counters,
+};
+
+static int ctl_open(struct bench_state *s)
+{
+	s->ctl.fd = -1;
+	if (!s->cfg.control)
+		return 0;
+	struct vnet_ctlsrv_cfg cc = {.path = s->cfg.control, .log_tag = "vnet-bench", .ops = &ctl_ops, .ops_arg = s,
+	                             .allow_changes = false};
+	return vnet_ctlsrv_open(&s->ctl, &cc);
+}
+
 int main(int argc, char **argv)
 {
 	struct bench_state s;
@@ -996,6 +1067,10 @@ int main(int argc, char **argv)
 		vnet_port_close(s.port);
 		return 1;
 	}
+	if (ctl_open(&s) < 0) {
+		vnet_port_close(s.port);
+		return 1;
+	}
 	/* Let the rx ring fill, then take the pool's reference count. */
 	{
 		struct vnet_pkt *rx[BENCH_MAX_BURST];
@@ -1016,6 +1091,7 @@ int main(int argc, char **argv)
 		if (!warmup(&s, &tk)) {
 			fprintf(stderr, "vnet-bench: the back-end echoed no warm-up frame within %u ms "
 			        "(is it forwarding, e.g. testpmd --forward-mode=macswap?)\n", c->connect_timeout_ms);
+			vnet_ctlsrv_close(&s.ctl);
 			vnet_port_close(s.port);
 			return 1;
 		}
@@ -1120,6 +1196,7 @@ int main(int argc, char **argv)
 		       qs.tx_kicks, qs.rx_kicks, s.pool_free_initial, pool_free_final, qs.tx_drops, qs.tx_errors, qs.rx_drops, qs.rx_errors, info.negotiated);
 	}
 	fflush(stdout);
+	vnet_ctlsrv_close(&s.ctl);
 	vnet_port_close(s.port);
 	free(s.prepared);
 	free(s.seen);

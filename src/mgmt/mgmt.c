@@ -30,7 +30,7 @@ static const struct vnet_mgmt_cmd_info mgmt_info[] = {
 	  "renegotiate with a changed wanted set (reset + re-init)", true},
 	{"virtio_net_feature_get", "featget", "[DEV] FEATURE...",
 	  "one feature (name or bit): offered, wanted, negotiated", false},
-	{"virtio_net_performance_stats", "perf", "[DEV]",
+	{"virtio_net_performance_stats", "perf", "[DEV] [--watch SECONDS]",
 	  "packets/s, bytes/s, drops/s, errors/s, interrupts/s, packets per interrupt since the last call", false},
 	{"virtio_net_virtqueue_stats", "vqstats", "[DEV] [QUEUE]",
 	  "per-virtqueue engine counters and per-pair driver counters", false},
@@ -292,6 +292,11 @@ int vnet_mgmt_run(struct vnet_mgmt *m, int argc, const char *const *argv, const 
 			c.opt_size = argv[++i];
 			continue;
 		}
+		/* --watch SECONDS repeats the command: the host's loop does it (the
+		 * kernel shell, vnetctl), one call here is one sample. */
+		if (mp_streq(a, "--watch") && fn == ms_perf)
+			return mgmt_fail(&c, VNET_EINVAL, "%s: --watch SECONDS is run by the host's shell (Orion kernel, "
+			                 "vnetctl), not by one call", c.cmd->name);
 		if (a[0] == '-' && a[1] == '-')
 			return mgmt_fail(&c, VNET_EINVAL, "%s: unknown option '%s' (usage: %s %s)", c.cmd->name, a,
 			                 c.cmd->name, c.cmd->usage);

@@ -65,6 +65,7 @@ gw_ping() { txt "ping 10.0.2.2 3 vnet0" ' 3 sent, 3 received'; }
 
 # ---- read-only commands, text and JSON
 txt "help" 'virtio_net_control_set'
+txt "help" 'virtio_net_performance_stats \[DEV\] \[--watch SECONDS\]'
 txt "virtio_net_device_info vnet0" '^mtu +1500'
 js "virtio_net_device_info vnet0" 'd["ok"] and d["device"]=="vnet0" and d["link"]=="up" and d["queue_pairs"]==1'
 js "devinfo" 'd["count"]==2 and [x["name"] for x in d["devices"]]==["vnet0","vnet1"]'

@@ -435,6 +435,10 @@ static void test_help_and_table(void **state)
 	expect_error(h, "virtio_net_bogus", VNET_EINVAL, "unknown command 'virtio_net_bogus'");
 	expect_error(h, "help nosuch", VNET_EINVAL, "unknown command 'nosuch'");
 	expect_error(h, "devinfo --frobnicate", VNET_EINVAL, "unknown option '--frobnicate'");
+	/* --watch is in the usage line; one call is one sample, the host repeats it */
+	assert_int_equal(run(h, "help perf"), VNET_OK);
+	assert_has(h->out, "virtio_net_performance_stats [DEV] [--watch SECONDS]");
+	expect_error(h, "perf vnet0 --watch 2", VNET_EINVAL, "--watch SECONDS is run by the host's shell");
 	host_free(h);
 }
 

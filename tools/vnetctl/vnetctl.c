@@ -39,6 +39,7 @@ static void usage(FILE *out)
 		"  --socket PATH  vnetd's control socket (default $VNETCTL_SOCKET or %s)\n"
 		"  --json         one JSON object instead of aligned text\n"
 		"vnetctl monitor [DEV] [--interval S] [--count N] [--json]: performance_stats every S seconds\n"
+		"vnetctl perf [DEV] --watch SECONDS [--json]: the same, one a second, SECONDS times\n"
 		"  --help\n"
 		"Exit status: 0 ok, 1 the command failed, 3 refused by access control, 2 usage or no vnetd.\n",
 		VNETCTL_DEFAULT_SOCKET);
@@ -105,6 +106,28 @@ int main(int argc, char **argv)
 		return vnetctl_monitor(sock, json, argc - i - 1, argv + i + 1);
 	if (!strcmp(argv[i], "capture")) /* a stream into a pcap file: vnetctl_capture.c */
 		return vnetctl_capture_main(sock, argc - i, argv + i);
+	/* performance_stats --watch SECONDS: the kernel shell's refreshing
+	 * table; here the monitor, one table a second, SECONDS of them. */
+	if (!strcmp(argv[i], "virtio_net_performance_stats") || !strcmp(argv[i], "perf")) {
+		for (int k = i + 1; k < argc; k++) {
+			if (strcmp(argv[k], "--watch"))
+				continue;
+			char *end = NULL;
+			long secs = k + 1 < argc ? strtol(argv[k + 1], &end, 10) : 0;
+			if (!end || *end || secs < 1 || secs > 3600) {
+				fprintf(stderr, "vnetctl: %s: --watch takes SECONDS, 1 to 3600\n", argv[i]);
+				return 2;
+			}
+			char *margs[8];
+			int mn = 0;
+			for (int j = i + 1; j < argc && mn < 4; j++)
+				if (j != k && j != k + 1)
+					margs[mn++] = argv[j];
+			margs[mn++] = "--count";
+			margs[mn++] = argv[k + 1];
+			return vnetctl_monitor(sock, json, mn, margs);
+		}
+	}
 	const char *args[VNETCTL_ARGC_MAX];
 	int n = 0;
 	for (; i < argc; i++) {

@@ -271,11 +271,11 @@ static void run(struct vnetd *d)
 			next_service = t + 1000000u;
 		} else {
 			/* The control socket wakes the sleep too (fd -1 is ignored). */
-			struct pollfd pfd[2] = {{.fd = d->tap_fd, .events = POLLIN}, {.fd = d->ctl_fd, .events = POLLIN}};
-			vnet_port_service_fds(d->port, 100, pfd, d->ctl_fd >= 0 ? 2 : 1);
+			struct pollfd pfd[2] = {{.fd = d->tap_fd, .events = POLLIN}, {.fd = d->ctl.fd, .events = POLLIN}};
+			vnet_port_service_fds(d->port, 100, pfd, d->ctl.fd >= 0 ? 2 : 1);
 			if (pfd[0].revents & POLLIN)
 				d->st.tap_wakeups++;
-			if (d->ctl_fd >= 0 && (pfd[1].revents & POLLIN))
+			if (d->ctl.fd >= 0 && (pfd[1].revents & POLLIN))
 				vnetd_control_serve(d);
 			next_service = t + 1000000u;
 		}
@@ -325,7 +325,7 @@ int main(int argc, char **argv)
 	struct vnetd d;
 	memset(&d, 0, sizeof(d));
 	d.tap_fd = -1;
-	d.ctl_fd = -1;
+	d.ctl.fd = -1;
 	bool help;
 	int rc = vnetd_parse_opts(argc, argv, &d.o, &help);
 	if (rc || help)
@@ -362,7 +362,7 @@ int main(int argc, char **argv)
 	d.up = true;
 	vnetd_tap_set_carrier(d.tap_fd, true);
 	vnetd_config_after_start(&d);
-	if (vnetd_cmds_init(&d) < 0 || vnetd_control_open(&d) < 0) {
+	if (vnetd_control_open(&d) < 0) {
 		vnet_port_close(d.port);
 		close(d.tap_fd);
 		free(d.discard);
@@ -377,7 +377,6 @@ int main(int argc, char **argv)
 
 	vnetd_control_close(&d);
 	uint32_t leaked = finish(&d);
-	vnetd_cmds_fini(&d);
 	vnet_port_close(d.port);
 	close(d.tap_fd);
 	free(d.discard);

@@ -31,6 +31,7 @@
 #include "vnet/net.h"
 #include "vnet/vnet_config.h"
 #include "vnet/vnet_port.h"
+#include "vnet_ctlsrv.h"
 
 #define VNETD_BURST 32u          /* frames per TAP read burst / tx_burst */
 #define VNETD_RX_BUDGET 64u      /* frames per vnet_port_poll() */
@@ -129,12 +130,9 @@ struct vnetd {
 	uint8_t *discard;                /* read overflow: a frame longer than one buffer */
 	uint32_t pool_total;             /* packet buffers in the port's pool */
 	struct vnetd_stats st;
-	/* control socket */
-	int ctl_fd;                      /* listening, -1 when none */
-	uint32_t ctl_owner_uid;          /* changing commands: root and this uid */
-	uint32_t ctl_ro_gid;             /* read-only commands: members of this group */
-	uint64_t ctl_requests, ctl_refused;
-	void *mgmt;                      /* the command layer's state (vnetd_cmds.c) */
+	/* control socket (tools/common/vnet_ctlsrv.h; ctl.fd -1 when none) */
+	struct vnet_ctlsrv ctl;
+	char ctl_tag[32];                /* "vnetd[TAP]" for its log lines */
 };
 
 /* vnetd_opts.c: parse argv into *o.  Returns 0, or prints the reason to
@@ -199,20 +197,8 @@ int vnetd_control_open(struct vnetd *d);
 void vnetd_control_serve(struct vnetd *d);
 void vnetd_control_close(struct vnetd *d);
 
-/* vnetd_cmds.c: the management commands, output into a bounded buffer. */
-struct vnetd_out {
-	char *buf;
-	size_t len, cap;
-	bool truncated;
-};
-void vnetd_out_write(void *arg, const char *s, size_t n);
-int vnetd_cmds_init(struct vnetd *d);
-void vnetd_cmds_fini(struct vnetd *d);
-/* Run argv[0] with its arguments; a negative vnet_err on failure (the
- * message is in out). */
-int vnetd_cmd_run(struct vnetd *d, int argc, const char *const *argv, struct vnetd_out *out);
-/* True if the command changes device state (unknown names: false, they
- * fail without effect). */
-bool vnetd_cmd_changes(const char *name);
+/* vnetd_cmds.c: the management commands' host ops (vnet/mgmt.h) for the
+ * control server: vnetd's one device, its counters, the clock. */
+const struct vnet_mgmt_host_ops *vnetd_host_ops(void);
 
 #endif

@@ -65,11 +65,8 @@ void vnetd_capture_request(struct vnetd *d, int fd, const struct vnetctl_peer *p
 			   const char *const *argv)
 {
 	char msg[256];
-	enum vnetctl_access a = vnetctl_access_decide(peer, d->ctl_owner_uid, d->ctl_ro_gid, true);
+	enum vnetctl_access a = vnet_ctlsrv_check(&d->ctl, peer, -1, true, "'capture' (user data)");
 	if (a != VNETCTL_ALLOW) {
-		d->ctl_refused++;
-		fprintf(stderr, "vnetd[%s]: control: refused 'capture' (user data) for uid %u gid %u: %s\n",
-			d->o.tap_name, (unsigned)peer->uid, (unsigned)peer->gid, vnetctl_access_reason(a));
 		snprintf(msg, sizeof msg, "error: capture: permission denied: %s (uid %u)\n", vnetctl_access_reason(a),
 			 (unsigned)peer->uid);
 		cap_reply(fd, VNETCTL_REFUSED, msg);

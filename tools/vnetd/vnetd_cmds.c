@@ -17,21 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vnet/mgmt.h"
 #include "vnetd.h"
-
-void vnetd_out_write(void *arg, const char *s, size_t n)
-{
-	struct vnetd_out *o = arg;
-	if (n > o->cap - o->len) {
-		n = o->cap - o->len;
-		o->truncated = true;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
 
 static struct vnet_net *host_find(void *arg, const char *name)
 {
@@ -45,14 +33,6 @@ static const char *host_name_at(void *arg, unsigned i)
 {
 	struct vnetd *d = arg;
 	return i == 0 ? vnetd_device_name(d) : NULL;
-}
-
-static uint64_t host_now_ns(void *arg)
-{
-	(void)arg;
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static bool host_counters(void *arg, const char *name, struct vnet_mgmt_host_counters *c)
@@ -89,37 +69,12 @@ static const struct vnet_mgmt_host_ops host_ops = {
 	.find = host_find,
 	.name_at = host_name_at,
 	.remove = NULL,
-	.now_ns = host_now_ns,
+	.now_ns = vnet_ctlsrv_now_ns,
 	.host_counters = host_counters,
 	.changed = host_changed,
 };
 
-int vnetd_cmds_init(struct vnetd *d)
+const struct vnet_mgmt_host_ops *vnetd_host_ops(void)
 {
-	struct vnet_mgmt *m = calloc(1, sizeof *m);
-	if (!m) {
-		fprintf(stderr, "vnetd: out of memory\n");
-		return -1;
-	}
-	vnet_mgmt_init(m, &host_ops, d);
-	d->mgmt = m;
-	return 0;
-}
-
-void vnetd_cmds_fini(struct vnetd *d)
-{
-	free(d->mgmt);
-	d->mgmt = NULL;
-}
-
-bool vnetd_cmd_changes(const char *name)
-{
-	const struct vnet_mgmt_cmd_info *ci = vnet_mgmt_lookup(name);
-	return ci ? ci->changes : false;
-}
-
-int vnetd_cmd_run(struct vnetd *d, int argc, const char *const *argv, struct vnetd_out *out)
-{
-	struct vnet_mgmt_sink sink = {.write = vnetd_out_write, .arg = out};
-	return vnet_mgmt_run(d->mgmt, argc, argv, &sink);
+	return &host_ops;
 }

@@ -13,6 +13,9 @@
 #      works, and a 242-byte frame is cut to 60 with its length kept;
 #   3b. without --count, SIGINT ends the capture: vnetctl exits 0 with
 #      vnetd's counts, the pings' frames in the file;
+#   3c. a reader slower than the traffic (a pipe whose reader sleeps 3 s
+#      under a ping flood): vnetctl reports 2000 captured and N > 0
+#      dropped, vnetd's log the same, tshark reads the 2000 frames;
 #   4. SIGTERM: vnetd exits 0 with every buffer back.
 #
 #   vnetd_capture_test.sh --vnetd BIN --vnetctl BIN [--logdir DIR]
@@ -156,6 +159,28 @@ rc=$?
 n=$(tcpdump -nn -r "$W/int.pcap" 2>/dev/null | grep -c 'ICMP echo')
 [ "$n" -ge 6 ] || vb_fail "capture ended by SIGINT: $n echo frames, expected the 6 of three pings"
 echo "$VQ_NAME: SIGINT: $(cat "$W/int.err"); $n echo frames in the file"
+
+# ---- 3c. a reader slower than the traffic: vnetd drops, counts and reports
+# (the pipe's reader sleeps 3 s under a ping flood, then takes everything)
+( ctl capture vnet0 - --count 2000 2>"$W/slow.err" | { sleep 3; cat >"$W/slow.pcap"; }
+  echo "${PIPESTATUS[0]}" >"$W/slow.rc" ) &
+SLOW=$!
+vq_track "$SLOW"
+vq_wait_file_re "$W/a.err" "capture of vnet0 started for uid 0 \\(count 2000" 10 "$PID_a" || vb_fail "the slow capture did not start"
+for ((i = 0; i < 30; i++)); do
+	kill -0 "$SLOW" 2>/dev/null || break
+	ip netns exec "$NS_A" ping -n -q -f -s 1400 -w 1 "$IP_B" >/dev/null 2>&1
+done
+kill -0 "$SLOW" 2>/dev/null && vb_fail "the slow capture still running after 30 s of ping floods"
+wait "$SLOW"
+[ "$(cat "$W/slow.rc")" = 0 ] || vb_fail "slow capture: vnetctl exit $(cat "$W/slow.rc"): $(cat "$W/slow.err")"
+slow_dropped=$(sed -En 's/^vnetctl: capture: 2000 frames captured, ([0-9]+) dropped by vnetd$/\1/p' "$W/slow.err")
+[ -n "$slow_dropped" ] && [ "$slow_dropped" -gt 0 ] || vb_fail "slow capture: no drops reported: $(cat "$W/slow.err")"
+grep -q "capture ended (count reached): 2000 captured, $slow_dropped dropped" "$W/a.err" ||
+	vb_fail "vnetd's log does not show 2000 captured, $slow_dropped dropped"
+n=$(tshark -r "$W/slow.pcap" -T fields -e frame.len 2>"$W/slow-ts.err" | wc -l)
+[ "$n" -eq 2000 ] || vb_fail "slow capture: tshark reads $n frames, not 2000: $(cat "$W/slow-ts.err")"
+echo "$VQ_NAME: slow reader: $(cat "$W/slow.err"); tshark reads all 2000"
 
 # ---- 4. orderly exit
 vb_stop
