@@ -250,6 +250,38 @@ struct vnet_net_opts {
 #define VNET_NET_VQ_CONFIG 0xffffu
 
 /*
+ * Buffer accounting of one virtqueue.  A buffer is what VirtIO 1.2 §2.7
+ * and §2.8 call one: a descriptor chain made available as a unit (a
+ * receive post, which is a chain of pool buffers in big-packet mode; a
+ * transmitted frame with all its segments; a control command).  Counted
+ * over the life of the device handle, across queue resets, resizes and
+ * device resets:
+ *   posted     made available to the device
+ *   completed  returned used by the device and taken by the driver
+ *   reclaimed  taken back without a completion once the device (or the
+ *              queue, RING_RESET) was reset: vnet_net_halt/stop, restart,
+ *              vnet_net_queue_reset and recovery
+ *   leaked     left with a device whose reset did not complete (latched
+ *              dead, vnet_net_is_dead): never taken back nor reused
+ *   in_flight  with the device now
+ * posted == completed + reclaimed + leaked + in_flight holds at any time
+ * (vnet_net_vq_acct_balanced), and in_flight is 0 once vnet_net_halt has
+ * returned, whether the reset completed (the buffers were reclaimed) or
+ * not (they are leaked).  The figures are derived from the virtqueue
+ * engine's own counters when read: the data path does no extra work.
+ * Units differ from info.leaked_bufs and the recovery counter
+ * `reclaimed`, which count pool buffers (a chain counts once per buffer).
+ */
+struct vnet_net_vq_acct {
+	uint64_t posted, completed, reclaimed, leaked, in_flight;
+};
+
+static inline bool vnet_net_vq_acct_balanced(const struct vnet_net_vq_acct *a)
+{
+	return a->posted == a->completed + a->reclaimed + a->leaked + a->in_flight;
+}
+
+/*
  * Per queue-pair counters.  Drops and errors answer different questions:
  *   rx_drops  frames the device completed that the driver did not deliver
  *             (every reason: runt, bad header, bad num_buffers, too long),
@@ -298,6 +330,9 @@ struct vnet_net_queue_stats {
 	uint64_t rx_csum_bad;               /* dropped: checksum flags not negotiated or offsets outside the frame */
 	uint64_t rx_gso, rx_gso_bytes;      /* coalesced frames delivered, and their frame bytes */
 	uint64_t rx_gso_bad;                /* dropped: GSO type not negotiated, gso_size 0, hdr_len past the frame */
+	/* buffer accounting of the pair's receiveq and transmitq (struct
+	 * vnet_net_vq_acct below; filled in by vnet_net_get_stats) */
+	struct vnet_net_vq_acct rx_acct, tx_acct;
 };
 
 struct vnet_net_info {
@@ -402,6 +437,10 @@ bool vnet_net_is_running(const struct vnet_net *net);
 
 void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info);
 void vnet_net_get_stats(const struct vnet_net *net, uint16_t qp, struct vnet_net_queue_stats *st);
+/* Buffer accounting of virtqueue index vq_index (receiveq 2i / transmitq
+ * 2i + 1 of any pair the driver created, in use or not, or the controlq).
+ * VNET_OK, or VNET_EINVAL (no such queue; *a zeroed). */
+int vnet_net_get_vq_acct(const struct vnet_net *net, uint16_t vq_index, struct vnet_net_vq_acct *a);
 /* Virtqueue of queue pair qp (rx or tx) or the control queue, for stats/debug. */
 struct vnet_vq *vnet_net_rxq(const struct vnet_net *net, uint16_t qp);
 struct vnet_vq *vnet_net_txq(const struct vnet_net *net, uint16_t qp);

@@ -39,18 +39,26 @@ static void print_features(const char *what, uint64_t feat)
 	kprintf("\n");
 }
 
-static void vq_stats_line(const char *label, struct vnet_vq *vq)
+/* The engine's counters of the current ring, then the buffer accounting
+ * over the device's life (vnet/net.h, struct vnet_net_vq_acct). */
+static void vq_stats_line(struct vnet_net *net, const char *label, struct vnet_vq *vq)
 {
 	if (!vq)
 		return;
 	struct vnet_vq_stats s;
+	struct vnet_net_vq_acct a;
 	unsigned long f = irq_save();
 	vnet_vq_get_stats(vq, &s);
+	int arc = vnet_net_get_vq_acct(net, vnet_vq_index(vq), &a);
 	irq_restore(f);
 	kprintf("  %-5s size %u added %lu completed %lu kicks %lu suppressed %lu full %lu bad_len %lu faults %lu "
 		"broken %s\n",
 		label, vnet_vq_size(vq), s.added, s.completed, s.kicks, s.kicks_suppressed, s.full, s.bad_len, s.faults,
 		vnet_vq_is_broken(vq) ? "YES" : "no");
+	if (arc == VNET_OK)
+		kprintf("  %-5s buffers posted %lu completed %lu reclaimed %lu leaked %lu in_flight %lu balanced %s\n",
+			label, a.posted, a.completed, a.reclaimed, a.leaked, a.in_flight,
+			vnet_net_vq_acct_balanced(&a) ? "yes" : "NO");
 }
 
 static void cmd_info(struct vnetdev *d)
@@ -128,11 +136,11 @@ static void cmd_stats(struct vnetdev *d)
 	for (uint16_t q = 0; q < d->pairs; q++) {
 		char l[8];
 		ksnprintf(l, sizeof(l), "rx%u", q);
-		vq_stats_line(l, vnet_net_rxq(d->net, q));
+		vq_stats_line(d->net, l, vnet_net_rxq(d->net, q));
 		ksnprintf(l, sizeof(l), "tx%u", q);
-		vq_stats_line(l, vnet_net_txq(d->net, q));
+		vq_stats_line(d->net, l, vnet_net_txq(d->net, q));
 	}
-	vq_stats_line("ctrl", vnet_net_ctrlq(d->net));
+	vq_stats_line(d->net, "ctrl", vnet_net_ctrlq(d->net));
 	kprintf("msix entries:");
 	for (int i = 0; i < d->nvec && i < (int)ARRAY_SIZE(d->entry_irqs); i++) {
 		if (i && i % 16 == 0)

@@ -270,7 +270,24 @@ int ms_perf(struct mctx *c)
 	return VNET_OK;
 }
 
-static void ms_vq(struct mo *o, const char *label, struct vnet_vq *vq)
+/* Buffer accounting of a virtqueue over the device's life (vnet/net.h,
+ * struct vnet_net_vq_acct), with the invariant checked. */
+static void ms_acct(struct mo *o, struct vnet_net *net, uint16_t index)
+{
+	struct vnet_net_vq_acct a;
+	if (vnet_net_get_vq_acct(net, index, &a) != VNET_OK)
+		return;
+	mo_obj(o, "buffers");
+	mo_u64(o, "posted", a.posted);
+	mo_u64(o, "completed", a.completed);
+	mo_u64(o, "reclaimed", a.reclaimed);
+	mo_u64(o, "leaked", a.leaked);
+	mo_u64(o, "in_flight", a.in_flight);
+	mo_bool(o, "balanced", vnet_net_vq_acct_balanced(&a));
+	mo_obj_end(o);
+}
+
+static void ms_vq(struct mo *o, struct vnet_net *net, const char *label, struct vnet_vq *vq)
 {
 	struct vnet_vq_stats st;
 	vnet_vq_get_stats(vq, &st);
@@ -288,6 +305,7 @@ static void ms_vq(struct mo *o, const char *label, struct vnet_vq *vq)
 	mo_u64(o, "bad_len", st.bad_len);
 	mo_u64(o, "faults", st.faults);
 	mo_bool(o, "broken", vnet_vq_is_broken(vq));
+	ms_acct(o, net, vnet_vq_index(vq));
 	mo_obj_end(o);
 }
 
@@ -369,13 +387,13 @@ int ms_vq_stats(struct mctx *c)
 		char l[16] = "rx";
 		mo_fmt_u64(l + 2, p);
 		if (!one || q.kind != MP_Q_TX)
-			ms_vq(o, l, vnet_net_rxq(net, p));
+			ms_vq(o, net, l, vnet_net_rxq(net, p));
 		l[0] = 't';
 		if (!one || q.kind != MP_Q_RX)
-			ms_vq(o, l, vnet_net_txq(net, p));
+			ms_vq(o, net, l, vnet_net_txq(net, p));
 	}
 	if (vnet_net_ctrlq(net) && (!one || q.kind == MP_Q_CTRL))
-		ms_vq(o, "ctrl", vnet_net_ctrlq(net));
+		ms_vq(o, net, "ctrl", vnet_net_ctrlq(net));
 	mo_arr_end(o);
 	mo_end(o);
 	return VNET_OK;

@@ -60,12 +60,80 @@ void vnet_net_get_info(const struct vnet_net *net, struct vnet_net_info *info)
 	net_info_offloads(net, info);
 }
 
+/* The accounting slot of virtqueue index: its current ring and what the
+ * rings before it counted; NULL for no such queue. */
+static struct vnet_vq *net_info_acct_slot(const struct vnet_net *net, uint16_t index,
+                                          const struct net_acct_base **base)
+{
+	if (net->ctrl && index == net->ctrl_index) {
+		*base = &net->ctrl_retired;
+		return net->ctrl;
+	}
+	uint16_t pair = (uint16_t)(index / 2u);
+	if (!net->q || pair >= net->created)
+		return 0;
+	const struct vnet_net_q *q = &net->q[pair];
+	*base = (index & 1u) ? &q->tx_retired : &q->rx_retired;
+	return (index & 1u) ? q->tx : q->rx;
+}
+
+void net_info_acct_retire(struct vnet_net *net, uint16_t index, const struct vnet_vq *vq)
+{
+	const struct net_acct_base *cb;
+	if (!vq || !net_info_acct_slot(net, index, &cb))
+		return;
+	struct net_acct_base *b = (struct net_acct_base *)cb; /* one of net's own members */
+	struct vnet_vq_stats s;
+	vnet_vq_get_stats(vq, &s);
+	b->added += s.added;
+	b->completed += s.completed;
+	b->detached += s.detached;
+}
+
+/*
+ * Derived from the engine's counters (added, completed, detached: every
+ * hand-back of a chain without completion is a detach after a device or
+ * queue reset) and its outstanding count.  A device latched dead keeps
+ * what it holds: those chains are leaked, not in flight (nothing is
+ * posted to a dead device and nothing is taken back from it).
+ */
+static void net_info_acct(const struct vnet_net *net, const struct vnet_vq *vq, const struct net_acct_base *b,
+                          struct vnet_net_vq_acct *a)
+{
+	struct vnet_vq_stats s;
+	vnet_vq_get_stats(vq, &s);
+	uint64_t held = vnet_vq_outstanding(vq);
+	a->posted = b->added + s.added;
+	a->completed = b->completed + s.completed;
+	a->reclaimed = b->detached + s.detached;
+	a->leaked = net->dead ? held : 0;
+	a->in_flight = net->dead ? 0 : held;
+}
+
+int vnet_net_get_vq_acct(const struct vnet_net *net, uint16_t vq_index, struct vnet_net_vq_acct *a)
+{
+	if (!a)
+		return VNET_EINVAL;
+	memset(a, 0, sizeof(*a));
+	const struct net_acct_base *b;
+	struct vnet_vq *vq = net ? net_info_acct_slot(net, vq_index, &b) : 0;
+	if (!vq)
+		return VNET_EINVAL;
+	net_info_acct(net, vq, b, a);
+	return VNET_OK;
+}
+
 void vnet_net_get_stats(const struct vnet_net *net, uint16_t qp, struct vnet_net_queue_stats *st)
 {
 	if (qp < net->pairs) {
 		*st = net->q[qp].st;
 		/* Counted here rather than per frame on the receive path. */
 		st->rx_csum_none = st->rx_packets - st->rx_csum_valid - st->rx_csum_partial;
+		const struct vnet_net_q *q = &net->q[qp];
+		if (q->rx)
+			net_info_acct(net, q->rx, &q->rx_retired, &st->rx_acct);
+		if (q->tx)
+			net_info_acct(net, q->tx, &q->tx_retired, &st->tx_acct);
 	} else {
 		memset(st, 0, sizeof(*st));
 	}

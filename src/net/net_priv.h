@@ -67,6 +67,13 @@ enum vnet_pkt_owner {
 	VNET_OWN_DEV_TXC = 0x44565443u, /* "DVTC": head of a transmit chain (its segments are DVTX) */
 };
 
+/* Buffer accounting (net_info.c, vnet_net_get_vq_acct): what the rings a
+ * queue had before its current one counted (a resize replaces the ring,
+ * net_recover.c); the current ring's engine counters are added when read. */
+struct net_acct_base {
+	uint64_t added, completed, detached;
+};
+
 struct vnet_net_q {
 	struct vnet_vq *rx;
 	struct vnet_vq *tx;
@@ -78,6 +85,8 @@ struct vnet_net_q {
 	bool tx_wd_armed;           /* tx_wd_* hold an observation */
 	uint64_t tx_wd_completed;   /* tx completions at the last progress seen */
 	uint64_t tx_wd_ns;          /* host clock of the last progress seen */
+	/* buffer accounting: rings replaced by a resize (net_info.c) */
+	struct net_acct_base rx_retired, tx_retired;
 };
 
 /* recovery (net_recover.c): configuration and counters */
@@ -116,6 +125,7 @@ struct vnet_net {
 	uint16_t ctrl_index;        /* controlq index, VNET_NET_NO_CTRL without one */
 	struct vnet_dma ctrl_mem;   /* command buffer (net_ctrl.c), device-visible */
 	uint64_t ctrl_errors;       /* control answers that broke the protocol (net_ctrl.c) */
+	struct net_acct_base ctrl_retired; /* buffer accounting: controlq rings replaced by a resize */
 	struct net_ctrl_state cs;   /* control plane: what the device was told, for replay (net_ctrl.c) */
 	struct net_recover_state rs;/* recovery (net_recover.c) */
 	/* pool */
@@ -246,6 +256,10 @@ unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q);
 void net_setup_vq_config(const struct vnet_net *net, uint16_t index, uint16_t size, const char *name,
                          struct vnet_vq_config *c);
 uint16_t net_setup_vector(const struct vnet_net *net, uint16_t vq_index);
+
+/* net_info.c: before a resize destroys vq (every chain detached), keep its
+ * counters in the accounting of virtqueue index (no-op for an unknown one). */
+void net_info_acct_retire(struct vnet_net *net, uint16_t index, const struct vnet_vq *vq);
 
 /* net_ctrl.c: the device-visible command buffer; alloc before the
  * controlq is set up, free after it is destroyed.  net_ctrl_is_buffer()

@@ -180,6 +180,7 @@ int vnet_net_queue_reset(struct vnet_net *net, uint16_t vq_index, uint16_t new_s
 	}
 	uint32_t n = net_recover_drain(net, old);
 	if (fresh) {
+		net_info_acct_retire(net, vq_index, old); /* its counts stay in the queue's accounting */
 		vnet_vq_destroy(old);
 		*slot = fresh;
 	} else {

@@ -58,6 +58,9 @@ struct ndm_vq {
 	struct vring_packed_desc_event *drv_event; /* driver event suppression (spec 2.8.10) */
 	uint16_t avail_pos, used_pos;
 	bool avail_wrap, used_wrap;
+	/* buffer counts of this ring (ndm_vq_count) */
+	uint32_t taken;     /* consumed (vq_pop) */
+	uint32_t given;     /* completed (vq_push) */
 };
 
 /* One consumed buffer (chain) as the device sees it. */
@@ -77,6 +80,7 @@ struct ndm_buf {
 struct ndm_pos {
 	uint16_t last_avail, avail_pos;
 	bool avail_wrap;
+	uint32_t taken;
 };
 
 __attribute__((format(printf, 2, 3))) static void vio(struct netdev_model *m, const char *fmt, ...)
@@ -168,10 +172,12 @@ static uint16_t ctrl_index(const struct netdev_model *m)
 
 /* ------------------------------------------------------------ rings */
 
+static void vq_forget(struct netdev_model *m, uint16_t index);
+
 static void vq_attach(struct netdev_model *m, const struct vnet_queue_setup *q)
 {
+	vq_forget(m, q->index);
 	struct ndm_vq *v = &m->vq[q->index];
-	memset(v, 0, sizeof(*v));
 	v->index = q->index;
 	v->size = q->size;
 	v->packed = (m->ft.driver_features & VNET_BIT(VIRTIO_F_RING_PACKED)) != 0;
@@ -199,7 +205,7 @@ static void vq_attach(struct netdev_model *m, const struct vnet_queue_setup *q)
 
 static struct ndm_pos pos_save(const struct ndm_vq *v)
 {
-	return (struct ndm_pos){v->last_avail, v->avail_pos, v->avail_wrap};
+	return (struct ndm_pos){v->last_avail, v->avail_pos, v->avail_wrap, v->taken};
 }
 
 static void pos_restore(struct ndm_vq *v, struct ndm_pos p)
@@ -207,6 +213,7 @@ static void pos_restore(struct ndm_vq *v, struct ndm_pos p)
 	v->last_avail = p.last_avail;
 	v->avail_pos = p.avail_pos;
 	v->avail_wrap = p.avail_wrap;
+	v->taken = p.taken;
 }
 
 static bool buf_seg(struct netdev_model *m, struct ndm_vq *v, struct ndm_buf *b, uint64_t addr, uint32_t len,
@@ -386,12 +393,15 @@ static int vq_pop(struct netdev_model *m, struct ndm_vq *v, struct ndm_buf *b)
 	int r = v->packed ? vq_pop_packed(m, v, b) : vq_pop_split(m, v, b);
 	if (r < 0)
 		v->dead = true;
+	if (r == 1)
+		v->taken++;
 	return r;
 }
 
 /* Write one used element; split publishes it with vq_publish(). */
 static void vq_push(struct ndm_vq *v, const struct ndm_buf *b, uint32_t len)
 {
+	v->given++;
 	if (!v->packed) {
 		struct vring_used_elem *e = &v->used->ring[v->used_idx % v->size];
 		ST32(&e->id, b->id);
@@ -462,6 +472,49 @@ static uint32_t buf_read(const struct ndm_buf *b, void *dst, uint32_t cap)
 	return got;
 }
 
+/* ------------------------------------------------------------ buffer counts */
+
+/* Buffers made available on v and not completed: consumed and kept, plus
+ * those not consumed yet (split: the avail index ahead of the device's;
+ * packed: walked without consuming, vq_pop_packed writes nothing). */
+static uint32_t vq_held(struct netdev_model *m, struct ndm_vq *v)
+{
+	uint32_t n = v->taken - v->given;
+	if (!v->live || v->dead)
+		return n;
+	if (!v->packed) {
+		uint16_t ahead = (uint16_t)(LD16(&v->avail->idx) - v->last_avail);
+		return n + (ahead <= v->size ? ahead : 0u);
+	}
+	struct ndm_pos p = pos_save(v);
+	struct ndm_buf b;
+	while (vq_pop(m, v, &b) == 1)
+		n++;
+	pos_restore(v, p);
+	return n;
+}
+
+/* The device forgets ring index (reset, queue reset, set up again): its
+ * counts move to the model's lifetime totals. */
+static void vq_forget(struct netdev_model *m, uint16_t index)
+{
+	struct ndm_vq *v = &m->vq[index];
+	m->vq_used_past[index] += v->given;
+	m->vq_dropped[index] += vq_held(m, v);
+	memset(v, 0, sizeof(*v));
+}
+
+void ndm_vq_count(struct netdev_model *m, uint16_t index, struct ndm_vq_count *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (index >= FT_MAX_QUEUES)
+		return;
+	struct ndm_vq *v = &m->vq[index];
+	c->used = m->vq_used_past[index] + v->given;
+	c->dropped = m->vq_dropped[index];
+	c->held = vq_held(m, v);
+}
+
 /* ------------------------------------------------------------ transport wrappers */
 
 static int ndm_setup_queue(void *ctx, const struct vnet_queue_setup *q)
@@ -488,7 +541,8 @@ static int ndm_reset(void *ctx)
 {
 	struct netdev_model *m = (struct netdev_model *)ctx;
 	/* Spec 2.4: after reset the device forgets every queue. */
-	memset(m->vq, 0, sizeof(*m->vq) * FT_MAX_QUEUES);
+	for (uint16_t i = 0; i < FT_MAX_QUEUES; i++)
+		vq_forget(m, i);
 	ndm_recover_forget(m);
 	return fake_transport_ops.reset(ctx);
 }
@@ -500,7 +554,7 @@ static int ndm_recover_reset_queue(void *ctx, uint16_t index)
 	struct netdev_model *m = (struct netdev_model *)ctx;
 	int rc = fake_transport_ops.reset_queue(ctx, index);
 	if (rc == VNET_OK && index < FT_MAX_QUEUES) {
-		memset(&m->vq[index], 0, sizeof(m->vq[index]));
+		vq_forget(m, index);
 		m->queue_resets++;
 	}
 	return rc;
@@ -516,6 +570,7 @@ int ndm_break_queue(struct netdev_model *m, uint16_t index)
 	b.id = (uint16_t)(v->size + 3u); /* no such descriptor */
 	b.ndesc = 1;
 	vq_push(v, &b, 0);
+	v->given--; /* an entry for no buffer: not a completion */
 	vq_publish(v);
 	return 0;
 }

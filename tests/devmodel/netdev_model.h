@@ -173,6 +173,11 @@ struct netdev_model {
 	uint8_t perm_mac[6];        /* ndm_init's mac */
 	unsigned queue_resets;      /* queue resets completed (RING_RESET) */
 	unsigned device_resets;     /* device resets started */
+	/* Buffer counts per virtqueue index over the model's life (ndm_vq_count):
+	 * completions written by rings already forgotten, and buffers those
+	 * rings held when they were forgotten. */
+	uint64_t vq_used_past[FT_MAX_QUEUES];
+	uint64_t vq_dropped[FT_MAX_QUEUES];
 };
 
 /*
@@ -257,6 +262,23 @@ bool ndm_rx_irq_armed(struct netdev_model *m, uint16_t qp);
  * outside the ring on virtqueue index (split and packed), so the driver's
  * engine latches it broken; -1 if the queue is not live. */
 int ndm_break_queue(struct netdev_model *m, uint16_t index);
+
+/* Buffers (descriptor chains) of virtqueue index as the device saw them,
+ * over the model's life, device and queue resets included: the driver's
+ * accounting (struct vnet_net_vq_acct) is checked against these.
+ *   used     completions the device wrote (ndm_break_queue's entry for no
+ *            buffer is not one)
+ *   dropped  buffers the device held when it forgot the ring (device reset
+ *            started, queue reset completed, the queue set up again)
+ *   held     buffers made available and not completed, now (consumed and
+ *            kept, e.g. a silent controlq, or not consumed yet, e.g. posted
+ *            receive buffers, transmit buffers under tx_hold)
+ * Every buffer the driver made visible is in exactly one of them. */
+struct ndm_vq_count {
+	uint64_t used, dropped;
+	uint32_t held;
+};
+void ndm_vq_count(struct netdev_model *m, uint16_t index, struct ndm_vq_count *c);
 
 /* Control commands answered and recorded, with a given class/cmd. */
 unsigned ndm_ctrl_count(const struct netdev_model *m, uint8_t class_, uint8_t cmd);
