@@ -235,6 +235,22 @@ static void acct_queue_resets(bool packed, bool mrg)
 	acct_check(f, "bring-up");
 	acct_traffic(f, 12, mrg);
 
+	/* A used length past the buffer: the driver takes the buffer back
+	 * (dropped as a runt), a completion all the same. */
+	uint8_t frame[60];
+	memset(frame, 0x11, sizeof(frame));
+	struct ndm_rx lie;
+	memset(&lie, 0, sizeof(lie));
+	lie.set_used_len = true;
+	lie.used_len = 100000;
+	assert_int_equal(ndm_rx_inject(&f->m, 1, frame, sizeof(frame), &lie), 1);
+	struct vnet_pkt *p[4];
+	assert_int_equal(vnet_net_rx_burst(f->net, 1, p, 4), 0);
+	struct vnet_vq_stats vs;
+	vnet_vq_get_stats(vnet_net_rxq(f->net, 1), &vs);
+	assert_int_equal(vs.bad_len, 1);
+	acct_check(f, "used length past the buffer");
+
 	/* rx0 with three completions the driver has not taken: they come back
 	 * without a completion, with the posted buffers. */
 	unsigned bufs_before = ndm_rx_avail(&f->m, 0);
