@@ -765,6 +765,22 @@ static void test_virtqueue_stats(void **state)
 	assert_has(h->out, "{\"name\":\"pair1\",\"rx_packets\":0");
 	assert_has(h->out, "\"tx_packets\":1,\"tx_bytes\":60");
 	assert_has(h->out, "{\"name\":\"tx1\",\"index\":3,\"size\":64,\"added\":1");
+	/* buffer accounting: the device completed the frame, the driver has
+	 * not taken the completion yet, so it is still in flight */
+	assert_has(h->out, "\"buffers\":{\"posted\":1,\"completed\":0,\"reclaimed\":0,\"leaked\":0,"
+	                   "\"in_flight\":1,\"balanced\":true}");
+	assert_int_equal(vnet_net_tx_reclaim(d->net, 1), 1);
+	assert_int_equal(run(h, "vqstats vnet0 tx1"), VNET_OK);
+	assert_has(h->out, "    buffers:\n      posted ");
+	const char *bal = strstr(h->out, "      balanced ");
+	assert_non_null(bal);
+	bal += strlen("      balanced ");
+	while (*bal == ' ')
+		bal++;
+	assert_true(strncmp(bal, "yes\n", 4) == 0);
+	assert_int_equal(run(h, "vqstats vnet0 tx1 --json"), VNET_OK);
+	assert_has(h->out, "\"buffers\":{\"posted\":1,\"completed\":1,\"reclaimed\":0,\"leaked\":0,"
+	                   "\"in_flight\":0,\"balanced\":true}");
 	expect_ok_both(h, "vqstats tx1");
 	assert_null(strstr(h->out, "\"rx0\""));
 	assert_has(h->out, "\"name\":\"tx1\"");
