@@ -20,6 +20,11 @@
  *               script checks after a second wait); then the MAC is put back.
  * Without RING_RESET negotiated the queue steps must return VNET_ENOTSUP
  * and are skipped.  Every driver call runs with interrupts off.
+ * Buffer accounting (struct vnet_net_vq_acct): after every step and every
+ * loop round each queue's posted = completed + reclaimed + leaked +
+ * in_flight with nothing leaked, and each reset reclaimed exactly what
+ * every queue it touched had in flight (the others nothing); the final
+ * figures are printed ("qreset: acct ...", "qreset: acctsum ...").
  */
 #include <stdint.h>
 
@@ -86,6 +91,131 @@ static uint64_t qr_echoed(void)
 	return s.udp_echo_tx;
 }
 
+/* ------------------------------------------------ buffer accounting */
+
+/* Buffer accounting (vnet/net.h, struct vnet_net_vq_acct) of the
+ * receive and transmit queues of the pairs in use and of the controlq:
+ * posted = completed + reclaimed + leaked + in_flight on each, nothing
+ * leaked, and every reset reclaims exactly what each queue had in flight. */
+#define QR_ACCT_MAX 65u
+static struct vnet_net_vq_acct qr_acct_before[QR_ACCT_MAX];
+
+static unsigned qr_acct_queues(uint16_t *idx)
+{
+	struct vnet_net_info info;
+	vnet_net_get_info(qr_net, &info);
+	unsigned n = 0;
+	for (uint16_t i = 0; i < 2u * info.queue_pairs && n + 1u < QR_ACCT_MAX; i++)
+		idx[n++] = i;
+	struct vnet_vq *c = vnet_net_ctrlq(qr_net);
+	if (c)
+		idx[n++] = vnet_vq_index(c);
+	return n;
+}
+
+static void qr_acct_name(uint16_t index, char *buf, size_t len)
+{
+	struct vnet_vq *c = vnet_net_ctrlq(qr_net);
+	if (c && vnet_vq_index(c) == index)
+		ksnprintf(buf, len, "ctrl");
+	else
+		ksnprintf(buf, len, "%s%u", (index & 1u) ? "tx" : "rx", (unsigned)(index / 2u));
+}
+
+/* Every queue balanced and nothing leaked; returns the failures. */
+static unsigned qr_acct_check(const char *what, unsigned round)
+{
+	uint16_t idx[QR_ACCT_MAX];
+	unsigned n = qr_acct_queues(idx), bad = 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct vnet_net_vq_acct a;
+		unsigned long f = irq_save();
+		int rc = vnet_net_get_vq_acct(qr_net, idx[k], &a);
+		irq_restore(f);
+		if (rc == VNET_OK && vnet_net_vq_acct_balanced(&a) && !a.leaked)
+			continue;
+		char name[8];
+		qr_acct_name(idx[k], name, sizeof(name));
+		kprintf("selftest qreset: FAIL %s %u: %s buffers rc=%s posted %lu completed %lu reclaimed %lu leaked %lu "
+		        "in_flight %lu\n",
+		        what, round, name, vnet_strerror(rc), (unsigned long)a.posted, (unsigned long)a.completed,
+		        (unsigned long)a.reclaimed, (unsigned long)a.leaked, (unsigned long)a.in_flight);
+		bad++;
+	}
+	return bad;
+}
+
+/* Before a reset (interrupts off): what each queue has in flight. */
+static unsigned qr_acct_snap(uint16_t *idx)
+{
+	unsigned n = qr_acct_queues(idx);
+	for (unsigned k = 0; k < n; k++)
+		(void)vnet_net_get_vq_acct(qr_net, idx[k], &qr_acct_before[k]);
+	return n;
+}
+
+/* After it (interrupts still off): queue `only` (or every queue with
+ * VNET_NET_VQ_ALL) reclaimed exactly what it had in flight before; the
+ * others reclaimed nothing.  Returns the failures. */
+static unsigned qr_acct_after_reset(const char *what, unsigned round, const uint16_t *idx, unsigned n,
+                                    uint16_t only)
+{
+	unsigned bad = 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct vnet_net_vq_acct a;
+		(void)vnet_net_get_vq_acct(qr_net, idx[k], &a);
+		const struct vnet_net_vq_acct *b = &qr_acct_before[k];
+		uint64_t want = only == VNET_NET_VQ_ALL || only == idx[k] ? b->in_flight : 0;
+		if (a.reclaimed - b->reclaimed == want)
+			continue;
+		char name[8];
+		qr_acct_name(idx[k], name, sizeof(name));
+		kprintf("selftest qreset: FAIL %s %u: %s reclaimed %lu buffers, %lu were in flight\n", what, round, name,
+		        (unsigned long)(a.reclaimed - b->reclaimed), (unsigned long)want);
+		bad++;
+	}
+	return bad;
+}
+
+static uint64_t qr_reclaimed(void);
+
+/* The final figures, one line per queue, and a summary the script checks
+ * (the recovery counter counts pool buffers: one per chain here, small
+ * UDP frames and mergeable receive buffers, so the two must agree). */
+static void qr_acct_print(void)
+{
+	uint16_t idx[QR_ACCT_MAX];
+	unsigned long f = irq_save();
+	unsigned n = qr_acct_queues(idx);
+	irq_restore(f);
+	unsigned unbalanced = 0;
+	uint64_t leaked = 0, reclaimed = 0;
+	for (unsigned k = 0; k < n; k++) {
+		struct vnet_net_vq_acct a;
+		f = irq_save();
+		(void)vnet_net_get_vq_acct(qr_net, idx[k], &a);
+		irq_restore(f);
+		char name[8];
+		qr_acct_name(idx[k], name, sizeof(name));
+		kprintf("qreset: acct %s posted %lu completed %lu reclaimed %lu leaked %lu in_flight %lu\n", name,
+		        (unsigned long)a.posted, (unsigned long)a.completed, (unsigned long)a.reclaimed,
+		        (unsigned long)a.leaked, (unsigned long)a.in_flight);
+		unbalanced += !vnet_net_vq_acct_balanced(&a);
+		leaked += a.leaked;
+		if (vnet_net_ctrlq(qr_net) == 0 || idx[k] != vnet_vq_index(vnet_net_ctrlq(qr_net)))
+			reclaimed += a.reclaimed;
+	}
+	f = irq_save();
+	uint64_t rec = qr_reclaimed();
+	irq_restore(f);
+	kprintf("qreset: acctsum queues %u unbalanced %u leaked %lu reclaimed %lu recovery_reclaimed %lu\n", n,
+	        unbalanced, (unsigned long)leaked, (unsigned long)reclaimed, (unsigned long)rec);
+	if (unbalanced || leaked || reclaimed != rec) {
+		kprintf("selftest qreset: FAIL buffer accounting at the end\n");
+		qr_fail = -1;
+	}
+}
+
 /* Echo traffic resumes after a step, and the pool adds up. */
 static void qr_resume(const char *what, uint64_t wait_ns)
 {
@@ -104,6 +234,8 @@ static void qr_resume(const char *what, uint64_t wait_ns)
 		        qr_total);
 		qr_fail = -1;
 	}
+	if (qr_acct_check(what, 0))
+		qr_fail = -1;
 }
 
 static uint64_t qr_reclaimed(void)
@@ -117,12 +249,15 @@ static uint64_t qr_reclaimed(void)
  * what the ring held. */
 static void qr_queue_step(const char *what, uint16_t vq, uint16_t new_size, bool rr)
 {
+	uint16_t idx[QR_ACCT_MAX];
 	unsigned long f = irq_save();
 	struct vnet_vq *q = (vq & 1u) ? vnet_net_txq(qr_net, vq / 2u) : vnet_net_rxq(qr_net, vq / 2u);
 	uint32_t held = vnet_vq_outstanding(q);
 	uint64_t r0 = qr_reclaimed();
+	unsigned na = qr_acct_snap(idx);
 	int rc = vnet_net_queue_reset(qr_net, vq, new_size);
 	uint64_t r1 = qr_reclaimed();
+	unsigned abad = qr_acct_after_reset(what, 0, idx, na, vq);
 	q = (vq & 1u) ? vnet_net_txq(qr_net, vq / 2u) : vnet_net_rxq(qr_net, vq / 2u);
 	uint16_t size = vnet_vq_size(q);
 	irq_restore(f);
@@ -139,6 +274,8 @@ static void qr_queue_step(const char *what, uint16_t vq, uint16_t new_size, bool
 		        (unsigned long)(r1 - r0), held);
 		qr_fail = -1;
 	}
+	if (abad)
+		qr_fail = -1;
 	if (rr && new_size && size != new_size) {
 		kprintf("selftest qreset: FAIL %s: size %u, want %u\n", what, size, new_size);
 		qr_fail = -1;
@@ -207,12 +344,15 @@ static void qr_loops(bool rr)
 		uint64_t r_t0 = timer_ns();
 		uint16_t size = (i & 1u) ? (uint16_t)(info.queue_size / 2u) : info.queue_size;
 		for (uint16_t vq = 0; rr && vq < 2; vq++) {
+			uint16_t idx[QR_ACCT_MAX];
 			unsigned long f = irq_save();
 			struct vnet_vq *q = vq ? vnet_net_txq(qr_net, 0) : vnet_net_rxq(qr_net, 0);
 			uint32_t held = vnet_vq_outstanding(q);
 			uint64_t r0 = qr_reclaimed();
+			unsigned na = qr_acct_snap(idx);
 			int rc = vnet_net_queue_reset(qr_net, vq, size);
 			uint64_t r1 = qr_reclaimed();
+			bad += qr_acct_after_reset("loop queue reset", i, idx, na, vq);
 			irq_restore(f);
 			if (rc != VNET_OK || r1 - r0 != held) {
 				kprintf("selftest qreset: FAIL loop %u queue %u: %s, held %u reclaimed %lu\n", i, vq,
@@ -222,11 +362,14 @@ static void qr_loops(bool rr)
 			qresets++;
 		}
 		if (i % every == every - 1u) {
+			uint16_t idx[QR_ACCT_MAX];
 			unsigned long f = irq_save();
 			uint32_t held = qr_in_rings();
 			uint64_t r0 = qr_reclaimed();
+			unsigned na = qr_acct_snap(idx);
 			int rc = vnet_net_recover(qr_net, VNET_RECOVER_MANUAL, VNET_NET_VQ_ALL, timer_ns());
 			uint64_t r1 = qr_reclaimed();
+			bad += qr_acct_after_reset("loop device reset", i, idx, na, VNET_NET_VQ_ALL);
 			irq_restore(f);
 			if (rc != VNET_OK || r1 - r0 != held) {
 				kprintf("selftest qreset: FAIL loop %u device reset: %s, held %u reclaimed %lu\n", i,
@@ -239,6 +382,7 @@ static void qr_loops(bool rr)
 			kprintf("selftest qreset: FAIL loop %u: pool %u of %u\n", i, qr_pool_total(), qr_total);
 			bad++;
 		}
+		bad += qr_acct_check("loop", i);
 		if (each) {
 			if (!qr_round_traffic()) {
 				kprintf("selftest qreset: FAIL loop %u: no echo within 10 s after the resets\n", i);
@@ -316,12 +460,16 @@ static int selftest_qreset(void)
 	kprintf("qreset: step state expect promiscuous=false multicast=all vlan-table=100,200 main-mac=02:11:22:33:44:66\n");
 	qr_wait();
 
+	uint16_t idx[QR_ACCT_MAX];
 	unsigned long f = irq_save();
 	uint32_t held = qr_in_rings();
 	struct vnet_net_recover_stats a, b;
 	vnet_net_recover_get_stats(qr_net, &a);
+	unsigned na = qr_acct_snap(idx);
 	int rc = vnet_net_recover(qr_net, VNET_RECOVER_MANUAL, VNET_NET_VQ_ALL, timer_ns());
 	vnet_net_recover_get_stats(qr_net, &b);
+	if (qr_acct_after_reset("device-reset", 0, idx, na, VNET_NET_VQ_ALL))
+		qr_fail = -1;
 	irq_restore(f);
 	struct vnet_net_ctrl_stats cs;
 	vnet_net_ctrl_get_stats(qr_net, &cs);
@@ -340,6 +488,7 @@ static int selftest_qreset(void)
 
 	qr_loops(rr);
 
+	qr_acct_print();
 	vnet_net_recover_get_stats(qr_net, &b);
 	kprintf("qreset: recovery queue_resets %lu device_resets %lu reclaimed %lu fails %lu/%lu\n",
 	        (unsigned long)b.queue_resets, (unsigned long)b.device_resets, (unsigned long)b.reclaimed,

@@ -6,7 +6,10 @@
 # EACH round the kernel checks that the echo counter advances and that the
 # buffer pool is whole (free + in rings = the count at the start, so every
 # buffer posted before a reset was completed or reclaimed), and prints the
-# round times (median, max).  CI uses reduced counts; the soak script
+# round times (median, max).  It also checks each queue's buffer
+# accounting after every step and round (posted = completed + reclaimed +
+# leaked + in_flight, every reset reclaiming what was in flight) and this
+# script checks the final figures it prints.  CI uses reduced counts; the soak script
 # (tests/soak/soak-recover.sh) runs the same with larger ones.
 #
 # usage: kernel_recover_loop.sh --kernel ELF [--loops N] [--every K] [--machine q35|pc]
@@ -56,5 +59,20 @@ fi
 sum=$(tr -d '\r' <"$log" | grep -a '^qreset: loopsum ')
 echo "$sum" | grep -q "^qreset: loopsum rounds $loops queue_resets $qr device_resets $dr failures 0 no_traffic 0 " ||
 	fail "the loop did not run in full without failures: $sum"
-tr -d '\r' <"$log" | grep -a '^qreset: ' | grep -v waiting | tail -8
+# Buffer accounting (struct vnet_net_vq_acct), the final figures: every
+# queue balanced (posted = completed + reclaimed + leaked + in_flight),
+# nothing leaked, buffers reclaimed on rx0 and tx0, and the data queues'
+# reclaimed total equal to the recovery counter's.
+acct=$(tr -d '\r' <"$log" | grep -a '^qreset: acct ')
+[ -n "$acct" ] || fail "no buffer accounting lines"
+echo "$acct" | awk '
+	{ for (i = 4; i < NF; i += 2) v[$i] = $(i + 1)
+	  if (v["posted"] != v["completed"] + v["reclaimed"] + v["leaked"] + v["in_flight"] || v["leaked"] != 0) bad++
+	  if (($3 == "rx0" || $3 == "tx0") && v["reclaimed"] == 0) bad++ }
+	END { exit bad ? 1 : 0 }' || fail "buffer accounting does not add up: $acct"
+asum=$(tr -d '\r' <"$log" | grep -a '^qreset: acctsum ')
+echo "$asum" | awk '$6 != 0 || $8 != 0 || $10 != $12 || $10 == 0 { exit 1 }' ||
+	fail "buffer accounting summary: $asum"
+tr -d '\r' <"$log" | grep -a '^qreset: ' | grep -v waiting | tail -12
 echo "recover_loop: PASS $sum"
+echo "recover_loop: $asum"
