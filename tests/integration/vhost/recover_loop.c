@@ -20,8 +20,13 @@
  * until --resume-echoes frames *sent after that* have come back.  It then
  * prints one JSON line: times (ms from the command), frames lost during
  * the fault, counter deltas, and the buffer checks:
- *   per queue (rx, tx): added = completed + detached + outstanding
- *     (posted = completed + reclaimed + in flight, vnet_vq_get_stats)
+ *   per queue (rx, tx), the driver's buffer accounting
+ *     (vnet_net_get_vq_acct): posted = completed + reclaimed + leaked +
+ *     in flight, nothing leaked;
+ *   reclaimed: the buffers the queues reclaimed during the fault, more
+ *     than 0 and equal to what the resets reported taking back (the
+ *     port's inflight_reclaimed at a disconnect plus recovery's reclaimed
+ *     at a device reset or a give-up);
  *   pool: free + rx outstanding + tx outstanding = the pool's buffers
  *     (the program holds none between iterations)
  * "ok" is false if any of them fails or the fault never resolved within
@@ -71,6 +76,7 @@ struct fault {
 	uint64_t lost0, late0;
 	struct vnet_port_stats ps0;
 	struct vnet_net_recover_stats rs0;
+	uint64_t acct_reclaimed0;  /* rx + tx reclaimed (buffer accounting) at the fault */
 };
 
 struct loop {
@@ -187,16 +193,26 @@ static void data_path(struct loop *l)
 		vnet_net_pkt_free(l->net, pkts[i]);
 }
 
-static bool vq_balanced(struct vnet_vq *q, char *buf, size_t len, const char *name)
+/* Buffer accounting of virtqueue index vq (vnet/net.h): balanced and
+ * nothing leaked; its figures as JSON members into buf. */
+static bool vq_balanced(struct vnet_net *net, uint16_t vq, char *buf, size_t len, const char *name)
 {
-	struct vnet_vq_stats st;
-	vnet_vq_get_stats(q, &st);
-	unsigned out = vnet_vq_outstanding(q);
-	bool ok = st.added == st.completed + st.detached + out;
+	struct vnet_net_vq_acct a;
+	bool ok = vnet_net_get_vq_acct(net, vq, &a) == VNET_OK && vnet_net_vq_acct_balanced(&a) && a.leaked == 0;
 	snprintf(buf, len,
-	         "\"%s_added\":%" PRIu64 ",\"%s_completed\":%" PRIu64 ",\"%s_detached\":%" PRIu64 ",\"%s_inflight\":%u",
-	         name, st.added, name, st.completed, name, st.detached, name, out);
+	         "\"%s_posted\":%" PRIu64 ",\"%s_completed\":%" PRIu64 ",\"%s_reclaimed\":%" PRIu64
+	         ",\"%s_leaked\":%" PRIu64 ",\"%s_inflight\":%" PRIu64,
+	         name, a.posted, name, a.completed, name, a.reclaimed, name, a.leaked, name, a.in_flight);
 	return ok;
+}
+
+/* Buffers receiveq0 and transmitq0 have reclaimed so far. */
+static uint64_t acct_reclaimed(struct vnet_net *net)
+{
+	struct vnet_net_vq_acct rx, tx;
+	vnet_net_get_vq_acct(net, 0, &rx);
+	vnet_net_get_vq_acct(net, 1, &tx);
+	return rx.reclaimed + tx.reclaimed;
 }
 
 static void report(struct loop *l, bool timed_out)
@@ -206,19 +222,24 @@ static void report(struct loop *l, bool timed_out)
 	struct vnet_net_recover_stats rs;
 	vnet_port_get_stats(l->port, &ps);
 	vnet_net_recover_get_stats(l->net, &rs);
-	char rxb[200] = "", txb[200] = "";
+	char rxb[240] = "", txb[240] = "";
 	bool up = vnet_port_is_up(l->port);
 	bool rx_ok = false, tx_ok = false, pool_ok = false;
 	uint32_t pool_free = vnet_net_pool_free_count(l->net);
 	unsigned rx_out = 0, tx_out = 0;
 	if (up) {
-		rx_ok = vq_balanced(vnet_net_rxq(l->net, 0), rxb, sizeof(rxb), "rx");
-		tx_ok = vq_balanced(vnet_net_txq(l->net, 0), txb, sizeof(txb), "tx");
+		rx_ok = vq_balanced(l->net, 0, rxb, sizeof(rxb), "rx");
+		tx_ok = vq_balanced(l->net, 1, txb, sizeof(txb), "tx");
 		rx_out = vnet_vq_outstanding(vnet_net_rxq(l->net, 0));
 		tx_out = vnet_vq_outstanding(vnet_net_txq(l->net, 0));
 		pool_ok = pool_free + rx_out + tx_out == l->pool_total;
 	}
-	bool ok = !timed_out && up && rx_ok && tx_ok && pool_ok && l->dup == 0;
+	/* Every buffer the queues took back was reported by the reset that
+	 * took it (a disconnect's stop, recovery's halt: both count chains). */
+	uint64_t reclaimed = acct_reclaimed(l->net) - f->acct_reclaimed0;
+	uint64_t reported = (ps.inflight_reclaimed - f->ps0.inflight_reclaimed) + (rs.reclaimed - f->rs0.reclaimed);
+	bool reclaim_ok = reclaimed > 0 && reclaimed == reported;
+	bool ok = !timed_out && up && rx_ok && tx_ok && pool_ok && reclaim_ok && l->dup == 0;
 	double ms = 1e-6;
 	printf("{\"fault\":%u,\"kind\":\"%s\",\"stop_ms\":%u,\"ok\":%s,\"timed_out\":%s,\"up\":%s,"
 	       "\"event_ms\":%.1f,\"up_ms\":%.1f,\"first_echo_ms\":%.1f,\"lost\":%" PRIu64 ",\"late\":%" PRIu64
@@ -226,7 +247,7 @@ static void report(struct loop *l, bool timed_out)
 	       ",\"stalls\":%" PRIu64 ",\"stall_gave_up\":%" PRIu64 ",\"device_resets\":%" PRIu64
 	       ",\"device_reset_fails\":%" PRIu64 ",\"recover_reclaimed\":%" PRIu64 ",\"deferred\":%" PRIu64
 	       ",\"streak\":%u,\"pool_total\":%u,\"pool_free\":%u,\"pool_ok\":%s,\"rx_ok\":%s,\"tx_ok\":%s%s%s%s%s"
-	       ",\"dup\":%" PRIu64 "}\n",
+	       ",\"reclaimed\":%" PRIu64 ",\"reclaim_ok\":%s,\"dup\":%" PRIu64 "}\n",
 	       f->n, f->stall ? "stall" : "kill", f->stop_ms, ok ? "true" : "false", timed_out ? "true" : "false",
 	       up ? "true" : "false", f->t_event ? (double)(f->t_event - f->t0) * ms : -1.0,
 	       f->t_up ? (double)(f->t_up - f->t0) * ms : -1.0, f->t_first ? (double)(f->t_first - f->t0) * ms : -1.0,
@@ -236,7 +257,7 @@ static void report(struct loop *l, bool timed_out)
 	       rs.device_resets - f->rs0.device_resets, rs.device_reset_fails - f->rs0.device_reset_fails,
 	       rs.reclaimed - f->rs0.reclaimed, rs.deferred - f->rs0.deferred, rs.streak, l->pool_total, pool_free,
 	       pool_ok ? "true" : "false", rx_ok ? "true" : "false", tx_ok ? "true" : "false", up ? "," : "", rxb,
-	       up ? "," : "", txb, l->dup);
+	       up ? "," : "", txb, reclaimed, reclaim_ok ? "true" : "false", l->dup);
 	fflush(stdout);
 	l->faults++;
 	if (ok)
@@ -295,6 +316,7 @@ static bool command(struct loop *l, char *line)
 	l->f.late0 = l->late;
 	vnet_port_get_stats(l->port, &l->f.ps0);
 	vnet_net_recover_get_stats(l->net, &l->f.rs0);
+	l->f.acct_reclaimed0 = acct_reclaimed(l->net);
 	return true;
 }
 
