@@ -56,7 +56,9 @@ static void vq_stats_line(struct vnet_net *net, const char *label, struct vnet_v
 		label, vnet_vq_size(vq), s.added, s.completed, s.kicks, s.kicks_suppressed, s.full, s.bad_len, s.faults,
 		vnet_vq_is_broken(vq) ? "YES" : "no");
 	if (arc == VNET_OK)
-		kprintf("  %-5s buffers posted %lu completed %lu reclaimed %lu leaked %lu in_flight %lu balanced %s\n",
+		/* first word "buffers", not the label: scripts pick the engine
+		 * line by its label (kernel_link_flap.sh) */
+		kprintf("  buffers %-5s posted %lu completed %lu reclaimed %lu leaked %lu in_flight %lu balanced %s\n",
 			label, a.posted, a.completed, a.reclaimed, a.leaked, a.in_flight,
 			vnet_net_vq_acct_balanced(&a) ? "yes" : "NO");
 }
