@@ -290,6 +290,18 @@ int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, 
 	c->indirect = indirect;
 	vq->num_free = (uint16_t)(vq->num_free - need);
 
+	/* Write-prefetch the descriptor VQ_PREFETCH_AHEAD slots on, only when
+	 * it is free (positions next_avail .. next_avail + num_free - 1 are
+	 * descriptors the device used and we took back): the device has no
+	 * reason to read it before we make it available.  A full receive ring
+	 * (refill in small batches) never qualifies. */
+	if (vq->num_free > VQ_PREFETCH_AHEAD) {
+		uint32_t t = (uint32_t)k.pos + VQ_PREFETCH_AHEAD;
+		if (t >= vq->size)
+			t -= vq->size;
+		vq_prefetch_w(&p->desc[t]);
+	}
+
 	if (vq->in_order) {
 		c->last = VQ_PACKED_NONE;
 		if (p->order_count)

@@ -283,10 +283,22 @@ int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, u
 
 	/* Spec 2.7.13.2: ring entry now, idx later (kick_prepare), so a burst
 	 * of adds costs one barrier and one idx store. */
-	uint16_t slot = (uint16_t)(s->avail_idx & (vq->size - 1u));
+	uint16_t mask = (uint16_t)(vq->size - 1u);
+	uint16_t slot = (uint16_t)(s->avail_idx & mask);
 	VQ_STORE16(&s->avail->ring[slot], head);
-	if (vq->in_order)
+	if (vq->in_order) {
 		s->order[slot] = head;
+		/* Write-prefetch the descriptor and the avail entry
+		 * VQ_PREFETCH_AHEAD slots on while they are free: under IN_ORDER
+		 * the free descriptors are the run [free_head, free_head +
+		 * num_free), and an avail slot that many entries ahead belongs
+		 * to a chain already handed back, so the device no longer reads
+		 * either.  (A full receive ring never qualifies.) */
+		if (vq->num_free > VQ_PREFETCH_AHEAD) {
+			vq_prefetch_w(&s->desc[(s->free_head + VQ_PREFETCH_AHEAD - 1u) & mask]);
+			vq_prefetch_w(&s->avail->ring[(slot + VQ_PREFETCH_AHEAD) & mask]);
+		}
+	}
 	s->avail_idx++;
 	return VNET_OK;
 }
