@@ -331,6 +331,15 @@ static __attribute__((noinline)) int vq_split_add_chain(struct vnet_vq *vq, cons
 	return VNET_OK;
 }
 
+unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                          bool writable)
+{
+	unsigned i = 0;
+	while (i < n && vq_split_add_one(vq, sg[i].addr, sg[i].len, writable, cookies[i]) == VNET_OK)
+		i++;
+	return i;
+}
+
 int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
 {
 	if (VQ_LIKELY(out_n + in_n == 1))
