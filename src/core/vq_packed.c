@@ -223,23 +223,10 @@ static inline void vq_packed_put(struct vnet_vq *vq, struct vq_packed_cursor *k,
 	}
 }
 
-/* Bookkeeping after an add (both paths): the id's chain state, the
- * write-prefetch ahead, the in-order FIFO. */
-static inline void vq_packed_added(struct vnet_vq *vq, uint16_t id, struct vq_chain *c, uint16_t pos)
+/* Bookkeeping after an add (both paths): the in-order FIFO. */
+static inline void vq_packed_added(struct vnet_vq *vq, uint16_t id, struct vq_chain *c)
 {
 	struct vq_packed *p = &vq->packed;
-
-	/* Write-prefetch the descriptor VQ_PREFETCH_AHEAD slots on, only when
-	 * it is free (positions next_avail .. next_avail + num_free - 1 are
-	 * descriptors the device used and we took back): the device has no
-	 * reason to read it before we make it available.  A full receive ring
-	 * (refill in small batches) never qualifies. */
-	if (vq->num_free > VQ_PREFETCH_AHEAD) {
-		uint32_t t = (uint32_t)pos + VQ_PREFETCH_AHEAD;
-		if (t >= vq->size)
-			t -= vq->size;
-		vq_prefetch_w(&p->desc[t]);
-	}
 
 	if (vq->in_order) {
 		c->last = VQ_PACKED_NONE;
@@ -299,7 +286,7 @@ static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t 
 	c->ndesc = 1;
 	c->indirect = 0;
 	vq->num_free = (uint16_t)(vq->num_free - 1u);
-	vq_packed_added(vq, id, c, pos);
+	vq_packed_added(vq, id, c);
 	return VNET_OK;
 }
 
@@ -366,7 +353,7 @@ static __attribute__((noinline)) int vq_packed_add_chain(struct vnet_vq *vq, con
 	c->ndesc = (uint16_t)need;
 	c->indirect = indirect;
 	vq->num_free = (uint16_t)(vq->num_free - need);
-	vq_packed_added(vq, id, c, k.pos);
+	vq_packed_added(vq, id, c);
 	return VNET_OK;
 }
 

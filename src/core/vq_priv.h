@@ -80,29 +80,6 @@ static inline void vq_io_wmb(void)
 #endif
 }
 
-/*
- * vq_prefetch_w(p): ask for the cache line at p in a writable state ahead
- * of our stores to it.  Ring lines the device read on its previous lap are
- * shared with (or owned by) the device's core; a plain store to them waits
- * for the read-for-ownership, and the publishing barrier waits for every
- * such store.  Only a hint: no architectural effect, never faults (a
- * freestanding: PREFETCHW on x86, the compiler builtin elsewhere, e.g.
- * PRFM PSTL1KEEP on aarch64).  The engine issues it only for ring entries in
- * the free part of the ring, which the device no longer reads: prefetching
- * a line it is still polling would take the line away from it.
- */
-#if defined(__x86_64__) || defined(__i386__)
-/* GCC emits PREFETCHW for __builtin_prefetch(p, 1) only with -mprfchw
- * and otherwise a plain PREFETCHT0, which asks for a shared copy; the
- * instruction itself (0F 0D /1) is a NOP on x86 processors without it. */
-#define vq_prefetch_w(p) __asm__("prefetchw %0" : : "m"(*(const volatile char *)(const volatile void *)(p)))
-#else
-#define vq_prefetch_w(p) __builtin_prefetch((p), 1, 3)
-#endif
-/* How far ahead of the slot being written: two 64-byte lines of packed
- * (16-byte) descriptors, four of split descriptors. */
-#define VQ_PREFETCH_AHEAD 8u
-
 #define VQ_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define VQ_LIKELY(x) __builtin_expect(!!(x), 1)
 

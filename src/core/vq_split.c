@@ -186,26 +186,15 @@ void vq_split_fini(struct vnet_vq *vq)
 
 /* Make head available: its avail ring entry now, idx later (spec
  * 2.7.13.2; kick_prepare publishes, so a burst of adds costs one barrier
- * and one idx store), and the write-prefetch ahead.  Both add paths. */
+ * and one idx store).  Both add paths. */
 static inline void vq_split_avail(struct vnet_vq *vq, uint16_t head)
 {
 	struct vq_split *s = &vq->split;
 	uint16_t mask = (uint16_t)(vq->size - 1u);
 	uint16_t slot = (uint16_t)(s->avail_idx & mask);
 	VQ_STORE16(&s->avail->ring[slot], head);
-	if (vq->in_order) {
+	if (vq->in_order)
 		s->order[slot] = head;
-		/* Write-prefetch the descriptor and the avail entry
-		 * VQ_PREFETCH_AHEAD slots on while they are free: under IN_ORDER
-		 * the free descriptors are the run [free_head, free_head +
-		 * num_free), and an avail slot that many entries ahead belongs
-		 * to a chain already handed back, so the device no longer reads
-		 * either.  (A full receive ring never qualifies.) */
-		if (vq->num_free > VQ_PREFETCH_AHEAD) {
-			vq_prefetch_w(&s->desc[(s->free_head + VQ_PREFETCH_AHEAD - 1u) & mask]);
-			vq_prefetch_w(&s->avail->ring[(slot + VQ_PREFETCH_AHEAD) & mask]);
-		}
-	}
 	s->avail_idx++;
 }
 

@@ -58,9 +58,6 @@
 #define VNET_NET_BURST_MAX 64u
 #define VQ_UNLIKELY_NET(x) __builtin_expect(!!(x), 0)
 #define VQ_LIKELY_NET(x) __builtin_expect(!!(x), 1)
-/* A read hint for a line we are about to load (compiler builtin: no
- * libc, never faults). */
-#define NET_PREFETCH_R(p) __builtin_prefetch((p), 0, 3)
 
 /* pkt->owner values: who holds the buffer now. */
 enum vnet_pkt_owner {

@@ -297,16 +297,6 @@ static inline __attribute__((always_inline)) unsigned net_rx_burst_loop(struct v
 			c.k = vnet_vq_get_used(q->rx, c.u, want);
 			if (c.k == 0)
 				break;
-			/* Every header of the batch is a line the device just
-			 * wrote, so a miss each: ask for all of them now, so they
-			 * overlap instead of one per frame in the loop below.  Only
-			 * for cookies that are ours (a hint; net_rx_next checks
-			 * again before anything is read). */
-			for (unsigned j = 0; j < c.k; j++) {
-				const struct vnet_pkt *hp = c.u[j].cookie;
-				if (VQ_LIKELY_NET(net_pool_owns(net, hp)))
-					NET_PREFETCH_R(hp->buf + VNET_NET_HEADROOM - net->hdr_len);
-			}
 		}
 		uint32_t len;
 		struct vnet_pkt *p = net_rx_next(net, q, &c, &len);
