@@ -126,6 +126,17 @@ void vnet_vq_ring_addrs(const struct vnet_vq *vq, uint64_t *desc, uint64_t *driv
 int vnet_vq_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
 
 /*
+ * Post n one-element chains at once: sg[i] with cookies[i], all
+ * device-readable (writable false) or all device-writable.  The same as
+ * n calls of vnet_vq_add(vq, &sg[i], !writable, writable, cookies[i]) in
+ * order, stopping at the first that fails (no room, NULL cookie, broken
+ * queue), without a call per buffer.  Returns how many were posted (a
+ * prefix of the arrays); published by the next kick_prepare.
+ */
+unsigned vnet_vq_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                          bool writable);
+
+/*
  * Make every chain added since the last publish visible to the device (one
  * memory barrier for the whole batch) and decide whether the device wants a
  * notification (event idx / NO_NOTIFY / packed event suppression).

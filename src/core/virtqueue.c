@@ -200,6 +200,24 @@ int vnet_vq_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, un
 	return rc;
 }
 
+unsigned vnet_vq_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                          bool writable)
+{
+	if (VQ_UNLIKELY(!vq || !sg || !cookies || vq->broken))
+		return 0;
+	/* A NULL cookie ends the burst where vnet_vq_add would refuse it. */
+	unsigned want = 0;
+	while (want < n && cookies[want])
+		want++;
+	unsigned k = vq->layout == VNET_VQ_SPLIT ? vq_split_add_bufs(vq, sg, cookies, want, writable)
+	                                         : vq_packed_add_bufs(vq, sg, cookies, want, writable);
+	vq->stats.added += k;
+	vq->outstanding = (uint16_t)(vq->outstanding + k);
+	if (k < want)
+		vq->stats.full++;
+	return k;
+}
+
 bool vnet_vq_kick_prepare(struct vnet_vq *vq)
 {
 	if (VQ_UNLIKELY(!vq || vq->broken))

@@ -223,7 +223,75 @@ static inline void vq_packed_put(struct vnet_vq *vq, struct vq_packed_cursor *k,
 	}
 }
 
-int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
+/* Bookkeeping after an add (both paths): the in-order FIFO. */
+static inline void vq_packed_added(struct vnet_vq *vq, uint16_t id, struct vq_chain *c)
+{
+	struct vq_packed *p = &vq->packed;
+
+	if (vq->in_order) {
+		c->last = VQ_PACKED_NONE;
+		if (p->order_count)
+			vq->chain[p->order_tail].last = id;
+		else
+			p->order_head = id;
+		p->order_tail = id;
+		p->order_count++;
+	}
+}
+
+/*
+ * The common network case, one buffer in one descriptor (TX frame with its
+ * header in front, RX refill), kept apart from the chain path so it
+ * compiles to a short leaf.  A descriptor behind the first of the pending
+ * batch gets len, id and flags in one 64-bit store: the device does not
+ * read past the batch's first descriptor, whose flags are still the old
+ * ones until vq_packed_publish (spec 2.8.21.1, flags of the first
+ * descriptor written last; the others are covered by that barrier).
+ */
+static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t len, bool writable, void *cookie)
+{
+	struct vq_packed *p = &vq->packed;
+
+	if (VQ_UNLIKELY(vq->num_free == 0 || p->free_id == VQ_PACKED_NONE))
+		return VNET_ENOSPC;
+	uint16_t id = p->free_id;
+	struct vq_chain *c = &vq->chain[id];
+	uint16_t pos = p->next_avail;
+	uint16_t flags = (uint16_t)(p->avail_used_flags | (writable ? VRING_DESC_F_WRITE : 0u));
+	struct vring_packed_desc *d = &p->desc[pos];
+
+	p->free_id = c->last;
+	VQ_STORE64(&d->addr, addr);
+	if (p->pending_desc == 0) {
+		VQ_STORE32(&d->len, len);
+		VQ_STORE16(&d->id, id);
+		p->pending_first = pos;
+		p->pending_first_flags = flags;
+	} else {
+		/* len | id << 32 | flags << 48 is the little-endian image of
+		 * bytes 8..15 of the descriptor (8-byte aligned: the ring is
+		 * 16-byte aligned). */
+		uint64_t tail = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
+		VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
+	}
+	p->pending_desc++;
+	if (VQ_UNLIKELY(++pos == vq->size)) {
+		pos = 0;
+		p->avail_wrap ^= 1u;
+		p->avail_used_flags ^= PD_WRAP_BITS;
+	}
+	p->next_avail = pos;
+	c->cookie = cookie;
+	c->in_len = writable ? len : 0;
+	c->ndesc = 1;
+	c->indirect = 0;
+	vq->num_free = (uint16_t)(vq->num_free - 1u);
+	vq_packed_added(vq, id, c);
+	return VNET_OK;
+}
+
+static __attribute__((noinline)) int vq_packed_add_chain(struct vnet_vq *vq, const struct vnet_sg *sg,
+                                                         unsigned out_n, unsigned in_n, void *cookie)
 {
 	struct vq_packed *p = &vq->packed;
 	unsigned total = out_n + in_n;
@@ -242,11 +310,7 @@ int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, 
 	struct vq_packed_cursor k = {p->next_avail, p->avail_used_flags, p->avail_wrap, p->pending_desc};
 	uint64_t in_len = 0;
 
-	if (VQ_LIKELY(total == 1)) {
-		/* The common network case: one buffer, one descriptor. */
-		in_len = in_n ? sg[0].len : 0;
-		vq_packed_put(vq, &k, sg[0].addr, sg[0].len, id, (uint16_t)(in_n ? VRING_DESC_F_WRITE : 0u));
-	} else if (indirect) {
+	if (indirect) {
 		/* Spec 2.8.7 / 2.8.19: only WRITE is valid inside the table; ids
 		 * there are reserved.  The table is ordered before the ring
 		 * descriptor by the barrier in vq_packed_publish. */
@@ -289,17 +353,24 @@ int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, 
 	c->ndesc = (uint16_t)need;
 	c->indirect = indirect;
 	vq->num_free = (uint16_t)(vq->num_free - need);
-
-	if (vq->in_order) {
-		c->last = VQ_PACKED_NONE;
-		if (p->order_count)
-			vq->chain[p->order_tail].last = id;
-		else
-			p->order_head = id;
-		p->order_tail = id;
-		p->order_count++;
-	}
+	vq_packed_added(vq, id, c);
 	return VNET_OK;
+}
+
+unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                           bool writable)
+{
+	unsigned i = 0;
+	while (i < n && vq_packed_add_one(vq, sg[i].addr, sg[i].len, writable, cookies[i]) == VNET_OK)
+		i++;
+	return i;
+}
+
+int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
+{
+	if (VQ_LIKELY(out_n + in_n == 1))
+		return vq_packed_add_one(vq, sg[0].addr, sg[0].len, in_n != 0, cookie);
+	return vq_packed_add_chain(vq, sg, out_n, in_n, cookie);
 }
 
 /* Expose the pending batch: one barrier, then the first descriptor's flags

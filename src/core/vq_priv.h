@@ -204,6 +204,12 @@ void vq_split_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, ui
 void vq_packed_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, uint64_t *dv);
 int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
 int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
+/* n one-descriptor chains (vnet_vq_add_bufs; cookies checked non-NULL by
+ * the caller up to n); returns how many fitted. */
+unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                           bool writable);
+unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                            bool writable);
 bool vq_split_kick_prepare(struct vnet_vq *vq);
 bool vq_packed_kick_prepare(struct vnet_vq *vq);
 uint32_t vq_split_notify_data(const struct vnet_vq *vq);

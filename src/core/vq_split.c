@@ -184,7 +184,53 @@ void vq_split_fini(struct vnet_vq *vq)
 
 /* ---- supplying buffers (spec 2.7.13) ---- */
 
-int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
+/* Make head available: its avail ring entry now, idx later (spec
+ * 2.7.13.2; kick_prepare publishes, so a burst of adds costs one barrier
+ * and one idx store).  Both add paths. */
+static inline void vq_split_avail(struct vnet_vq *vq, uint16_t head)
+{
+	struct vq_split *s = &vq->split;
+	uint16_t mask = (uint16_t)(vq->size - 1u);
+	uint16_t slot = (uint16_t)(s->avail_idx & mask);
+	VQ_STORE16(&s->avail->ring[slot], head);
+	if (vq->in_order)
+		s->order[slot] = head;
+	s->avail_idx++;
+}
+
+/*
+ * One buffer in one descriptor, the common network case (TX frame with its
+ * header in front, RX refill), apart from the chain path so it compiles to
+ * a short leaf.  len, flags and next go in one 64-bit store (bytes 8..15
+ * of the descriptor, little-endian image len | flags << 32 | next << 48);
+ * nothing is visible to the device before avail->idx moves (2.7.13.3).
+ */
+static inline int vq_split_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t len, bool writable, void *cookie)
+{
+	struct vq_split *s = &vq->split;
+
+	if (VQ_UNLIKELY(vq->num_free == 0))
+		return VNET_ENOSPC;
+	uint16_t head = s->free_head;
+	struct vring_desc *d = &s->desc[head];
+	uint64_t tail = (uint64_t)len | (uint64_t)(writable ? VRING_DESC_F_WRITE : 0u) << 32;
+	VQ_STORE64(&d->addr, addr);
+	VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
+	s->free_head = s->shadow[head].next;
+	vq->num_free = (uint16_t)(vq->num_free - 1u);
+
+	struct vq_chain *c = &vq->chain[head];
+	c->cookie = cookie;
+	c->in_len = writable ? len : 0;
+	c->ndesc = 1;
+	c->last = head;
+	c->indirect = 0;
+	vq_split_avail(vq, head);
+	return VNET_OK;
+}
+
+static __attribute__((noinline)) int vq_split_add_chain(struct vnet_vq *vq, const struct vnet_sg *sg,
+                                                        unsigned out_n, unsigned in_n, void *cookie)
 {
 	struct vq_split *s = &vq->split;
 	unsigned total = out_n + in_n;
@@ -205,17 +251,7 @@ int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, u
 
 	/* Until avail->idx moves, nothing written here is visible to the
 	 * device (spec 2.7.13.3), so an early return leaves no trace. */
-	if (total == 1) {
-		/* The common shape (RX refill, TX with the header in front). */
-		struct vring_desc *d = &s->desc[head];
-		uint32_t len = sg[0].len;
-		d->addr = vnet_cpu_to_le64(sg[0].addr);
-		d->len = vnet_cpu_to_le32(len);
-		d->flags = vnet_cpu_to_le16(in_n ? VRING_DESC_F_WRITE : 0u);
-		d->next = 0;
-		in_len = in_n ? len : 0;
-		last = head;
-	} else if (indirect) {
+	if (indirect) {
 		/* Table of slot head, sequential indices (spec 2.7.5.3: required
 		 * with IN_ORDER, and the simplest choice anyway). */
 		struct vring_desc *t = vq_indir_va(vq, head);
@@ -280,15 +316,24 @@ int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, u
 	c->ndesc = (uint16_t)need;
 	c->last = last;
 	c->indirect = indirect;
-
-	/* Spec 2.7.13.2: ring entry now, idx later (kick_prepare), so a burst
-	 * of adds costs one barrier and one idx store. */
-	uint16_t slot = (uint16_t)(s->avail_idx & (vq->size - 1u));
-	VQ_STORE16(&s->avail->ring[slot], head);
-	if (vq->in_order)
-		s->order[slot] = head;
-	s->avail_idx++;
+	vq_split_avail(vq, head);
 	return VNET_OK;
+}
+
+unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                          bool writable)
+{
+	unsigned i = 0;
+	while (i < n && vq_split_add_one(vq, sg[i].addr, sg[i].len, writable, cookies[i]) == VNET_OK)
+		i++;
+	return i;
+}
+
+int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
+{
+	if (VQ_LIKELY(out_n + in_n == 1))
+		return vq_split_add_one(vq, sg[0].addr, sg[0].len, in_n != 0, cookie);
+	return vq_split_add_chain(vq, sg, out_n, in_n, cookie);
 }
 
 bool vq_split_kick_prepare(struct vnet_vq *vq)

@@ -57,6 +57,7 @@
 #define VNET_NET_CTRL_DATA_MAX 1024u /* RSS_CONFIG: 8 + 2 * 256 + 3 + 64 */
 #define VNET_NET_BURST_MAX 64u
 #define VQ_UNLIKELY_NET(x) __builtin_expect(!!(x), 0)
+#define VQ_LIKELY_NET(x) __builtin_expect(!!(x), 1)
 
 /* pkt->owner values: who holds the buffer now. */
 enum vnet_pkt_owner {

@@ -79,25 +79,43 @@ void net_rx_refill(struct vnet_net *net, struct vnet_net_q *q)
 	}
 	if (vnet_vq_num_free(vq) < q->rx_batch)
 		return;
-	while (vnet_vq_num_free(vq) > 0) {
+	/* The device writes the header right in front of the frame. */
+	const uint64_t off = VNET_NET_HEADROOM - net->hdr_len;
+	const uint32_t len = net->buf_size - VNET_NET_HEADROOM + net->hdr_len;
+	struct vnet_sg sg[VNET_NET_BURST_MAX];
+	void *ck[VNET_NET_BURST_MAX];
+	for (;;) {
+		unsigned room = vnet_vq_num_free(vq);
+		if (room == 0)
+			break;
 		if (VQ_UNLIKELY_NET(net->free_top == 0)) {
 			q->st.rx_no_buf++;
 			break;
 		}
+		if (room > VNET_NET_BURST_MAX)
+			room = VNET_NET_BURST_MAX;
+		if (room > net->free_top)
+			room = net->free_top;
 		/* Only the ownership matters while the device holds the buffer:
 		 * rx_burst sets every field the application sees. */
-		struct vnet_pkt *p = &net->pkts[net->free_stack[--net->free_top]];
-		/* The device writes the header right in front of the frame. */
-		struct vnet_sg sg = {
-			.addr = p->iova + VNET_NET_HEADROOM - net->hdr_len,
-			.len = net->buf_size - VNET_NET_HEADROOM + net->hdr_len,
-		};
-		if (vnet_vq_add(vq, &sg, 0, 1, p) != VNET_OK) {
-			net_pool_put(net, p);
+		for (unsigned i = 0; i < room; i++) {
+			struct vnet_pkt *p = &net->pkts[net->free_stack[--net->free_top]];
+			sg[i].addr = p->iova + off;
+			sg[i].len = len;
+			ck[i] = p;
+		}
+		unsigned k = vnet_vq_add_bufs(vq, sg, ck, room, true);
+		for (unsigned i = 0; i < k; i++)
+			((struct vnet_pkt *)ck[i])->owner = VNET_OWN_DEV_RX;
+		if (k)
+			added = true;
+		if (k < room) {
+			/* Not posted (a broken queue): back on the pool, in the
+			 * order they came off it. */
+			for (unsigned i = room; i-- > k;)
+				net_pool_put(net, ck[i]);
 			break;
 		}
-		p->owner = VNET_OWN_DEV_RX;
-		added = true;
 	}
 	if (added && vnet_vq_kick_prepare(vq)) {
 		q->st.rx_kicks++;
