@@ -53,7 +53,10 @@ lg_build() {
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev 2>/dev/null
-for m in $(cat /mods/order); do insmod /mods/$m 2>/dev/null; done
+echo "LG init: $(uname -r), loading $(wc -l </mods/order) modules"
+# three passes: a module whose dependency came later in the list loads on the next
+for p in 1 2 3; do for m in $(cat /mods/order); do insmod /mods/$m 2>/dev/null; done; done
+echo "LG modules: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
 mode=tx; secs=5
 for a in $(cat /proc/cmdline); do case "$a" in lgmode=*) mode=${a#lgmode=} ;; lgsecs=*) secs=${a#lgsecs=} ;; esac; done
 i=0; while [ ! -d /sys/class/net/eth0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
