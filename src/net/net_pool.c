@@ -131,7 +131,7 @@ struct vnet_pkt *vnet_net_pkt_alloc_chain(struct vnet_net *net, uint32_t len)
 {
 	if (!net || len == 0 || len > VNET_NET_FRAME_MAX)
 		return 0;
-	uint32_t head_room = net->buf_size - VNET_NET_HEADROOM;
+	uint32_t head_room = net->buf_size - VNET_NET_TX_HEADROOM;
 	uint32_t nseg = 1u + (len > head_room ? (len - head_room + net->buf_size - 1u) / net->buf_size : 0u);
 	if (nseg > VNET_NET_TX_SEGS_MAX || nseg > net->free_top)
 		return 0;

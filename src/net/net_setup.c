@@ -589,11 +589,11 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	net->buf_size = net->opts.buf_size ? net->opts.buf_size : VNET_NET_BUF_DEFAULT;
 	if (!net->mrg_rxbuf) {
 		/* Every frame must fit one buffer (spec 5.1.6.3.1). */
-		uint32_t need = VNET_NET_HEADROOM + VNET_NET_ETH_HLEN + 4u /* VLAN */ + net->mtu;
+		uint32_t need = VNET_NET_TX_HEADROOM + VNET_NET_ETH_HLEN + 4u /* VLAN */ + net->mtu;
 		if (net->buf_size < need)
 			net->buf_size = (need + 63u) & ~63u;
 	}
-	if (net->buf_size < VNET_NET_HEADROOM + 128u) {
+	if (net->buf_size < VNET_NET_TX_HEADROOM + 128u) {
 		rc = VNET_EINVAL;
 		goto fail_status;
 	}
