@@ -245,7 +245,7 @@ dpdk_mem_init
 {
 	echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 	echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
-	echo "dpdk: $(dpkg-query -W -f='${Version}' dpdk 2>/dev/null || echo unknown); memory: $DPDK_MEM_KIND; commit: $(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null)$(git -C "$HERE/.." diff --quiet HEAD 2>/dev/null || echo '+dirty')"
+	echo "dpdk: $(dpkg-query -W -f='${Version}' dpdk-dev 2>/dev/null || echo unknown); memory: $DPDK_MEM_KIND; commit: $(git -C "$HERE/.." rev-parse --short HEAD 2>/dev/null)$(git -C "$HERE/.." diff --quiet HEAD 2>/dev/null || echo '+dirty')"
 	echo "vnet A: $BENCH${BENCH_B:+; vnet B: $BENCH_B}"
 	echo "per measurement: ${SECONDS_PER_RUN} s; ${ROUNDS} rounds alternating; queue size $QSIZE, burst 32; back-end CPU $BE_CPU, front-end CPU $FE_CPU"
 } | tee "$WORK/header.txt"
