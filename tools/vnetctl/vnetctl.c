@@ -45,36 +45,6 @@ static void usage(FILE *out)
 		VNETCTL_DEFAULT_SOCKET);
 }
 
-static int read_full(int fd, void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("VNETCTL_SOCKET");
@@ -159,7 +129,7 @@ int main(int argc, char **argv)
 	uint8_t hdr[VNETCTL_HDR_LEN];
 	uint32_t plen;
 	const char *why;
-	if (write_full(fd, req, rlen) < 0 || read_full(fd, hdr, sizeof hdr) < 0) {
+	if (vnetctl_io_full(fd, req, rlen, true) < 0 || vnetctl_io_full(fd, hdr, sizeof hdr, false) < 0) {
 		fprintf(stderr, "vnetctl: %s: vnetd closed the connection without a reply\n", sock);
 		return 2;
 	}
@@ -168,7 +138,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	uint8_t *payload = malloc(plen ? plen : 1);
-	if (!payload || read_full(fd, payload, plen) < 0) {
+	if (!payload || vnetctl_io_full(fd, payload, plen, false) < 0) {
 		fprintf(stderr, "vnetctl: %s: reply cut short\n", sock);
 		return 2;
 	}

@@ -27,21 +27,6 @@
 
 int vnetctl_monitor(const char *sock, bool json, int argc, char **argv);
 
-static int mon_io(int fd, void *buf, size_t len, bool wr)
-{
-	char *p = buf;
-	while (len) {
-		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* One command: status (or 2 when vnetd is unreachable) and its output in
  * a malloc'd, NUL-terminated *text. */
 static int mon_call(const char *sock, int n, const char *const *args, char **text)
@@ -59,9 +44,9 @@ static int mon_call(const char *sock, int n, const char *const *args, char **tex
 	const char *why;
 	uint8_t *payload = NULL;
 	int rc = 2;
-	if (mon_io(fd, req, rlen, true) == 0 && mon_io(fd, hdr, sizeof hdr, false) == 0 &&
+	if (vnetctl_io_full(fd, req, rlen, true) == 0 && vnetctl_io_full(fd, hdr, sizeof hdr, false) == 0 &&
 	    vnetctl_hdr_decode(hdr, VNETCTL_T_REPLY, &plen, &why) == 0 && (payload = malloc(plen + 1u)) &&
-	    mon_io(fd, payload, plen, false) == 0) {
+	    vnetctl_io_full(fd, payload, plen, false) == 0) {
 		int32_t status;
 		const char *t;
 		size_t tlen;

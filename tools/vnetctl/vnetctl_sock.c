@@ -28,3 +28,18 @@ int vnetctl_connect(const char *path)
 	}
 	return fd;
 }
+
+int vnetctl_io_full(int fd, void *buf, size_t len, bool wr)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -9,4 +9,11 @@
  * (ENAMETOOLONG when the path does not fit sun_path). */
 int vnetctl_connect(const char *path);
 
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Read (wr false) or write (wr true) exactly len bytes on fd, retrying
+ * on EINTR; 0, or -1 on an error or end of file first. */
+int vnetctl_io_full(int fd, void *buf, size_t len, bool wr);
+
 #endif
