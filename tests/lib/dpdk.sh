@@ -22,7 +22,9 @@ dpdk_require_testpmd() {
 
 # Memory arguments: hugepages when at least 512 free 2 MiB pages and a
 # hugetlbfs mount exist, otherwise --no-huge (anonymous memory; DPDK then
-# shares it with the vhost back-end through memfd).  Sets DPDK_MEM_ARGS and
+# shares it with the vhost back-end through memfd).  DPDK_MEM_MB (default 512
+# with hugepages, 1024 without) sets -m: a smaller one starts testpmd faster
+# (--no-huge -m 1024: ~1.0 s to its socket, -m 256: ~0.3 s).  Sets DPDK_MEM_ARGS and
 # DPDK_MEM_KIND; dpdk_start calls it.
 dpdk_mem_init() {
 	local free
@@ -32,10 +34,10 @@ dpdk_mem_init() {
 		# virtio-user shares its memory with the back-end one fd per
 		# segment; one file per memseg list keeps it under vhost-user's
 		# 8-region limit ("Too many memory regions" otherwise).
-		DPDK_MEM_ARGS="-m 512 --single-file-segments"
+		DPDK_MEM_ARGS="-m ${DPDK_MEM_MB:-512} --single-file-segments"
 	else
 		DPDK_MEM_KIND=no-huge
-		DPDK_MEM_ARGS="--no-huge -m 1024"
+		DPDK_MEM_ARGS="--no-huge -m ${DPDK_MEM_MB:-1024}"
 	fi
 }
 
@@ -65,10 +67,10 @@ dpdk_start() {
 # timeout seconds pass; fails if PID died meanwhile.
 dpdk_wait_socket() {
 	local path=$1 pid=$2 timeout=${3:-20} i
-	for ((i = 0; i < timeout * 10; i++)); do
+	for ((i = 0; i < timeout * 50; i++)); do
 		[ -S "$path" ] && return 0
 		kill -0 "$pid" 2>/dev/null || { echo "testpmd (pid $pid) exited before creating $path" >&2; return 1; }
-		sleep 0.1
+		sleep 0.02
 	done
 	echo "timed out waiting for $path" >&2
 	return 1

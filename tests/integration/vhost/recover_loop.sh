@@ -16,7 +16,17 @@
 # reported.  Prints a summary (times, frames lost per fault).
 # Exit 0 pass, 1 fail, 77 skip (no dpdk-testpmd: Debian package dpdk).
 # RESULTS=FILE keeps the per-fault JSON lines.  bench/soak-vhost.sh runs
-# this with large counts.
+# this with large counts.  testpmd gets DPDK_MEM_MB (default here 256) of
+# memory: enough for its 16384 mbufs, and it starts in ~0.4 s instead of
+# ~1.0 s with tests/lib/dpdk.sh's 1024 (a kill's cost is testpmd's start).
+# The script polls every 20 ms (recover_loop reads its FIFO every pass).
+# PORT_MODE=client (default: the port connects to testpmd's socket) or
+# server (the port listens, testpmd connects with client=1).  A client-mode
+# kill costs ~1.4 s: DPDK 22.11's vhost socket thread polls with a 1 s
+# timeout and picks up the new listening socket only when that poll ends,
+# so testpmd answers the port's first message ~1 s after it started; in
+# server mode testpmd connects as soon as it is up (~0.65 s a kill).
+# BE_CPU (default 0) and LOOP_CPU (default 1) pin testpmd and the loop.
 set -u
 LOOP=$1
 KILLS=$2
@@ -24,7 +34,12 @@ STALLS=$3
 RING=${4:-split}
 STOP_MS=${5:-1000}
 STALL_MS=${6:-300}
+PORT_MODE=${PORT_MODE:-client}
+BE_CPU=${BE_CPU:-0}
+LOOP_CPU=${LOOP_CPU:-1}
+case $PORT_MODE in client | server) ;; *) echo "FAIL: PORT_MODE must be client or server" >&2; exit 1 ;; esac
 HERE=$(cd "$(dirname "$0")" && pwd)
+DPDK_MEM_MB=${DPDK_MEM_MB:-256}
 # shellcheck source=SCRIPTDIR/../../lib/dpdk.sh
 . "$HERE/../../lib/dpdk.sh"
 
@@ -62,31 +77,42 @@ BE=
 N_BE=0
 start_backend() {
 	N_BE=$((N_BE + 1))
-	rm -f "$SOCK"
+	local client=0
+	if [ "$PORT_MODE" = server ]; then
+		client=1 # the port listens on SOCK; testpmd connects to it
+	else
+		rm -f "$SOCK"
+	fi
 	# --file-prefix BE-$$ (dpdk_start): the same for every testpmd; a new
 	# one takes over what a SIGKILLed one left; dpdk_cleanup removes *-$$.
-	dpdk_start BE "$WORK/testpmd.log" 0 -- --vdev "net_vhost0,iface=$SOCK,queues=1" -- \
+	dpdk_start BE "$WORK/testpmd.log" "$BE_CPU" -- --vdev "net_vhost0,iface=$SOCK,queues=1,client=$client" -- \
 		--forward-mode=macswap --stats-period=1 --nb-cores=1 --port-topology=loop --total-num-mbufs=16384
-	dpdk_wait_socket "$SOCK" "$BE" 30 || fail "testpmd did not create $SOCK"
+	[ "$PORT_MODE" = server ] || dpdk_wait_socket "$SOCK" "$BE" 30 || fail "testpmd did not create $SOCK"
 }
 
 # reports N: wait until recover_loop printed N fault lines (bounded)
 wait_reports() {
 	local want=$1 i
-	for ((i = 0; i < 600; i++)); do
+	for ((i = 0; i < 3000; i++)); do
 		[ "$(grep -c '"fault":' "$WORK/loop.out")" -ge "$want" ] && return 0
 		kill -0 "$LP" 2>/dev/null || fail "recover_loop exited early"
-		sleep 0.1
+		sleep 0.02
 	done
 	fail "fault $want not reported within 60 s"
 }
 
-start_backend
+[ "$PORT_MODE" = server ] || start_backend
 mkfifo "$WORK/cmd"
-taskset -c 1 "$LOOP" --vhost-user "$SOCK" --ring "$RING" --stall-ms "$STALL_MS" --reconnect-ms 50 \
+server_arg=()
+[ "$PORT_MODE" = server ] && server_arg=(--server)
+taskset -c "$LOOP_CPU" "$LOOP" --vhost-user "$SOCK" "${server_arg[@]}" --ring "$RING" --stall-ms "$STALL_MS" --reconnect-ms 50 \
 	<"$WORK/cmd" >"$WORK/loop.out" 2>"$WORK/loop.err" &
 LP=$!
 exec 3>"$WORK/cmd"
+if [ "$PORT_MODE" = server ]; then
+	dpdk_wait_socket "$SOCK" "$LP" 30 || fail "recover_loop did not create $SOCK"
+	start_backend
+fi
 for ((i = 0; i < 300; i++)); do
 	grep -q '"ready"' "$WORK/loop.out" 2>/dev/null && break
 	kill -0 "$LP" 2>/dev/null || fail "recover_loop did not start"
@@ -99,7 +125,7 @@ n=0
 for ((k = 1; k <= KILLS; k++)); do
 	n=$((n + 1))
 	echo "fault $n kill" >&3
-	sleep 0.1
+	sleep 0.02
 	kill -KILL "$BE"
 	wait "$BE" 2>/dev/null
 	start_backend
@@ -108,7 +134,7 @@ done
 for ((k = 1; k <= STALLS; k++)); do
 	n=$((n + 1))
 	echo "fault $n stall $STOP_MS" >&3
-	sleep 0.1
+	sleep 0.02
 	kill -STOP "$BE"
 	sleep "$(awk -v m="$STOP_MS" 'BEGIN { printf "%.3f", m / 1000 }')"
 	kill -CONT "$BE"
