@@ -45,6 +45,8 @@ dpdk_mem_init() {
 # Starts testpmd in the background with two lcores mapped to CPU (the main
 # lcore only prints stats; the forwarding lcore does the work), records the
 # pid in DPDK_PIDS and in the variable named NAME.
+# DPDK_STDIN (default /dev/null): testpmd's standard input, e.g. a FIFO
+# for an interactive (-i) testpmd driven by the script.
 dpdk_start() {
 	local name=$1 log=$2 cpu=$3
 	shift 3
@@ -57,7 +59,7 @@ dpdk_start() {
 	command -v stdbuf >/dev/null 2>&1 && linebuf=(stdbuf -oL)
 	# shellcheck disable=SC2086
 	"${linebuf[@]}" "$DPDK_TESTPMD" --lcores="0@${cpu},1@${cpu}" $DPDK_MEM_ARGS --no-pci --file-prefix="$name-$$" "$@" \
-		</dev/null >"$log" 2>&1 &
+		<"${DPDK_STDIN:-/dev/null}" >"$log" 2>&1 &
 	local pid=$!
 	DPDK_PIDS+=("$pid")
 	printf -v "$name" '%s' "$pid"
