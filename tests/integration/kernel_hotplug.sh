@@ -41,10 +41,7 @@ vq_init hotplug
 kernel='' accel=auto log='' cycles=0
 reply='' mem1='' mem2='' mem3=''   # set by qemu_shell_cmd
 vq_parse_args "kernel accel cycles log" "$@"
-vq_need_kernel "$kernel"
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
+vq_kernel_needs
 vq_qmp_init   # $tmp, $sock, qmp()
 [ -n "$log" ] || log=$tmp/console.log
 port0=$(vq_free_port udp)

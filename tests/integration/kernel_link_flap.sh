@@ -33,10 +33,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init link_flap
 kernel='' machine=q35 accel=auto log='' flaps=10 fast=0
 vq_parse_args "kernel machine accel log flaps fast" "$@"
-vq_need_kernel "$kernel"
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
+vq_kernel_needs
 case "$flaps" in '' | *[!0-9]*) vq_die "--flaps must be a number" ;; esac
 vq_qmp_init # $tmp, $sock, qmp()
 [ -n "$log" ] || log=$tmp/console.log

@@ -21,10 +21,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init mgmt
 kernel='' machine=q35 accel=auto log=''
 vq_parse_args "kernel machine accel log" "$@"
-vq_need_kernel "$kernel"
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
+vq_kernel_needs
 vq_qmp_init   # $tmp, $sock, qmp()
 [ -n "$log" ] || log=$tmp/console.log
 

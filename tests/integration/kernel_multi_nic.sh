@@ -31,10 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init multi_nic
 kernel='' machine=q35 accel=auto log='' count=24
 vq_parse_args "kernel machine accel log count" "$@"
-vq_need_kernel "$kernel"
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
+vq_kernel_needs
 [ -n "$log" ] || log=$(mktemp "${TMPDIR:-/tmp}/orion-multi-nic.XXXXXX.log")
 
 nics=()

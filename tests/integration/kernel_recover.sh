@@ -27,10 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init recover
 kernel='' machine=q35 accel=auto log=''
 vq_parse_args "kernel machine accel log" "$@"
-vq_need_kernel "$kernel"
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
+vq_kernel_needs
 vq_qmp_init   # $tmp, $sock, qmp()
 [ -n "$log" ] || log=$tmp/console.log
 port=$(vq_free_port udp)

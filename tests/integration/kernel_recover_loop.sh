@@ -25,10 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init recloop
 kernel='' machine=q35 accel=auto log='' loops=25 every=1 reply_timeout=0.5
 vq_parse_args "kernel machine accel log loops every reply-timeout" "$@"
-vq_need_kernel "$kernel"
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
+vq_kernel_needs
 vq_tmpdir_var tmp
 [ -n "$log" ] || log=$tmp/console.log
 port=$(vq_free_port udp)

@@ -24,13 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init krss_hash
 kernel='' machine=q35 accel=auto logdir=''
 vq_parse_args "kernel machine accel logdir" "$@"
-vq_need_kernel "$kernel"
-vq_need_tap
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
-[ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/krss-hash.XXXXXX")
-mkdir -p "$logdir"
+vq_kernel_needs tap
+vq_logdir krss-hash
 vq_qmp_init   # $tmp, $sock, qmp()
 log=$logdir/console.log
 pairs=4 nflows=256

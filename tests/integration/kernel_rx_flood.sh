@@ -37,11 +37,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init rx_flood
 kernel='' machine=q35 accel=auto log='' rounds=6 append='' rate=0
 vq_parse_args "kernel machine accel log rounds append rate" "$@"
-vq_need_kernel "$kernel"
-vq_need_tap
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
+vq_kernel_needs tap
 [ -n "$log" ] || log=$(mktemp "${TMPDIR:-/tmp}/orion-rx-flood.XXXXXX.log")
 
 mac=52:54:00:78:00:02

@@ -26,13 +26,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init kscale_mq
 kernel='' machine=q35 accel=auto logdir=''
 vq_parse_args "kernel machine accel logdir" "$@"
-vq_need_kernel "$kernel"
-vq_need_tap
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
-[ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/kscale-mq.XXXXXX")
-mkdir -p "$logdir"
+vq_kernel_needs tap
+vq_logdir kscale-mq
 vq_tmpdir_var tmp
 log=$logdir/console.log
 devs=8 pairs=8 qsize=256 vectors=18

@@ -74,8 +74,7 @@ vq_need python3 python3
 vq_need ping iputils-ping
 vq_need nstat iproute2
 accel=$(vq_accel "$accel") || exit 2
-[ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/orion-ktcp.XXXXXX")
-mkdir -p "$logdir"
+vq_logdir orion-ktcp
 
 ns="ktcp-ns$$" tap="ktcp$$"
 tap=${tap:0:15}

@@ -45,13 +45,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init kvlan_tap
 kernel='' machine=q35 accel=auto logdir=''
 vq_parse_args "kernel machine accel logdir" "$@"
-vq_need_kernel "$kernel"
-vq_need_tap
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
-[ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/kvlan-tap.XXXXXX")
-mkdir -p "$logdir"
+vq_kernel_needs tap
+vq_logdir kvlan-tap
 vq_qmp_init   # $tmp, $sock, qmp()
 log=$logdir/console.log
 peer() { python3 "$here/vlan_tap_peer.py" "$@"; }

@@ -37,8 +37,7 @@ vq_parse_args "kernel accel only logdir" "$@"
 vq_need_kernel "$kernel"
 qemu_need
 accel=$(vq_accel "$accel") || exit 2
-[ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/orion-matrix.XXXXXX")
-mkdir -p "$logdir"
+vq_logdir orion-matrix
 tmo=120   # per boot; a boot takes ~10 s under this host's (nested) KVM, <1 s under TCG
 
 # name | machine | device options | kernel cmdline | expected exit | expected regexes (;-separated)

@@ -39,13 +39,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 vq_init mq_tap
 kernel='' machine=q35 accel=auto logdir='' vectors=6
 vq_parse_args "kernel machine accel logdir vectors" "$@"
-vq_need_kernel "$kernel"
-vq_need_tap
-qemu_need
-vq_need python3 python3
-accel=$(vq_accel "$accel") || exit 2
-[ -n "$logdir" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/orion-mq.XXXXXX")
-mkdir -p "$logdir"
+vq_kernel_needs tap
+vq_logdir orion-mq
 
 vq_tap_create vnettap 10.77 multi_queue || exit 1
 tap=$VQ_TAP host_ip=$VQ_TAP_HOST guest_ip=$VQ_TAP_GUEST

@@ -22,7 +22,7 @@
 #
 # Functions (each documented where it is defined):
 #   vq_init vq_parse_args vq_die vq_skip vq_need vq_need_kernel vq_require
-#   vq_accel vq_on_exit vq_tmpdir_var vq_kill vq_cleanup vq_now_us
+#   vq_accel vq_kernel_needs vq_logdir vq_on_exit vq_tmpdir_var vq_kill vq_cleanup vq_now_us
 #   vq_elapsed vq_text vq_has vq_wait_file_re vq_free_port vq_need_tap
 #   vq_tap_create
 #   qemu_arch qemu_need qemu_require qemu_build qemu_run qemu_start qemu_exec
@@ -205,6 +205,27 @@ vq_tmpdir_var() {
 	_vq_d=$(mktemp -d "${TMPDIR:-/tmp}/vq-$VQ_NAME.XXXXXX") || vq_die "mktemp failed"
 	VQ_TMP+=("$_vq_d")
 	printf -v "$1" '%s' "$_vq_d"
+}
+
+# vq_kernel_needs [tap]: what a kernel test checks once its options are
+# parsed, in one place: --kernel names a file (else exit 2), with "tap"
+# root and a /dev/net/tun that opens (else skip 77), qemu-system-* and
+# python3 on PATH (else skip 77); then $accel (auto|kvm|tcg, as parsed)
+# becomes the accelerator vq_accel picks (an unknown one: exit 2).
+vq_kernel_needs() {
+	vq_need_kernel "${kernel:-}"
+	[ "${1:-}" != tap ] || vq_need_tap
+	qemu_need
+	vq_need python3 python3
+	accel=$(vq_accel "${accel:-auto}") || exit 2
+}
+
+# vq_logdir PREFIX: unless the caller gave --logdir, $logdir becomes a new
+# directory ${TMPDIR:-/tmp}/PREFIX.XXXXXX (kept after the run: it holds
+# the logs to read on a failure); created either way.
+vq_logdir() {
+	[ -n "${logdir:-}" ] || logdir=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || vq_die "mktemp failed"
+	mkdir -p "$logdir" || vq_die "cannot create $logdir"
 }
 
 # vq_report NAME [LINES]: defines the failure reporting of a kernel test that keeps

@@ -10,7 +10,8 @@
 #   - the kernel's exit code comes back through isa-debug-exit (exit ->
 #     QEMU status 33);
 #   - a script that exits with QEMU still running leaves no QEMU behind
-#     (the exit trap), and vq_accel refuses an unknown accelerator.
+#     (the exit trap), and vq_accel refuses an unknown accelerator;
+#   - vq_kernel_needs' usage errors and resolved accelerator, vq_logdir.
 #
 # usage: qemu_lib_test.sh --kernel ELF [--accel auto|kvm|tcg] [--log FILE]
 # Exit: 0 pass, 1 fail, 77 skipped (no qemu-system-x86_64).
@@ -40,6 +41,21 @@ expect() {
 
 # The exit trap ends a QEMU the script left running.
 if (vq_accel bogus) >/dev/null 2>&1; then bad "vq_accel accepted 'bogus'"; else ok "vq_accel refuses 'bogus'"; fi
+# vq_kernel_needs: a missing --kernel is a usage error (2), an unknown
+# accelerator too, and a good call leaves $accel resolved to kvm or tcg;
+# vq_logdir creates the directory it names, or the one given.
+rc=0; (kernel='' accel=auto; vq_kernel_needs) >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] && ok "vq_kernel_needs: no --kernel exits 2" || bad "vq_kernel_needs: no --kernel exited $rc, want 2"
+rc=0; (accel=bogus; vq_kernel_needs) >/dev/null 2>&1 || rc=$?
+[ "$rc" = 2 ] && ok "vq_kernel_needs: accelerator 'bogus' exits 2" || bad "vq_kernel_needs: 'bogus' exited $rc, want 2"
+got=$(accel=auto; vq_kernel_needs && echo "$accel")
+case "$got" in kvm | tcg) ok "vq_kernel_needs resolves auto to $got" ;; *) bad "vq_kernel_needs left accel '$got'" ;; esac
+got=$(logdir=''; vq_logdir orion-qemu-lib && echo "$logdir")
+if [ -d "$got" ] && [[ "$(basename "$got")" == orion-qemu-lib.* ]]; then ok "vq_logdir made $got"; else bad "vq_logdir: '$got' is not a new directory"; fi
+[ -d "$got" ] && rmdir "$got"
+got=$(logdir=$log.dir/sub; vq_logdir unused && echo "$logdir")
+if [ "$got" = "$log.dir/sub" ] && [ -d "$got" ]; then ok "vq_logdir keeps and creates --logdir"; else bad "vq_logdir: given $log.dir/sub, got '$got'"; fi
+rm -rf "$log.dir"
 leftlog=$log.left
 pid=$(bash -c '. "$1"; vq_init child; qemu_start --kernel "$2" --accel "$3" --nic user "" \
 	--serial "log:$4" --timeout 120 >/dev/null; echo "$QEMU_PID"; exit 1' child "$here/qemu.sh" "$kernel" "$accel" "$leftlog")
