@@ -14,6 +14,8 @@
  *   fault N kill          the script is about to SIGKILL the back-end
  *   fault N stall STOPMS  the script is about to SIGSTOP it for STOPMS ms
  *   quit
+ * A "fault" command is answered with {"armed":N} once the counters it
+ * compares against are taken; the script injects the fault after that.
  * After a "fault" command the program waits until the fault shows in the
  * port's counters (kill: a disconnect and a new connect; stall: a stall
  * acted on by the watchdog, or a disconnect when recovery gave up) and then
@@ -317,6 +319,12 @@ static bool command(struct loop *l, char *line)
 	vnet_port_get_stats(l->port, &l->f.ps0);
 	vnet_net_recover_get_stats(l->net, &l->f.rs0);
 	l->f.acct_reclaimed0 = acct_reclaimed(l->net);
+	/* The script injects the fault only after this line: the counters
+	 * above are then surely from before it (a command read late, on a
+	 * loaded machine, would otherwise take a fault already under way as
+	 * its baseline and wait in vain for it to show). */
+	printf("{\"armed\":%u}\n", n);
+	fflush(stdout);
 	return true;
 }
 

@@ -9,7 +9,9 @@
 #                 the port's stall watchdog STALL_MS (default 300) — then
 #                 SIGCONTs it.
 # Kills first, then the stalls back to back (so the stalls run into the
-# recovery streak limit: give-up, disconnect, reconnect).  After each fault
+# recovery streak limit: give-up, disconnect, reconnect).  Each fault is
+# announced to recover_loop first and injected once it answers "armed"
+# (its baseline counters taken).  After each fault
 # recover_loop must see the fault in the port's counters, then echoes of
 # frames sent after it, and every buffer accounted for (one JSON line per
 # fault, "ok"); this script fails if any fault is not ok or a fault was not
@@ -64,6 +66,8 @@ trap 'exit 130' INT TERM
 
 fail() {
 	echo "FAIL: $*" >&2
+	# the per-fault lines so far are kept even when the run stops early
+	[ -n "${RESULTS:-}" ] && [ -f "$WORK/loop.out" ] && cp "$WORK/loop.out" "$RESULTS"
 	for f in "$WORK"/loop.err "$WORK"/testpmd.log; do
 		[ -f "$f" ] || continue
 		echo "---- $f (tail)" >&2
@@ -90,15 +94,25 @@ start_backend() {
 	[ "$PORT_MODE" = server ] || dpdk_wait_socket "$SOCK" "$BE" 30 || fail "testpmd did not create $SOCK"
 }
 
-# reports N: wait until recover_loop printed N fault lines (bounded)
-wait_reports() {
-	local want=$1 i
+# What recover_loop is doing (a report that never comes): its state,
+# kernel wait channel and, with gdb, its stack.
+loop_state() {
+	echo "---- recover_loop (pid $LP): state $(awk '{print $3}' "/proc/$LP/stat" 2>/dev/null), wchan $(cat "/proc/$LP/wchan" 2>/dev/null)" >&2
+	command -v gdb >/dev/null 2>&1 && timeout 30 gdb -batch -p "$LP" -ex bt 2>/dev/null | grep '^#' >&2
+}
+
+# wait_line WHAT N: wait (bounded, 60 s) until recover_loop's output ends
+# in the line {"WHAT":N...}; only the file's tail is read (it grows by a
+# line a fault, and a soak is 10^4 faults).
+wait_line() {
+	local what=$1 want=$2 i
 	for ((i = 0; i < 3000; i++)); do
-		[ "$(grep -c '"fault":' "$WORK/loop.out")" -ge "$want" ] && return 0
+		tail -c 4096 "$WORK/loop.out" | grep -q "^{\"$what\":${want}[,}]" && return 0
 		kill -0 "$LP" 2>/dev/null || fail "recover_loop exited early"
 		sleep 0.02
 	done
-	fail "fault $want not reported within 60 s"
+	loop_state
+	fail "$what $want not reported within 60 s"
 }
 
 [ "$PORT_MODE" = server ] || start_backend
@@ -122,23 +136,24 @@ grep -q '"ready"' "$WORK/loop.out" || fail "recover_loop not ready in 30 s"
 sleep 0.5
 
 n=0
+stop_s=$(awk -v m="$STOP_MS" 'BEGIN { printf "%.3f", m / 1000 }')
 for ((k = 1; k <= KILLS; k++)); do
 	n=$((n + 1))
 	echo "fault $n kill" >&3
-	sleep 0.02
+	wait_line armed "$n"
 	kill -KILL "$BE"
 	wait "$BE" 2>/dev/null
 	start_backend
-	wait_reports "$n"
+	wait_line fault "$n"
 done
 for ((k = 1; k <= STALLS; k++)); do
 	n=$((n + 1))
 	echo "fault $n stall $STOP_MS" >&3
-	sleep 0.02
+	wait_line armed "$n"
 	kill -STOP "$BE"
-	sleep "$(awk -v m="$STOP_MS" 'BEGIN { printf "%.3f", m / 1000 }')"
+	sleep "$stop_s"
 	kill -CONT "$BE"
-	wait_reports "$n"
+	wait_line fault "$n"
 done
 echo quit >&3
 exec 3>&-
