@@ -439,6 +439,20 @@ static int net_setup_go_live(struct vnet_net *net)
 	return VNET_OK;
 }
 
+/* The rings set up, then live (create, restart, renegotiation); after a
+ * reset (replay) the recorded control state is sent again: the reset
+ * emptied the device's filters and parameters.  A replay failure is
+ * logged and counted by the control layer; the data path is up. */
+static int net_setup_up(struct vnet_net *net, bool replay)
+{
+	int rc = net_setup_queues(net);
+	if (rc == VNET_OK)
+		rc = net_setup_go_live(net);
+	if (rc == VNET_OK && replay)
+		(void)vnet_net_ctrl_replay(net);
+	return rc;
+}
+
 /* The net names for the core's log lines.  A static function: the
  * address of an extern one would need the GOT in a PIE-default build,
  * which the freestanding core does not have. */
@@ -623,10 +637,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 		if (rc != VNET_OK)
 			goto fail_status;
 	}
-	rc = net_setup_queues(net);
-	if (rc != VNET_OK)
-		goto fail_status;
-	rc = net_setup_go_live(net);
+	rc = net_setup_up(net, false);
 	if (rc != VNET_OK)
 		goto fail_status;
 	*out = net;
@@ -723,16 +734,9 @@ int vnet_net_restart(struct vnet_net *net)
 		rc = VNET_ENOTSUP;
 		goto fail_status;
 	}
-	rc = net_setup_queues(net);
+	rc = net_setup_up(net, true);
 	if (rc != VNET_OK)
 		goto fail_status;
-	rc = net_setup_go_live(net);
-	if (rc != VNET_OK)
-		goto fail_status;
-	/* The reset emptied the device's filters and parameters: send the
-	 * recorded control state again (a failure there is logged, the data
-	 * path is up). */
-	(void)vnet_net_ctrl_replay(net);
 	return VNET_OK;
 fail_status:
 	vnet_device_fail(net->dev);
@@ -791,13 +795,9 @@ int vnet_net_restart_features(struct vnet_net *net, uint64_t wanted)
 	}
 	net->features = now_f;
 	net_setup_offload_state(net, now_f);
-	rc = net_setup_queues(net);
+	rc = net_setup_up(net, true);
 	if (rc != VNET_OK)
 		goto fail_status;
-	rc = net_setup_go_live(net);
-	if (rc != VNET_OK)
-		goto fail_status;
-	(void)vnet_net_ctrl_replay(net);
 	return result;
 fail_status:
 	vnet_device_fail(net->dev);
