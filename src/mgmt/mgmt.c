@@ -122,6 +122,22 @@ const char *mgmt_feature_name(unsigned bit, char buf[8])
 	return buf;
 }
 
+void mgmt_speed_duplex(struct mo *o, bool speed_known, uint32_t speed_mbps, uint8_t duplex)
+{
+	if (speed_known)
+		mo_u64(o, "speed_mbps", speed_mbps);
+	else
+		mo_null(o, "speed_mbps");
+	mo_str(o, "duplex", duplex == VIRTIO_NET_DUPLEX_FULL ? "full" : duplex == VIRTIO_NET_DUPLEX_HALF ? "half" : "unknown");
+}
+
+bool mgmt_is_queue(struct mctx *c, const char *s)
+{
+	struct mp_queue q;
+	(void)c;
+	return mp_queue(s, 0x7fff, &q);
+}
+
 int mgmt_fail(struct mctx *c, int rc, const char *fmt, ...)
 {
 	va_list ap;

@@ -20,11 +20,6 @@ static bool mc_has(const struct vnet_net_info *ni, unsigned bit)
 	return (ni->negotiated & (1ull << bit)) != 0;
 }
 
-static const char *mc_duplex(uint8_t d)
-{
-	return d == VIRTIO_NET_DUPLEX_FULL ? "full" : d == VIRTIO_NET_DUPLEX_HALF ? "half" : "unknown";
-}
-
 int mc_control_info(struct mctx *c)
 {
 	const char *name;
@@ -135,11 +130,7 @@ int mc_control_info(struct mctx *c)
 	vnet_net_get_link(net, &lk);
 	mo_obj(o, "link");
 	mo_bool(o, "up", lk.up);
-	if (lk.speed_known)
-		mo_u64(o, "speed_mbps", lk.speed_mbps);
-	else
-		mo_null(o, "speed_mbps");
-	mo_str(o, "duplex", mc_duplex(lk.duplex));
+	mgmt_speed_duplex(o, lk.speed_known, lk.speed_mbps, lk.duplex);
 	mo_u64(o, "changes", lk.changes);
 	mo_bool(o, "announce_pending", vnet_net_announce_pending(net));
 	mo_obj_end(o);

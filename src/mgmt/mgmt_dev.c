@@ -26,11 +26,6 @@ static const char *md_ring(enum vnet_vq_layout l)
 	return l == VNET_VQ_PACKED ? "packed" : "split";
 }
 
-static const char *md_duplex(uint8_t d)
-{
-	return d == VIRTIO_NET_DUPLEX_FULL ? "full" : d == VIRTIO_NET_DUPLEX_HALF ? "half" : "unknown";
-}
-
 /* The wanted set: what the last feature_set asked for; before one, the
  * set negotiated at bring-up (the driver's request is not kept by the
  * net layer; what it asked for and the device did not offer is not
@@ -52,11 +47,7 @@ static void md_device_body(struct mctx *c, const char *name, struct vnet_net *ne
 	mo_str(o, "mac_source", ni.mac_from_device ? "device" : "generated");
 	mo_u64(o, "mtu", ni.mtu);
 	mo_str(o, "link", ni.link_up ? "up" : "down");
-	if (ni.speed_known)
-		mo_u64(o, "speed_mbps", ni.speed_mbps);
-	else
-		mo_null(o, "speed_mbps");
-	mo_str(o, "duplex", md_duplex(ni.duplex));
+	mgmt_speed_duplex(o, ni.speed_known, ni.speed_mbps, ni.duplex);
 	mo_u64(o, "queue_pairs", ni.queue_pairs);
 	mo_u64(o, "max_queue_pairs", ni.max_queue_pairs);
 	mo_u64(o, "queue_size", ni.queue_size);
@@ -223,13 +214,6 @@ void md_vq_describe(struct mo *o, const char *label, struct vnet_vq *vq)
 	mo_obj_end(o);
 }
 
-static bool md_is_queue(struct mctx *c, const char *s)
-{
-	struct mp_queue q;
-	(void)c;
-	return mp_queue(s, 0x7fff, &q);
-}
-
 /* Parse and check a queue against the device; error printed on failure. */
 static int md_queue(struct mctx *c, struct vnet_net *net, const char *name, const char *arg, struct mp_queue *q)
 {
@@ -262,7 +246,7 @@ int md_vq_info(struct mctx *c)
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, md_is_queue, &name, &rc);
+	struct vnet_net *net = mgmt_device(c, &i, true, mgmt_is_queue, &name, &rc);
 	if (!net)
 		return rc;
 	struct mp_queue q = {MP_Q_PAIR, 0};

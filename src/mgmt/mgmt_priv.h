@@ -125,6 +125,10 @@ struct vnet_mgmt_slot *mgmt_slot(struct vnet_mgmt *m, const char *name);
 void mgmt_changed(struct mctx *c, const char *name);
 /* Feature name for output: the driver's, or "bitN" in buf. */
 const char *mgmt_feature_name(unsigned bit, char buf[8]);
+/* "speed_mbps" (null when unknown) and "duplex" of a link. */
+void mgmt_speed_duplex(struct mo *o, bool speed_known, uint32_t speed_mbps, uint8_t duplex);
+/* An `other` for mgmt_device(): s reads as a queue argument. */
+bool mgmt_is_queue(struct mctx *c, const char *s);
 
 int md_device_info(struct mctx *c);
 int md_device_reset(struct mctx *c);

@@ -340,19 +340,12 @@ static void ms_pair(struct mo *o, struct vnet_net *net, uint16_t q)
 	mo_obj_end(o);
 }
 
-static bool ms_is_queue(struct mctx *c, const char *s)
-{
-	struct mp_queue q;
-	(void)c;
-	return mp_queue(s, 0x7fff, &q);
-}
-
 int ms_vq_stats(struct mctx *c)
 {
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, ms_is_queue, &name, &rc);
+	struct vnet_net *net = mgmt_device(c, &i, true, mgmt_is_queue, &name, &rc);
 	if (!net)
 		return rc;
 	struct vnet_net_info ni;
