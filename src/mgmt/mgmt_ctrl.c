@@ -481,12 +481,9 @@ int mc_control_set(struct mctx *c)
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_then(c, &i, false, 0, "no setting given", &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos <= i)
-		return mgmt_fail(c, VNET_EINVAL, "%s: no setting given (usage: %s %s)", name, c->cmd->name,
-		                 c->cmd->usage);
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	static struct mc_plan plan; /* ~800 bytes of MAC lists: off the stack (control path, serialised) */

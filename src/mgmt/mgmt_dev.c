@@ -258,9 +258,8 @@ int md_vq_info(struct mctx *c)
 		one = true;
 		i++;
 	}
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
+	if (mgmt_extra(c, i, &rc))
+		return rc;
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	struct mo *o = c->o;
@@ -293,23 +292,15 @@ static struct vnet_net *md_device_queue(struct mctx *c, const char **name, struc
                                         int *rc)
 {
 	unsigned i = 0;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, name, rc);
+	struct vnet_net *net = mgmt_device_then(c, &i, false, 0, "a queue is required", name, rc);
 	if (!net)
 		return NULL;
-	if (c->npos <= i) {
-		*rc = mgmt_fail(c, VNET_EINVAL, "%s: a queue is required (usage: %s %s)", *name, c->cmd->name,
-		                c->cmd->usage);
-		return NULL;
-	}
 	*rc = md_queue(c, net, *name, c->pos[i], q);
 	if (*rc != VNET_OK)
 		return NULL;
 	*qarg = c->pos[i++];
-	if (c->npos > i) {
-		*rc = mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                c->cmd->usage);
+	if (mgmt_extra(c, i, rc))
 		return NULL;
-	}
 	return net;
 }
 
@@ -512,12 +503,9 @@ int md_feature_get(struct mctx *c)
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, md_is_feature, &name, &rc);
+	struct vnet_net *net = mgmt_device_then(c, &i, true, md_is_feature, "a feature is required", &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos <= i)
-		return mgmt_fail(c, VNET_EINVAL, "%s: a feature is required (usage: %s %s)", name, c->cmd->name,
-		                 c->cmd->usage);
 	for (unsigned k = i; k < c->npos; k++)
 		if (mp_feature(c->pos[k]) < 0)
 			return mgmt_fail(c, VNET_EINVAL, "unknown feature '%s' (a name such as GUEST_CSUM or a bit 0..63)",
@@ -540,12 +528,9 @@ int md_feature_set(struct mctx *c)
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_then(c, &i, false, 0, "no change given", &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos <= i)
-		return mgmt_fail(c, VNET_EINVAL, "%s: no change given (usage: %s %s)", name, c->cmd->name,
-		                 c->cmd->usage);
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	uint64_t cur = md_wanted(c, name, &ni), want = cur;

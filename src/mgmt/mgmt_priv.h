@@ -121,6 +121,14 @@ int mgmt_fail(struct mctx *c, int rc, const char *fmt, ...);
 struct vnet_net *mgmt_device_only(struct mctx *c, bool optional, const char **name, int *rc);
 struct vnet_net *mgmt_device(struct mctx *c, unsigned *i, bool optional, bool (*other)(struct mctx *, const char *),
                              const char **name, int *rc);
+/* mgmt_device(), then at least one argument after it: else the error
+ * "NAME: <missing> (usage: ...)" and NULL (*rc). */
+struct vnet_net *mgmt_device_then(struct mctx *c, unsigned *i, bool optional,
+                                  bool (*other)(struct mctx *, const char *), const char *missing, const char **name,
+                                  int *rc);
+/* pos[i] and on are one argument too many: true after printing the
+ * "unexpected argument" error (*rc); false when there is none. */
+bool mgmt_extra(struct mctx *c, unsigned i, int *rc);
 struct vnet_mgmt_slot *mgmt_slot(struct vnet_mgmt *m, const char *name);
 void mgmt_changed(struct mctx *c, const char *name);
 /* Feature name for output: the driver's, or "bitN" in buf. */

@@ -363,9 +363,8 @@ int ms_vq_stats(struct mctx *c)
 			return mgmt_fail(c, VNET_EINVAL, "%s: unknown queue '%s': %s queue pair(s) in use", name, arg, np);
 		one = true;
 	}
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
+	if (mgmt_extra(c, i, &rc))
+		return rc;
 	struct mo *o = c->o;
 	mo_begin(o, c->cmd->name, name);
 	mo_arr(o, "pairs");
