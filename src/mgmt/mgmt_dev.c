@@ -128,14 +128,14 @@ int md_device_info(struct mctx *c)
 	return VNET_OK;
 }
 
-/* stop + restart (restart replays the control state); the figures for
- * the report.  VNET_OK or the restart's error (already printed). */
-static int md_reset_replay(struct mctx *c, const char *name, struct vnet_net *net, uint32_t *inflight,
-                           uint64_t *replays)
+/* stop + restart (restart replays the control state), and the report:
+ * for virtqueue_reset (qarg, the queue asked for) why the whole device
+ * was reset.  VNET_OK or the error (already printed). */
+static int md_reset_replay(struct mctx *c, const char *name, struct vnet_net *net, const char *qarg)
 {
 	struct vnet_net_ctrl_stats s0, s1;
 	vnet_net_ctrl_get_stats(net, &s0);
-	*inflight = vnet_net_stop(net);
+	uint32_t inflight = vnet_net_stop(net);
 	if (vnet_net_is_dead(net)) {
 		mgmt_changed(c, name);
 		return mgmt_fail(c, VNET_EBROKEN, "%s: the device reset did not complete: device latched dead", name);
@@ -145,7 +145,19 @@ static int md_reset_replay(struct mctx *c, const char *name, struct vnet_net *ne
 	if (rc != VNET_OK)
 		return mgmt_fail(c, rc, "%s: restart after reset failed: %s", name, vnet_strerror(rc));
 	vnet_net_ctrl_get_stats(net, &s1);
-	*replays = s1.replays - s0.replays;
+	struct mo *o = c->o;
+	mo_begin(o, c->cmd->name, name);
+	if (qarg) {
+		mo_str(o, "queue", qarg);
+		mo_str(o, "method", "device_reset");
+		mo_str(o, "why", "VIRTIO_F_RING_RESET not negotiated");
+	} else {
+		mo_str(o, "result", "reset, re-initialised, control state replayed");
+	}
+	mo_u64(o, "buffers_reclaimed", inflight);
+	mo_u64(o, "replays", s1.replays - s0.replays);
+	mo_bool(o, "running", vnet_net_is_running(net));
+	mo_end(o);
 	return VNET_OK;
 }
 
@@ -158,19 +170,7 @@ int md_device_reset(struct mctx *c)
 		return rc;
 	if (vnet_net_is_dead(net))
 		return mgmt_fail(c, VNET_EBROKEN, "%s: device latched dead (an earlier reset did not complete)", name);
-	uint32_t inflight = 0;
-	uint64_t replays = 0;
-	rc = md_reset_replay(c, name, net, &inflight, &replays);
-	if (rc != VNET_OK)
-		return rc;
-	struct mo *o = c->o;
-	mo_begin(o, c->cmd->name, name);
-	mo_str(o, "result", "reset, re-initialised, control state replayed");
-	mo_u64(o, "buffers_reclaimed", inflight);
-	mo_u64(o, "replays", replays);
-	mo_bool(o, "running", vnet_net_is_running(net));
-	mo_end(o);
-	return VNET_OK;
+	return md_reset_replay(c, name, net, NULL);
 }
 
 int md_device_remove(struct mctx *c)
@@ -366,20 +366,7 @@ int md_vq_reset(struct mctx *c)
 		mo_end(o);
 		return VNET_OK;
 	}
-	uint32_t inflight = 0;
-	uint64_t replays = 0;
-	rc = md_reset_replay(c, name, net, &inflight, &replays);
-	if (rc != VNET_OK)
-		return rc;
-	mo_begin(o, c->cmd->name, name);
-	mo_str(o, "queue", qarg);
-	mo_str(o, "method", "device_reset");
-	mo_str(o, "why", "VIRTIO_F_RING_RESET not negotiated");
-	mo_u64(o, "buffers_reclaimed", inflight);
-	mo_u64(o, "replays", replays);
-	mo_bool(o, "running", vnet_net_is_running(net));
-	mo_end(o);
-	return VNET_OK;
+	return md_reset_replay(c, name, net, qarg);
 }
 
 int md_vq_remove(struct mctx *c)
