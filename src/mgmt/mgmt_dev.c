@@ -241,6 +241,34 @@ static void md_vq_label(char *buf, const char *kind, uint16_t pair)
 	mo_fmt_u64(buf + n, pair);
 }
 
+void md_vq_each(struct mo *o, struct vnet_net *net, const struct mp_queue *q,
+                void (*fn)(struct mo *, struct vnet_net *, const char *, struct vnet_vq *))
+{
+	struct vnet_net_info ni;
+	vnet_net_get_info(net, &ni);
+	for (uint16_t p = 0; p < ni.queue_pairs; p++) {
+		char l[16];
+		if (q && (q->kind == MP_Q_CTRL || q->pair != p))
+			continue;
+		if (!q || q->kind != MP_Q_TX) {
+			md_vq_label(l, "rx", p);
+			fn(o, net, l, vnet_net_rxq(net, p));
+		}
+		if (!q || q->kind != MP_Q_RX) {
+			md_vq_label(l, "tx", p);
+			fn(o, net, l, vnet_net_txq(net, p));
+		}
+	}
+	if (vnet_net_ctrlq(net) && (!q || q->kind == MP_Q_CTRL))
+		fn(o, net, "ctrl", vnet_net_ctrlq(net));
+}
+
+static void md_vq_describe_fn(struct mo *o, struct vnet_net *net, const char *label, struct vnet_vq *vq)
+{
+	(void)net;
+	md_vq_describe(o, label, vq);
+}
+
 int md_vq_info(struct mctx *c)
 {
 	unsigned i = 0;
@@ -266,21 +294,7 @@ int md_vq_info(struct mctx *c)
 	mo_begin(o, c->cmd->name, name);
 	mo_u64(o, "queue_pairs", ni.queue_pairs);
 	mo_arr(o, "queues");
-	for (uint16_t p = 0; p < ni.queue_pairs; p++) {
-		char l[16];
-		if (one && (q.kind == MP_Q_CTRL || q.pair != p))
-			continue;
-		if (!one || q.kind != MP_Q_TX) {
-			md_vq_label(l, "rx", p);
-			md_vq_describe(o, l, vnet_net_rxq(net, p));
-		}
-		if (!one || q.kind != MP_Q_RX) {
-			md_vq_label(l, "tx", p);
-			md_vq_describe(o, l, vnet_net_txq(net, p));
-		}
-	}
-	if (vnet_net_ctrlq(net) && (!one || q.kind == MP_Q_CTRL))
-		md_vq_describe(o, "ctrl", vnet_net_ctrlq(net));
+	md_vq_each(o, net, one ? &q : NULL, md_vq_describe_fn);
 	mo_arr_end(o);
 	mo_end(o);
 	return VNET_OK;

@@ -154,5 +154,10 @@ int ms_vq_stats(struct mctx *c);
 
 /* Shared by device_info and virtqueue_info: one virtqueue's description. */
 void md_vq_describe(struct mo *o, const char *label, struct vnet_vq *vq);
+/* fn for each virtqueue q selects (every one when q is NULL): rx0 tx0
+ * rx1 ... then ctrl, each with its label.  Shared by virtqueue_info and
+ * virtqueue_stats. */
+void md_vq_each(struct mo *o, struct vnet_net *net, const struct mp_queue *q,
+                void (*fn)(struct mo *, struct vnet_net *, const char *, struct vnet_vq *));
 
 #endif

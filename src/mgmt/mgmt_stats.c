@@ -373,19 +373,7 @@ int ms_vq_stats(struct mctx *c)
 			ms_pair(o, net, p);
 	mo_arr_end(o);
 	mo_arr(o, "virtqueues");
-	for (uint16_t p = 0; p < ni.queue_pairs; p++) {
-		if (one && (q.kind == MP_Q_CTRL || q.pair != p))
-			continue;
-		char l[16] = "rx";
-		mo_fmt_u64(l + 2, p);
-		if (!one || q.kind != MP_Q_TX)
-			ms_vq(o, net, l, vnet_net_rxq(net, p));
-		l[0] = 't';
-		if (!one || q.kind != MP_Q_RX)
-			ms_vq(o, net, l, vnet_net_txq(net, p));
-	}
-	if (vnet_net_ctrlq(net) && (!one || q.kind == MP_Q_CTRL))
-		ms_vq(o, net, "ctrl", vnet_net_ctrlq(net));
+	md_vq_each(o, net, one ? &q : NULL, ms_vq);
 	mo_arr_end(o);
 	mo_end(o);
 	return VNET_OK;
