@@ -88,6 +88,15 @@ static void ms_put_rates(struct mo *o, const uint64_t *x)
 
 /* ---------------------------------------------- performance monitor additions */
 
+/* Open pair q's object, named "pairN". */
+static void ms_pair_obj(struct mo *o, uint16_t q)
+{
+	char l[16] = "pair";
+	mo_fmt_u64(l + 4, q);
+	mo_obj(o, l);
+	mo_str(o, "name", l);
+}
+
 /* Latency histogram summary: samples and p50/p99/p99.9 (bucket upper edges). */
 static void ms_lat(struct mo *o, const char *key, const uint64_t *h)
 {
@@ -129,10 +138,7 @@ static void ms_queue(struct mo *o, struct vnet_net *net, uint16_t q, struct vnet
 		st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes, st.rx_drops + st.tx_drops,
 		st.rx_errors + st.tx_errors, st.polls, st.rx_interrupts, st.rx_irq_packets,
 	};
-	char l[16] = "pair";
-	mo_fmt_u64(l + 4, q);
-	mo_obj(o, l);
-	mo_str(o, "name", l);
+	ms_pair_obj(o, q);
 	if (have && b) {
 		const uint64_t now6[6] = {n.rx_packets, n.tx_packets, n.rx_bytes, n.tx_bytes, n.drops, n.errors};
 		const uint64_t base6[6] = {b->rx_packets, b->tx_packets, b->rx_bytes, b->tx_bytes, b->drops, b->errors};
@@ -323,10 +329,7 @@ static void ms_pair(struct mo *o, struct vnet_net *net, uint16_t q)
 {
 	struct vnet_net_queue_stats s;
 	vnet_net_get_stats(net, q, &s);
-	char l[16] = "pair";
-	mo_fmt_u64(l + 4, q);
-	mo_obj(o, l);
-	mo_str(o, "name", l);
+	ms_pair_obj(o, q);
 	mo_u64(o, "rx_packets", s.rx_packets);
 	mo_u64(o, "rx_bytes", s.rx_bytes);
 	mo_u64(o, "rx_drops", s.rx_drops);
