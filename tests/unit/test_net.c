@@ -156,6 +156,16 @@ static struct vnet_pkt *make_tx(struct fx *f, uint32_t len, uint32_t seed)
 	return p;
 }
 
+/* n frames (lengths len0.., seeds seed0..) sent on pair 0, all taken. */
+static void send_n(struct fx *f, unsigned n, uint32_t len0, uint32_t seed0)
+{
+	struct vnet_pkt *tx[8];
+	assert_true(n <= 8);
+	for (unsigned i = 0; i < n; i++)
+		tx[i] = make_tx(f, len0 + i, seed0 + i);
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, n), n);
+}
+
 static void check_tx_record(struct fx *f, unsigned i, uint16_t qp, uint32_t len, uint32_t seed)
 {
 	static const struct virtio_net_hdr zero;
@@ -1310,10 +1320,7 @@ static void test_stop_restart(void **state)
 	struct fx *f = fx_new(state, BASE, 1);
 	fx_up(f, NULL);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
-	struct vnet_pkt *tx[5];
-	for (unsigned i = 0; i < 5; i++)
-		tx[i] = make_tx(f, 60 + i, 500 + i);
-	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 5), 5);
+	send_n(f, 5, 60, 500);
 	struct vnet_pkt *held[2] = {vnet_net_pkt_alloc(f->net), vnet_net_pkt_alloc(f->net)};
 	assert_non_null(held[0]);
 	assert_non_null(held[1]);
@@ -1388,10 +1395,7 @@ static void test_reset_fails_stop(void **state)
 {
 	struct fx *f = fx_new(state, BASE, 1);
 	fx_up(f, NULL);
-	struct vnet_pkt *tx[5];
-	for (unsigned i = 0; i < 5; i++)
-		tx[i] = make_tx(f, 60 + i, 700 + i);
-	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 5), 5);
+	send_n(f, 5, 60, 700);
 	struct vnet_pkt *held = vnet_net_pkt_alloc(f->net);
 	assert_non_null(held);
 	uint64_t ring_iova;
@@ -1438,10 +1442,7 @@ static void test_reset_fails_destroy(void **state)
 {
 	struct fx *f = fx_new(state, BASE, 1);
 	fx_up(f, NULL);
-	struct vnet_pkt *tx[3];
-	for (unsigned i = 0; i < 3; i++)
-		tx[i] = make_tx(f, 80 + i, 800 + i);
-	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 3), 3);
+	send_n(f, 3, 80, 800);
 	uint64_t ring_iova;
 	assert_non_null(rx0_ring_va(f, &ring_iova));
 	f->m.ft.reset_never_completes = true;
@@ -1558,16 +1559,23 @@ static void inject_n(struct fx *f, unsigned n, uint32_t seed)
 	}
 }
 
+/* A device up with or without EVENT_IDX (the poll tests run both). */
+static struct fx *fx_up_event_idx(void **state, bool event_idx)
+{
+	struct fx *f = fx_new(state, BASE, 1);
+	struct vnet_net_opts o = default_opts();
+	o.no_event_idx = !event_idx;
+	fx_up(f, &o);
+	return f;
+}
+
 /* Budget respected (exactly `budget` frames, notifications stay off, more
  * work reported, counted), then the remainder re-arms; with and without
  * EVENT_IDX (used_event vs. avail flags / packed DESC vs. ENABLE). */
 static void test_poll_budget(void **state)
 {
 	for (int ev = 0; ev < 2; ev++) {
-		struct fx *f = fx_new(state, BASE, 1);
-		struct vnet_net_opts o = default_opts();
-		o.no_event_idx = ev == 1;
-		fx_up(f, &o);
+		struct fx *f = fx_up_event_idx(state, ev == 0);
 		/* The host armed the queue and slept; the interrupt disarms it
 		 * until the poll says otherwise. */
 		assert_true(vnet_net_rx_intr_enable(f->net, 0));
@@ -1625,10 +1633,7 @@ static void test_poll_budget(void **state)
 static void test_poll_rearm_race(void **state)
 {
 	for (int ev = 0; ev < 2; ev++) {
-		struct fx *f = fx_new(state, BASE, 1);
-		struct vnet_net_opts o = default_opts();
-		o.no_event_idx = ev == 1;
-		fx_up(f, &o);
+		struct fx *f = fx_up_event_idx(state, ev == 0);
 		inject_n(f, 1, 3000);
 		vnet_net_rx_irq(f->net, 0);
 		struct sink k = {.n = 0, .race = f};
@@ -1683,10 +1688,7 @@ static void test_poll_ownership(void **state)
 	struct fx *f = fx_new(state, BASE, 1);
 	fx_up(f, NULL);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
-	struct vnet_pkt *tx[3];
-	for (unsigned i = 0; i < 3; i++)
-		tx[i] = make_tx(f, 70 + i, 5000 + i);
-	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 3), 3);
+	send_n(f, 3, 70, 5000);
 	assert_int_equal(ndm_poll(&f->m), 3);
 	inject_n(f, 2, 5100);
 	struct sink k = {.n = 0};
@@ -1708,6 +1710,14 @@ static void test_poll_ownership(void **state)
 	fx_free(f);
 }
 
+/* A poll that does nothing: 0 frames and *more cleared (it was true). */
+static void poll_refused(struct vnet_net *net, uint16_t qp, vnet_net_rx_fn fn, struct sink *k)
+{
+	bool more = true;
+	assert_int_equal(vnet_net_poll(net, qp, 8, 0, fn, k, &more), 0);
+	assert_false(more);
+}
+
 /* Stopped, out of range, or no callback: nothing happens, *more false. */
 static void test_poll_refused(void **state)
 {
@@ -1715,20 +1725,12 @@ static void test_poll_refused(void **state)
 	fx_up(f, NULL);
 	inject_n(f, 1, 6000);
 	struct sink k = {.n = 0};
-	bool more = true;
-	assert_int_equal(vnet_net_poll(f->net, 1, 8, 0, sink_fn, &k, &more), 0);
-	assert_false(more);
-	more = true;
-	assert_int_equal(vnet_net_poll(f->net, 0, 8, 0, NULL, &k, &more), 0);
-	assert_false(more);
-	more = true;
-	assert_int_equal(vnet_net_poll(NULL, 0, 8, 0, sink_fn, &k, &more), 0);
-	assert_false(more);
+	poll_refused(f->net, 1, sink_fn, &k);
+	poll_refused(f->net, 0, NULL, &k);
+	poll_refused(NULL, 0, sink_fn, &k);
 	assert_int_equal(stats(f, 0).polls, 0);
 	vnet_net_stop(f->net);
-	more = true;
-	assert_int_equal(vnet_net_poll(f->net, 0, 8, 0, sink_fn, &k, &more), 0);
-	assert_false(more);
+	poll_refused(f->net, 0, sink_fn, &k);
 	assert_int_equal(k.n, 0);
 	assert_int_equal(stats(f, 0).polls, 0);
 	fx_free(f);
