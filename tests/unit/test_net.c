@@ -115,6 +115,14 @@ static void fx_up(struct fx *f, const struct vnet_net_opts *o)
 	assert_non_null(f->net);
 }
 
+/* The usual device: BASE, one pair, default options. */
+static struct fx *fx_base(void **state)
+{
+	struct fx *f = fx_new(state, BASE, 1);
+	fx_up(f, NULL);
+	return f;
+}
+
 static void fx_free(struct fx *f)
 {
 	vnet_net_destroy(f->net);
@@ -423,8 +431,7 @@ static void test_mtu_jumbo_without_mrg(void **state)
 
 static void test_tx_roundtrip(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	static const uint32_t lens[] = {60, 64, 1514, 14, 999};
 	struct vnet_pkt *p[5];
@@ -457,8 +464,7 @@ static void test_tx_roundtrip(void **state)
 
 static void test_tx_ring_full(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	enum { N_TX = QMAX + 5 };
 	struct vnet_pkt *p[N_TX];
@@ -484,8 +490,7 @@ static void test_tx_ring_full(void **state)
 
 static void test_tx_not_owned_refused(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 
 	/* Freed buffer. */
@@ -645,8 +650,7 @@ static void test_rx_refill_batch(void **state)
 
 static void test_rx_single(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	static uint8_t fr[3][1514];
 	static const uint32_t lens[3] = {60, 1514, 333};
@@ -769,8 +773,7 @@ static void test_rx_intr_enable(void **state)
 {
 	/* enable returns false when work is already there (the caller must
 	 * poll again before sleeping), true once drained. */
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	vnet_net_rx_intr_disable(f->net, 0);
 	assert_true(vnet_net_rx_intr_enable(f->net, 0));
 	vnet_net_rx_intr_disable(f->net, 0);
@@ -941,8 +944,7 @@ static void test_rx_num_buffers_ignored_without_mrg(void **state)
 {
 	/* Without MRG_RXBUF num_buffers means nothing (spec 5.1.6.4): a
 	 * device writing 0 or 7 there is not dropped. */
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	static uint8_t fr[100];
 	fill_frame(fr, sizeof(fr), 3);
 	struct ndm_rx opt = {.set_num_buffers = true, .num_buffers = 7};
@@ -1036,8 +1038,7 @@ static void test_many_rounds(void **state)
 
 static void test_ctrl_promisc(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	assert_int_equal(vnet_net_set_promisc(f->net, true), VNET_OK);
 	const struct ndm_ctrl_rec *r = ndm_ctrl_last(&f->m, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC);
 	assert_non_null(r);
@@ -1063,8 +1064,7 @@ static void test_ctrl_promisc(void **state)
 
 static void test_ctrl_timeout(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	f->m.ctrl_mode = NDM_CTRL_SILENT;
 	/* 10 ms per relax: the default 1 s bound passes in ~100 polls. */
 	fake_hal_set_relax_step_ns(10ull * 1000 * 1000);
@@ -1256,8 +1256,7 @@ static void test_queue_size_choice(void **state)
 
 static void test_pkt_free_double(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	struct vnet_pkt *a = vnet_net_pkt_alloc(f->net);
 	assert_non_null(a);
@@ -1317,8 +1316,7 @@ static void test_alloc_failure_unwinds(void **state)
  * rings; buffers the application held stay its own throughout. */
 static void test_stop_restart(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	send_n(f, 5, 60, 500);
 	struct vnet_pkt *held[2] = {vnet_net_pkt_alloc(f->net), vnet_net_pkt_alloc(f->net)};
@@ -1393,8 +1391,7 @@ static void fx_free_dead(struct fx *f, uint64_t ring_iova)
  * and destroy keeps the rings and buffers. */
 static void test_reset_fails_stop(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	send_n(f, 5, 60, 700);
 	struct vnet_pkt *held = vnet_net_pkt_alloc(f->net);
 	assert_non_null(held);
@@ -1440,8 +1437,7 @@ static void test_reset_fails_stop(void **state)
  * fails: the same, the reset is not confirmed). */
 static void test_reset_fails_destroy(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	send_n(f, 3, 80, 800);
 	uint64_t ring_iova;
 	assert_non_null(rx0_ring_va(f, &ring_iova));
@@ -1457,8 +1453,7 @@ static void test_reset_fails_destroy(void **state)
  * bound that is a normal reset, and stop takes everything back. */
 static void test_reset_slow_completes(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	f->m.ft.reset_delay_polls = 50;
 	assert_int_equal(vnet_net_stop(f->net), QMAX);
 	assert_false(vnet_net_is_dead(f->net));
@@ -1508,8 +1503,7 @@ static void test_reset_fails_bringup(void **state)
  * onto rings built for the old feature set: clear error, nothing leaks. */
 static void test_restart_features_changed(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	vnet_net_stop(f->net);
 	f->m.ft.offered &= ~F(EVENT_IDX);
 	assert_int_equal(vnet_net_restart(f->net), VNET_ENOTSUP);
@@ -1657,8 +1651,7 @@ static void test_poll_rearm_race(void **state)
 /* VNET_NET_POLL_NO_REARM: notifications stay as they were, off or on. */
 static void test_poll_no_rearm(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	struct sink k = {.n = 0};
 	bool more = true;
 	inject_n(f, 2, 4000);
@@ -1685,8 +1678,7 @@ static void test_poll_no_rearm(void **state)
  * poll also reclaims completed transmissions. */
 static void test_poll_ownership(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	send_n(f, 3, 70, 5000);
 	assert_int_equal(ndm_poll(&f->m), 3);
@@ -1721,8 +1713,7 @@ static void poll_refused(struct vnet_net *net, uint16_t qp, vnet_net_rx_fn fn, s
 /* Stopped, out of range, or no callback: nothing happens, *more false. */
 static void test_poll_refused(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	inject_n(f, 1, 6000);
 	struct sink k = {.n = 0};
 	poll_refused(f->net, 1, sink_fn, &k);
