@@ -122,6 +122,22 @@ const char *mgmt_feature_name(unsigned bit, char buf[8])
 	return buf;
 }
 
+void mgmt_speed_duplex(struct mo *o, bool speed_known, uint32_t speed_mbps, uint8_t duplex)
+{
+	if (speed_known)
+		mo_u64(o, "speed_mbps", speed_mbps);
+	else
+		mo_null(o, "speed_mbps");
+	mo_str(o, "duplex", duplex == VIRTIO_NET_DUPLEX_FULL ? "full" : duplex == VIRTIO_NET_DUPLEX_HALF ? "half" : "unknown");
+}
+
+bool mgmt_is_queue(struct mctx *c, const char *s)
+{
+	struct mp_queue q;
+	(void)c;
+	return mp_queue(s, 0x7fff, &q);
+}
+
 int mgmt_fail(struct mctx *c, int rc, const char *fmt, ...)
 {
 	va_list ap;
@@ -164,11 +180,29 @@ struct vnet_net *mgmt_device_only(struct mctx *c, bool optional, const char **na
 {
 	unsigned i = 0;
 	struct vnet_net *net = mgmt_device(c, &i, optional, 0, name, rc);
+	if (!net || mgmt_extra(c, i, rc))
+		return NULL;
+	return net;
+}
+
+bool mgmt_extra(struct mctx *c, unsigned i, int *rc)
+{
+	if (c->npos <= i)
+		return false;
+	*rc = mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
+	                c->cmd->usage);
+	return true;
+}
+
+struct vnet_net *mgmt_device_then(struct mctx *c, unsigned *i, bool optional,
+                                  bool (*other)(struct mctx *, const char *), const char *missing, const char **name,
+                                  int *rc)
+{
+	struct vnet_net *net = mgmt_device(c, i, optional, other, name, rc);
 	if (!net)
 		return NULL;
-	if (c->npos > i) {
-		*rc = mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                c->cmd->usage);
+	if (c->npos <= *i) {
+		*rc = mgmt_fail(c, VNET_EINVAL, "%s: %s (usage: %s %s)", *name, missing, c->cmd->name, c->cmd->usage);
 		return NULL;
 	}
 	return net;

@@ -20,11 +20,6 @@ static bool mc_has(const struct vnet_net_info *ni, unsigned bit)
 	return (ni->negotiated & (1ull << bit)) != 0;
 }
 
-static const char *mc_duplex(uint8_t d)
-{
-	return d == VIRTIO_NET_DUPLEX_FULL ? "full" : d == VIRTIO_NET_DUPLEX_HALF ? "half" : "unknown";
-}
-
 int mc_control_info(struct mctx *c)
 {
 	const char *name;
@@ -135,11 +130,7 @@ int mc_control_info(struct mctx *c)
 	vnet_net_get_link(net, &lk);
 	mo_obj(o, "link");
 	mo_bool(o, "up", lk.up);
-	if (lk.speed_known)
-		mo_u64(o, "speed_mbps", lk.speed_mbps);
-	else
-		mo_null(o, "speed_mbps");
-	mo_str(o, "duplex", mc_duplex(lk.duplex));
+	mgmt_speed_duplex(o, lk.speed_known, lk.speed_mbps, lk.duplex);
 	mo_u64(o, "changes", lk.changes);
 	mo_bool(o, "announce_pending", vnet_net_announce_pending(net));
 	mo_obj_end(o);
@@ -203,6 +194,19 @@ static bool mc_key(const char *arg, const char *key, const char **val)
 	return true;
 }
 
+/* The text of v up to the next ',' (at most cap - 1 bytes) into one,
+ * terminated; its length. */
+static size_t mc_item(const char *v, char *one, size_t cap)
+{
+	size_t k = 0;
+	while (v[k] && v[k] != ',' && k + 1 < cap) {
+		one[k] = v[k];
+		k++;
+	}
+	one[k] = 0;
+	return k;
+}
+
 /* "MAC,MAC..." or "none" into list; group bit as `group` says. */
 static int mc_mac_list(struct mctx *c, const char *arg, const char *v, uint8_t (*list)[6], uint32_t *n, bool group)
 {
@@ -211,12 +215,7 @@ static int mc_mac_list(struct mctx *c, const char *arg, const char *v, uint8_t (
 		return VNET_OK;
 	while (*v) {
 		char one[18];
-		size_t k = 0;
-		while (v[k] && v[k] != ',' && k < 17) {
-			one[k] = v[k];
-			k++;
-		}
-		one[k] = 0;
+		size_t k = mc_item(v, one, sizeof(one));
 		if ((v[k] && v[k] != ',') || !mp_mac(one, list[*n]))
 			return mgmt_fail(c, VNET_EINVAL, "'%s': bad MAC address in the list (XX:XX:XX:XX:XX:XX)", arg);
 		if (((list[*n][0] & 1u) != 0) != group)
@@ -241,6 +240,21 @@ static int mc_need(struct mctx *c, const struct vnet_net_info *ni, const char *a
 	                 mgmt_feature_name(bit, nb));
 }
 
+/* The action being parsed (p->a[p->n], its fields filled) counts as `kind`. */
+static int mc_add(struct mc_plan *p, enum mc_kind kind)
+{
+	p->a[p->n++].kind = kind;
+	return VNET_OK;
+}
+
+/* mc_add() once the feature `bit` the setting needs is negotiated. */
+static int mc_add_need(struct mctx *c, const struct vnet_net_info *ni, struct mc_plan *p, enum mc_kind kind,
+                       unsigned bit)
+{
+	int rc = mc_need(c, ni, p->a[p->n].arg, bit);
+	return rc != VNET_OK ? rc : mc_add(p, kind);
+}
+
 /* Check one KEY=VALUE into an action; VNET_OK or the printed error. */
 static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_info *ni, const char *arg,
                     struct mc_plan *p)
@@ -257,25 +271,16 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 			continue;
 		if (!mp_bool(v, &a->on))
 			return mgmt_fail(c, VNET_EINVAL, "'%s': bad value '%s' (on or off)", arg, v);
-		rc = mc_need(c, ni, arg, m <= VNET_NET_RX_ALLMULTI ? VIRTIO_NET_F_CTRL_RX : VIRTIO_NET_F_CTRL_RX_EXTRA);
-		if (rc != VNET_OK)
-			return rc;
-		a->kind = MC_RX;
 		a->mode = m;
-		p->n++;
-		return VNET_OK;
+		return mc_add_need(c, ni, p, MC_RX,
+		                   m <= VNET_NET_RX_ALLMULTI ? VIRTIO_NET_F_CTRL_RX : VIRTIO_NET_F_CTRL_RX_EXTRA);
 	}
 	if (mc_key(arg, "mac", &v)) {
 		if (!mp_mac(v, a->mac))
 			return mgmt_fail(c, VNET_EINVAL, "'%s': bad MAC address '%s' (XX:XX:XX:XX:XX:XX)", arg, v);
 		if (a->mac[0] & 1u)
 			return mgmt_fail(c, VNET_EINVAL, "'%s': %s is a multicast address", arg, v);
-		rc = mc_need(c, ni, arg, VIRTIO_NET_F_CTRL_MAC_ADDR);
-		if (rc != VNET_OK)
-			return rc;
-		a->kind = MC_MAC;
-		p->n++;
-		return VNET_OK;
+		return mc_add_need(c, ni, p, MC_MAC, VIRTIO_NET_F_CTRL_MAC_ADDR);
 	}
 	bool uc = mc_key(arg, "uc", &v);
 	if (uc || mc_key(arg, "mc", &v)) {
@@ -285,23 +290,16 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 		rc = mc_need(c, ni, arg, VIRTIO_NET_F_CTRL_RX);
 		if (rc != VNET_OK)
 			return rc;
-		if (!p->table) {
-			a->kind = MC_TABLE;
-			p->table = true;
-			p->n++;
-		}
-		return VNET_OK;
+		if (p->table)
+			return VNET_OK;
+		p->table = true;
+		return mc_add(p, MC_TABLE);
 	}
 	bool add = mc_key(arg, "vlan_add", &v);
 	if (add || mc_key(arg, "vlan_del", &v)) {
 		if (!mp_u64_max(v, 4095, &a->n))
 			return mgmt_fail(c, VNET_EINVAL, "'%s': bad VLAN id '%s' (0..4095)", arg, v);
-		rc = mc_need(c, ni, arg, VIRTIO_NET_F_CTRL_VLAN);
-		if (rc != VNET_OK)
-			return rc;
-		a->kind = add ? MC_VLAN_ADD : MC_VLAN_DEL;
-		p->n++;
-		return VNET_OK;
+		return mc_add_need(c, ni, p, add ? MC_VLAN_ADD : MC_VLAN_DEL, VIRTIO_NET_F_CTRL_VLAN);
 	}
 	if (mc_key(arg, "pairs", &v)) {
 		if (!mp_u64_max(v, ni->max_queue_pairs, &a->n) || a->n == 0) {
@@ -309,12 +307,7 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 			mo_fmt_u64(mx, ni->max_queue_pairs);
 			return mgmt_fail(c, VNET_EINVAL, "'%s': bad pair count '%s' (1..%s)", arg, v, mx);
 		}
-		rc = mc_need(c, ni, arg, VIRTIO_NET_F_MQ);
-		if (rc != VNET_OK)
-			return rc;
-		a->kind = MC_PAIRS;
-		p->n++;
-		return VNET_OK;
+		return mc_add_need(c, ni, p, MC_PAIRS, VIRTIO_NET_F_MQ);
 	}
 	if (mc_key(arg, "rss", &v)) {
 		if (mp_streq(v, "default") || mp_streq(v, "on"))
@@ -326,9 +319,7 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 		if (!caps.rss && !caps.hash_report)
 			return mgmt_fail(c, VNET_ENOTSUP,
 			                 "'%s' needs VIRTIO_NET_F_RSS or HASH_REPORT (not negotiated); nothing changed", arg);
-		a->kind = MC_RSS;
-		p->n++;
-		return VNET_OK;
+		return mc_add(p, MC_RSS);
 	}
 	if (mc_key(arg, "rss_table", &v)) {
 		/* Q,Q,...: the whole indirection table, its length a power of two
@@ -344,12 +335,7 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 		uint64_t len = 0;
 		while (*v) {
 			char one[24];
-			size_t k = 0;
-			while (v[k] && v[k] != ',' && k + 1 < sizeof(one)) {
-				one[k] = v[k];
-				k++;
-			}
-			one[k] = 0;
+			size_t k = mc_item(v, one, sizeof(one));
 			uint64_t q;
 			if (!mp_u64_max(one, ni->queue_pairs ? ni->queue_pairs - 1u : 0u, &q) || ni->queue_pairs == 0) {
 				char mx[24];
@@ -374,32 +360,20 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 			                 "'%s': the table needs a power-of-two number of entries (1..%s); nothing changed", arg,
 			                 mx);
 		}
-		a->kind = MC_RSS_TABLE;
 		a->n = len;
-		p->n++;
-		return VNET_OK;
+		return mc_add(p, MC_RSS_TABLE);
 	}
 	bool tx = mc_key(arg, "coal_tx", &v);
 	if (tx || mc_key(arg, "coal_rx", &v)) {
 		char us[24];
-		size_t k = 0;
-		while (v[k] && v[k] != ',' && k + 1 < sizeof(us)) {
-			us[k] = v[k];
-			k++;
-		}
-		us[k] = 0;
+		size_t k = mc_item(v, us, sizeof(us));
 		uint64_t u, n;
 		if (v[k] != ',' || !mp_u64_max(us, 0xffffffffu, &u) || !mp_u64_max(v + k + 1, 0xffffffffu, &n))
 			return mgmt_fail(c, VNET_EINVAL, "'%s': expected USECS,PACKETS (each 0..4294967295)", arg);
-		rc = mc_need(c, ni, arg, VIRTIO_NET_F_NOTF_COAL);
-		if (rc != VNET_OK)
-			return rc;
-		a->kind = MC_COAL;
 		a->on = tx;
 		a->coal.max_usecs = (uint32_t)u;
 		a->coal.max_packets = (uint32_t)n;
-		p->n++;
-		return VNET_OK;
+		return mc_add_need(c, ni, p, MC_COAL, VIRTIO_NET_F_NOTF_COAL);
 	}
 	if (mc_key(arg, "offloads", &v)) {
 		uint64_t mask = 0;
@@ -410,12 +384,7 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 		if (!mp_streq(v, "none")) {
 			while (*v) {
 				char one[40];
-				size_t k = 0;
-				while (v[k] && v[k] != ',' && k + 1 < sizeof(one)) {
-					one[k] = v[k];
-					k++;
-				}
-				one[k] = 0;
+				size_t k = mc_item(v, one, sizeof(one));
 				int bit = mp_feature(one);
 				if (bit < 0)
 					return mgmt_fail(c, VNET_EINVAL, "'%s': unknown feature '%s'", arg, one);
@@ -429,13 +398,8 @@ static int mc_parse(struct mctx *c, struct vnet_net *net, const struct vnet_net_
 					v++;
 			}
 		}
-		rc = mc_need(c, ni, arg, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
-		if (rc != VNET_OK)
-			return rc;
-		a->kind = MC_OFFLOADS;
 		a->n = mask;
-		p->n++;
-		return VNET_OK;
+		return mc_add_need(c, ni, p, MC_OFFLOADS, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
 	}
 	return mgmt_fail(c, VNET_EINVAL,
 	                 "unknown setting '%s' (promisc allmulti alluni nomulti nouni nobcast mac uc mc vlan_add "
@@ -490,12 +454,9 @@ int mc_control_set(struct mctx *c)
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_then(c, &i, false, 0, "no setting given", &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos <= i)
-		return mgmt_fail(c, VNET_EINVAL, "%s: no setting given (usage: %s %s)", name, c->cmd->name,
-		                 c->cmd->usage);
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	static struct mc_plan plan; /* ~800 bytes of MAC lists: off the stack (control path, serialised) */

@@ -26,11 +26,6 @@ static const char *md_ring(enum vnet_vq_layout l)
 	return l == VNET_VQ_PACKED ? "packed" : "split";
 }
 
-static const char *md_duplex(uint8_t d)
-{
-	return d == VIRTIO_NET_DUPLEX_FULL ? "full" : d == VIRTIO_NET_DUPLEX_HALF ? "half" : "unknown";
-}
-
 /* The wanted set: what the last feature_set asked for; before one, the
  * set negotiated at bring-up (the driver's request is not kept by the
  * net layer; what it asked for and the device did not offer is not
@@ -52,11 +47,7 @@ static void md_device_body(struct mctx *c, const char *name, struct vnet_net *ne
 	mo_str(o, "mac_source", ni.mac_from_device ? "device" : "generated");
 	mo_u64(o, "mtu", ni.mtu);
 	mo_str(o, "link", ni.link_up ? "up" : "down");
-	if (ni.speed_known)
-		mo_u64(o, "speed_mbps", ni.speed_mbps);
-	else
-		mo_null(o, "speed_mbps");
-	mo_str(o, "duplex", md_duplex(ni.duplex));
+	mgmt_speed_duplex(o, ni.speed_known, ni.speed_mbps, ni.duplex);
 	mo_u64(o, "queue_pairs", ni.queue_pairs);
 	mo_u64(o, "max_queue_pairs", ni.max_queue_pairs);
 	mo_u64(o, "queue_size", ni.queue_size);
@@ -137,14 +128,14 @@ int md_device_info(struct mctx *c)
 	return VNET_OK;
 }
 
-/* stop + restart (restart replays the control state); the figures for
- * the report.  VNET_OK or the restart's error (already printed). */
-static int md_reset_replay(struct mctx *c, const char *name, struct vnet_net *net, uint32_t *inflight,
-                           uint64_t *replays)
+/* stop + restart (restart replays the control state), and the report:
+ * for virtqueue_reset (qarg, the queue asked for) why the whole device
+ * was reset.  VNET_OK or the error (already printed). */
+static int md_reset_replay(struct mctx *c, const char *name, struct vnet_net *net, const char *qarg)
 {
 	struct vnet_net_ctrl_stats s0, s1;
 	vnet_net_ctrl_get_stats(net, &s0);
-	*inflight = vnet_net_stop(net);
+	uint32_t inflight = vnet_net_stop(net);
 	if (vnet_net_is_dead(net)) {
 		mgmt_changed(c, name);
 		return mgmt_fail(c, VNET_EBROKEN, "%s: the device reset did not complete: device latched dead", name);
@@ -154,7 +145,19 @@ static int md_reset_replay(struct mctx *c, const char *name, struct vnet_net *ne
 	if (rc != VNET_OK)
 		return mgmt_fail(c, rc, "%s: restart after reset failed: %s", name, vnet_strerror(rc));
 	vnet_net_ctrl_get_stats(net, &s1);
-	*replays = s1.replays - s0.replays;
+	struct mo *o = c->o;
+	mo_begin(o, c->cmd->name, name);
+	if (qarg) {
+		mo_str(o, "queue", qarg);
+		mo_str(o, "method", "device_reset");
+		mo_str(o, "why", "VIRTIO_F_RING_RESET not negotiated");
+	} else {
+		mo_str(o, "result", "reset, re-initialised, control state replayed");
+	}
+	mo_u64(o, "buffers_reclaimed", inflight);
+	mo_u64(o, "replays", s1.replays - s0.replays);
+	mo_bool(o, "running", vnet_net_is_running(net));
+	mo_end(o);
 	return VNET_OK;
 }
 
@@ -167,19 +170,7 @@ int md_device_reset(struct mctx *c)
 		return rc;
 	if (vnet_net_is_dead(net))
 		return mgmt_fail(c, VNET_EBROKEN, "%s: device latched dead (an earlier reset did not complete)", name);
-	uint32_t inflight = 0;
-	uint64_t replays = 0;
-	rc = md_reset_replay(c, name, net, &inflight, &replays);
-	if (rc != VNET_OK)
-		return rc;
-	struct mo *o = c->o;
-	mo_begin(o, c->cmd->name, name);
-	mo_str(o, "result", "reset, re-initialised, control state replayed");
-	mo_u64(o, "buffers_reclaimed", inflight);
-	mo_u64(o, "replays", replays);
-	mo_bool(o, "running", vnet_net_is_running(net));
-	mo_end(o);
-	return VNET_OK;
+	return md_reset_replay(c, name, net, NULL);
 }
 
 int md_device_remove(struct mctx *c)
@@ -223,13 +214,6 @@ void md_vq_describe(struct mo *o, const char *label, struct vnet_vq *vq)
 	mo_obj_end(o);
 }
 
-static bool md_is_queue(struct mctx *c, const char *s)
-{
-	struct mp_queue q;
-	(void)c;
-	return mp_queue(s, 0x7fff, &q);
-}
-
 /* Parse and check a queue against the device; error printed on failure. */
 static int md_queue(struct mctx *c, struct vnet_net *net, const char *name, const char *arg, struct mp_queue *q)
 {
@@ -257,12 +241,40 @@ static void md_vq_label(char *buf, const char *kind, uint16_t pair)
 	mo_fmt_u64(buf + n, pair);
 }
 
+void md_vq_each(struct mo *o, struct vnet_net *net, const struct mp_queue *q,
+                void (*fn)(struct mo *, struct vnet_net *, const char *, struct vnet_vq *))
+{
+	struct vnet_net_info ni;
+	vnet_net_get_info(net, &ni);
+	for (uint16_t p = 0; p < ni.queue_pairs; p++) {
+		char l[16];
+		if (q && (q->kind == MP_Q_CTRL || q->pair != p))
+			continue;
+		if (!q || q->kind != MP_Q_TX) {
+			md_vq_label(l, "rx", p);
+			fn(o, net, l, vnet_net_rxq(net, p));
+		}
+		if (!q || q->kind != MP_Q_RX) {
+			md_vq_label(l, "tx", p);
+			fn(o, net, l, vnet_net_txq(net, p));
+		}
+	}
+	if (vnet_net_ctrlq(net) && (!q || q->kind == MP_Q_CTRL))
+		fn(o, net, "ctrl", vnet_net_ctrlq(net));
+}
+
+static void md_vq_describe_fn(struct mo *o, struct vnet_net *net, const char *label, struct vnet_vq *vq)
+{
+	(void)net;
+	md_vq_describe(o, label, vq);
+}
+
 int md_vq_info(struct mctx *c)
 {
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, md_is_queue, &name, &rc);
+	struct vnet_net *net = mgmt_device(c, &i, true, mgmt_is_queue, &name, &rc);
 	if (!net)
 		return rc;
 	struct mp_queue q = {MP_Q_PAIR, 0};
@@ -274,30 +286,15 @@ int md_vq_info(struct mctx *c)
 		one = true;
 		i++;
 	}
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
+	if (mgmt_extra(c, i, &rc))
+		return rc;
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	struct mo *o = c->o;
 	mo_begin(o, c->cmd->name, name);
 	mo_u64(o, "queue_pairs", ni.queue_pairs);
 	mo_arr(o, "queues");
-	for (uint16_t p = 0; p < ni.queue_pairs; p++) {
-		char l[16];
-		if (one && (q.kind == MP_Q_CTRL || q.pair != p))
-			continue;
-		if (!one || q.kind != MP_Q_TX) {
-			md_vq_label(l, "rx", p);
-			md_vq_describe(o, l, vnet_net_rxq(net, p));
-		}
-		if (!one || q.kind != MP_Q_RX) {
-			md_vq_label(l, "tx", p);
-			md_vq_describe(o, l, vnet_net_txq(net, p));
-		}
-	}
-	if (vnet_net_ctrlq(net) && (!one || q.kind == MP_Q_CTRL))
-		md_vq_describe(o, "ctrl", vnet_net_ctrlq(net));
+	md_vq_each(o, net, one ? &q : NULL, md_vq_describe_fn);
 	mo_arr_end(o);
 	mo_end(o);
 	return VNET_OK;
@@ -309,23 +306,15 @@ static struct vnet_net *md_device_queue(struct mctx *c, const char **name, struc
                                         int *rc)
 {
 	unsigned i = 0;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, name, rc);
+	struct vnet_net *net = mgmt_device_then(c, &i, false, 0, "a queue is required", name, rc);
 	if (!net)
 		return NULL;
-	if (c->npos <= i) {
-		*rc = mgmt_fail(c, VNET_EINVAL, "%s: a queue is required (usage: %s %s)", *name, c->cmd->name,
-		                c->cmd->usage);
-		return NULL;
-	}
 	*rc = md_queue(c, net, *name, c->pos[i], q);
 	if (*rc != VNET_OK)
 		return NULL;
 	*qarg = c->pos[i++];
-	if (c->npos > i) {
-		*rc = mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                c->cmd->usage);
+	if (mgmt_extra(c, i, rc))
 		return NULL;
-	}
 	return net;
 }
 
@@ -391,20 +380,7 @@ int md_vq_reset(struct mctx *c)
 		mo_end(o);
 		return VNET_OK;
 	}
-	uint32_t inflight = 0;
-	uint64_t replays = 0;
-	rc = md_reset_replay(c, name, net, &inflight, &replays);
-	if (rc != VNET_OK)
-		return rc;
-	mo_begin(o, c->cmd->name, name);
-	mo_str(o, "queue", qarg);
-	mo_str(o, "method", "device_reset");
-	mo_str(o, "why", "VIRTIO_F_RING_RESET not negotiated");
-	mo_u64(o, "buffers_reclaimed", inflight);
-	mo_u64(o, "replays", replays);
-	mo_bool(o, "running", vnet_net_is_running(net));
-	mo_end(o);
-	return VNET_OK;
+	return md_reset_replay(c, name, net, qarg);
 }
 
 int md_vq_remove(struct mctx *c)
@@ -528,12 +504,9 @@ int md_feature_get(struct mctx *c)
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, md_is_feature, &name, &rc);
+	struct vnet_net *net = mgmt_device_then(c, &i, true, md_is_feature, "a feature is required", &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos <= i)
-		return mgmt_fail(c, VNET_EINVAL, "%s: a feature is required (usage: %s %s)", name, c->cmd->name,
-		                 c->cmd->usage);
 	for (unsigned k = i; k < c->npos; k++)
 		if (mp_feature(c->pos[k]) < 0)
 			return mgmt_fail(c, VNET_EINVAL, "unknown feature '%s' (a name such as GUEST_CSUM or a bit 0..63)",
@@ -556,12 +529,9 @@ int md_feature_set(struct mctx *c)
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, false, 0, &name, &rc);
+	struct vnet_net *net = mgmt_device_then(c, &i, false, 0, "no change given", &name, &rc);
 	if (!net)
 		return rc;
-	if (c->npos <= i)
-		return mgmt_fail(c, VNET_EINVAL, "%s: no change given (usage: %s %s)", name, c->cmd->name,
-		                 c->cmd->usage);
 	struct vnet_net_info ni;
 	vnet_net_get_info(net, &ni);
 	uint64_t cur = md_wanted(c, name, &ni), want = cur;

@@ -121,10 +121,22 @@ int mgmt_fail(struct mctx *c, int rc, const char *fmt, ...);
 struct vnet_net *mgmt_device_only(struct mctx *c, bool optional, const char **name, int *rc);
 struct vnet_net *mgmt_device(struct mctx *c, unsigned *i, bool optional, bool (*other)(struct mctx *, const char *),
                              const char **name, int *rc);
+/* mgmt_device(), then at least one argument after it: else the error
+ * "NAME: <missing> (usage: ...)" and NULL (*rc). */
+struct vnet_net *mgmt_device_then(struct mctx *c, unsigned *i, bool optional,
+                                  bool (*other)(struct mctx *, const char *), const char *missing, const char **name,
+                                  int *rc);
+/* pos[i] and on are one argument too many: true after printing the
+ * "unexpected argument" error (*rc); false when there is none. */
+bool mgmt_extra(struct mctx *c, unsigned i, int *rc);
 struct vnet_mgmt_slot *mgmt_slot(struct vnet_mgmt *m, const char *name);
 void mgmt_changed(struct mctx *c, const char *name);
 /* Feature name for output: the driver's, or "bitN" in buf. */
 const char *mgmt_feature_name(unsigned bit, char buf[8]);
+/* "speed_mbps" (null when unknown) and "duplex" of a link. */
+void mgmt_speed_duplex(struct mo *o, bool speed_known, uint32_t speed_mbps, uint8_t duplex);
+/* An `other` for mgmt_device(): s reads as a queue argument. */
+bool mgmt_is_queue(struct mctx *c, const char *s);
 
 int md_device_info(struct mctx *c);
 int md_device_reset(struct mctx *c);
@@ -142,5 +154,10 @@ int ms_vq_stats(struct mctx *c);
 
 /* Shared by device_info and virtqueue_info: one virtqueue's description. */
 void md_vq_describe(struct mo *o, const char *label, struct vnet_vq *vq);
+/* fn for each virtqueue q selects (every one when q is NULL): rx0 tx0
+ * rx1 ... then ctrl, each with its label.  Shared by virtqueue_info and
+ * virtqueue_stats. */
+void md_vq_each(struct mo *o, struct vnet_net *net, const struct mp_queue *q,
+                void (*fn)(struct mo *, struct vnet_net *, const char *, struct vnet_vq *));
 
 #endif

@@ -56,7 +56,46 @@ static uint64_t ms_delta(uint64_t now, uint64_t before)
 	return now >= before ? now - before : 0;
 }
 
+/* The six interval rates of the device and of each pair, and their
+ * EWMA: packets, drops and errors in 1/100 per second, bytes per second. */
+static const char *const ms_rate_keys[6] = {"rx_pps", "tx_pps", "rx_bytes_per_s", "tx_bytes_per_s",
+                                            "drops_per_s", "errors_per_s"};
+
+static bool ms_rate_is_bytes(unsigned k)
+{
+	return k == 2 || k == 3;
+}
+
+/* The six rates over dt from the counters now and at the base (ms_rate_keys order). */
+static void ms_rates(uint64_t x[6], const uint64_t now[6], const uint64_t base[6], uint64_t dt)
+{
+	for (unsigned k = 0; k < 6; k++)
+		x[k] = ms_per_sec(ms_delta(now[k], base[k]), dt, ms_rate_is_bytes(k) ? 1 : 100);
+}
+
+/* The six rates, or six nulls when x is NULL. */
+static void ms_put_rates(struct mo *o, const uint64_t *x)
+{
+	for (unsigned k = 0; k < 6; k++) {
+		if (!x)
+			mo_null(o, ms_rate_keys[k]);
+		else if (ms_rate_is_bytes(k))
+			mo_u64(o, ms_rate_keys[k], x[k]);
+		else
+			mo_fix2(o, ms_rate_keys[k], x[k]);
+	}
+}
+
 /* ---------------------------------------------- performance monitor additions */
+
+/* Open pair q's object, named "pairN". */
+static void ms_pair_obj(struct mo *o, uint16_t q)
+{
+	char l[16] = "pair";
+	mo_fmt_u64(l + 4, q);
+	mo_obj(o, l);
+	mo_str(o, "name", l);
+}
 
 /* Latency histogram summary: samples and p50/p99/p99.9 (bucket upper edges). */
 static void ms_lat(struct mo *o, const char *key, const uint64_t *h)
@@ -99,28 +138,22 @@ static void ms_queue(struct mo *o, struct vnet_net *net, uint16_t q, struct vnet
 		st.rx_packets, st.tx_packets, st.rx_bytes, st.tx_bytes, st.rx_drops + st.tx_drops,
 		st.rx_errors + st.tx_errors, st.polls, st.rx_interrupts, st.rx_irq_packets,
 	};
-	char l[16] = "pair";
-	mo_fmt_u64(l + 4, q);
-	mo_obj(o, l);
-	mo_str(o, "name", l);
+	ms_pair_obj(o, q);
 	if (have && b) {
-		mo_fix2(o, "rx_pps", ms_per_sec(ms_delta(n.rx_packets, b->rx_packets), dt, 100));
-		mo_fix2(o, "tx_pps", ms_per_sec(ms_delta(n.tx_packets, b->tx_packets), dt, 100));
-		mo_u64(o, "rx_bytes_per_s", ms_per_sec(ms_delta(n.rx_bytes, b->rx_bytes), dt, 1));
-		mo_u64(o, "tx_bytes_per_s", ms_per_sec(ms_delta(n.tx_bytes, b->tx_bytes), dt, 1));
-		mo_fix2(o, "drops_per_s", ms_per_sec(ms_delta(n.drops, b->drops), dt, 100));
-		mo_fix2(o, "errors_per_s", ms_per_sec(ms_delta(n.errors, b->errors), dt, 100));
+		const uint64_t now6[6] = {n.rx_packets, n.tx_packets, n.rx_bytes, n.tx_bytes, n.drops, n.errors};
+		const uint64_t base6[6] = {b->rx_packets, b->tx_packets, b->rx_bytes, b->tx_bytes, b->drops, b->errors};
+		uint64_t x[6];
+		ms_rates(x, now6, base6, dt);
+		ms_put_rates(o, x);
 		mo_fix2(o, "rx_interrupts_per_s", ms_per_sec(ms_delta(n.rx_interrupts, b->rx_interrupts), dt, 100));
 		ms_ratio(o, "rx_frames_per_poll", ms_delta(n.rx_packets, b->rx_packets), ms_delta(n.polls, b->polls));
 		ms_ratio(o, "rx_frames_per_interrupt", ms_delta(n.rx_irq_packets, b->rx_irq_packets),
 		         ms_delta(n.rx_interrupts, b->rx_interrupts));
 	} else {
-		static const char *const keys[] = {"rx_pps",       "tx_pps",         "rx_bytes_per_s",
-		                                   "tx_bytes_per_s", "drops_per_s",  "errors_per_s",
-		                                   "rx_interrupts_per_s", "rx_frames_per_poll",
-		                                   "rx_frames_per_interrupt"};
-		for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-			mo_null(o, keys[k]);
+		ms_put_rates(o, NULL);
+		mo_null(o, "rx_interrupts_per_s");
+		mo_null(o, "rx_frames_per_poll");
+		mo_null(o, "rx_frames_per_interrupt");
 	}
 	mo_u64(o, "rx_in_flight", vnet_vq_outstanding(vnet_net_rxq(net, q)));
 	mo_u64(o, "tx_in_flight", vnet_vq_outstanding(vnet_net_txq(net, q)));
@@ -152,25 +185,15 @@ static uint64_t ms_ewma(uint64_t old, uint64_t x, bool seeded)
 	return x >= old ? old + (x - old) / 4u : old - (old - x) / 4u;
 }
 
-static const char *const ms_ewma_keys[6] = {"rx_pps", "tx_pps", "rx_bytes_per_s", "tx_bytes_per_s",
-                                            "drops_per_s", "errors_per_s"};
-
 static void ms_smoothed(struct mo *o, struct vnet_mgmt_slot *sl, const uint64_t *x, bool have)
 {
-	mo_obj(o, "smoothed");
-	for (unsigned k = 0; k < 6; k++) {
-		if (!have) {
-			mo_null(o, ms_ewma_keys[k]);
-			continue;
-		}
-		sl->ewma[k] = ms_ewma(sl->ewma[k], x[k], sl->have_ewma);
-		if (k == 2 || k == 3)
-			mo_u64(o, ms_ewma_keys[k], sl->ewma[k]);
-		else
-			mo_fix2(o, ms_ewma_keys[k], sl->ewma[k]);
-	}
-	if (have)
+	if (have) {
+		for (unsigned k = 0; k < 6; k++)
+			sl->ewma[k] = ms_ewma(sl->ewma[k], x[k], sl->have_ewma);
 		sl->have_ewma = true;
+	}
+	mo_obj(o, "smoothed");
+	ms_put_rates(o, have ? sl->ewma : NULL);
 	mo_obj_end(o);
 }
 
@@ -206,21 +229,22 @@ int ms_perf(struct mctx *c)
 	bool have = sl->have_base && now > sl->base_ns;
 	uint64_t dt = have ? now - sl->base_ns : 0;
 	mo_u64(o, "interval_ms", dt / 1000000u);
+	/* the six rates: printed here, smoothed below */
+	uint64_t x[6] = {0};
+	if (have) {
+		const uint64_t now6[6] = {s.rx_packets, s.tx_packets, s.rx_bytes, s.tx_bytes, s.drops, s.errors};
+		const uint64_t base6[6] = {sl->rx_packets, sl->tx_packets, sl->rx_bytes,
+		                           sl->tx_bytes,   sl->drops,      sl->errors};
+		ms_rates(x, now6, base6, dt);
+	}
 	mo_obj(o, "rates");
 	if (!have) {
 		mo_text(o, "(first sample: rates from the next call on)");
-		static const char *const keys[] = {"rx_pps",   "tx_pps",         "rx_bytes_per_s",        "tx_bytes_per_s",
-		                                   "drops_per_s", "errors_per_s", "interrupts_per_s",
-		                                   "rx_packets_per_interrupt"};
-		for (unsigned k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
-			mo_null(o, keys[k]);
+		ms_put_rates(o, NULL);
+		mo_null(o, "interrupts_per_s");
+		mo_null(o, "rx_packets_per_interrupt");
 	} else {
-		mo_fix2(o, "rx_pps", ms_per_sec(ms_delta(s.rx_packets, sl->rx_packets), dt, 100));
-		mo_fix2(o, "tx_pps", ms_per_sec(ms_delta(s.tx_packets, sl->tx_packets), dt, 100));
-		mo_u64(o, "rx_bytes_per_s", ms_per_sec(ms_delta(s.rx_bytes, sl->rx_bytes), dt, 1));
-		mo_u64(o, "tx_bytes_per_s", ms_per_sec(ms_delta(s.tx_bytes, sl->tx_bytes), dt, 1));
-		mo_fix2(o, "drops_per_s", ms_per_sec(ms_delta(s.drops, sl->drops), dt, 100));
-		mo_fix2(o, "errors_per_s", ms_per_sec(ms_delta(s.errors, sl->errors), dt, 100));
+		ms_put_rates(o, x);
 		mo_fix2(o, "interrupts_per_s", ms_per_sec(ms_delta(hirq, sl->host_interrupts), dt, 100));
 		uint64_t di = ms_delta(s.rx_interrupts, sl->rx_interrupts);
 		uint64_t dp = ms_delta(s.rx_irq_packets, sl->rx_irq_packets);
@@ -231,15 +255,7 @@ int ms_perf(struct mctx *c)
 	}
 	mo_obj_end(o);
 	/* performance monitor: smoothed device rates, per queue pair detail */
-	uint64_t x[6] = {0};
-	if (have) {
-		x[0] = ms_per_sec(ms_delta(s.rx_packets, sl->rx_packets), dt, 100);
-		x[1] = ms_per_sec(ms_delta(s.tx_packets, sl->tx_packets), dt, 100);
-		x[2] = ms_per_sec(ms_delta(s.rx_bytes, sl->rx_bytes), dt, 1);
-		x[3] = ms_per_sec(ms_delta(s.tx_bytes, sl->tx_bytes), dt, 1);
-		x[4] = ms_per_sec(ms_delta(s.drops, sl->drops), dt, 100);
-		x[5] = ms_per_sec(ms_delta(s.errors, sl->errors), dt, 100);
-	} else {
+	if (!have) {
 		/* the first call starts latency sampling (one in 16) if the host
 		 * left it off: only a monitored device pays for it */
 		struct vnet_net_latency l0;
@@ -313,10 +329,7 @@ static void ms_pair(struct mo *o, struct vnet_net *net, uint16_t q)
 {
 	struct vnet_net_queue_stats s;
 	vnet_net_get_stats(net, q, &s);
-	char l[16] = "pair";
-	mo_fmt_u64(l + 4, q);
-	mo_obj(o, l);
-	mo_str(o, "name", l);
+	ms_pair_obj(o, q);
 	mo_u64(o, "rx_packets", s.rx_packets);
 	mo_u64(o, "rx_bytes", s.rx_bytes);
 	mo_u64(o, "rx_drops", s.rx_drops);
@@ -340,19 +353,12 @@ static void ms_pair(struct mo *o, struct vnet_net *net, uint16_t q)
 	mo_obj_end(o);
 }
 
-static bool ms_is_queue(struct mctx *c, const char *s)
-{
-	struct mp_queue q;
-	(void)c;
-	return mp_queue(s, 0x7fff, &q);
-}
-
 int ms_vq_stats(struct mctx *c)
 {
 	unsigned i = 0;
 	const char *name;
 	int rc;
-	struct vnet_net *net = mgmt_device(c, &i, true, ms_is_queue, &name, &rc);
+	struct vnet_net *net = mgmt_device(c, &i, true, mgmt_is_queue, &name, &rc);
 	if (!net)
 		return rc;
 	struct vnet_net_info ni;
@@ -370,9 +376,8 @@ int ms_vq_stats(struct mctx *c)
 			return mgmt_fail(c, VNET_EINVAL, "%s: unknown queue '%s': %s queue pair(s) in use", name, arg, np);
 		one = true;
 	}
-	if (c->npos > i)
-		return mgmt_fail(c, VNET_EINVAL, "unexpected argument '%s' (usage: %s %s)", c->pos[i], c->cmd->name,
-		                 c->cmd->usage);
+	if (mgmt_extra(c, i, &rc))
+		return rc;
 	struct mo *o = c->o;
 	mo_begin(o, c->cmd->name, name);
 	mo_arr(o, "pairs");
@@ -381,19 +386,7 @@ int ms_vq_stats(struct mctx *c)
 			ms_pair(o, net, p);
 	mo_arr_end(o);
 	mo_arr(o, "virtqueues");
-	for (uint16_t p = 0; p < ni.queue_pairs; p++) {
-		if (one && (q.kind == MP_Q_CTRL || q.pair != p))
-			continue;
-		char l[16] = "rx";
-		mo_fmt_u64(l + 2, p);
-		if (!one || q.kind != MP_Q_TX)
-			ms_vq(o, net, l, vnet_net_rxq(net, p));
-		l[0] = 't';
-		if (!one || q.kind != MP_Q_RX)
-			ms_vq(o, net, l, vnet_net_txq(net, p));
-	}
-	if (vnet_net_ctrlq(net) && (!one || q.kind == MP_Q_CTRL))
-		ms_vq(o, net, "ctrl", vnet_net_ctrlq(net));
+	md_vq_each(o, net, one ? &q : NULL, ms_vq);
 	mo_arr_end(o);
 	mo_end(o);
 	return VNET_OK;

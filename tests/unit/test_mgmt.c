@@ -184,6 +184,16 @@ static int run(struct host *h, const char *line)
 	return vnet_mgmt_run(&h->mg, argc, argv, &sink);
 }
 
+/* One frame to vnet0's MAC injected on pair 0 comes out of the driver. */
+static void rx_one(struct dev *d)
+{
+	static const uint8_t fr[60] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
+	assert_int_equal(ndm_rx_inject(&d->m, 0, fr, sizeof(fr), NULL), 1);
+	struct vnet_pkt *p[4];
+	assert_int_equal(vnet_net_rx_burst(d->net, 0, p, 4), 1);
+	vnet_net_pkt_free(d->net, p[0]);
+}
+
 /* ------------------------------------------------------------ a strict JSON checker (RFC 8259) */
 
 struct jp {
@@ -249,6 +259,38 @@ static bool jnumber(struct jp *p)
 	return true;
 }
 
+/* After the '{' or '[': the members ("key":value, keys) or the elements
+ * (values), comma-separated, up to and including `close`. */
+static bool jmembers(struct jp *p, char close, bool keys)
+{
+	jws(p);
+	if (*p->s == close) {
+		p->s++;
+		return true;
+	}
+	for (;;) {
+		if (keys) {
+			jws(p);
+			if (!jstring(p))
+				return false;
+			jws(p);
+			if (*p->s++ != ':')
+				return false;
+		}
+		if (!jvalue(p))
+			return false;
+		jws(p);
+		if (*p->s == ',') {
+			p->s++;
+			continue;
+		}
+		if (*p->s != close)
+			return false;
+		p->s++;
+		return true;
+	}
+}
+
 static bool jvalue(struct jp *p)
 {
 	jws(p);
@@ -257,54 +299,10 @@ static bool jvalue(struct jp *p)
 	bool ok = false;
 	if (*p->s == '{') {
 		p->s++;
-		jws(p);
-		if (*p->s == '}') {
-			p->s++;
-			ok = true;
-		} else {
-			for (;;) {
-				jws(p);
-				if (!jstring(p))
-					break;
-				jws(p);
-				if (*p->s++ != ':')
-					break;
-				if (!jvalue(p))
-					break;
-				jws(p);
-				if (*p->s == ',') {
-					p->s++;
-					continue;
-				}
-				if (*p->s == '}') {
-					p->s++;
-					ok = true;
-				}
-				break;
-			}
-		}
+		ok = jmembers(p, '}', true);
 	} else if (*p->s == '[') {
 		p->s++;
-		jws(p);
-		if (*p->s == ']') {
-			p->s++;
-			ok = true;
-		} else {
-			for (;;) {
-				if (!jvalue(p))
-					break;
-				jws(p);
-				if (*p->s == ',') {
-					p->s++;
-					continue;
-				}
-				if (*p->s == ']') {
-					p->s++;
-					ok = true;
-				}
-				break;
-			}
-		}
+		ok = jmembers(p, ']', false);
 	} else if (*p->s == '"') {
 		ok = jstring(p);
 	} else if (!strncmp(p->s, "true", 4) || !strncmp(p->s, "null", 4)) {
@@ -376,6 +374,21 @@ static void assert_unchanged(struct dev *d, const struct snap *a)
 	assert_int_equal(a->running, b.running);
 }
 
+/* line (JSON output): returns rc and prints exactly one well-formed JSON object. */
+static void run_json(struct host *h, const char *line, int rc)
+{
+	assert_int_equal(run(h, line), rc);
+	assert_json(h->out);
+}
+
+/* run_json() of line with --json added. */
+static void run_as_json(struct host *h, const char *line, int rc)
+{
+	char j[1100];
+	snprintf(j, sizeof(j), "%s --json", line);
+	run_json(h, j, rc);
+}
+
 /* An error in text and in JSON, and nothing changed on vnet0. */
 static void expect_error(struct host *h, const char *line, int rc, const char *msg)
 {
@@ -384,10 +397,7 @@ static void expect_error(struct host *h, const char *line, int rc, const char *m
 	assert_has(h->out, "error: ");
 	assert_has(h->out, msg);
 	assert_unchanged(&h->d[0], &s);
-	char j[1100];
-	snprintf(j, sizeof(j), "%s --json", line);
-	assert_int_equal(run(h, j), rc);
-	assert_json(h->out);
+	run_as_json(h, line, rc);
 	assert_has(h->out, "\"ok\":false");
 	assert_has(h->out, msg);
 	assert_unchanged(&h->d[0], &s);
@@ -398,10 +408,7 @@ static void expect_ok_both(struct host *h, const char *line)
 {
 	assert_int_equal(run(h, line), VNET_OK);
 	assert_true(strncmp(h->out, "error: ", 7) != 0);
-	char j[1100];
-	snprintf(j, sizeof(j), "%s --json", line);
-	assert_int_equal(run(h, j), VNET_OK);
-	assert_json(h->out);
+	run_as_json(h, line, VNET_OK);
 	assert_has(h->out, "{\"ok\":true");
 }
 
@@ -487,13 +494,8 @@ static void test_device_reset_replays(void **state)
 	assert_true(d->m.cdev.vlan[42 / 8] & (1u << (42 % 8)));
 	assert_true(vnet_net_is_running(d->net));
 	/* traffic after the reset */
-	static const uint8_t fr[60] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
-	assert_int_equal(ndm_rx_inject(&d->m, 0, fr, sizeof(fr), NULL), 1);
-	struct vnet_pkt *p[4];
-	assert_int_equal(vnet_net_rx_burst(d->net, 0, p, 4), 1);
-	vnet_net_pkt_free(d->net, p[0]);
-	assert_int_equal(run(h, "devreset vnet0 --json"), VNET_OK);
-	assert_json(h->out);
+	rx_one(d);
+	run_json(h, "devreset vnet0 --json", VNET_OK);
 	assert_has(h->out, "\"running\":true");
 	assert_true(h->changed >= 2);
 	expect_error(h, "devreset", VNET_EINVAL, "a device name is required");
@@ -507,8 +509,7 @@ static void test_device_remove(void **state)
 	(void)state;
 	struct host *h = host_new(BASE, 1, 2);
 	expect_error(h, "devremove vnet5", VNET_ENODEV, "unknown device 'vnet5'");
-	assert_int_equal(run(h, "virtio_net_device_remove vnet1 --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "virtio_net_device_remove vnet1 --json", VNET_OK);
 	assert_has(h->out, "\"result\":\"removed\"");
 	assert_true(h->d[1].removed);
 	expect_error(h, "devinfo vnet1", VNET_ENODEV, "unknown device 'vnet1'");
@@ -563,19 +564,14 @@ static void test_virtqueue_reset_ring_reset(void **state)
 	assert_int_equal(run(h, "ctrlset vnet0 promisc=on"), VNET_OK);
 	unsigned sw = d->m.ft.n_status_writes;
 	uint64_t ct = d->m.ctrl_total;
-	assert_int_equal(run(h, "virtio_net_virtqueue_reset vnet0 rx0 --size 32 --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "virtio_net_virtqueue_reset vnet0 rx0 --size 32 --json", VNET_OK);
 	assert_has(h->out, "\"method\":\"queue_reset\"");
 	assert_has(h->out, "\"size\":32");
 	assert_int_equal(vnet_vq_size(vnet_net_rxq(d->net, 0)), 32);
 	/* no device reset: no status write, no replay */
 	assert_int_equal(d->m.ft.n_status_writes, sw);
 	assert_int_equal(d->m.ctrl_total, ct);
-	static const uint8_t fr[60] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
-	assert_int_equal(ndm_rx_inject(&d->m, 0, fr, sizeof(fr), NULL), 1);
-	struct vnet_pkt *p[2];
-	assert_int_equal(vnet_net_rx_burst(d->net, 0, p, 2), 1);
-	vnet_net_pkt_free(d->net, p[0]);
+	rx_one(d);
 	expect_ok_both(h, "vqreset vnet0 pair0");
 	expect_error(h, "vqreset vnet0 rx0 --size 48", VNET_EINVAL, "per-queue reset of 'rx0' refused");
 	assert_int_equal(vnet_vq_size(vnet_net_rxq(d->net, 0)), 32);
@@ -591,8 +587,7 @@ static void test_virtqueue_remove(void **state)
 	expect_error(h, "vqremove vnet0 pair0", VNET_EINVAL, "only the last pair in use (pair2)");
 	expect_error(h, "vqremove vnet0 ctrl", VNET_EINVAL, "control queue cannot be taken out of service");
 	expect_error(h, "vqremove vnet0 rx5", VNET_EINVAL, "unknown queue 'rx5'");
-	assert_int_equal(run(h, "virtio_net_virtqueue_remove vnet0 tx2 --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "virtio_net_virtqueue_remove vnet0 tx2 --json", VNET_OK);
 	assert_has(h->out, "\"removed\":\"pair2\",\"pairs_before\":3,\"pairs_after\":2");
 	assert_int_equal(d->m.cdev.pairs, 2);
 	assert_int_equal(run(h, "vqremove vnet0 pair1"), VNET_OK);
@@ -659,8 +654,7 @@ static void test_feature_set(void **state)
 	expect_error(h, "featset vnet8 -CSUM", VNET_ENODEV, "unknown device 'vnet8'");
 	/* GUEST_CSUM off: renegotiated, the device sees it, promisc replayed */
 	memset(&d->m.cdev, 0, sizeof(d->m.cdev));
-	assert_int_equal(run(h, "virtio_net_feature_set vnet0 GUEST_CSUM=off --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "virtio_net_feature_set vnet0 GUEST_CSUM=off --json", VNET_OK);
 	assert_has(h->out, "\"renegotiated\":true");
 	assert_has(h->out, "\"removed\":[\"GUEST_CSUM\"]");
 	assert_false(ndm_features(&d->m) & N(GUEST_CSUM));
@@ -669,11 +663,7 @@ static void test_feature_set(void **state)
 	assert_int_equal(run(h, "featget vnet0 GUEST_CSUM --json"), VNET_OK);
 	assert_has(h->out, "\"offered\":true,\"wanted\":false,\"negotiated\":false");
 	/* a receive frame still arrives, not checksum-flagged */
-	static const uint8_t fr[60] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
-	assert_int_equal(ndm_rx_inject(&d->m, 0, fr, sizeof(fr), NULL), 1);
-	struct vnet_pkt *p[2];
-	assert_int_equal(vnet_net_rx_burst(d->net, 0, p, 2), 1);
-	vnet_net_pkt_free(d->net, p[0]);
+	rx_one(d);
 	/* back on, and a guest GSO with MRG_RXBUF (no big-packet change) */
 	assert_int_equal(run(h, "featset vnet0 +GUEST_CSUM +GUEST_TSO4 -CSUM"), VNET_OK);
 	assert_has(h->out, "added                   GUEST_CSUM GUEST_TSO4\n");
@@ -702,8 +692,7 @@ static void test_performance_stats(void **state)
 	(void)state;
 	struct host *h = host_new(BASE, 1, 1);
 	struct dev *d = &h->d[0];
-	assert_int_equal(run(h, "virtio_net_performance_stats vnet0 --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "virtio_net_performance_stats vnet0 --json", VNET_OK);
 	assert_has(h->out, "\"interval_ms\":0,\"rates\":{\"rx_pps\":null");
 	/* 10 frames of 60 bytes, 2 interrupts, in half a second */
 	static const uint8_t fr[60] = {0x52, 0x54, 0, 0x12, 0x34, 0x56};
@@ -718,8 +707,7 @@ static void test_performance_stats(void **state)
 			vnet_net_pkt_free(d->net, p[i]);
 	}
 	h->now += 500000000ull;
-	assert_int_equal(run(h, "perf vnet0 --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "perf vnet0 --json", VNET_OK);
 	assert_has(h->out, "\"rx_packets\":10,\"rx_bytes\":600");
 	assert_has(h->out, "\"interval_ms\":500");
 	assert_has(h->out, "\"rx_pps\":20.00");
@@ -854,8 +842,7 @@ static void test_control_set(void **state)
 	expect_error(h, "ctrlset vnet6 promisc=on", VNET_ENODEV, "unknown device 'vnet6'");
 	/* a refusal by the device: named, the recorded state kept */
 	d->m.ctrl_err_classes = 1u << VIRTIO_NET_CTRL_RX;
-	assert_int_equal(run(h, "ctrlset vnet0 promisc=on --json"), VNET_EIO);
-	assert_json(h->out);
+	run_json(h, "ctrlset vnet0 promisc=on --json", VNET_EIO);
 	assert_has(h->out, "'promisc=on' failed: refused by the device (ack ERR) (RX.PROMISC); 0 earlier");
 	assert_false(vnet_net_get_rx_mode(d->net, VNET_NET_RX_PROMISC));
 	host_free(h);
@@ -874,8 +861,7 @@ static void test_rss_set(void **state)
 	struct dev *d = &h->d[0];
 	assert_int_equal(run(h, "ctrlset vnet0 rss=default"), VNET_OK);
 	assert_true(d->m.cdev.rss_on);
-	assert_int_equal(run(h, "ctrlinfo --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "ctrlinfo --json", VNET_OK);
 	assert_has(h->out, "\"configured\":true");
 	/* rss_table=: the table sent as given, the key and types kept */
 	uint8_t key[VNET_NET_RSS_KEY_MAX];
@@ -902,8 +888,7 @@ static void test_rss_set(void **state)
 	assert_int_equal(r->data[4] | r->data[5] << 8, 3);
 	const uint8_t tbl[8] = {1, 0, 0, 0, 0, 0, 1, 0};
 	assert_memory_equal(r->data + 8, tbl, 8);
-	assert_int_equal(run(h, "ctrlinfo --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "ctrlinfo --json", VNET_OK);
 	assert_has(h->out, "\"indir\":[1,0,0,1]");
 	/* bad values: nothing sent, the table kept */
 	cfgs = d->m.cdev.hash_configs;
@@ -938,8 +923,7 @@ static void test_no_device(void **state)
 	assert_int_equal(run(h, "devremove vnet0"), VNET_OK);
 	assert_int_equal(run(h, "perf"), VNET_ENODEV);
 	assert_has(h->out, "error: no device");
-	assert_int_equal(run(h, "devinfo --json"), VNET_OK);
-	assert_json(h->out);
+	run_json(h, "devinfo --json", VNET_OK);
 	assert_has(h->out, "\"devices\":[],\"count\":0");
 	host_free(h);
 }

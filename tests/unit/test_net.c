@@ -44,6 +44,7 @@
 
 #include "fake_hal.h"
 #include "netdev_model.h"
+#include "test_net_common.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
 #include "vnet/spec/virtio_config.h"
@@ -115,17 +116,17 @@ static void fx_up(struct fx *f, const struct vnet_net_opts *o)
 	assert_non_null(f->net);
 }
 
+/* The usual device: BASE, one pair, default options. */
+static struct fx *fx_base(void **state)
+{
+	struct fx *f = fx_new(state, BASE, 1);
+	fx_up(f, NULL);
+	return f;
+}
+
 static void fx_free(struct fx *f)
 {
-	vnet_net_destroy(f->net);
-	f->net = NULL;
-	assert_int_equal(fake_hal_live_dma(), f->dma0);
-	assert_int_equal(fake_hal_live_private(), f->priv0);
-	if (f->m.violations)
-		fail_msg("device model: %u violations, last: %s", f->m.violations, f->m.last_violation);
-	if (f->m.ft.violations)
-		fail_msg("transport: %u violations, last: %s", f->m.ft.violations, f->m.ft.last_violation);
-	ndm_fini(&f->m);
+	net_fx_teardown(&f->net, &f->m, f->dma0, f->priv0);
 	free(f);
 }
 
@@ -154,6 +155,16 @@ static struct vnet_pkt *make_tx(struct fx *f, uint32_t len, uint32_t seed)
 	fill_frame(p->data, len, seed);
 	p->len = len;
 	return p;
+}
+
+/* n frames (lengths len0.., seeds seed0..) sent on pair 0, all taken. */
+static void send_n(struct fx *f, unsigned n, uint32_t len0, uint32_t seed0)
+{
+	struct vnet_pkt *tx[8];
+	assert_true(n <= 8);
+	for (unsigned i = 0; i < n; i++)
+		tx[i] = make_tx(f, len0 + i, seed0 + i);
+	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, n), n);
 }
 
 static void check_tx_record(struct fx *f, unsigned i, uint16_t qp, uint32_t len, uint32_t seed)
@@ -413,8 +424,7 @@ static void test_mtu_jumbo_without_mrg(void **state)
 
 static void test_tx_roundtrip(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	static const uint32_t lens[] = {60, 64, 1514, 14, 999};
 	struct vnet_pkt *p[5];
@@ -447,8 +457,7 @@ static void test_tx_roundtrip(void **state)
 
 static void test_tx_ring_full(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	enum { N_TX = QMAX + 5 };
 	struct vnet_pkt *p[N_TX];
@@ -474,8 +483,7 @@ static void test_tx_ring_full(void **state)
 
 static void test_tx_not_owned_refused(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 
 	/* Freed buffer. */
@@ -635,8 +643,7 @@ static void test_rx_refill_batch(void **state)
 
 static void test_rx_single(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	static uint8_t fr[3][1514];
 	static const uint32_t lens[3] = {60, 1514, 333};
@@ -759,8 +766,7 @@ static void test_rx_intr_enable(void **state)
 {
 	/* enable returns false when work is already there (the caller must
 	 * poll again before sleeping), true once drained. */
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	vnet_net_rx_intr_disable(f->net, 0);
 	assert_true(vnet_net_rx_intr_enable(f->net, 0));
 	vnet_net_rx_intr_disable(f->net, 0);
@@ -931,8 +937,7 @@ static void test_rx_num_buffers_ignored_without_mrg(void **state)
 {
 	/* Without MRG_RXBUF num_buffers means nothing (spec 5.1.6.4): a
 	 * device writing 0 or 7 there is not dropped. */
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	static uint8_t fr[100];
 	fill_frame(fr, sizeof(fr), 3);
 	struct ndm_rx opt = {.set_num_buffers = true, .num_buffers = 7};
@@ -1026,8 +1031,7 @@ static void test_many_rounds(void **state)
 
 static void test_ctrl_promisc(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	assert_int_equal(vnet_net_set_promisc(f->net, true), VNET_OK);
 	const struct ndm_ctrl_rec *r = ndm_ctrl_last(&f->m, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC);
 	assert_non_null(r);
@@ -1053,8 +1057,7 @@ static void test_ctrl_promisc(void **state)
 
 static void test_ctrl_timeout(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	f->m.ctrl_mode = NDM_CTRL_SILENT;
 	/* 10 ms per relax: the default 1 s bound passes in ~100 polls. */
 	fake_hal_set_relax_step_ns(10ull * 1000 * 1000);
@@ -1246,8 +1249,7 @@ static void test_queue_size_choice(void **state)
 
 static void test_pkt_free_double(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	struct vnet_pkt *a = vnet_net_pkt_alloc(f->net);
 	assert_non_null(a);
@@ -1307,13 +1309,9 @@ static void test_alloc_failure_unwinds(void **state)
  * rings; buffers the application held stay its own throughout. */
 static void test_stop_restart(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
-	struct vnet_pkt *tx[5];
-	for (unsigned i = 0; i < 5; i++)
-		tx[i] = make_tx(f, 60 + i, 500 + i);
-	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 5), 5);
+	send_n(f, 5, 60, 500);
 	struct vnet_pkt *held[2] = {vnet_net_pkt_alloc(f->net), vnet_net_pkt_alloc(f->net)};
 	assert_non_null(held[0]);
 	assert_non_null(held[1]);
@@ -1386,12 +1384,8 @@ static void fx_free_dead(struct fx *f, uint64_t ring_iova)
  * and destroy keeps the rings and buffers. */
 static void test_reset_fails_stop(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
-	struct vnet_pkt *tx[5];
-	for (unsigned i = 0; i < 5; i++)
-		tx[i] = make_tx(f, 60 + i, 700 + i);
-	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 5), 5);
+	struct fx *f = fx_base(state);
+	send_n(f, 5, 60, 700);
 	struct vnet_pkt *held = vnet_net_pkt_alloc(f->net);
 	assert_non_null(held);
 	uint64_t ring_iova;
@@ -1436,12 +1430,8 @@ static void test_reset_fails_stop(void **state)
  * fails: the same, the reset is not confirmed). */
 static void test_reset_fails_destroy(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
-	struct vnet_pkt *tx[3];
-	for (unsigned i = 0; i < 3; i++)
-		tx[i] = make_tx(f, 80 + i, 800 + i);
-	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 3), 3);
+	struct fx *f = fx_base(state);
+	send_n(f, 3, 80, 800);
 	uint64_t ring_iova;
 	assert_non_null(rx0_ring_va(f, &ring_iova));
 	f->m.ft.reset_never_completes = true;
@@ -1456,8 +1446,7 @@ static void test_reset_fails_destroy(void **state)
  * bound that is a normal reset, and stop takes everything back. */
 static void test_reset_slow_completes(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	f->m.ft.reset_delay_polls = 50;
 	assert_int_equal(vnet_net_stop(f->net), QMAX);
 	assert_false(vnet_net_is_dead(f->net));
@@ -1507,8 +1496,7 @@ static void test_reset_fails_bringup(void **state)
  * onto rings built for the old feature set: clear error, nothing leaks. */
 static void test_restart_features_changed(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	vnet_net_stop(f->net);
 	f->m.ft.offered &= ~F(EVENT_IDX);
 	assert_int_equal(vnet_net_restart(f->net), VNET_ENOTSUP);
@@ -1558,16 +1546,23 @@ static void inject_n(struct fx *f, unsigned n, uint32_t seed)
 	}
 }
 
+/* A device up with or without EVENT_IDX (the poll tests run both). */
+static struct fx *fx_up_event_idx(void **state, bool event_idx)
+{
+	struct fx *f = fx_new(state, BASE, 1);
+	struct vnet_net_opts o = default_opts();
+	o.no_event_idx = !event_idx;
+	fx_up(f, &o);
+	return f;
+}
+
 /* Budget respected (exactly `budget` frames, notifications stay off, more
  * work reported, counted), then the remainder re-arms; with and without
  * EVENT_IDX (used_event vs. avail flags / packed DESC vs. ENABLE). */
 static void test_poll_budget(void **state)
 {
 	for (int ev = 0; ev < 2; ev++) {
-		struct fx *f = fx_new(state, BASE, 1);
-		struct vnet_net_opts o = default_opts();
-		o.no_event_idx = ev == 1;
-		fx_up(f, &o);
+		struct fx *f = fx_up_event_idx(state, ev == 0);
 		/* The host armed the queue and slept; the interrupt disarms it
 		 * until the poll says otherwise. */
 		assert_true(vnet_net_rx_intr_enable(f->net, 0));
@@ -1625,10 +1620,7 @@ static void test_poll_budget(void **state)
 static void test_poll_rearm_race(void **state)
 {
 	for (int ev = 0; ev < 2; ev++) {
-		struct fx *f = fx_new(state, BASE, 1);
-		struct vnet_net_opts o = default_opts();
-		o.no_event_idx = ev == 1;
-		fx_up(f, &o);
+		struct fx *f = fx_up_event_idx(state, ev == 0);
 		inject_n(f, 1, 3000);
 		vnet_net_rx_irq(f->net, 0);
 		struct sink k = {.n = 0, .race = f};
@@ -1652,8 +1644,7 @@ static void test_poll_rearm_race(void **state)
 /* VNET_NET_POLL_NO_REARM: notifications stay as they were, off or on. */
 static void test_poll_no_rearm(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	struct sink k = {.n = 0};
 	bool more = true;
 	inject_n(f, 2, 4000);
@@ -1680,13 +1671,9 @@ static void test_poll_no_rearm(void **state)
  * poll also reclaims completed transmissions. */
 static void test_poll_ownership(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
-	struct vnet_pkt *tx[3];
-	for (unsigned i = 0; i < 3; i++)
-		tx[i] = make_tx(f, 70 + i, 5000 + i);
-	assert_int_equal(vnet_net_tx_burst(f->net, 0, tx, 3), 3);
+	send_n(f, 3, 70, 5000);
 	assert_int_equal(ndm_poll(&f->m), 3);
 	inject_n(f, 2, 5100);
 	struct sink k = {.n = 0};
@@ -1708,27 +1695,26 @@ static void test_poll_ownership(void **state)
 	fx_free(f);
 }
 
+/* A poll that does nothing: 0 frames and *more cleared (it was true). */
+static void poll_refused(struct vnet_net *net, uint16_t qp, vnet_net_rx_fn fn, struct sink *k)
+{
+	bool more = true;
+	assert_int_equal(vnet_net_poll(net, qp, 8, 0, fn, k, &more), 0);
+	assert_false(more);
+}
+
 /* Stopped, out of range, or no callback: nothing happens, *more false. */
 static void test_poll_refused(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_base(state);
 	inject_n(f, 1, 6000);
 	struct sink k = {.n = 0};
-	bool more = true;
-	assert_int_equal(vnet_net_poll(f->net, 1, 8, 0, sink_fn, &k, &more), 0);
-	assert_false(more);
-	more = true;
-	assert_int_equal(vnet_net_poll(f->net, 0, 8, 0, NULL, &k, &more), 0);
-	assert_false(more);
-	more = true;
-	assert_int_equal(vnet_net_poll(NULL, 0, 8, 0, sink_fn, &k, &more), 0);
-	assert_false(more);
+	poll_refused(f->net, 1, sink_fn, &k);
+	poll_refused(f->net, 0, NULL, &k);
+	poll_refused(NULL, 0, sink_fn, &k);
 	assert_int_equal(stats(f, 0).polls, 0);
 	vnet_net_stop(f->net);
-	more = true;
-	assert_int_equal(vnet_net_poll(f->net, 0, 8, 0, sink_fn, &k, &more), 0);
-	assert_false(more);
+	poll_refused(f->net, 0, sink_fn, &k);
 	assert_int_equal(k.n, 0);
 	assert_int_equal(stats(f, 0).polls, 0);
 	fx_free(f);
