@@ -3,13 +3,23 @@
 #
 # Soak of the vhost-user recovery loops (issue 12), outside CI: KILLS
 # (default 100) SIGKILL + restarts of dpdk-testpmd, then STALLS (default
-# 100) SIGSTOPs longer than the stall watchdog, under an echo, through
+# 100) SIGSTOPs of STOP_MS (default 1000) longer than the stall watchdog
+# STALL_MS (default 300), under an echo, through
 # tests/integration/vhost/recover_loop.sh (CI runs it as vhost_recover_loop
-# with 5 + 5).  Needs build/bin/recover_loop (BUILD=dir to use another
-# build tree).  Prints the summary; the per-fault JSON lines are kept in
-# SOAK_OUT (default /tmp/soak-vhost-<pid>.jsonl).  Results and the command:
-# docs/reliability.md "vhost-user loops".  10^4 of each at ~2.5 s a kill
-# and ~1.3 s a stall is about 10 hours.
+# with 5 + 6).  Needs build/bin/recover_loop (BUILD=dir to use another
+# build tree; copy the binary elsewhere first if that tree may be rebuilt
+# during the soak).  Prints the summary; the per-fault JSON lines are kept
+# in SOAK_OUT (default /tmp/soak-vhost-<pid>.jsonl), also when the run
+# stops early.  Environment passed on to recover_loop.sh: PORT_MODE
+# (client|server: server makes a kill ~0.65 s instead of ~1.4 s), BE_CPU /
+# LOOP_CPU (pinning, to run two soaks side by side with the CPUs swapped),
+# DEADLINE (epoch seconds: no new fault after it), KEEP_WORK=1 (keep the
+# logs).  Never read the loop's command FIFO (<work dir>/cmd) while it
+# runs: a reader takes the command meant for the loop, and the script then
+# waits in vain for its answer.  Results and the commands:
+# docs/reliability.md "vhost-user loops".  Costs on this 2-vCPU machine,
+# four soaks side by side: ~0.8 s a stall, ~1.5-2.5 s a kill (testpmd's
+# start-up); 10^4 of each is more than a session.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)

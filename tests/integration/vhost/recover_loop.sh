@@ -98,7 +98,7 @@ start_backend() {
 # kernel wait channel and, with gdb, its stack.
 loop_state() {
 	echo "---- recover_loop (pid $LP): state $(awk '{print $3}' "/proc/$LP/stat" 2>/dev/null), wchan $(cat "/proc/$LP/wchan" 2>/dev/null)" >&2
-	command -v gdb >/dev/null 2>&1 && timeout 30 gdb -batch -p "$LP" -ex bt 2>/dev/null | grep '^#' >&2
+	command -v gdb >/dev/null 2>&1 && timeout 30 gdb -batch -p "$LP" -ex "thread apply all bt" 2>/dev/null | grep '^#' >&2
 }
 
 # wait_line WHAT N: wait (bounded, 60 s) until recover_loop's output ends
@@ -137,7 +137,12 @@ sleep 0.5
 
 n=0
 stop_s=$(awk -v m="$STOP_MS" 'BEGIN { printf "%.3f", m / 1000 }')
+# DEADLINE (epoch seconds, soaks): no new fault after it; the faults run
+# so far are checked and summarised as usual.
+DEADLINE=${DEADLINE:-0}
+past_deadline() { [ "$DEADLINE" -gt 0 ] && [ "$(date +%s)" -ge "$DEADLINE" ]; }
 for ((k = 1; k <= KILLS; k++)); do
+	past_deadline && break
 	n=$((n + 1))
 	echo "fault $n kill" >&3
 	wait_line armed "$n"
@@ -147,6 +152,7 @@ for ((k = 1; k <= KILLS; k++)); do
 	wait_line fault "$n"
 done
 for ((k = 1; k <= STALLS; k++)); do
+	past_deadline && break
 	n=$((n + 1))
 	echo "fault $n stall $STOP_MS" >&3
 	wait_line armed "$n"
@@ -155,6 +161,7 @@ for ((k = 1; k <= STALLS; k++)); do
 	kill -CONT "$BE"
 	wait_line fault "$n"
 done
+past_deadline && echo "deadline reached: $n of $((KILLS + STALLS)) faults injected"
 echo quit >&3
 exec 3>&-
 wait "$LP"
@@ -201,4 +208,4 @@ if not gave_up_ok:
 sys.exit(0 if len(faults) == want and not bad and summ and summ[0]["dup"] == 0 and gave_up_ok else 1)
 EOF
 [ $rc -eq 0 ] || fail "recover_loop exited $rc"
-echo "PASS: recover_loop $RING: $KILLS kills, $STALLS stalls"
+echo "PASS: recover_loop $RING: $n faults ($KILLS kills, $STALLS stalls asked)"
