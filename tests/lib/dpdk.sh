@@ -20,6 +20,38 @@ dpdk_require_testpmd() {
 	fi
 }
 
+# dpdk_work_init PREFIX [TAG]: the frame of a vhost-user test script.
+# WORK becomes a new directory /tmp/PREFIX.XXXXXX.  On exit: the script's
+# work_cleanup (if it defines one: stop its own processes), dpdk_cleanup,
+# then WORK is removed unless KEEP_WORK=1; INT and TERM end the script
+# (status 130).  Defines fail MSG: "TAGFAIL: MSG", the script's
+# work_on_fail (if defined), the last DPDK_FAIL_LINES (default 15) lines
+# of WORK's *.log, *.out and *.err (colour codes and blank lines dropped),
+# exit 1.
+dpdk_work_init() {
+	WORK=$(mktemp -d "/tmp/$1.XXXXXX") || { echo "FAIL: mktemp" >&2; exit 1; }
+	DPDK_FAIL_TAG=${2:-}
+	trap _dpdk_work_exit EXIT
+	trap 'exit 130' INT TERM
+	fail() {
+		local f
+		echo "${DPDK_FAIL_TAG:-}FAIL: $*" >&2
+		if declare -F work_on_fail >/dev/null; then work_on_fail; fi
+		for f in "$WORK"/*.log "$WORK"/*.out "$WORK"/*.err; do
+			[ -f "$f" ] || continue
+			echo "---- $f (tail)" >&2
+			sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -"${DPDK_FAIL_LINES:-15}" >&2
+		done
+		exit 1
+	}
+}
+
+_dpdk_work_exit() {
+	if declare -F work_cleanup >/dev/null; then work_cleanup; fi
+	dpdk_cleanup
+	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
+}
+
 # Memory arguments: hugepages when at least 512 free 2 MiB pages and a
 # hugetlbfs mount exist, otherwise --no-huge (anonymous memory; DPDK then
 # shares it with the vhost back-end through memfd).  DPDK_MEM_MB (default 512

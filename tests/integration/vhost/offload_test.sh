@@ -26,23 +26,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../../lib/dpdk.sh
 . "$HERE/../../lib/dpdk.sh"
 
-WORK=$(mktemp -d /tmp/off-core-vhost-offload.XXXXXX)
-cleanup() {
-	dpdk_cleanup
-	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/*.log "$WORK"/*.out "$WORK"/*.err; do
-		[ -f "$f" ] || continue
-		echo "---- $f (tail)" >&2
-		sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -25 >&2
-	done
-	exit 1
-}
+DPDK_FAIL_LINES=25
+dpdk_work_init off-core-vhost-offload
 
 [ -x "$CHECK" ] || fail "vnet_offload_check not built at $CHECK"
 dpdk_require_testpmd || exit 1

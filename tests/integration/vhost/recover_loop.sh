@@ -51,30 +51,16 @@ if ! command -v "$DPDK_TESTPMD" >/dev/null 2>&1; then
 fi
 [ -x "$LOOP" ] || { echo "FAIL: $LOOP not built" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/vhostloop-recover.XXXXXX)
 LP=
-cleanup() {
+work_cleanup() {
 	exec 3>&- 2>/dev/null
 	[ -n "$LP" ] && { kill -TERM "$LP" 2>/dev/null; wait "$LP" 2>/dev/null; }
 	# a stopped testpmd cannot take SIGTERM: continue it first
 	for pid in "${DPDK_PIDS[@]}"; do kill -CONT "$pid" 2>/dev/null; done
-	dpdk_cleanup
-	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	# the per-fault lines so far are kept even when the run stops early
-	[ -n "${RESULTS:-}" ] && [ -f "$WORK/loop.out" ] && cp "$WORK/loop.out" "$RESULTS"
-	for f in "$WORK"/loop.err "$WORK"/testpmd.log; do
-		[ -f "$f" ] || continue
-		echo "---- $f (tail)" >&2
-		sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -15 >&2
-	done
-	exit 1
-}
+# the per-fault lines so far are kept even when the run stops early
+work_on_fail() { [ -n "${RESULTS:-}" ] && [ -f "$WORK/loop.out" ] && cp "$WORK/loop.out" "$RESULTS"; }
+dpdk_work_init vhostloop-recover
 
 SOCK=$WORK/vhost.sock
 BE=

@@ -22,25 +22,10 @@ COUNT=${3:-1000000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../../lib/dpdk.sh
 . "$HERE/../../lib/dpdk.sh"
-WORK=$(mktemp -d /tmp/ctrl-vhost-mq.XXXXXX)
 VB=
-cleanup() {
-	[ -n "$VB" ] && kill -TERM "$VB" 2>/dev/null
-	dpdk_cleanup
-	[ -n "$VB" ] && wait "$VB" 2>/dev/null
-	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() {
-	echo "vhost_mq: FAIL: $*" >&2
-	for f in "$WORK"/*.log "$WORK"/*.out "$WORK"/*.err; do
-		[ -f "$f" ] || continue
-		echo "---- $f (tail)" >&2
-		sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -25 >&2
-	done
-	exit 1
-}
+work_cleanup() { [ -n "$VB" ] && { kill -TERM "$VB" 2>/dev/null; wait "$VB" 2>/dev/null; }; }
+DPDK_FAIL_LINES=25
+dpdk_work_init ctrl-vhost-mq "vhost_mq: "
 [ -x "$BIN" ] || fail "vnet_mq_echo not built at $BIN"
 dpdk_require_testpmd || fail "dpdk-testpmd missing"
 SOCK=$WORK/vhost.sock

@@ -20,31 +20,17 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../../lib/dpdk.sh
 . "$HERE/../../lib/dpdk.sh"
 
-WORK=$(mktemp -d /tmp/vnet-vhost-test.XXXXXX)
 OTHER_PIDS=()
-cleanup() {
+work_cleanup() {
 	local pid
 	for pid in "${OTHER_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
-	dpdk_cleanup
 	for pid in "${OTHER_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	if [ "${KEEP_WORK:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$WORK"/*.log "$WORK"/*.err; do
-		[ -f "$f" ] || continue
-		echo "---- $f (tail)" >&2
-		sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$f" | grep -av '^\s*$' | tail -15 >&2
-	done
-	exit 1
-}
+dpdk_work_init vnet-vhost-test
 
 [ -x "$BENCH" ] || fail "vnet-bench not built at $BENCH (libvnet missing?)"
 SOCK=$WORK/vhost.sock
