@@ -78,20 +78,9 @@ def hashlog(a):
 
 def flows(a):
     table = [int(x) for x in a.table.split(",")]
-    t = vp.Tap(a.tap)
-    gmac = bytes.fromhex(a.mac.replace(":", ""))
-    sent = [0] * a.pairs
-    lost = 0
-    for i in range(a.flows):
-        sport = 30000 + i * 13
-        q = queue(a.peer_ip, a.guest_ip, sport, 7, table)
-        n, ok = vp.udp_echo(t, gmac, a.peer_ip, a.guest_ip, sport, struct.pack("!H", i) + os.urandom(16))
-        sent[q] += n
-        lost += not ok
-    print("sent " + " ".join("%d:%d" % (q, n) for q, n in enumerate(sent)))
-    if lost:
-        print("flows: FAIL %d datagrams never echoed" % lost)
-    return 1 if lost else 0
+    return vp.echo_flows(a, a.pairs, lambda i: 30000 + i * 13,
+                         lambda sport: queue(a.peer_ip, a.guest_ip, sport, 7, table),
+                         lambda i, j: struct.pack("!H", i) + os.urandom(16))
 
 
 def main():

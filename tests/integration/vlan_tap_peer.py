@@ -267,22 +267,33 @@ def udp_echo(t, gmac, src, dst, sport, data, tries=3):
     return tries, False
 
 
-def flows(a):
+def echo_flows(a, pairs, sport_of, queue_of, payload_of, per_flow=1):
+    """UDP echo (to port 7) of a.flows flows from a.peer_ip through the TAP
+    a.tap to the guest (a.mac, a.guest_ip): flow i from source port
+    sport_of(i), per_flow datagrams with payload_of(i, j).  Prints the
+    frames sent (retries included) per receive queue, queue_of(sport) of
+    `pairs`, as "sent Q:N ..."; returns 1 if a datagram never came back."""
     t = Tap(a.tap)
     gmac = bytes.fromhex(a.mac.replace(":", ""))
-    sent = [0] * a.pairs
+    sent = [0] * pairs
     lost = 0
     for i in range(a.flows):
-        sport = 20000 + i * 7
-        q = rss_queue(a.peer_ip, a.guest_ip, sport, 7, a.pairs, a.indir)
-        for j in range(a.per_flow):
-            n, ok = udp_echo(t, gmac, a.peer_ip, a.guest_ip, sport, struct.pack("!HH", i, j) + os.urandom(32))
+        sport = sport_of(i)
+        q = queue_of(sport)
+        for j in range(per_flow):
+            n, ok = udp_echo(t, gmac, a.peer_ip, a.guest_ip, sport, payload_of(i, j))
             sent[q] += n
             lost += not ok
     print("sent " + " ".join("%d:%d" % (q, n) for q, n in enumerate(sent)))
     if lost:
         print("flows: FAIL %d datagrams never echoed" % lost)
     return 1 if lost else 0
+
+
+def flows(a):
+    return echo_flows(a, a.pairs, lambda i: 20000 + i * 7,
+                      lambda sport: rss_queue(a.peer_ip, a.guest_ip, sport, 7, a.pairs, a.indir),
+                      lambda i, j: struct.pack("!HH", i, j) + os.urandom(32), a.per_flow)
 
 
 def main():
