@@ -7,7 +7,14 @@
 #   KILLS times:  SIGKILLs testpmd and starts a new one on the same socket;
 #   STALLS times: SIGSTOPs testpmd for STOP_MS (default 1000) — longer than
 #                 the port's stall watchdog STALL_MS (default 300) — then
-#                 SIGCONTs it.
+#                 SIGCONTs it.  The watchdog counts only while transmit
+#                 work is pending: if testpmd stopped right after taking
+#                 every frame sent (the echoes still inside it), the port
+#                 transmits again only when recover_loop's 200 ms loss timer
+#                 opens a new window, so STOP_MS must exceed STALL_MS + 200
+#                 with a margin for scheduling (a 400 ms stop with a 200 ms
+#                 watchdog went unseen once in ~700 stalls: timed out, 0
+#                 lost, 64 late).
 # Kills first, then the stalls back to back (so the stalls run into the
 # recovery streak limit: give-up, disconnect, reconnect).  Each fault is
 # announced to recover_loop first and injected once it answers "armed"
