@@ -124,6 +124,18 @@ static struct fx *fx_base(void **state)
 	return f;
 }
 
+/* A device offering `offered` with one pair, brought up with the default
+ * options but for the checksum offloads, asked as given. */
+static struct fx *fx_csum(void **state, uint64_t offered, bool tx_csum, bool rx_csum)
+{
+	struct fx *f = fx_new(state, offered, 1);
+	struct vnet_net_opts o = default_opts();
+	o.tx_csum = tx_csum;
+	o.rx_csum = rx_csum;
+	fx_up(f, &o);
+	return f;
+}
+
 static void fx_free(struct fx *f)
 {
 	net_fx_teardown(&f->net, &f->m, f->dma0, f->priv0);
@@ -246,11 +258,7 @@ static void test_bringup_info(void **state)
 
 static void test_bringup_offloads_on_request(void **state)
 {
-	struct fx *f = fx_new(state, BASE | N(CSUM) | N(GUEST_CSUM) | N(GUEST_TSO4), 1);
-	struct vnet_net_opts o = default_opts();
-	o.tx_csum = true;
-	o.rx_csum = true;
-	fx_up(f, &o);
+	struct fx *f = fx_csum(state, BASE | N(CSUM) | N(GUEST_CSUM) | N(GUEST_TSO4), true, true);
 	struct vnet_net_info info;
 	vnet_net_get_info(f->net, &info);
 	assert_int_equal(info.negotiated & (N(CSUM) | N(GUEST_CSUM)), N(CSUM) | N(GUEST_CSUM));
@@ -531,10 +539,7 @@ static void test_tx_forward_rx_buffer(void **state)
 	/* A received buffer sent back out (forwarding): the device wrote a
 	 * header in front of it (num_buffers 1, DATA_VALID); the transmit
 	 * header must be all zero again. */
-	struct fx *f = fx_new(state, BASE | N(GUEST_CSUM) | N(MRG_RXBUF), 1);
-	struct vnet_net_opts o = default_opts();
-	o.rx_csum = true;
-	fx_up(f, &o);
+	struct fx *f = fx_csum(state, BASE | N(GUEST_CSUM) | N(MRG_RXBUF), false, true);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	static uint8_t fr[128];
 	fill_frame(fr, sizeof(fr), 11);
@@ -584,10 +589,7 @@ static void test_tx_malformed_consumed(void **state)
 
 static void test_tx_csum_offload(void **state)
 {
-	struct fx *f = fx_new(state, BASE | N(CSUM), 1);
-	struct vnet_net_opts o = default_opts();
-	o.tx_csum = true;
-	fx_up(f, &o);
+	struct fx *f = fx_csum(state, BASE | N(CSUM), true, false);
 	struct vnet_pkt *p = make_tx(f, 100, 5);
 	p->flags = VNET_PKT_F_CSUM_PARTIAL;
 	p->csum_start = 34;
@@ -713,10 +715,7 @@ static void test_rx_merged(void **state)
 
 static void test_rx_csum_flags_accepted(void **state)
 {
-	struct fx *f = fx_new(state, BASE | N(GUEST_CSUM), 1);
-	struct vnet_net_opts o = default_opts();
-	o.rx_csum = true;
-	fx_up(f, &o);
+	struct fx *f = fx_csum(state, BASE | N(GUEST_CSUM), false, true);
 	static uint8_t fr[200];
 	fill_frame(fr, sizeof(fr), 1);
 	struct ndm_rx a = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16};
@@ -738,10 +737,7 @@ static void test_rx_csum_in_later_segment(void **state)
 {
 	/* GUEST_CSUM + MRG_RXBUF: csum_start/csum_offset are offsets in the
 	 * whole packet (spec 5.1.6.4.1), which may end past the first buffer. */
-	struct fx *f = fx_new(state, BASE | N(GUEST_CSUM) | N(MRG_RXBUF), 1);
-	struct vnet_net_opts o = default_opts();
-	o.rx_csum = true;
-	fx_up(f, &o);
+	struct fx *f = fx_csum(state, BASE | N(GUEST_CSUM) | N(MRG_RXBUF), false, true);
 	static uint8_t fr[200];
 	fill_frame(fr, sizeof(fr), 21);
 	struct ndm_rx opt = {.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 34, .csum_offset = 16, .chunk = 40};
@@ -832,10 +828,7 @@ static const struct hostile hostile_cases[] = {
 
 static void run_hostile(void **state, const struct hostile *h)
 {
-	struct fx *f = fx_new(state, BASE | h->offered, 1);
-	struct vnet_net_opts o = default_opts();
-	o.rx_csum = h->rx_csum;
-	fx_up(f, &o);
+	struct fx *f = fx_csum(state, BASE | h->offered, false, h->rx_csum);
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	static uint8_t bad[6000], good[1514];
 	fill_frame(bad, h->len, 0xbad);
