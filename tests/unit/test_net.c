@@ -116,10 +116,26 @@ static void fx_up(struct fx *f, const struct vnet_net_opts *o)
 	assert_non_null(f->net);
 }
 
+/* A device offering `offered` with one pair, brought up with the default
+ * options. */
+static struct fx *fx_offering(void **state, uint64_t offered)
+{
+	struct fx *f = fx_new(state, offered, 1);
+	fx_up(f, NULL);
+	return f;
+}
+
 /* The usual device: BASE, one pair, default options. */
 static struct fx *fx_base(void **state)
 {
+	return fx_offering(state, BASE);
+}
+
+/* The usual device but for the MTU its config space says. */
+static struct fx *fx_mtu(void **state, uint16_t mtu)
+{
 	struct fx *f = fx_new(state, BASE, 1);
+	ndm_set_mtu(&f->m, mtu);
 	fx_up(f, NULL);
 	return f;
 }
@@ -142,11 +158,17 @@ static void fx_free(struct fx *f)
 	free(f);
 }
 
-/* Every buffer is in the pool, in a ring, or held by the test. */
-static void check_pool(struct fx *f, uint32_t held)
+static struct vnet_net_info info_of(struct fx *f)
 {
 	struct vnet_net_info info;
 	vnet_net_get_info(f->net, &info);
+	return info;
+}
+
+/* Every buffer is in the pool, in a ring, or held by the test. */
+static void check_pool(struct fx *f, uint32_t held)
+{
+	struct vnet_net_info info = info_of(f);
 	uint32_t in_rings = 0;
 	for (uint16_t qp = 0; qp < info.queue_pairs; qp++)
 		in_rings += vnet_vq_outstanding(vnet_net_rxq(f->net, qp)) + vnet_vq_outstanding(vnet_net_txq(f->net, qp));
@@ -222,10 +244,8 @@ static void test_bringup_info(void **state)
 {
 	/* Offer more than the driver asks for: TSO/CSUM offloads stay off. */
 	uint64_t offered = BASE | N(MRG_RXBUF) | N(GUEST_TSO4) | N(HOST_TSO4) | N(CSUM) | N(GUEST_CSUM) | N(GUEST_UFO);
-	struct fx *f = fx_new(state, offered, 1);
-	fx_up(f, NULL);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct fx *f = fx_offering(state, offered);
+	struct vnet_net_info info = info_of(f);
 	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 	assert_memory_equal(info.mac, mac, 6);
 	assert_true(info.mac_from_device);
@@ -259,8 +279,7 @@ static void test_bringup_info(void **state)
 static void test_bringup_offloads_on_request(void **state)
 {
 	struct fx *f = fx_csum(state, BASE | N(CSUM) | N(GUEST_CSUM) | N(GUEST_TSO4), true, true);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	assert_int_equal(info.negotiated & (N(CSUM) | N(GUEST_CSUM)), N(CSUM) | N(GUEST_CSUM));
 	assert_int_equal(info.negotiated & N(GUEST_TSO4), 0);
 	fx_free(f);
@@ -271,12 +290,11 @@ static void test_link_status(void **state)
 	struct fx *f = fx_new(state, BASE, 1);
 	ndm_set_status(&f->m, 0);
 	fx_up(f, NULL);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	assert_false(info.link_up);
 	ndm_set_status(&f->m, VIRTIO_NET_S_LINK_UP);
 	vnet_net_config_changed(f->net);
-	vnet_net_get_info(f->net, &info);
+	info = info_of(f);
 	assert_true(info.link_up);
 	fx_free(f);
 
@@ -284,17 +302,15 @@ static void test_link_status(void **state)
 	f = fx_new(state, BASE & ~N(STATUS), 1);
 	ndm_set_status(&f->m, 0);
 	fx_up(f, NULL);
-	vnet_net_get_info(f->net, &info);
+	info = info_of(f);
 	assert_true(info.link_up);
 	fx_free(f);
 }
 
 static void test_no_mac_feature(void **state)
 {
-	struct fx *f = fx_new(state, BASE & ~N(MAC), 1);
-	fx_up(f, NULL);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct fx *f = fx_offering(state, BASE & ~N(MAC));
+	struct vnet_net_info info = info_of(f);
 	assert_false(info.mac_from_device);
 	/* Generated: locally administered (bit 1), unicast (bit 0 clear). */
 	assert_int_equal(info.mac[0] & 0x03, 0x02);
@@ -322,8 +338,7 @@ static void test_bad_max_pairs(void **state)
 	struct fx *f = fx_new(state, BASE, 1);
 	ndm_set_max_pairs(&f->m, 0);
 	fx_up(f, NULL);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	assert_int_equal(info.queue_pairs, 1);
 	assert_int_equal(info.max_queue_pairs, 1);
 	fx_free(f);
@@ -361,8 +376,7 @@ static void test_max_pairs_ctrl_index(void **state)
 	struct fx *f = fx_new(state, BASE | N(MQ), 7);
 	f->m.ft.num_queues = 15;
 	fx_up(f, NULL);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	assert_int_equal(info.max_queue_pairs, 7);
 	assert_int_equal(vnet_vq_index(vnet_net_ctrlq(f->net)), 14);
 	fx_free(f);
@@ -396,11 +410,8 @@ static void test_device_needs_reset_at_bringup(void **state)
 
 static void test_mtu_below_minimum_declined(void **state)
 {
-	struct fx *f = fx_new(state, BASE, 1);
-	ndm_set_mtu(&f->m, 20);
-	fx_up(f, NULL);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct fx *f = fx_mtu(state, 20);
+	struct vnet_net_info info = info_of(f);
 	assert_int_equal(info.negotiated & N(MTU), 0);
 	assert_int_equal(ndm_features(&f->m) & N(MTU), 0);
 	assert_int_equal(info.mtu, 1500);
@@ -411,11 +422,8 @@ static void test_mtu_jumbo_without_mrg(void **state)
 {
 	/* MTU 9000 and no MRG_RXBUF: every buffer must hold a whole frame
 	 * (spec 5.1.6.3.1), so a 9014-byte frame arrives in one piece. */
-	struct fx *f = fx_new(state, BASE, 1);
-	ndm_set_mtu(&f->m, 9000);
-	fx_up(f, NULL);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct fx *f = fx_mtu(state, 9000);
+	struct vnet_net_info info = info_of(f);
 	assert_true(info.negotiated & N(MTU));
 	assert_int_equal(info.mtu, 9000);
 	static uint8_t fr[9014];
@@ -562,8 +570,7 @@ static void test_tx_malformed_consumed(void **state)
 	/* A frame asking for something impossible is consumed (counted in
 	 * the burst's return), counted as an error, back in the pool, and
 	 * never reaches the device; the frames around it go out. */
-	struct fx *f = fx_new(state, BASE | N(HOST_TSO4), 1);
-	fx_up(f, NULL); /* tx_csum not asked: CSUM not negotiated */
+	struct fx *f = fx_offering(state, BASE | N(HOST_TSO4)); /* tx_csum not asked: CSUM not negotiated */
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	struct vnet_pkt *p[5];
 	p[0] = make_tx(f, 70, 1);
@@ -680,8 +687,7 @@ static void test_rx_single(void **state)
 
 static void test_rx_merged(void **state)
 {
-	struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_offering(state, BASE | N(MRG_RXBUF));
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	static uint8_t fr[5000];
 	fill_frame(fr, sizeof(fr), 42);
@@ -885,8 +891,7 @@ static void test_rx_mrg_lies(void **state)
 	static uint8_t fr[5000], want[5000];
 	fill_frame(fr, sizeof(fr), 77);
 	{
-		struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
-		fx_up(f, NULL);
+		struct fx *f = fx_offering(state, BASE | N(MRG_RXBUF));
 		struct ndm_rx opt = {.seg = 1, .seg_hdr = true, .seg_nbufs = 9};
 		assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), &opt), 3);
 		struct virtio_net_hdr lie = {.num_buffers = vnet_cpu_to_le16(9)};
@@ -903,8 +908,7 @@ static void test_rx_mrg_lies(void **state)
 	static const uint16_t ids[] = {QMAX + 3, NDM_ID_OF_HEAD};
 	for (unsigned seg = 1; seg <= 2; seg++) {
 		for (unsigned i = 0; i < 2; i++) {
-			struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
-			fx_up(f, NULL);
+			struct fx *f = fx_offering(state, BASE | N(MRG_RXBUF));
 			struct ndm_rx opt = {.seg = (uint16_t)seg, .set_seg_id = true, .seg_id = ids[i]};
 			assert_int_equal(ndm_rx_inject(&f->m, 0, fr, sizeof(fr), &opt), 3);
 			struct vnet_pkt *p[4];
@@ -981,8 +985,7 @@ static void test_many_rounds(void **state)
 	/* Several times around every ring, with frames of 1..3 buffers on
 	 * receive: ring wrap (packed wrap counters, split free-running
 	 * indices) and buffer recycling stay consistent. */
-	struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_offering(state, BASE | N(MRG_RXBUF));
 	uint32_t free0 = vnet_net_pool_free_count(f->net);
 	static uint8_t fr[4500];
 	unsigned seq = 0, txseq = 0;
@@ -1092,8 +1095,7 @@ static void test_ctrl_lies(void **state)
 		{NDM_CTRL_LIE_BAD_ID, 0, VNET_EBROKEN, false},
 	};
 	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		struct fx *f = fx_new(state, BASE, 1);
-		fx_up(f, NULL);
+		struct fx *f = fx_base(state);
 		f->m.ctrl_lie = c[i].lie;
 		f->m.ctrl_lie_ack = c[i].ack;
 		fake_hal_set_relax_step_ns(10ull * 1000 * 1000);
@@ -1102,8 +1104,7 @@ static void test_ctrl_lies(void **state)
 		if (rc != c[i].want)
 			fail_msg("lie %d (ack 0x%02x): rc %d, want %d", (int)c[i].lie, c[i].ack, rc, c[i].want);
 		assert_int_equal(f->m.ctrl_total, 1);
-		struct vnet_net_info info;
-		vnet_net_get_info(f->net, &info);
+		struct vnet_net_info info = info_of(f);
 		assert_int_equal(info.ctrl_errors, 1);
 		f->m.ctrl_lie = NDM_CTRL_LIE_NONE;
 		rc = vnet_net_set_promisc(f->net, false);
@@ -1127,8 +1128,7 @@ static void test_ctrl_absent(void **state)
 	struct vnet_net_opts o = default_opts();
 	o.no_ctrl_vq = true;
 	fx_up(f, &o);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	assert_false(info.ctrl_vq);
 	assert_int_equal(info.negotiated & (N(CTRL_VQ) | N(CTRL_RX)), 0);
 	assert_int_equal(vnet_net_set_promisc(f->net, true), VNET_ENOTSUP);
@@ -1144,8 +1144,7 @@ static void test_multiqueue_capped(void **state)
 	struct vnet_net_opts o = default_opts();
 	o.queue_pairs = 4;
 	fx_up(f, &o);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	assert_int_equal(info.queue_pairs, 2);
 	assert_int_equal(info.max_queue_pairs, 2);
 	assert_true(info.negotiated & N(MQ));
@@ -1177,7 +1176,7 @@ static void test_multiqueue_capped(void **state)
 	assert_int_equal(vnet_net_rx_burst(f->net, 2, p, 1), 0);
 	assert_int_equal(vnet_net_set_queue_pairs(f->net, 3), VNET_EINVAL);
 	assert_int_equal(vnet_net_set_queue_pairs(f->net, 1), VNET_OK);
-	vnet_net_get_info(f->net, &info);
+	info = info_of(f);
 	assert_int_equal(info.queue_pairs, 1);
 	fx_free(f);
 }
@@ -1190,8 +1189,7 @@ static void test_multiqueue_refused(void **state)
 	struct vnet_net_opts o = default_opts();
 	o.queue_pairs = 2;
 	fx_up(f, &o);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	assert_int_equal(info.queue_pairs, 1);
 	assert_int_equal(ndm_ctrl_count(&f->m, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET), 1);
 	fx_free(f);
@@ -1201,8 +1199,7 @@ static void test_multiqueue_refused(void **state)
 
 static void test_destroy_returns_everything(void **state)
 {
-	struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_offering(state, BASE | N(MRG_RXBUF));
 	/* Buffers everywhere: rx ring, tx ring (not completed), completed
 	 * but not reclaimed, received and not taken, held by the app. */
 	struct vnet_pkt *t[4];
@@ -1231,8 +1228,7 @@ static void test_queue_size_choice(void **state)
 	struct vnet_net_opts o = default_opts();
 	o.queue_size = 20;
 	fx_up(f, &o);
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	uint16_t want = f->layout == VNET_VQ_SPLIT ? 16 : 20;
 	assert_int_equal(info.queue_size, want);
 	assert_int_equal(f->m.ft.q[0].setup.size, want);
@@ -1401,8 +1397,7 @@ static void test_reset_fails_stop(void **state)
 	vnet_net_pkt_free(f->net, chain);
 	/* The error is latched and reported. */
 	assert_true(vnet_net_is_dead(f->net));
-	struct vnet_net_info info;
-	vnet_net_get_info(f->net, &info);
+	struct vnet_net_info info = info_of(f);
 	assert_true(info.dead);
 	assert_int_equal(info.leaked_bufs, device_held);
 	uint32_t n = 99;
@@ -1811,8 +1806,7 @@ static void test_vector_of(void **state)
  * took was sent or counted in tx_drops; refusals only in tx_errors. */
 static void test_counters_add_up(void **state)
 {
-	struct fx *f = fx_new(state, BASE | N(MRG_RXBUF), 1);
-	fx_up(f, NULL);
+	struct fx *f = fx_offering(state, BASE | N(MRG_RXBUF));
 	static uint8_t fr[3000];
 	fill_frame(fr, sizeof(fr), 0xadd);
 	const struct ndm_rx runt = {.set_used_len = true, .used_len = HDR + 5};
