@@ -21,6 +21,7 @@
 
 #include "fake_hal.h"
 #include "netdev_model.h"
+#include "test_net_common.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
 #include "vnet/spec/virtio_config.h"
@@ -59,12 +60,7 @@ static void fx_up(struct fx *f, void **state, uint64_t offer, bool bounce)
 
 static void fx_free(struct fx *f)
 {
-	vnet_net_destroy(f->net);
-	assert_int_equal(fake_hal_live_dma(), f->dma0);
-	assert_int_equal(fake_hal_live_private(), f->priv0);
-	if (f->m.violations)
-		fail_msg("device model: %u violations, last: %s", f->m.violations, f->m.last_violation);
-	ndm_fini(&f->m);
+	net_fx_teardown(&f->net, &f->m, f->dma0, f->priv0);
 }
 
 static void fill(uint8_t *b, uint32_t len, uint32_t seed)

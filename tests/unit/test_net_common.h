@@ -1,8 +1,8 @@
 /*
  * Shared by the virtio-net layer tests (test_net.c, test_net_offload.c,
- * test_net_recover.c): the end of a fixture, with the checks every test
- * ends on.  Header-only (like test_vq_common.h) so each test_*.c stays one
- * executable.
+ * test_net_recover.c, test_net_bounce.c, test_net_ctrl.c): the end of a
+ * fixture, with the checks every test ends on.  Header-only (like
+ * test_vq_common.h) so each test_*.c stays one executable.
  */
 #ifndef VNET_TEST_NET_COMMON_H
 #define VNET_TEST_NET_COMMON_H

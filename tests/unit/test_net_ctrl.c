@@ -39,6 +39,7 @@
 
 #include "fake_hal.h"
 #include "netdev_model.h"
+#include "test_net_common.h"
 #include "vnet/features.h"
 #include "vnet/net.h"
 #include "vnet/net_ctrl.h"
@@ -96,12 +97,7 @@ static struct fx *fx_std(uint64_t offered, uint16_t pairs)
 
 static void fx_free(struct fx *f)
 {
-	vnet_net_destroy(f->net);
-	assert_int_equal(fake_hal_live_dma(), f->dma0);
-	assert_int_equal(fake_hal_live_private(), f->priv0);
-	if (f->m.violations)
-		fail_msg("device model: %u violations, last: %s", f->m.violations, f->m.last_violation);
-	ndm_fini(&f->m);
+	net_fx_teardown(&f->net, &f->m, f->dma0, f->priv0);
 	free(f);
 }
 
