@@ -5,8 +5,10 @@
 # mode; testpmd's own RX count must reach what the kernel says the driver
 # took, less what may still sit in the ring (one ring, 256 slots), and
 # must be non-zero.  A second, 1-second run afterwards must again reach
-# testpmd (the bench leaves the device usable).  Skips (77) without
-# dpdk-testpmd or QEMU.
+# testpmd (the bench leaves the device usable).  Under TCG the NIC has no
+# MSI-X (vectors=0, INTx): QEMU 7.2 segfaults under TCG when the guest
+# unmasks an MSI-X vector of a vhost-user virtio-net (vhost_net_start ->
+# msix_set_vector_notifiers).  Skips (77) without dpdk-testpmd or QEMU.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=SCRIPTDIR/../lib/qemu.sh
@@ -20,6 +22,8 @@ vq_need_kernel "$kernel"
 qemu_need
 command -v "$DPDK_TESTPMD" >/dev/null 2>&1 || vq_skip "dpdk-testpmd not found (install the Debian 'dpdk' package)"
 accel=$(vq_accel "$accel") || exit 2
+nicopt=",disable-legacy=on"
+[ "$accel" = tcg ] && nicopt="$nicopt,vectors=0"
 vq_tmpdir_var tmp
 [ -n "$log" ] || log=$tmp/console.log
 sock=$tmp/kbench-vu.sock
@@ -35,7 +39,7 @@ qemu_vhost_user_args "$sock" 256M
 echo "kernel_vhost_user: $machine/$accel"
 qemu_start --machine "$machine" --accel "$accel" --mem 256M --kernel "$kernel" --append "qsize=256" \
 	--serial "shell:$log" --stderr "$tmp/stderr" --timeout 120 \
-	--nic "$QEMU_VHOST_NIC" ",disable-legacy=on" -- "${QEMU_VHOST_ARGS[@]}"
+	--nic "$QEMU_VHOST_NIC" "$nicopt" -- "${QEMU_VHOST_ARGS[@]}"
 qemu_shell_wait 60 || { cat "$tmp/stderr"; fail "no shell prompt"; }
 qemu_console | grep -a '^vnet0: up ' || fail "vnet0 did not come up"
 dpdk_wait_started "$tmp/testpmd.log" "$TP" 20 || fail "testpmd did not start forwarding"
