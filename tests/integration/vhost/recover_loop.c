@@ -31,6 +31,12 @@
  *     at a device reset or a give-up);
  *   pool: free + rx outstanding + tx outstanding = the pool's buffers
  *     (the program holds none between iterations)
+ * max_gap_ms is the longest time between two passes of the program's loop
+ * during the fault: a fault that was over before the program ran again
+ * (a machine that did not schedule it for the whole stop) cannot be seen,
+ * and times out with every delta 0 and a gap of about the stop's length.
+ * (In a fault that was seen the gap also holds the recovery's calls that
+ * wait for the stopped back-end: 700-1000 ms for a 1000 ms stop.)
  * "ok" is false if any of them fails or the fault never resolved within
  * --fault-timeout-ms.  "quit" prints a summary line and exits 0 (exit 1
  * if any fault was not ok).  The frame carries a sequence number; with one
@@ -79,6 +85,7 @@ struct fault {
 	struct vnet_port_stats ps0;
 	struct vnet_net_recover_stats rs0;
 	uint64_t acct_reclaimed0;  /* rx + tx reclaimed (buffer accounting) at the fault */
+	uint64_t max_gap_ns;       /* longest time between two passes of the main loop */
 };
 
 struct loop {
@@ -249,7 +256,7 @@ static void report(struct loop *l, bool timed_out)
 	       ",\"stalls\":%" PRIu64 ",\"stall_gave_up\":%" PRIu64 ",\"device_resets\":%" PRIu64
 	       ",\"device_reset_fails\":%" PRIu64 ",\"recover_reclaimed\":%" PRIu64 ",\"deferred\":%" PRIu64
 	       ",\"streak\":%u,\"pool_total\":%u,\"pool_free\":%u,\"pool_ok\":%s,\"rx_ok\":%s,\"tx_ok\":%s%s%s%s%s"
-	       ",\"reclaimed\":%" PRIu64 ",\"reclaim_ok\":%s,\"dup\":%" PRIu64 "}\n",
+	       ",\"reclaimed\":%" PRIu64 ",\"reclaim_ok\":%s,\"dup\":%" PRIu64 ",\"max_gap_ms\":%.1f}\n",
 	       f->n, f->stall ? "stall" : "kill", f->stop_ms, ok ? "true" : "false", timed_out ? "true" : "false",
 	       up ? "true" : "false", f->t_event ? (double)(f->t_event - f->t0) * ms : -1.0,
 	       f->t_up ? (double)(f->t_up - f->t0) * ms : -1.0, f->t_first ? (double)(f->t_first - f->t0) * ms : -1.0,
@@ -259,7 +266,8 @@ static void report(struct loop *l, bool timed_out)
 	       rs.device_resets - f->rs0.device_resets, rs.device_reset_fails - f->rs0.device_reset_fails,
 	       rs.reclaimed - f->rs0.reclaimed, rs.deferred - f->rs0.deferred, rs.streak, l->pool_total, pool_free,
 	       pool_ok ? "true" : "false", rx_ok ? "true" : "false", tx_ok ? "true" : "false", up ? "," : "", rxb,
-	       up ? "," : "", txb, reclaimed, reclaim_ok ? "true" : "false", l->dup);
+	       up ? "," : "", txb, reclaimed, reclaim_ok ? "true" : "false", l->dup,
+	       (double)f->max_gap_ns * ms);
 	fflush(stdout);
 	l->faults++;
 	if (ok)
@@ -392,7 +400,15 @@ int main(int argc, char **argv)
 	bool run = true, eof = false;
 	printf("{\"ready\":true,\"pool_total\":%u}\n", l.pool_total);
 	fflush(stdout);
+	uint64_t prev_pass = now_ns();
 	while (run) {
+		/* A pass that started long after the previous one: this process
+		 * was not running (a loaded or paused machine).  A fault that the
+		 * loop could not see at all shows as a gap of about its length. */
+		uint64_t pass = now_ns();
+		if (l.f.active && pass - prev_pass > l.f.max_gap_ns)
+			l.f.max_gap_ns = pass - prev_pass;
+		prev_pass = pass;
 		struct pollfd pf = {.fd = eof ? -1 : 0, .events = POLLIN};
 		vnet_port_service_fds(l.port, 0, &pf, 1);
 		if (!vnet_port_is_up(l.port)) {
