@@ -175,6 +175,8 @@ struct vnet_net_opts {
 	uint32_t buf_size;         /* bytes per buffer incl. header room; 0 = 2048 */
 	uint64_t extra_features;   /* further features the caller handles itself */
 	uint64_t timeout_ns;       /* bound for device waits; 0 = 1 s */
+	const char *name;          /* the device's name in the core's log lines (copied at create,
+	                            * at most 15 characters kept); NULL = "vnet0" */
 	/* Interrupt routing, the host's policy: the driver asks for the
 	 * MSI-X entry of each virtqueue index it sets up (receiveq i = 2i,
 	 * transmitq i = 2i + 1, controlq) and of configuration changes

@@ -272,6 +272,7 @@ void vd_dev_bringup(struct vnetdev *d)
 	d->pool_size = o.pool_size;
 	o.vector_of = vd_vector_of;
 	o.vector_arg = d;
+	o.name = d->name;   /* the core's log lines name this vnetN, not the first one */
 
 	if (d->pci)
 		rc = vnet_net_create(vd_pci_ops(), d->pci, &o, &d->net);

@@ -389,6 +389,10 @@ int vnet_port_open(const struct vnet_port_opts *opts, struct vnet_port **out)
 			struct vnet_net_opts no = port_net_opts(&p->opts);
 			no.ctrl_local = port_mq_ctrl;
 			no.ctrl_local_arg = p;
+			if (!no.name) {   /* the core's log lines: the socket's file name */
+				const char *slash = strrchr(p->path, '/');
+				no.name = slash ? slash + 1 : p->path;
+			}
 			rc = vnet_net_create(&vnet_vhost_ops, p->vu, &no, &p->net);
 		}
 		if (rc == VNET_OK)

@@ -476,7 +476,7 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	struct vnet_device_opts dopts = {
 		.reset_timeout_ns = net->timeout_ns,
 		.queue_reset_timeout_ns = net->timeout_ns, /* RING_RESET (net_recover.c) */
-		.name = "vnet0",
+		.name = net->opts.name ? net->opts.name : "vnet0",
 		.known = VNET_FEATURES_NET_KNOWN,
 		.feature_name = net_setup_feature_name,
 	};
