@@ -310,6 +310,8 @@ struct vnet_net_queue_stats {
 	 * budget (the host deferred the rest to a later poll), and re-arms
 	 * that found work already waiting (lost wake-up avoided). */
 	uint64_t polls, poll_budget_exhausted, poll_rearm_races;
+	uint64_t rx_missed_notify;          /* vnet_net_rx_missed_check: completions found waiting, notifications
+	                                     * armed, no poll for a whole check period (lost interrupts) */
 	/* control plane: link gate, interrupt moderation, tx flow control */
 	uint64_t tx_link_down;              /* frames refused (left with the caller) while the link was down */
 	uint64_t rx_irq_packets;            /* frames received between an interrupt and the re-arm */
@@ -506,6 +508,22 @@ bool vnet_net_rx_intr_enable(struct vnet_net *net, uint16_t qp);
 void vnet_net_rx_intr_disable(struct vnet_net *net, uint16_t qp);
 void vnet_net_rx_irq(struct vnet_net *net, uint16_t qp);
 void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp);
+
+/*
+ * Lost-notification check of receive queue qp, for hosts that sleep on
+ * interrupts: call it periodically (the kernel's 100 ms watchdog).  True
+ * when, at this call and at the previous one, the queue had used-buffer
+ * notifications armed and completions waiting (vnet_vq_get_ring_state),
+ * and no vnet_net_poll() ran in between: the device (or the platform's
+ * interrupt path) did not deliver the notification it owed (VirtIO 1.2
+ * §2.7.10 / §2.8.10; the driver's side of the race is closed by the
+ * re-arm re-check).  Counted in rx_missed_notify.  The host then services
+ * the pair as if the interrupt had come (vnet_net_rx_irq + vnet_net_poll),
+ * so a lost interrupt costs one check period instead of the queue.
+ * Never true in poll mode (notifications off) or while the host owes the
+ * queue a poll (rx_irq disabled them).  Serialised like vnet_net_poll().
+ */
+bool vnet_net_rx_missed_check(struct vnet_net *net, uint16_t qp);
 
 /*
  * Host-neutral service loop (NAPI-like), one queue pair per call.

@@ -191,6 +191,38 @@ enum vnet_vq_layout vnet_vq_layout(const struct vnet_vq *vq);
 const char *vnet_vq_name(const struct vnet_vq *vq);
 void vnet_vq_get_stats(const struct vnet_vq *vq, struct vnet_vq_stats *st);
 
+/*
+ * The ring's notification state as both sides see it, for diagnosing a
+ * queue that went quiet: has the device completed buffers the driver has
+ * not taken (used_ready), and is the driver asking to be notified
+ * (cb_enabled, driver_event/driver_flags)?  Each shared field is read once,
+ * relaxed, and only shown: nothing here is trusted or changed.
+ *   split:  avail_pos = avail->idx as published, used_pos = last_used,
+ *           device_used = used->idx, driver_event = used_event,
+ *           driver_flags = avail->flags, device_event = avail_event,
+ *           device_flags = used->flags.
+ *   packed: avail_pos / used_pos = ring position | wrap counter << 15 (the
+ *           off_wrap encoding, §2.8.10), device_used = the flags of the
+ *           descriptor at used_pos, driver_event / driver_flags = the driver
+ *           event suppression area, device_event / device_flags = the
+ *           device's.
+ */
+struct vnet_vq_ring_state {
+	bool cb_enabled;     /* enable_cb was the last of enable/disable */
+	bool used_ready;     /* the device completed something get_used has not taken */
+	bool event_idx;      /* VIRTIO_F_EVENT_IDX negotiated (packed: descriptor events usable) */
+	uint16_t avail_pos;
+	uint16_t used_pos;
+	uint16_t device_used;
+	uint16_t driver_event;
+	uint16_t driver_flags;
+	uint16_t device_event;
+	uint16_t device_flags;
+};
+
+/* Fill *st (zeroed for a NULL queue).  Works on a broken queue. */
+void vnet_vq_get_ring_state(const struct vnet_vq *vq, struct vnet_vq_ring_state *st);
+
 /* Latch broken from outside (e.g. the transport saw DEVICE_NEEDS_RESET). */
 void vnet_vq_mark_broken(struct vnet_vq *vq, enum vnet_vq_fault why);
 

@@ -196,6 +196,18 @@ static void vd_watchdog(struct vnetdev *d)
 	next[d->index] = now + 100 * MS_NS;
 	unsigned long f = irq_save();
 	(void)vnet_net_watchdog(d->net, now);
+	/* A receive queue left with completions and no interrupt for a whole
+	 * period (vnet_net_rx_missed_check: a lost notification) is serviced
+	 * here as if its interrupt had come; polled devices never owe one. */
+	for (uint16_t q = 0; d->up && !vd_polled(d) && q < d->pairs; q++) {
+		if ((d->pending & (1ull << q)) || !vnet_net_rx_missed_check(d->net, q))
+			continue;
+		d->rx_missed++;
+		if (d->rx_missed <= 3 || d->rx_missed % 1000 == 0)
+			kprintf("%s: rx%u: completions waiting with notifications armed and no interrupt for 100 ms: "
+				"serviced by the watchdog (lost notification %lu)\n", d->name, q, d->rx_missed);
+		vd_rx_intr(d, q);
+	}
 	irq_restore(f);
 }
 

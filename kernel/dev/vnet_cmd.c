@@ -47,8 +47,10 @@ static void vq_stats_line(struct vnet_net *net, const char *label, struct vnet_v
 		return;
 	struct vnet_vq_stats s;
 	struct vnet_net_vq_acct a;
+	struct vnet_vq_ring_state r;
 	unsigned long f = irq_save();
 	vnet_vq_get_stats(vq, &s);
+	vnet_vq_get_ring_state(vq, &r);
 	int arc = vnet_net_get_vq_acct(net, vnet_vq_index(vq), &a);
 	irq_restore(f);
 	kprintf("  %-5s size %u added %lu completed %lu kicks %lu suppressed %lu full %lu bad_len %lu faults %lu "
@@ -61,6 +63,11 @@ static void vq_stats_line(struct vnet_net *net, const char *label, struct vnet_v
 		kprintf("  buffers %-5s posted %lu completed %lu reclaimed %lu leaked %lu in_flight %lu balanced %s\n",
 			label, a.posted, a.completed, a.reclaimed, a.leaked, a.in_flight,
 			vnet_net_vq_acct_balanced(&a) ? "yes" : "NO");
+	/* Both sides' view of the ring (vnet_vq_get_ring_state): a queue that
+	 * went quiet with used_ready yes and notify on lost a notification. */
+	kprintf("  ring %-5s avail %#x used %#x device_used %#x used_ready %s notify %s driver_event %#x/%#x "
+		"device_event %#x/%#x\n", label, r.avail_pos, r.used_pos, r.device_used, r.used_ready ? "yes" : "no",
+		r.cb_enabled ? "on" : "off", r.driver_event, r.driver_flags, r.device_event, r.device_flags);
 }
 
 static void cmd_info(struct vnetdev *d)
@@ -113,8 +120,8 @@ static void cmd_stats(struct vnetdev *d)
 			s.rx_no_buf);
 		kprintf("pair %u tx: packets %lu bytes %lu drops %lu errors %lu kicks %lu interrupts %lu\n", q,
 			s.tx_packets, s.tx_bytes, s.tx_drops, s.tx_errors, s.tx_kicks, s.tx_interrupts);
-		kprintf("pair %u poll: polls %lu budget_exhausted %lu rearm_races %lu\n", q, s.polls,
-			s.poll_budget_exhausted, s.poll_rearm_races);
+		kprintf("pair %u poll: polls %lu budget_exhausted %lu rearm_races %lu missed_notify %lu\n", q, s.polls,
+			s.poll_budget_exhausted, s.poll_rearm_races, s.rx_missed_notify);
 		/* Software moderation (opts.rx_moderation; moder=off disables). */
 		uint64_t ppi = s.rx_interrupts ? s.rx_irq_packets * 100 / s.rx_interrupts : 0;
 		kprintf("pair %u moder: interrupts %lu irq_packets %lu per_irq %lu.%02lu held %lu level %lu "

@@ -80,6 +80,7 @@ struct vnetdev {
 	 * main-context polls that served them. */
 	uint64_t pending;
 	uint64_t deferred, deferred_polls;
+	uint64_t rx_missed;          /* lost receive notifications the watchdog serviced (vd_watchdog) */
 	/* INTx */
 	struct pci_intx_route intx;
 	int intx_vec;             /* the arch irq of the line, -1 none */

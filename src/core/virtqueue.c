@@ -257,6 +257,21 @@ bool vnet_vq_has_used(struct vnet_vq *vq)
 	return vq->layout == VNET_VQ_SPLIT ? vq_split_has_used(vq) : vq_packed_has_used(vq);
 }
 
+void vnet_vq_get_ring_state(const struct vnet_vq *vq, struct vnet_vq_ring_state *st)
+{
+	if (!st)
+		return;
+	memset(st, 0, sizeof(*st));
+	if (!vq)
+		return;
+	st->cb_enabled = vq->cb_enabled;
+	st->event_idx = vq->event_idx;
+	if (vq->layout == VNET_VQ_SPLIT)
+		vq_split_ring_state(vq, st);
+	else
+		vq_packed_ring_state(vq, st);
+}
+
 bool vnet_vq_enable_cb(struct vnet_vq *vq)
 {
 	if (!vq || vq->broken)

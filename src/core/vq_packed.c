@@ -602,6 +602,19 @@ bool vq_packed_has_used(struct vnet_vq *vq)
 	return vq->packed.io_target != VQ_PACKED_NONE || vq_packed_desc_used(&vq->packed);
 }
 
+void vq_packed_ring_state(const struct vnet_vq *vq, struct vnet_vq_ring_state *st)
+{
+	const struct vq_packed *p = &vq->packed;
+	st->avail_pos = (uint16_t)(p->next_avail | (p->avail_wrap << VRING_PACKED_EVENT_F_WRAP_CTR));
+	st->used_pos = (uint16_t)(p->last_used | (p->used_wrap << VRING_PACKED_EVENT_F_WRAP_CTR));
+	st->device_used = VQ_LOAD16(&p->desc[p->last_used].flags);
+	st->used_ready = p->io_target != VQ_PACKED_NONE || vq_packed_desc_used(p);
+	st->driver_event = p->event_off_wrap;
+	st->driver_flags = p->event_flags;
+	st->device_event = VQ_LOAD16(&p->device->off_wrap);
+	st->device_flags = VQ_LOAD16(&p->device->flags);
+}
+
 /* ---- used buffer notifications (driver event suppression) ---- */
 
 bool vq_packed_enable_cb(struct vnet_vq *vq)

@@ -216,6 +216,8 @@ uint32_t vq_split_notify_data(const struct vnet_vq *vq);
 uint32_t vq_packed_notify_data(const struct vnet_vq *vq);
 unsigned vq_split_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max);
 unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max);
+void vq_split_ring_state(const struct vnet_vq *vq, struct vnet_vq_ring_state *st);
+void vq_packed_ring_state(const struct vnet_vq *vq, struct vnet_vq_ring_state *st);
 bool vq_split_has_used(struct vnet_vq *vq);
 bool vq_packed_has_used(struct vnet_vq *vq);
 bool vq_split_enable_cb(struct vnet_vq *vq);

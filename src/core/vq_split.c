@@ -566,6 +566,19 @@ bool vq_split_has_used(struct vnet_vq *vq)
 	return VQ_LOAD16(&vq->split.used->idx) != vq->split.last_used;
 }
 
+void vq_split_ring_state(const struct vnet_vq *vq, struct vnet_vq_ring_state *st)
+{
+	const struct vq_split *s = &vq->split;
+	st->avail_pos = s->avail_published;
+	st->used_pos = s->last_used;
+	st->device_used = VQ_LOAD16(&s->used->idx);
+	st->used_ready = st->device_used != s->last_used || s->batch_left;
+	st->driver_event = VQ_LOAD16(s->used_event);
+	st->driver_flags = s->avail_flags;
+	st->device_event = VQ_LOAD16(s->avail_event);
+	st->device_flags = VQ_LOAD16(&s->used->flags);
+}
+
 bool vq_split_enable_cb(struct vnet_vq *vq)
 {
 	vq_split_unsuppress(vq);

@@ -211,6 +211,23 @@ void md_vq_describe(struct mo *o, const char *label, struct vnet_vq *vq)
 	mo_u64(o, "in_flight", vnet_vq_outstanding(vq));
 	mo_u64(o, "free_descriptors", vnet_vq_num_free(vq));
 	mo_bool(o, "broken", vnet_vq_is_broken(vq));
+	/* Both sides' view of the ring (struct vnet_vq_ring_state says what
+	 * each field is per layout): used_ready with notify on in a queue
+	 * that went quiet is a lost notification. */
+	struct vnet_vq_ring_state r;
+	vnet_vq_get_ring_state(vq, &r);
+	mo_obj(o, "ring");
+	mo_bool(o, "used_ready", r.used_ready);
+	mo_bool(o, "notify", r.cb_enabled);
+	mo_bool(o, "event_idx", r.event_idx);
+	mo_hex(o, "avail", r.avail_pos);
+	mo_hex(o, "used", r.used_pos);
+	mo_hex(o, "device_used", r.device_used);
+	mo_hex(o, "driver_event", r.driver_event);
+	mo_hex(o, "driver_flags", r.driver_flags);
+	mo_hex(o, "device_event", r.device_event);
+	mo_hex(o, "device_flags", r.device_flags);
+	mo_obj_end(o);
 	mo_obj_end(o);
 }
 

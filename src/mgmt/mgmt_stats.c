@@ -350,6 +350,7 @@ static void ms_pair(struct mo *o, struct vnet_net *net, uint16_t q)
 	mo_u64(o, "tx_stops", s.tx_stops);
 	mo_u64(o, "polls", s.polls);
 	mo_u64(o, "poll_budget_exhausted", s.poll_budget_exhausted);
+	mo_u64(o, "rx_missed_notify", s.rx_missed_notify);
 	mo_obj_end(o);
 }
 

@@ -34,6 +34,12 @@
  * programmed through NOTF_COAL / VQ_NOTF_COAL) the fallback stands
  * aside.  rx_irq_packets / rx_interrupts is packets per interrupt (kept
  * with moderation off too); moder_held and moder_level show it work.
+ * Lost notifications: vnet_net_rx_missed_check(), called by the host
+ * every few tens of ms, reports a receive queue that had notifications
+ * armed and completions waiting at two checks with no poll in between (a
+ * device or interrupt path that dropped a notification; the spec-side
+ * race is closed by the re-arm re-check), so the host services it instead
+ * of the queue staying quiet for good.  Counted in rx_missed_notify.
  * What it does not: sleep, schedule, or decide when to poll again (the
  * host's).  No allocation, locking or logging.
  * Serialised by the queue pair's owner (vnet/net.h).
@@ -196,6 +202,22 @@ void vnet_net_rx_irq(struct vnet_net *net, uint16_t qp)
 	/* The host now owes the queue a vnet_net_poll(); further interrupts
 	 * until that poll re-arms would only interrupt the poll itself. */
 	vnet_vq_disable_cb(net->q[qp].rx);
+}
+
+bool vnet_net_rx_missed_check(struct vnet_net *net, uint16_t qp)
+{
+	if (!net || qp >= net->pairs || !net->running)
+		return false;
+	struct vnet_net_q *q = &net->q[qp];
+	struct vnet_vq_ring_state rs;
+	vnet_vq_get_ring_state(q->rx, &rs);
+	bool waiting = rs.cb_enabled && rs.used_ready && !vnet_vq_is_broken(q->rx);
+	bool missed = waiting && q->miss_seen && q->miss_polls == q->st.polls;
+	q->miss_seen = waiting && !missed; /* after a miss, start over */
+	q->miss_polls = q->st.polls;
+	if (missed)
+		q->st.rx_missed_notify++;
+	return missed;
 }
 
 void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp)

@@ -92,6 +92,9 @@ struct vnet_net_q {
 	uint16_t rx_batch;          /* net_rx_refill posts once this many slots are free (>= 1) */
 	struct vnet_net_queue_stats st;
 	struct net_poll_mod mod;    /* control plane: software moderation (net_poll.c) */
+	/* lost-notification check (vnet_net_rx_missed_check, net_poll.c) */
+	bool miss_seen;             /* the last check saw completions waiting, armed */
+	uint64_t miss_polls;        /* st.polls at the last check */
 	struct net_stats_q lat;     /* performance monitor: latency sampling (net_stats.c) */
 	/* recovery: TX watchdog (net_recover.c) */
 	bool tx_wd_armed;           /* tx_wd_* hold an observation */
