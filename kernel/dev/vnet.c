@@ -199,7 +199,7 @@ static void vd_watchdog(struct vnetdev *d)
 	/* A receive queue left with completions and no interrupt for a whole
 	 * period (vnet_net_rx_missed_check: a lost notification) is serviced
 	 * here as if its interrupt had come; polled devices never owe one. */
-	for (uint16_t q = 0; d->up && !vd_polled(d) && q < d->pairs; q++) {
+	for (uint16_t q = 0; d->up && !vd_polled(d) && !d->rescue_off && q < d->pairs; q++) {
 		if ((d->pending & (1ull << q)) || !vnet_net_rx_missed_check(d->net, q))
 			continue;
 		d->rx_missed++;

@@ -165,9 +165,46 @@ static void cmd_stats(struct vnetdev *d)
 	irq_restore(fl);
 	kprintf("rx budget %u: deferred %lu deferred_polls %lu pending %#lx\n", VNET_RX_BUDGET, deferred, dpolls,
 		pending);
+	kprintf("lost notifications: rescued by the watchdog %lu%s, interrupts dropped by lostirq %lu (%u to go)\n",
+		d->rx_missed, d->rescue_off ? " (rescue OFF)" : "", d->irq_dropped, d->irq_drop);
 	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu tx_too_big %lu tx_link_down %lu "
 		"pool_free %u\n", d->isr_reads, d->linearised, d->too_long, d->tx_nobuf, d->tx_too_big, d->tx_link_down,
 		vnet_net_pool_free_count(d->net));
+}
+
+/*
+ * vnet lostirq [vnetN] COUNT [norescue]: fault injection.  The next COUNT
+ * receive interrupts of the device are swallowed (as a device or interrupt
+ * path that loses them: with EVENT_IDX the device does not notify again,
+ * so the queue stays quiet until someone polls it).  The watchdog's
+ * lost-notification check (vd_watchdog) then services the queue within
+ * about 200 ms; norescue turns that check off until the next lostirq
+ * without it, to show what it prevents.
+ */
+static int cmd_lostirq(int argc, char **argv)
+{
+	int ifn = 0, a = 2;
+	if (argc >= 3 && !strncmp(argv[2], "vnet", 4))
+		ifn = net_if_parse(argv[a++]);
+	bool norescue = argc == a + 2 && !strcmp(argv[a + 1], "norescue");
+	uint64_t n = 0;
+	if (ifn < 0 || a >= argc || (argc != a + 1 && !norescue) || !kstrtou64(argv[a], &n) || n > 1000000) {
+		kprintf("usage: vnet lostirq [vnetN] COUNT [norescue]\n");
+		return 1;
+	}
+	struct vnetdev *d = vd_get((unsigned)ifn);
+	if (!d || !d->net) {
+		kprintf("vnet%d: not up\n", ifn);
+		return 1;
+	}
+	unsigned long f = irq_save();
+	d->irq_drop = (uint32_t)n;
+	d->rescue_off = norescue;
+	uint64_t dropped = d->irq_dropped, missed = d->rx_missed;
+	irq_restore(f);
+	kprintf("%s: the next %lu receive interrupt(s) will be dropped; lost-notification rescue %s (dropped so "
+		"far %lu, rescued %lu)\n", d->name, n, norescue ? "OFF" : "on", dropped, missed);
+	return 0;
 }
 
 static int cmd_vnet(int argc, char **argv)
@@ -188,9 +225,12 @@ static int cmd_vnet(int argc, char **argv)
 		}
 		return vd_hashlog_cmd(hd, clear);
 	}
+	if (argc >= 2 && !strcmp(argv[1], "lostirq"))
+		return cmd_lostirq(argc, argv);
 	int ifn = argc == 3 ? net_if_parse(argv[2]) : 0;
 	if (argc < 2 || argc > 3 || (strcmp(argv[1], "info") && strcmp(argv[1], "stats")) || ifn < 0) {
-		kprintf("usage: vnet info|stats [vnetN] | hashlog [vnetN] [clear] | bench tx|rx|echo SECONDS ...\n");
+		kprintf("usage: vnet info|stats [vnetN] | hashlog [vnetN] [clear] | bench tx|rx|echo SECONDS ... | "
+			"lostirq [vnetN] COUNT [norescue]\n");
 		return 1;
 	}
 	struct vnetdev *d = vd_get((unsigned)ifn);
@@ -207,7 +247,8 @@ static int cmd_vnet(int argc, char **argv)
 
 static const struct shell_cmd vnet_cmd = {"vnet", "vnet info|stats [vnetN]: virtio-net device state and counters; "
 						  "vnet bench tx|rx|echo SECONDS [vnetN] [--size B] [--pair Q]; "
-						  "vnet hashlog [vnetN] [clear]: last 512 frames' rx hash "
+						  "vnet hashlog [vnetN] [clear]: last 512 frames' rx hash; "
+						  "vnet lostirq [vnetN] COUNT [norescue]: drop receive interrupts (fault injection) "
 						  "(default vnet0; control: virtio_net_control_set)", cmd_vnet};
 
 void vd_cmd_init(void)

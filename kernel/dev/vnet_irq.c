@@ -35,7 +35,7 @@ void vd_irq(void *arg, unsigned entry)
 	if (!d->up)
 		return;
 	for (uint16_t q = 0; q < d->pairs; q++) {
-		if (vd_vector_of(d, (uint16_t)(2u * q)) == entry)
+		if (vd_vector_of(d, (uint16_t)(2u * q)) == entry && !vd_irq_swallow(d, q))
 			vd_rx_intr(d, q);
 		if (vd_vector_of(d, (uint16_t)(2u * q + 1u)) == entry) {
 			vnet_net_tx_irq(d->net, q);
@@ -70,7 +70,8 @@ static bool intx_dev(struct vnetdev *d)
 	if ((isr & VIRTIO_PCI_ISR_QUEUE) && d->up) {
 		d->intx_queue++;
 		for (uint16_t q = 0; q < d->pairs; q++)
-			vd_rx_intr(d, q);
+			if (!vd_irq_swallow(d, q))
+				vd_rx_intr(d, q);
 	}
 	return true;
 }

@@ -81,6 +81,12 @@ struct vnetdev {
 	uint64_t pending;
 	uint64_t deferred, deferred_polls;
 	uint64_t rx_missed;          /* lost receive notifications the watchdog serviced (vd_watchdog) */
+	/* Fault injection (vnet lostirq): receive interrupts to swallow, as a
+	 * device or interrupt path that loses them; rescue_off turns the
+	 * watchdog's lost-notification check off (to show what it prevents). */
+	uint32_t irq_drop;
+	uint64_t irq_dropped;
+	bool rescue_off;
 	/* INTx */
 	struct pci_intx_route intx;
 	int intx_vec;             /* the arch irq of the line, -1 none */
@@ -109,6 +115,17 @@ static inline bool vd_polled(const struct vnetdev *d)
 }
 
 static inline const char *vd_ring_name(enum vnet_vq_layout l) { return l == VNET_VQ_PACKED ? "packed" : "split"; }
+
+/* Fault injection (vnet lostirq): true if this receive interrupt of pair q
+ * is to be swallowed (counted); never one that finds q already deferred. */
+static inline bool vd_irq_swallow(struct vnetdev *d, uint16_t q)
+{
+	if (!d->irq_drop || (d->pending & (1ull << q)))
+		return false;
+	d->irq_drop--;
+	d->irq_dropped++;
+	return true;
+}
 
 /* vnet.c: the data path. */
 bool vd_service_pair(struct vnetdev *d, uint16_t q, unsigned budget, unsigned flags);
