@@ -69,6 +69,16 @@ vq_on_fail() {
 		qemu_shell_cmd "$c" 5 r || r="(no answer in 5 s)"
 		printf '%s\n' "$r" | sed "s/^/hotplug: on failure: $c: /"
 	done
+	# QEMU's side of vnet0 (the function not added by this test): its view
+	# of receiveq0 (last_avail/shadow_avail/used/signalled_used, in use) and
+	# of the device (status, broken, isr): did the device stop, or the driver?
+	local path
+	path=$(qmp cmd x-query-virtio 2>/dev/null | python3 -c 'import json,sys
+print(next((d["path"] for d in json.load(sys.stdin) if "/hp" not in d["path"]), ""))' 2>/dev/null)
+	[ -n "$path" ] || return 0
+	echo "hotplug: on failure: QEMU rx0 of $path: $(qmp cmd x-query-virtio-queue-status "{\"path\":\"$path\",\"queue\":0}" 2>&1)"
+	echo "hotplug: on failure: QEMU device: $(qmp cmd x-query-virtio-status "{\"path\":\"$path\"}" 2>&1 |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print({k: d.get(k) for k in ("status", "broken", "started", "isr", "disabled", "vm-running", "use-started")})' 2>&1)"
 }
 count() { tr -d '\r' <"$log" | grep -ac -- "$1"; }
 echo_ok() { # PORT COUNT: every datagram echoed intact (bounded: a NIC that stopped echoing fails)
