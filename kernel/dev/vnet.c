@@ -106,6 +106,7 @@ static void deliver(void *arg, struct vnet_pkt *p)
 {
 	struct vnetdev *d = arg;
 	unsigned fl = 0;
+	d->rx_frames++;
 	vd_hashlog_rx(d, p);
 	if (p->flags & VNET_PKT_F_CSUM_VALID)
 		fl |= NET_RX_CSUM_VALID;
@@ -152,10 +153,18 @@ void vd_rx_intr(struct vnetdev *d, uint16_t q)
 {
 	if (d->pending & (1ull << q))
 		return; /* already waiting for main context, notifications off */
+	uint64_t frames = d->rx_frames;
 	vnet_net_rx_irq(d->net, q);
 	if (vd_service_pair(d, q, VNET_RX_BUDGET, 0)) {
 		d->pending |= 1ull << q;
 		d->deferred++;
+	}
+	if (d->rescued_mask & (1ull << q)) {
+		/* The first interrupt after a rescue: one that finds nothing was
+		 * the rescued work's notification, late rather than lost. */
+		d->rescued_mask &= ~(1ull << q);
+		if (d->rx_frames == frames)
+			d->rx_missed_late++;
 	}
 }
 
@@ -207,6 +216,7 @@ static void vd_watchdog(struct vnetdev *d)
 			kprintf("%s: rx%u: completions waiting with notifications armed and no interrupt for 100 ms: "
 				"serviced by the watchdog (lost notification %lu)\n", d->name, q, d->rx_missed);
 		vd_rx_intr(d, q);
+		d->rescued_mask |= 1ull << q;   /* set after: the rescue's own service is not judged */
 	}
 	irq_restore(f);
 }

@@ -165,8 +165,9 @@ static void cmd_stats(struct vnetdev *d)
 	irq_restore(fl);
 	kprintf("rx budget %u: deferred %lu deferred_polls %lu pending %#lx\n", VNET_RX_BUDGET, deferred, dpolls,
 		pending);
-	kprintf("lost notifications: rescued by the watchdog %lu%s, interrupts dropped by lostirq %lu (%u to go)\n",
-		d->rx_missed, d->rescue_off ? " (rescue OFF)" : "", d->irq_dropped, d->irq_drop);
+	kprintf("lost notifications: rescued by the watchdog %lu%s (interrupt came later anyway: %lu), interrupts "
+		"dropped by lostirq %lu (%u to go)\n", d->rx_missed, d->rescue_off ? " (rescue OFF)" : "",
+		d->rx_missed_late, d->irq_dropped, d->irq_drop);
 	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu tx_too_big %lu tx_link_down %lu "
 		"pool_free %u\n", d->isr_reads, d->linearised, d->too_long, d->tx_nobuf, d->tx_too_big, d->tx_link_down,
 		vnet_net_pool_free_count(d->net));

@@ -80,7 +80,10 @@ struct vnetdev {
 	 * main-context polls that served them. */
 	uint64_t pending;
 	uint64_t deferred, deferred_polls;
-	uint64_t rx_missed;          /* lost receive notifications the watchdog serviced (vd_watchdog) */
+	uint64_t rx_missed;          /* receive queues the watchdog serviced: no interrupt for a period (vd_watchdog) */
+	uint64_t rx_missed_late;     /* ... whose interrupt came afterwards and found nothing (late, not lost) */
+	uint64_t rescued_mask;       /* bit q: pair q was rescued, its next interrupt is judged late or not */
+	uint64_t rx_frames;          /* frames delivered to the stack (deliver) */
 	/* Fault injection (vnet lostirq): receive interrupts to swallow, as a
 	 * device or interrupt path that loses them; rescue_off turns the
 	 * watchdog's lost-notification check off (to show what it prevents). */
