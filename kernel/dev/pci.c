@@ -400,6 +400,24 @@ void pci_msix_mask(struct pci_dev *d, unsigned idx, bool masked)
 	entry_mask(d, idx, masked);
 }
 
+bool pci_msix_entry_state(struct pci_dev *d, unsigned idx, bool *masked, bool *pending)
+{
+	if (!d->msix_on || idx >= d->msix_size || !d->msix_table)
+		return false;
+	*masked = (vnet_mmio_read32(d->msix_table + 4 * idx + 3) & MSIX_ENTRY_MASKED) != 0 ||
+	          (pci_cfg_read16(d, d->msix_cap + 2) & MSIX_CTRL_FMASK) != 0;
+	/* The Pending Bit Array: BIR and offset at capability + 8 (PCI 3.0 6.8.2.5). */
+	uint32_t pba = pci_cfg_read32(d, d->msix_cap + 8);
+	unsigned bir = pba & 7;
+	uint64_t off = pba & ~7u;
+	if (bir > 5 || d->bar[bir].type == PCI_BAR_NONE || d->bar[bir].type == PCI_BAR_IO ||
+	    off + 8ull * ((d->msix_size + 63u) / 64u) > d->bar[bir].size)
+		return false;
+	volatile uint32_t *bits = (volatile uint32_t *)(uintptr_t)(d->bar[bir].base + off);
+	*pending = (vnet_mmio_read32(bits + idx / 32) >> (idx % 32)) & 1u;
+	return true;
+}
+
 void pci_msix_disable(struct pci_dev *d)
 {
 	if (!d->msix_on)

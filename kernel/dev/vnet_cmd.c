@@ -155,6 +155,11 @@ static void cmd_stats(struct vnetdev *d)
 		if (i && i % 16 == 0)
 			kprintf("\n             ");
 		kprintf(" %d:%lu", i, d->entry_irqs[i]);
+		if (d->pd && i < PCI_MSIX_MAX && d->pd->msix_vec[i] >= 0)
+			kprintf("@%#x", d->pd->msix_vec[i]);   /* the irq (x86_64: IDT vector) it is bound to */
+		bool masked, pending;
+		if (d->pd && pci_msix_entry_state(d->pd, (unsigned)i, &masked, &pending) && (masked || pending))
+			kprintf("%s%s", masked ? "/masked" : "", pending ? "/pending" : "");
 	}
 	kprintf("\n");
 	if (d->intx_vec >= 0)
@@ -165,7 +170,7 @@ static void cmd_stats(struct vnetdev *d)
 	irq_restore(fl);
 	kprintf("rx budget %u: deferred %lu deferred_polls %lu pending %#lx\n", VNET_RX_BUDGET, deferred, dpolls,
 		pending);
-	kprintf("lost notifications: rescued by the watchdog %lu%s (interrupt came later anyway: %lu), interrupts "
+	kprintf("lost notifications: rescued from the tick %lu%s (interrupt came later anyway: %lu), interrupts "
 		"dropped by lostirq %lu (%u to go)\n", d->rx_missed, d->rescue_off ? " (rescue OFF)" : "",
 		d->rx_missed_late, d->irq_dropped, d->irq_drop);
 	kprintf("glue: isr_reads %lu linearised %lu too_long %lu tx_nobuf %lu tx_too_big %lu tx_link_down %lu "
@@ -177,10 +182,10 @@ static void cmd_stats(struct vnetdev *d)
  * vnet lostirq [vnetN] COUNT [norescue]: fault injection.  The next COUNT
  * receive interrupts of the device are swallowed (as a device or interrupt
  * path that loses them: with EVENT_IDX the device does not notify again,
- * so the queue stays quiet until someone polls it).  The watchdog's
- * lost-notification check (vd_watchdog) then services the queue within
- * about 200 ms; norescue turns that check off until the next lostirq
- * without it, to show what it prevents.
+ * so the queue stays quiet until someone polls it).  The tick's
+ * lost-notification check (vd_rx_rescue) then services the queue within
+ * 10-20 ms; norescue turns that check off until the next lostirq without
+ * it, to show what it prevents.
  */
 static int cmd_lostirq(int argc, char **argv)
 {

@@ -80,13 +80,13 @@ struct vnetdev {
 	 * main-context polls that served them. */
 	uint64_t pending;
 	uint64_t deferred, deferred_polls;
-	uint64_t rx_missed;          /* receive queues the watchdog serviced: no interrupt for a period (vd_watchdog) */
+	uint64_t rx_missed;          /* receive queues the tick serviced: no interrupt for a tick (vd_rx_rescue) */
 	uint64_t rx_missed_late;     /* ... whose interrupt came afterwards and found nothing (late, not lost) */
 	uint64_t rescued_mask;       /* bit q: pair q was rescued, its next interrupt is judged late or not */
 	uint64_t rx_frames;          /* frames delivered to the stack (deliver) */
 	/* Fault injection (vnet lostirq): receive interrupts to swallow, as a
 	 * device or interrupt path that loses them; rescue_off turns the
-	 * watchdog's lost-notification check off (to show what it prevents). */
+	 * tick's lost-notification check off (to show what it prevents). */
 	uint32_t irq_drop;
 	uint64_t irq_dropped;
 	bool rescue_off;
@@ -134,7 +134,7 @@ static inline bool vd_irq_swallow(struct vnetdev *d, uint16_t q)
 bool vd_service_pair(struct vnetdev *d, uint16_t q, unsigned budget, unsigned flags);
 void vd_rx_intr(struct vnetdev *d, uint16_t q);
 uint32_t vd_read_isr(struct vnetdev *d);
-void vd_tick_start(void);       /* hook the poll tick once (a device not in MODE_IRQ) */
+void vd_tick_start(void);       /* hook the tick once: polls polled devices, rescues lost notifications */
 
 /* vnet_irq.c: interrupt routing. */
 uint16_t vd_vector_of(void *arg, uint16_t vq_index);

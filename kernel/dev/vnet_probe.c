@@ -316,8 +316,7 @@ void vd_dev_bringup(struct vnetdev *d)
 			if (vd_service_pair(d, q, VNET_RX_BUDGET, 0))
 				d->pending |= 1ull << q;
 	irq_restore(f);
-	if (d->mode != MODE_IRQ)
-		vd_tick_start();
+	vd_tick_start();   /* polls a polled device; rescues lost notifications of the others */
 	dev_ctrl_setup(d);
 
 	d->up_ms = timer_since_entry_ns() / MS_NS;

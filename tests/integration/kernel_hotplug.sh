@@ -224,11 +224,11 @@ echo "hotplug: step 5 ok: $(grep -a 'pcie: slot 1: vnet removed (surprise)' "$lo
 grep -aq 'panic\|exception\|BUG' "$log" && fail "kernel reported a fault"
 qemu_shell_cmd "hotplug" 5 reply
 printf '%s\n' "$reply" | while IFS= read -r l; do echo "hotplug: kernel: $l"; done
-# The kernel's lost-notification net (vd_watchdog): how often it had to
+# The kernel's lost-notification net (vd_rx_rescue, from the tick): how often it had to
 # service a receive queue no interrupt came for (a figure, not a failure).
-n=$(count 'serviced by the watchdog (lost notification')
+n=$(count 'serviced from the tick (lost notification')
 if [ "$n" -gt 0 ]; then
 	qemu_shell_cmd "vnet stats vnet0" 5 reply || reply=''
-	echo "hotplug: note: receive queues serviced by the watchdog (no interrupt for 100 ms): $(printf '%s\n' "$reply" | grep -a '^lost notifications:')"
+	echo "hotplug: note: receive queues serviced from the tick (no interrupt for a tick): $(printf '%s\n' "$reply" | grep -a '^lost notifications:')"
 fi
 echo "hotplug: PASS add/ping/echo, orderly removal x2 (one under traffic), name reused, surprise removal"

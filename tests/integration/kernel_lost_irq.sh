@@ -7,15 +7,15 @@
 # the driver looks) and UDP echo through QEMU user networking, then:
 #   1. echo works (20 datagrams).
 #   2. `vnet lostirq vnet0 1 norescue` (kernel/dev/vnet_cmd.c: the next
-#      receive interrupt is swallowed and the watchdog's lost-notification
+#      receive interrupt is swallowed and the tick's lost-notification
 #      check is off): one datagram is sent and gets NO echo for 3 s, and
 #      `vnet stats` shows why: ring rx0 "used_ready yes notify on" (the
 #      device completed it, notifications are armed, no interrupt came).
 #      This is the failure the check exists for; it must be reproducible.
-#   3. `vnet lostirq vnet0 0` (rescue back on): the watchdog
-#      (vd_watchdog, vnet_net_rx_missed_check) services the queue and the
+#   3. `vnet lostirq vnet0 0` (rescue back on): the 100 Hz tick
+#      (vd_rx_rescue, vnet_net_rx_missed_check) services the queue and the
 #      datagram of step 2 is echoed (late); the log names it ("serviced by
-#      the watchdog (lost notification 1)").
+#      from the tick (lost notification 1").
 #   4. `vnet lostirq vnet0 5` under echo traffic (100 datagrams, retried):
 #      every datagram is echoed intact; `vnet stats` says 6 interrupts
 #      dropped in all and at least 6 rescued, and the per-pair counter
@@ -98,12 +98,12 @@ printf '%s\n' "$reply" | grep -q 'interrupts dropped by lostirq 1 (0 to go)' ||
 	fail "the fault was not injected: $(printf '%s\n' "$reply" | grep -a 'lost notifications')"
 echo "lost_irq: step 2 ok: one dropped interrupt left the queue quiet for 3 s, seen as used_ready yes notify on"
 
-# 3. rescue on: the watchdog services the queue, the late echo arrives.
+# 3. rescue on: the tick services the queue, the late echo arrives.
 qemu_shell_cmd "vnet lostirq vnet0 0" 5 reply || fail "lostirq command"
 wait "$late"
 [ -e "$tmp/late" ] || fail "no result from the late-echo client"
-grep -q '^echo after' "$tmp/late" || fail "the watchdog did not service the quiet queue: $(cat "$tmp/late")"
-vq_wait_file_re "$log" 'serviced by the watchdog \(lost notification 1\)' 10 "$QEMU_PID" ||
+grep -q '^echo after' "$tmp/late" || fail "the tick did not service the quiet queue: $(cat "$tmp/late")"
+vq_wait_file_re "$log" 'serviced from the tick \(lost notification 1;' 10 "$QEMU_PID" ||
 	fail "no log line for the rescued queue"
 echo "lost_irq: step 3 ok: rescued, the datagram of step 2 was echoed ($(cat "$tmp/late") from the send)"
 
@@ -112,11 +112,11 @@ qemu_shell_cmd "vnet lostirq vnet0 5" 5 reply || fail "lostirq command"
 echo_ok 100 || fail "echo with lost interrupts and the rescue on: $(tail -3 "$tmp/echo.out")"
 qemu_shell_cmd "vnet stats vnet0" 5 reply || fail "vnet stats"
 lost=$(printf '%s\n' "$reply" | grep -a '^lost notifications:')
-rescued=$(field "$lost" 'rescued by the watchdog ([0-9]+)')
+rescued=$(field "$lost" 'rescued from the tick ([0-9]+)')
 dropped=$(field "$lost" 'dropped by lostirq ([0-9]+)')
 missed=$(field "$(printf '%s\n' "$reply" | grep -a '^pair 0 poll:')" 'missed_notify ([0-9]+)')
 echo "lost_irq: $lost; pair 0 missed_notify $missed; $(grep -a 'udp_echo:' "$tmp/echo.out" | tail -1)"
 [ "$dropped" = 6 ] || fail "expected 6 interrupts dropped in all: $lost"
 [ -n "$rescued" ] && [ "$rescued" -ge 6 ] || fail "expected at least 6 rescues: $lost"
 [ "$missed" = "$rescued" ] || fail "pair 0 missed_notify ($missed) differs from the rescues ($rescued)"
-echo "lost_irq: PASS a lost receive interrupt stalls the queue without the rescue and costs one watchdog period with it ($rescued rescued, every datagram echoed)"
+echo "lost_irq: PASS a lost receive interrupt stalls the queue without the rescue and costs a tick or two with it ($rescued rescued, every datagram echoed)"

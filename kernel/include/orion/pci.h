@@ -98,6 +98,10 @@ int pci_msix_enable(struct pci_dev *d, unsigned nvec);
 int pci_msix_set(struct pci_dev *d, unsigned idx, int irq);
 void pci_msix_mask(struct pci_dev *d, unsigned idx, bool masked);
 void pci_msix_disable(struct pci_dev *d);
+/* Entry idx: masked (its Vector Control mask or the function mask) and
+ * pending (its bit in the Pending Bit Array: a message the function holds
+ * back because it is masked).  False if MSI-X is off or the PBA unreadable. */
+bool pci_msix_entry_state(struct pci_dev *d, unsigned idx, bool *masked, bool *pending);
 
 /*
  * Where the function's legacy interrupt (INTx) arrives: Interrupt Pin
