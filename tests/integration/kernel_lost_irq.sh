@@ -16,10 +16,11 @@
 #      (vd_rx_rescue, vnet_net_rx_missed_check) services the queue and the
 #      datagram of step 2 is echoed (late); the log names it ("serviced by
 #      from the tick (lost notification 1").
-#   4. `vnet lostirq vnet0 5` under echo traffic (100 datagrams, retried):
-#      every datagram is echoed intact; `vnet stats` says 6 interrupts
-#      dropped in all and at least 6 rescued, and the per-pair counter
-#      missed_notify agrees with the rescues.
+#   4. `vnet lostirq vnet0 5` under echo traffic (rounds of 50 datagrams,
+#      retried, until all five were dropped): every datagram is echoed
+#      intact; `vnet stats` says 6 interrupts dropped in all and rescues in
+#      this step too (a dropped interrupt whose work was already taken needs
+#      none), and the per-pair counter missed_notify agrees with the rescues.
 # No timing threshold: the waits are bounds.
 #
 # usage: kernel_lost_irq.sh --kernel ELF [--accel auto|kvm|tcg] [--log FILE]
@@ -38,7 +39,10 @@ vq_tmpdir_var tmp
 port=$(vq_free_port udp)
 
 echo "lost_irq: q35/$accel, log $log, udp $port"
-qemu_start --machine q35 --accel "$accel" --kernel "$kernel" --append "qsize=64" \
+# moder=off: every datagram of the one-at-a-time echo then takes its own
+# interrupt (software moderation would absorb most of them in its hold), so
+# the five dropped in step 4 are certain to be consumed by its traffic.
+qemu_start --machine q35 --accel "$accel" --kernel "$kernel" --append "qsize=64 moder=off" \
 	--serial "shell:$log" --stderr "$tmp/stderr" --timeout 240 \
 	--nic "user,hostfwd=udp:127.0.0.1:$port-:7" ",disable-legacy=on"
 vq_report lost_irq 60
@@ -108,15 +112,27 @@ vq_wait_file_re "$log" 'serviced from the tick \(lost notification 1;' 10 "$QEMU
 echo "lost_irq: step 3 ok: rescued, the datagram of step 2 was echoed ($(cat "$tmp/late") from the send)"
 
 # 4. five lost interrupts under traffic: every datagram still echoed.
+# Rounds of 50 datagrams until all five were dropped: the echo takes few
+# interrupts (a reply often brings the next request while the poll is still
+# running: the re-arm re-check finds it), so how many rounds that needs varies.
 qemu_shell_cmd "vnet lostirq vnet0 5" 5 reply || fail "lostirq command"
-echo_ok 100 || fail "echo with lost interrupts and the rescue on: $(tail -3 "$tmp/echo.out")"
-qemu_shell_cmd "vnet stats vnet0" 5 reply || fail "vnet stats"
+rounds=0
+while :; do
+	rounds=$((rounds + 1))
+	echo_ok 50 || fail "echo with lost interrupts and the rescue on (round $rounds): $(tail -3 "$tmp/echo.out")"
+	qemu_shell_cmd "vnet stats vnet0" 5 reply || fail "vnet stats"
+	printf '%s\n' "$reply" | grep -q '(0 to go)' && break
+	[ "$rounds" -lt 20 ] || fail "20 rounds of echo did not take five receive interrupts: $(printf '%s\n' "$reply" | grep -a 'lost notifications')"
+done
 lost=$(printf '%s\n' "$reply" | grep -a '^lost notifications:')
 rescued=$(field "$lost" 'rescued from the tick ([0-9]+)')
 dropped=$(field "$lost" 'dropped by lostirq ([0-9]+)')
 missed=$(field "$(printf '%s\n' "$reply" | grep -a '^pair 0 poll:')" 'missed_notify ([0-9]+)')
-echo "lost_irq: $lost; pair 0 missed_notify $missed; $(grep -a 'udp_echo:' "$tmp/echo.out" | tail -1)"
+echo "lost_irq: $lost; pair 0 missed_notify $missed; $rounds round(s) of 50 datagrams, each echoed intact"
 [ "$dropped" = 6 ] || fail "expected 6 interrupts dropped in all: $lost"
-[ -n "$rescued" ] && [ "$rescued" -ge 6 ] || fail "expected at least 6 rescues: $lost"
+# A dropped interrupt needs no rescue when its work was already taken (it
+# was raised between a re-arm and the re-check that found the work), so
+# not every drop shows as a rescue; most do.
+[ -n "$rescued" ] && [ "$rescued" -ge 2 ] || fail "expected a rescue in step 4 too: $lost"
 [ "$missed" = "$rescued" ] || fail "pair 0 missed_notify ($missed) differs from the rescues ($rescued)"
 echo "lost_irq: PASS a lost receive interrupt stalls the queue without the rescue and costs a tick or two with it ($rescued rescued, every datagram echoed)"
