@@ -14,7 +14,7 @@
 #      This is the failure the check exists for; it must be reproducible.
 #   3. `vnet lostirq vnet0 0` (rescue back on): the 100 Hz tick
 #      (vd_rx_rescue, vnet_net_rx_missed_check) services the queue and the
-#      datagram of step 2 is echoed (late); the log names it ("serviced by
+#      datagram of step 2 is echoed (late); the log names it ("serviced
 #      from the tick (lost notification 1").
 #   4. `vnet lostirq vnet0 5` under echo traffic (rounds of 50 datagrams,
 #      retried, until all five were dropped): every datagram is echoed
