@@ -7,7 +7,11 @@
 # `perf stat -e instructions true` says "not supported").
 #
 #   bench/profile-backend.sh [--bench BIN] [--seconds 4] [--rings "split packed"]
-#                            [--modes "tx rx"] [--out DIR]
+#                            [--modes "tx rx"] [--out DIR] [--frontend]
+#
+# --frontend: profile vnet-bench's own thread instead (the same placement and
+# back-end, our front-end only): where our per-packet time goes, against the
+# back-end's rate (how docs/performance.md found the benchmark's rep movsb).
 #
 # Writes DIR/report-RING-MODE-FE.txt (perf report by symbol) and prints, per
 # run, the back-end's rate and its top symbols with the time per packet
@@ -21,6 +25,7 @@ SECS=4
 RINGS="split packed"
 MODES="tx rx"
 OUT=""
+FRONT=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bench) BENCH=$2; shift 2 ;;
@@ -28,7 +33,8 @@ while [ $# -gt 0 ]; do
 	--rings) RINGS=$2; shift 2 ;;
 	--modes) MODES=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
-	-h | --help) sed -n '2,15p' "$0"; exit 0 ;;
+	--frontend) FRONT=1; shift ;;
+	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
 	*) echo "profile-backend.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -49,7 +55,9 @@ worker_tid() { ps -T -o tid=,comm= -p "$1" | awk '$2 ~ /worker/ { print $1; exit
 for ring in $RINGS; do
 	for mode in $MODES; do
 		case $mode in tx) befwd=rxonly fefwd=txonly key=Rx-pps ;; rx) befwd=txonly fefwd=rxonly key=Tx-pps ;; esac
-		for fe in vnet dpdk; do
+		fes="vnet dpdk"
+		[ "$FRONT" = 1 ] && fes=vnet
+		for fe in $fes; do
 			N=$((N + 1))
 			sock=$WORK/vhost-$N.sock
 			belog=$WORK/be-$N.log
@@ -71,15 +79,19 @@ for ring in $RINGS; do
 				fepid=$FE
 			fi
 			sleep 2
-			tid=$(worker_tid "$BE")
-			perf record -q -e cpu-clock -F 9999 -t "$tid" -o "$WORK/perf-$N.data" -- sleep "$SECS" >/dev/null 2>&1
+			if [ "$FRONT" = 1 ]; then
+				perf record -q -e cpu-clock -F 9999 -p "$fepid" -o "$WORK/perf-$N.data" -- sleep "$SECS" >/dev/null 2>&1
+			else
+				tid=$(worker_tid "$BE")
+				perf record -q -e cpu-clock -F 9999 -t "$tid" -o "$WORK/perf-$N.data" -- sleep "$SECS" >/dev/null 2>&1
+			fi
 			if [ $fe = vnet ]; then wait "$fepid"; OURS=(); else dpdk_stop "$FE"; fi
 			dpdk_stop "$BE"
 			pps=$(dpdk_pps_from_log "$belog" "$key")
-			rep=$OUT/report-$ring-$mode-$fe.txt
+			rep=$OUT/report-$ring-$mode-$fe$([ "$FRONT" = 1 ] && echo -frontend).txt
 			perf report -i "$WORK/perf-$N.data" --stdio --sort dso,symbol --percent-limit 2 2>/dev/null |
 				grep -v '^#' | grep -v '^$' >"$rep"
-			echo "== $ring $mode, front-end $fe: back-end ${key} median $(python3 -c "print('%.2f' % ($pps / 1e6))") Mpps, $(python3 -c "print('%.1f' % (1e9 / $pps) if $pps else 'n/a')") ns per packet on its lcore"
+			echo "== $ring $mode, front-end $fe: back-end ${key} median $(python3 -c "print('%.2f' % ($pps / 1e6))") Mpps, $(python3 -c "print('%.1f' % (1e9 / $pps) if $pps else 'n/a')") ns per packet on its lcore$([ "$FRONT" = 1 ] && echo "; profile of the front-end")"
 			python3 - "$rep" "$pps" <<'PY'
 import sys
 pps = float(sys.argv[2])
