@@ -357,12 +357,72 @@ static __attribute__((noinline)) int vq_packed_add_chain(struct vnet_vq *vq, con
 	return VNET_OK;
 }
 
+/*
+ * The same as n calls of vq_packed_add_one, with the ring cursor, the free
+ * id and the in-order FIFO tail kept in locals for the whole burst and
+ * stored back once: the per-descriptor stores are then only the ring's
+ * (address, then length/id/flags) and the chain's, not six fields of the
+ * queue state per descriptor.
+ */
 unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
                            bool writable)
 {
+	struct vq_packed *p = &vq->packed;
+	if (n > vq->num_free)
+		n = vq->num_free;
+	const uint16_t size = vq->size;
+	const uint16_t wflag = writable ? VRING_DESC_F_WRITE : 0u;
+	const bool in_order = vq->in_order;
+	uint16_t free_id = p->free_id, pos = p->next_avail, wrap = p->avail_wrap, auf = p->avail_used_flags;
+	uint16_t pending = p->pending_desc, tail = p->order_tail, count = p->order_count;
+	struct vq_chain *chain = vq->chain;
+	struct vring_packed_desc *desc = p->desc;
 	unsigned i = 0;
-	while (i < n && vq_packed_add_one(vq, sg[i].addr, sg[i].len, writable, cookies[i]) == VNET_OK)
-		i++;
+	for (; i < n && free_id != VQ_PACKED_NONE; i++) {
+		uint16_t id = free_id;
+		struct vq_chain *c = &chain[id];
+		struct vring_packed_desc *d = &desc[pos];
+		uint16_t flags = (uint16_t)(auf | wflag);
+		uint32_t len = sg[i].len;
+		free_id = c->last;
+		VQ_STORE64(&d->addr, sg[i].addr);
+		if (VQ_UNLIKELY(pending == 0)) {
+			VQ_STORE32(&d->len, len);
+			VQ_STORE16(&d->id, id);
+			p->pending_first = pos;
+			p->pending_first_flags = flags;
+		} else {
+			uint64_t t = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
+			VQ_STORE64((vnet_le64 *)(void *)&d->len, t);
+		}
+		pending++;
+		if (VQ_UNLIKELY(++pos == size)) {
+			pos = 0;
+			wrap ^= 1u;
+			auf ^= PD_WRAP_BITS;
+		}
+		c->cookie = cookies[i];
+		c->in_len = writable ? len : 0;
+		c->ndesc = 1;
+		c->indirect = 0;
+		if (in_order) {
+			c->last = VQ_PACKED_NONE;
+			if (count)
+				chain[tail].last = id;
+			else
+				p->order_head = id;
+			tail = id;
+			count++;
+		}
+	}
+	p->free_id = free_id;
+	p->next_avail = pos;
+	p->avail_wrap = wrap;
+	p->avail_used_flags = auf;
+	p->pending_desc = pending;
+	p->order_tail = tail;
+	p->order_count = count;
+	vq->num_free = (uint16_t)(vq->num_free - i);
 	return i;
 }
 

@@ -320,13 +320,45 @@ static __attribute__((noinline)) int vq_split_add_chain(struct vnet_vq *vq, cons
 	return VNET_OK;
 }
 
+/*
+ * The same as n calls of vq_split_add_one, with the free-list head and the
+ * avail index kept in locals for the whole burst and stored back once (the
+ * per-descriptor stores are then the ring's and the chain's only).
+ */
 unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
                           bool writable)
 {
-	unsigned i = 0;
-	while (i < n && vq_split_add_one(vq, sg[i].addr, sg[i].len, writable, cookies[i]) == VNET_OK)
-		i++;
-	return i;
+	struct vq_split *s = &vq->split;
+	if (n > vq->num_free)
+		n = vq->num_free;
+	const uint16_t mask = (uint16_t)(vq->size - 1u);
+	const uint64_t wflag = (uint64_t)(writable ? VRING_DESC_F_WRITE : 0u) << 32;
+	uint16_t head = s->free_head, idx = s->avail_idx;
+	struct vring_desc *desc = s->desc, *shadow = s->shadow;
+	struct vq_chain *chain = vq->chain;
+	uint16_t *order = vq->in_order ? s->order : NULL;
+	for (unsigned i = 0; i < n; i++) {
+		struct vring_desc *d = &desc[head];
+		uint32_t len = sg[i].len;
+		VQ_STORE64(&d->addr, sg[i].addr);
+		VQ_STORE64((vnet_le64 *)(void *)&d->len, (uint64_t)len | wflag);
+		struct vq_chain *c = &chain[head];
+		c->cookie = cookies[i];
+		c->in_len = writable ? len : 0;
+		c->ndesc = 1;
+		c->last = head;
+		c->indirect = 0;
+		uint16_t slot = (uint16_t)(idx & mask);
+		VQ_STORE16(&s->avail->ring[slot], head);
+		if (order)
+			order[slot] = head;
+		idx++;
+		head = shadow[head].next;
+	}
+	s->free_head = head;
+	s->avail_idx = idx;
+	vq->num_free = (uint16_t)(vq->num_free - n);
+	return n;
 }
 
 int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
