@@ -240,29 +240,21 @@ static inline void vq_packed_added(struct vnet_vq *vq, uint16_t id, struct vq_ch
 }
 
 /*
- * The common network case, one buffer in one descriptor (TX frame with its
- * header in front, RX refill), kept apart from the chain path so it
- * compiles to a short leaf.  A descriptor behind the first of the pending
- * batch gets len, id and flags in one 64-bit store: the device does not
- * read past the batch's first descriptor, whose flags are still the old
- * ones until vq_packed_publish (spec 2.8.21.1, flags of the first
- * descriptor written last; the others are covered by that barrier).
+ * The ring and chain stores of a one-descriptor buffer at ring position
+ * pos with buffer id (shared by vq_packed_add_one and the burst add).  A
+ * descriptor behind the first of the pending batch (first == false) gets
+ * len, id and flags in one 64-bit store: the device does not read past the
+ * batch's first descriptor, whose flags are still the old ones until
+ * vq_packed_publish (spec 2.8.21.1, flags of the first descriptor written
+ * last; the others are covered by that barrier).
  */
-static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t len, bool writable, void *cookie)
+static inline void vq_packed_put_one(struct vq_packed *p, struct vq_chain *c, uint16_t pos, uint16_t id,
+                                     uint64_t addr, uint32_t len, uint16_t flags, bool writable, void *cookie,
+                                     bool first)
 {
-	struct vq_packed *p = &vq->packed;
-
-	if (VQ_UNLIKELY(vq->num_free == 0 || p->free_id == VQ_PACKED_NONE))
-		return VNET_ENOSPC;
-	uint16_t id = p->free_id;
-	struct vq_chain *c = &vq->chain[id];
-	uint16_t pos = p->next_avail;
-	uint16_t flags = (uint16_t)(p->avail_used_flags | (writable ? VRING_DESC_F_WRITE : 0u));
 	struct vring_packed_desc *d = &p->desc[pos];
-
-	p->free_id = c->last;
 	VQ_STORE64(&d->addr, addr);
-	if (p->pending_desc == 0) {
+	if (VQ_UNLIKELY(first)) {
 		VQ_STORE32(&d->len, len);
 		VQ_STORE16(&d->id, id);
 		p->pending_first = pos;
@@ -274,6 +266,30 @@ static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t 
 		uint64_t tail = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
 		VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
 	}
+	c->cookie = cookie;
+	c->in_len = writable ? len : 0;
+	c->ndesc = 1;
+	c->indirect = 0;
+}
+
+/*
+ * The common network case, one buffer in one descriptor (TX frame with its
+ * header in front, RX refill), kept apart from the chain path so it
+ * compiles to a short leaf.
+ */
+static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t len, bool writable, void *cookie)
+{
+	struct vq_packed *p = &vq->packed;
+
+	if (VQ_UNLIKELY(vq->num_free == 0 || p->free_id == VQ_PACKED_NONE))
+		return VNET_ENOSPC;
+	uint16_t id = p->free_id;
+	struct vq_chain *c = &vq->chain[id];
+	uint16_t pos = p->next_avail;
+	uint16_t flags = (uint16_t)(p->avail_used_flags | (writable ? VRING_DESC_F_WRITE : 0u));
+
+	p->free_id = c->last;
+	vq_packed_put_one(p, c, pos, id, addr, len, flags, writable, cookie, p->pending_desc == 0);
 	p->pending_desc++;
 	if (VQ_UNLIKELY(++pos == vq->size)) {
 		pos = 0;
@@ -281,10 +297,6 @@ static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t 
 		p->avail_used_flags ^= PD_WRAP_BITS;
 	}
 	p->next_avail = pos;
-	c->cookie = cookie;
-	c->in_len = writable ? len : 0;
-	c->ndesc = 1;
-	c->indirect = 0;
 	vq->num_free = (uint16_t)(vq->num_free - 1u);
 	vq_packed_added(vq, id, c);
 	return VNET_OK;
@@ -376,35 +388,19 @@ unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *
 	uint16_t free_id = p->free_id, pos = p->next_avail, wrap = p->avail_wrap, auf = p->avail_used_flags;
 	uint16_t pending = p->pending_desc, tail = p->order_tail, count = p->order_count;
 	struct vq_chain *chain = vq->chain;
-	struct vring_packed_desc *desc = p->desc;
 	unsigned i = 0;
 	for (; i < n && free_id != VQ_PACKED_NONE; i++) {
 		uint16_t id = free_id;
 		struct vq_chain *c = &chain[id];
-		struct vring_packed_desc *d = &desc[pos];
-		uint16_t flags = (uint16_t)(auf | wflag);
-		uint32_t len = sg[i].len;
 		free_id = c->last;
-		VQ_STORE64(&d->addr, sg[i].addr);
-		if (VQ_UNLIKELY(pending == 0)) {
-			VQ_STORE32(&d->len, len);
-			VQ_STORE16(&d->id, id);
-			p->pending_first = pos;
-			p->pending_first_flags = flags;
-		} else {
-			uint64_t t = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
-			VQ_STORE64((vnet_le64 *)(void *)&d->len, t);
-		}
+		vq_packed_put_one(p, c, pos, id, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable, cookies[i],
+		                  pending == 0);
 		pending++;
 		if (VQ_UNLIKELY(++pos == size)) {
 			pos = 0;
 			wrap ^= 1u;
 			auf ^= PD_WRAP_BITS;
 		}
-		c->cookie = cookies[i];
-		c->in_len = writable ? len : 0;
-		c->ndesc = 1;
-		c->indirect = 0;
 		if (in_order) {
 			c->last = VQ_PACKED_NONE;
 			if (count)
