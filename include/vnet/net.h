@@ -511,7 +511,7 @@ void vnet_net_tx_irq(struct vnet_net *net, uint16_t qp);
 
 /*
  * Lost-notification check of receive queue qp, for hosts that sleep on
- * interrupts: call it periodically (the kernel's 100 ms watchdog).  True
+ * interrupts: call it periodically (the Orion kernel: every 10 ms tick).  True
  * when, at this call and at the previous one, the queue had used-buffer
  * notifications armed and completions waiting (vnet_vq_get_ring_state),
  * and no vnet_net_poll() ran in between: the device (or the platform's

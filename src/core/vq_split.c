@@ -187,23 +187,49 @@ void vq_split_fini(struct vnet_vq *vq)
 /* Make head available: its avail ring entry now, idx later (spec
  * 2.7.13.2; kick_prepare publishes, so a burst of adds costs one barrier
  * and one idx store).  Both add paths. */
-static inline void vq_split_avail(struct vnet_vq *vq, uint16_t head)
+static inline void vq_split_avail_at(struct vnet_vq *vq, uint16_t idx, uint16_t head)
 {
 	struct vq_split *s = &vq->split;
-	uint16_t mask = (uint16_t)(vq->size - 1u);
-	uint16_t slot = (uint16_t)(s->avail_idx & mask);
+	uint16_t slot = (uint16_t)(idx & (vq->size - 1u));
 	VQ_STORE16(&s->avail->ring[slot], head);
 	if (vq->in_order)
 		s->order[slot] = head;
-	s->avail_idx++;
+}
+
+static inline void vq_split_avail(struct vnet_vq *vq, uint16_t head)
+{
+	vq_split_avail_at(vq, vq->split.avail_idx, head);
+	vq->split.avail_idx++;
+}
+
+/*
+ * The descriptor, avail entry and chain stores of one buffer in descriptor
+ * head, made available at avail position idx (shared by vq_split_add_one
+ * and the burst add).  len, flags and next go in one 64-bit store (bytes
+ * 8..15 of the descriptor, little-endian image len | flags << 32 | next <<
+ * 48); nothing is visible to the device before avail->idx moves (2.7.13.3).
+ */
+static inline void vq_split_put_one(struct vnet_vq *vq, uint16_t head, uint16_t idx, uint64_t addr, uint32_t len,
+                                    bool writable, void *cookie)
+{
+	struct vq_split *s = &vq->split;
+	struct vring_desc *d = &s->desc[head];
+	uint64_t tail = (uint64_t)len | (uint64_t)(writable ? VRING_DESC_F_WRITE : 0u) << 32;
+	VQ_STORE64(&d->addr, addr);
+	VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
+	struct vq_chain *c = &vq->chain[head];
+	c->cookie = cookie;
+	c->in_len = writable ? len : 0;
+	c->ndesc = 1;
+	c->last = head;
+	c->indirect = 0;
+	vq_split_avail_at(vq, idx, head);
 }
 
 /*
  * One buffer in one descriptor, the common network case (TX frame with its
  * header in front, RX refill), apart from the chain path so it compiles to
- * a short leaf.  len, flags and next go in one 64-bit store (bytes 8..15
- * of the descriptor, little-endian image len | flags << 32 | next << 48);
- * nothing is visible to the device before avail->idx moves (2.7.13.3).
+ * a short leaf.
  */
 static inline int vq_split_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t len, bool writable, void *cookie)
 {
@@ -212,20 +238,10 @@ static inline int vq_split_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t l
 	if (VQ_UNLIKELY(vq->num_free == 0))
 		return VNET_ENOSPC;
 	uint16_t head = s->free_head;
-	struct vring_desc *d = &s->desc[head];
-	uint64_t tail = (uint64_t)len | (uint64_t)(writable ? VRING_DESC_F_WRITE : 0u) << 32;
-	VQ_STORE64(&d->addr, addr);
-	VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
+	vq_split_put_one(vq, head, s->avail_idx, addr, len, writable, cookie);
 	s->free_head = s->shadow[head].next;
+	s->avail_idx++;
 	vq->num_free = (uint16_t)(vq->num_free - 1u);
-
-	struct vq_chain *c = &vq->chain[head];
-	c->cookie = cookie;
-	c->in_len = writable ? len : 0;
-	c->ndesc = 1;
-	c->last = head;
-	c->indirect = 0;
-	vq_split_avail(vq, head);
 	return VNET_OK;
 }
 
@@ -331,28 +347,10 @@ unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *c
 	struct vq_split *s = &vq->split;
 	if (n > vq->num_free)
 		n = vq->num_free;
-	const uint16_t mask = (uint16_t)(vq->size - 1u);
-	const uint64_t wflag = (uint64_t)(writable ? VRING_DESC_F_WRITE : 0u) << 32;
 	uint16_t head = s->free_head, idx = s->avail_idx;
-	struct vring_desc *desc = s->desc, *shadow = s->shadow;
-	struct vq_chain *chain = vq->chain;
-	uint16_t *order = vq->in_order ? s->order : NULL;
-	for (unsigned i = 0; i < n; i++) {
-		struct vring_desc *d = &desc[head];
-		uint32_t len = sg[i].len;
-		VQ_STORE64(&d->addr, sg[i].addr);
-		VQ_STORE64((vnet_le64 *)(void *)&d->len, (uint64_t)len | wflag);
-		struct vq_chain *c = &chain[head];
-		c->cookie = cookies[i];
-		c->in_len = writable ? len : 0;
-		c->ndesc = 1;
-		c->last = head;
-		c->indirect = 0;
-		uint16_t slot = (uint16_t)(idx & mask);
-		VQ_STORE16(&s->avail->ring[slot], head);
-		if (order)
-			order[slot] = head;
-		idx++;
+	const struct vring_desc *shadow = s->shadow;
+	for (unsigned i = 0; i < n; i++, idx++) {
+		vq_split_put_one(vq, head, idx, sg[i].addr, sg[i].len, writable, cookies[i]);
 		head = shadow[head].next;
 	}
 	s->free_head = head;
