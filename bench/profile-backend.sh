@@ -13,7 +13,8 @@
 # back-end, our front-end only): where our per-packet time goes, against the
 # back-end's rate (how docs/performance.md found the benchmark's rep movsb).
 #
-# Writes DIR/report-RING-MODE-FE.txt (perf report by symbol) and prints, per
+# Writes DIR/report-RING-MODE-FE.txt (perf report by symbol; with --out also
+# the perf data beside it, .data, for perf annotate) and prints, per
 # run, the back-end's rate and its top symbols with the time per packet
 # each costs the back-end (share of the lcore's samples / packets per second).
 set -u
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
 	--modes) MODES=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--frontend) FRONT=1; shift ;;
-	-h | --help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "profile-backend.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -91,6 +92,7 @@ for ring in $RINGS; do
 			rep=$OUT/report-$ring-$mode-$fe$([ "$FRONT" = 1 ] && echo -frontend).txt
 			perf report -i "$WORK/perf-$N.data" --stdio --sort dso,symbol --percent-limit 2 2>/dev/null |
 				grep -v '^#' | grep -v '^$' >"$rep"
+			[ "$OUT" != "$WORK" ] && cp "$WORK/perf-$N.data" "${rep%.txt}.data" # for perf annotate
 			echo "== $ring $mode, front-end $fe: back-end ${key} median $(python3 -c "print('%.2f' % ($pps / 1e6))") Mpps, $(python3 -c "print('%.1f' % (1e9 / $pps) if $pps else 'n/a')") ns per packet on its lcore$([ "$FRONT" = 1 ] && echo "; profile of the front-end")"
 			python3 - "$rep" "$pps" <<'PY'
 import sys

@@ -404,8 +404,8 @@ static enum verdict check_frame(const struct vnet_pkt *p, unsigned size, uint64_
 	return V_OK;
 }
 
-/* The 42 header bytes as five 8-byte and one 2-byte move (each memcpy of a
- * constant 8 or 2 bytes is one load and one store).  A plain 42-byte memcpy
+/* The 42 header bytes as two 16-byte, one 8-byte and one 2-byte move (each
+ * memcpy of a constant size is one load and one store).  A plain 42-byte memcpy
  * became `rep movsb` (GCC 12, -O2), whose start-up cost was a quarter of
  * the whole TX loop in a profile (docs/performance.md); testpmd's txonly
  * copies its headers with rte_memcpy's vector moves, so this is the same
@@ -413,8 +413,11 @@ static enum verdict check_frame(const struct vnet_pkt *p, unsigned size, uint64_
 static inline void hdr_copy(uint8_t *d, const uint8_t *t)
 {
 	_Static_assert(BENCH_TX_HDR_LEN == 42, "hdr_copy moves 42 bytes");
-	for (unsigned i = 0; i < 40; i += 8)
-		memcpy(d + i, t + i, 8);
+	/* Written out: GCC 12 -O2 kept a loop of 8-byte moves here (15 loop
+	 * instructions per frame, callgrind). */
+	memcpy(d, t, 16);
+	memcpy(d + 16, t + 16, 16);
+	memcpy(d + 32, t + 32, 8);
 	memcpy(d + 40, t + 40, 2);
 }
 

@@ -26,6 +26,13 @@
  * vq->chain[id].last.  chain[id] holds the cookie (NULL = id free), the
  * writable byte count (bound for the used length) and the number of ring
  * descriptors the chain occupies (how far a used descriptor advances us).
+ * With IN_ORDER the id is the ring position of the chain's first
+ * descriptor instead (free by construction: that position's previous
+ * chain completed before the ring could come round to it), so neither a
+ * free list nor a FIFO of outstanding ids is kept: the oldest outstanding
+ * chain is the one at last_used, the next at last_used + its ndesc.  That
+ * saves four stores and the list walks per buffer on both sides, and the
+ * back-end sees ids in ring order as DPDK's in-order paths give them.
  *
  * Batch publishing (chosen over publish-per-add): vnet_vq_add writes every
  * field of every descriptor except the flags of the first descriptor of the
@@ -132,7 +139,7 @@ int vq_packed_init(struct vnet_vq *vq, bool first)
 	struct vq_packed *p = &vq->packed;
 	char *base = vq->ring.va;
 
-	(void)first; /* no private arrays: ids and the FIFO live in vq->chain */
+	(void)first; /* no private arrays: ids live in vq->chain */
 	/* Spec 2.8.13: the descriptor ring is zero-initialised, so no
 	 * descriptor looks available (or used) to either side.  The HAL and
 	 * vnet_vq_reset already zeroed it; doing it here too keeps init
@@ -170,8 +177,6 @@ int vq_packed_init(struct vnet_vq *vq, bool first)
 	VQ_STORE16(&p->driver->off_wrap, 0);
 	VQ_STORE16(&p->driver->flags, p->event_flags);
 
-	p->order_head = p->order_tail = VQ_PACKED_NONE;
-	p->order_count = 0;
 	p->io_target = VQ_PACKED_NONE;
 	p->io_len = 0;
 	return VNET_OK;
@@ -223,22 +228,6 @@ static inline void vq_packed_put(struct vnet_vq *vq, struct vq_packed_cursor *k,
 	}
 }
 
-/* Bookkeeping after an add (both paths): the in-order FIFO. */
-static inline void vq_packed_added(struct vnet_vq *vq, uint16_t id, struct vq_chain *c)
-{
-	struct vq_packed *p = &vq->packed;
-
-	if (vq->in_order) {
-		c->last = VQ_PACKED_NONE;
-		if (p->order_count)
-			vq->chain[p->order_tail].last = id;
-		else
-			p->order_head = id;
-		p->order_tail = id;
-		p->order_count++;
-	}
-}
-
 /*
  * The ring and chain stores of a one-descriptor buffer at ring position
  * pos with buffer id (shared by vq_packed_add_one and the burst add).  A
@@ -267,9 +256,9 @@ static inline void vq_packed_put_one(struct vq_packed *p, struct vq_chain *c, ui
 		VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
 	}
 	c->cookie = cookie;
-	c->in_len = writable ? len : 0;
-	c->ndesc = 1;
-	c->indirect = 0;
+	VQ_SET_IF_CHANGED(c->in_len, writable ? len : 0u);
+	VQ_SET_IF_CHANGED(c->ndesc, 1u);
+	VQ_SET_IF_CHANGED(c->indirect, 0u);
 }
 
 /*
@@ -281,14 +270,15 @@ static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t 
 {
 	struct vq_packed *p = &vq->packed;
 
-	if (VQ_UNLIKELY(vq->num_free == 0 || p->free_id == VQ_PACKED_NONE))
+	if (VQ_UNLIKELY(vq->num_free == 0 || (!vq->in_order && p->free_id == VQ_PACKED_NONE)))
 		return VNET_ENOSPC;
-	uint16_t id = p->free_id;
-	struct vq_chain *c = &vq->chain[id];
 	uint16_t pos = p->next_avail;
+	uint16_t id = vq->in_order ? pos : p->free_id;
+	struct vq_chain *c = &vq->chain[id];
 	uint16_t flags = (uint16_t)(p->avail_used_flags | (writable ? VRING_DESC_F_WRITE : 0u));
 
-	p->free_id = c->last;
+	if (!vq->in_order)
+		p->free_id = c->last;
 	vq_packed_put_one(p, c, pos, id, addr, len, flags, writable, cookie, p->pending_desc == 0);
 	p->pending_desc++;
 	if (VQ_UNLIKELY(++pos == vq->size)) {
@@ -298,7 +288,6 @@ static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t 
 	}
 	p->next_avail = pos;
 	vq->num_free = (uint16_t)(vq->num_free - 1u);
-	vq_packed_added(vq, id, c);
 	return VNET_OK;
 }
 
@@ -313,12 +302,12 @@ static __attribute__((noinline)) int vq_packed_add_chain(struct vnet_vq *vq, con
 	bool indirect = total > 1 && total >= vq->indirect_min && total <= vq->indirect_max;
 	unsigned need = indirect ? 1u : total;
 
-	if (VQ_UNLIKELY(need > vq->num_free || p->free_id == VQ_PACKED_NONE))
+	if (VQ_UNLIKELY(need > vq->num_free || (!vq->in_order && p->free_id == VQ_PACKED_NONE)))
 		return VNET_ENOSPC;
 
-	uint16_t id = p->free_id;
+	uint16_t id = vq->in_order ? p->next_avail : p->free_id;
 	struct vq_chain *c = &vq->chain[id];
-	uint16_t next_free = c->last;
+	uint16_t next_free = vq->in_order ? p->free_id : c->last;
 	struct vq_packed_cursor k = {p->next_avail, p->avail_used_flags, p->avail_wrap, p->pending_desc};
 	uint64_t in_len = 0;
 
@@ -365,13 +354,12 @@ static __attribute__((noinline)) int vq_packed_add_chain(struct vnet_vq *vq, con
 	c->ndesc = (uint16_t)need;
 	c->indirect = indirect;
 	vq->num_free = (uint16_t)(vq->num_free - need);
-	vq_packed_added(vq, id, c);
 	return VNET_OK;
 }
 
 /*
- * The same as n calls of vq_packed_add_one, with the ring cursor, the free
- * id and the in-order FIFO tail kept in locals for the whole burst and
+ * The same as n calls of vq_packed_add_one, with the ring cursor and the
+ * free id kept in locals for the whole burst and
  * stored back once: the per-descriptor stores are then only the ring's
  * (address, then length/id/flags) and the chain's, not six fields of the
  * queue state per descriptor.
@@ -384,40 +372,43 @@ unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *
 		n = vq->num_free;
 	const uint16_t size = vq->size;
 	const uint16_t wflag = writable ? VRING_DESC_F_WRITE : 0u;
-	const bool in_order = vq->in_order;
-	uint16_t free_id = p->free_id, pos = p->next_avail, wrap = p->avail_wrap, auf = p->avail_used_flags;
-	uint16_t pending = p->pending_desc, tail = p->order_tail, count = p->order_count;
+	uint16_t pos = p->next_avail, wrap = p->avail_wrap, auf = p->avail_used_flags, pending = p->pending_desc;
 	struct vq_chain *chain = vq->chain;
 	unsigned i = 0;
-	for (; i < n && free_id != VQ_PACKED_NONE; i++) {
-		uint16_t id = free_id;
-		struct vq_chain *c = &chain[id];
-		free_id = c->last;
-		vq_packed_put_one(p, c, pos, id, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable, cookies[i],
-		                  pending == 0);
-		pending++;
-		if (VQ_UNLIKELY(++pos == size)) {
-			pos = 0;
-			wrap ^= 1u;
-			auf ^= PD_WRAP_BITS;
+	if (vq->in_order) {
+		/* id = ring position: n <= num_free positions from next_avail on
+		 * are free. */
+		for (; i < n; i++) {
+			vq_packed_put_one(p, &chain[pos], pos, pos, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
+			                  cookies[i], pending == 0);
+			pending++;
+			if (VQ_UNLIKELY(++pos == size)) {
+				pos = 0;
+				wrap ^= 1u;
+				auf ^= PD_WRAP_BITS;
+			}
 		}
-		if (in_order) {
-			c->last = VQ_PACKED_NONE;
-			if (count)
-				chain[tail].last = id;
-			else
-				p->order_head = id;
-			tail = id;
-			count++;
+	} else {
+		uint16_t free_id = p->free_id;
+		for (; i < n && free_id != VQ_PACKED_NONE; i++) {
+			uint16_t id = free_id;
+			struct vq_chain *c = &chain[id];
+			free_id = c->last;
+			vq_packed_put_one(p, c, pos, id, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
+			                  cookies[i], pending == 0);
+			pending++;
+			if (VQ_UNLIKELY(++pos == size)) {
+				pos = 0;
+				wrap ^= 1u;
+				auf ^= PD_WRAP_BITS;
+			}
 		}
+		p->free_id = free_id;
 	}
-	p->free_id = free_id;
 	p->next_avail = pos;
 	p->avail_wrap = wrap;
 	p->avail_used_flags = auf;
 	p->pending_desc = pending;
-	p->order_tail = tail;
-	p->order_count = count;
 	vq->num_free = (uint16_t)(vq->num_free - i);
 	return i;
 }
@@ -529,6 +520,21 @@ static inline void vq_packed_complete(struct vnet_vq *vq, struct vq_packed_ucurs
 	u->free_id = id;
 }
 
+/* The same with IN_ORDER: no free list (the id is the position). */
+static inline void vq_packed_complete_in_order(struct vnet_vq *vq, struct vq_packed_ucursor *u, struct vq_chain *c)
+{
+	uint16_t nd = c->ndesc;
+
+	u->pos = (uint16_t)(u->pos + nd);
+	if (u->pos >= vq->size) {
+		u->pos = (uint16_t)(u->pos - vq->size);
+		u->wrap ^= 1u;
+		u->flags ^= PD_WRAP_BITS;
+	}
+	u->in_flight -= nd;
+	c->cookie = NULL;
+}
+
 static inline uint32_t vq_packed_checked_len(struct vnet_vq *vq, const struct vq_chain *c, uint32_t len)
 {
 	if (VQ_UNLIKELY(len > c->in_len)) {
@@ -598,28 +604,28 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 			/* IN_ORDER (spec 2.8.8): one used descriptor with the id
 			 * of the last buffer of a batch completes every buffer
 			 * made available before it; it sits at the first
-			 * descriptor of the batch.  An outstanding id is always in
-			 * the FIFO, so the drain below reaches it. */
+			 * descriptor of the batch.  The id is an outstanding
+			 * chain's first position, so the walk below reaches it
+			 * unless it lies past what was published. */
 			p->io_target = id;
 			p->io_len = len;
 		}
 
-		/* Hand back the oldest in-order buffer.  Buffers before the
-		 * target were used "completely" (spec 2.8.8): their length is
-		 * everything they offered the device to write. */
-		if (VQ_UNLIKELY(p->order_count == 0)) {
+		/* Hand back the oldest in-order buffer, the one at last_used
+		 * (ids are positions).  Buffers before the target were used
+		 * "completely" (spec 2.8.8): their length is everything they
+		 * offered the device to write. */
+		if (VQ_UNLIKELY(u.in_flight == 0 && p->pending_desc == 0)) {
 			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, p->io_target, 0);
 			break;
 		}
-		id = p->order_head;
+		id = u.pos;
 		c = &chain[id];
 		if (VQ_UNLIKELY(c->cookie == NULL || c->ndesc > u.in_flight)) {
 			/* The batch reaches a buffer we have not exposed yet. */
 			vq_fault(vq, VNET_VQ_FAULT_USED_IDX, p->io_target, c->ndesc);
 			break;
 		}
-		p->order_head = c->last;
-		p->order_count--;
 		out[n].cookie = c->cookie;
 		if (id == p->io_target) {
 			out[n].len = vq_packed_checked_len(vq, c, p->io_len);
@@ -628,7 +634,7 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 			out[n].len = c->in_len;
 		}
 		n++;
-		vq_packed_complete(vq, &u, id, c);
+		vq_packed_complete_in_order(vq, &u, c);
 	}
 
 	p->last_used = u.pos;
@@ -721,13 +727,11 @@ void vq_packed_release(struct vnet_vq *vq, uint16_t i)
 	struct vq_chain *c = &vq->chain[i];
 
 	/* The device has been reset: nothing pending will be published and
-	 * the in-order FIFO no longer describes anything the device holds
-	 * (vnet_vq_reset rebuilds both).  Dropping them here keeps the
-	 * counters consistent while the remaining chains are detached. */
+	 * no in-order batch is being handed back (vnet_vq_reset rebuilds the
+	 * ring state).  Dropping them here keeps the counters consistent
+	 * while the remaining chains are detached. */
 	p->pending_desc = 0;
 	p->since_kick = 0;
-	p->order_head = p->order_tail = VQ_PACKED_NONE;
-	p->order_count = 0;
 	p->io_target = VQ_PACKED_NONE;
 
 	vq->num_free = (uint16_t)(vq->num_free + c->ndesc);

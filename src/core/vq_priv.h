@@ -82,6 +82,17 @@ static inline void vq_io_wmb(void)
 
 #define VQ_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define VQ_LIKELY(x) __builtin_expect(!!(x), 1)
+/* Store v into lvalue lv only when it differs.  For the chain metadata of
+ * one-descriptor buffers (the same values lap after lap): on the transmit
+ * path each store queues in the store buffer behind stores into ring and
+ * frame lines the device read last, so a load and compare of a hot
+ * private line is cheaper than the store (docs/performance.md, "Fewer
+ * stores per frame"). */
+#define VQ_SET_IF_CHANGED(lv, v)                                                                              \
+	do {                                                                                                  \
+		if ((lv) != (v))                                                                              \
+			(lv) = (v);                                                                           \
+	} while (0)
 
 /* Per chain (split: per head descriptor; packed: per buffer id). */
 struct vq_chain {
@@ -130,18 +141,16 @@ struct vq_packed {
 	uint16_t last_used;            /* ring position of the next used descriptor */
 	uint16_t used_wrap;            /* Device Ring Wrap Counter we expect at last_used */
 	uint16_t used_flags;           /* AVAIL|USED bits of a used descriptor in this lap */
-	uint16_t free_id;              /* head of the free buffer-id list (through chain.last) */
+	uint16_t free_id;              /* head of the free buffer-id list (through chain.last); unused with IN_ORDER */
 	uint16_t pending_desc;         /* ring descriptors written but not yet published */
 	uint16_t pending_first;        /* first descriptor of the unpublished batch */
 	uint16_t pending_first_flags;  /* its flags, stored last to publish the batch */
 	uint32_t since_kick;           /* descriptors published since the last kick decision */
 	uint16_t event_flags;          /* shadow of driver->flags */
 	uint16_t event_off_wrap;       /* shadow of driver->off_wrap */
-	/* IN_ORDER: outstanding ids in availability order, linked through
-	 * chain.last (an id is either free or in this FIFO, never both). */
-	uint16_t order_head, order_tail, order_count;
 	/* IN_ORDER batch completion being handed back across get_used calls:
-	 * every FIFO entry up to and including io_target is complete. */
+	 * every outstanding chain from last_used up to and including the one
+	 * at position io_target (ids are positions, vq_packed.c) is complete. */
 	uint16_t io_target;            /* VQ_PACKED_NONE when no batch is pending */
 	uint32_t io_len;               /* used len reported for io_target */
 };

@@ -191,9 +191,17 @@ static inline void vq_split_avail_at(struct vnet_vq *vq, uint16_t idx, uint16_t 
 {
 	struct vq_split *s = &vq->split;
 	uint16_t slot = (uint16_t)(idx & (vq->size - 1u));
-	VQ_STORE16(&s->avail->ring[slot], head);
-	if (vq->in_order)
-		s->order[slot] = head;
+	if (vq->in_order) {
+		/* One-descriptor buffers in order put head == slot, lap after
+		 * lap: the entry already holds it, and skipping the store
+		 * spares a read-for-ownership of a line the device reads.  The
+		 * barrier before avail->idx still orders every store made. */
+		if (VQ_LOAD16(&s->avail->ring[slot]) != head)
+			VQ_STORE16(&s->avail->ring[slot], head);
+		VQ_SET_IF_CHANGED(s->order[slot], head);
+	} else {
+		VQ_STORE16(&s->avail->ring[slot], head);
+	}
 }
 
 static inline void vq_split_avail(struct vnet_vq *vq, uint16_t head)
@@ -219,10 +227,10 @@ static inline void vq_split_put_one(struct vnet_vq *vq, uint16_t head, uint16_t 
 	VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
 	struct vq_chain *c = &vq->chain[head];
 	c->cookie = cookie;
-	c->in_len = writable ? len : 0;
-	c->ndesc = 1;
-	c->last = head;
-	c->indirect = 0;
+	VQ_SET_IF_CHANGED(c->in_len, writable ? len : 0u);
+	VQ_SET_IF_CHANGED(c->ndesc, 1u);
+	VQ_SET_IF_CHANGED(c->last, head);
+	VQ_SET_IF_CHANGED(c->indirect, 0u);
 	vq_split_avail_at(vq, idx, head);
 }
 
@@ -455,56 +463,70 @@ static unsigned vq_split_get_used_in_order(struct vnet_vq *vq, struct vnet_vq_us
 {
 	struct vq_split *s = &vq->split;
 	uint16_t mask = (uint16_t)(vq->size - 1u);
+	const struct vring_used_elem *ring = s->used->ring;
+	const uint16_t *order = s->order;
+	struct vq_chain *chain = vq->chain;
 	unsigned n = 0;
+	/* In locals across the loop (stores to out[] would otherwise force
+	 * them back to memory per entry, -fno-strict-aliasing); written back
+	 * around the batch drain, which works on the queue itself. */
+	uint16_t last_used = s->last_used, num_free = vq->num_free;
 
 	while (n < max && !vq->broken) {
 		if (s->batch_left) {
+			s->last_used = last_used;
+			vq->num_free = num_free;
 			n += vq_split_drain_batch(vq, out + n, max - n);
+			last_used = s->last_used;
+			num_free = vq->num_free;
 			continue;
 		}
-		uint16_t pending = (uint16_t)(used_idx - s->last_used);
+		uint16_t pending = (uint16_t)(used_idx - last_used);
 		if (!pending)
 			break;
 		/* The batch's entry sits where its first chain was made
 		 * available (spec 2.7.9), i.e. at last_used. */
-		const struct vring_used_elem *e = &s->used->ring[s->last_used & mask];
+		const struct vring_used_elem *e = &ring[last_used & mask];
 		uint32_t id = VQ_LOAD32(&e->id);
 		uint32_t len = VQ_LOAD32(&e->len);
 		if (VQ_UNLIKELY(id >= vq->size)) {
-			vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, s->last_used);
+			vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, last_used);
 			break;
 		}
-		struct vq_chain *c = &vq->chain[id];
-		if (VQ_UNLIKELY(!c->cookie)) {
-			vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, s->last_used);
+		struct vq_chain *c = &chain[id];
+		void *cookie = c->cookie;
+		if (VQ_UNLIKELY(!cookie)) {
+			vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, last_used);
 			break;
 		}
 		if (VQ_UNLIKELY(len > c->in_len)) {
 			len = 0;
 			vq->stats.bad_len++;
 		}
-		if (VQ_LIKELY(s->order[s->last_used & mask] == id)) {
+		if (VQ_LIKELY(order[last_used & mask] == id)) {
 			/* A batch of one (a device that does not batch). */
-			out[n].cookie = c->cookie;
+			out[n].cookie = cookie;
 			out[n].len = len;
 			n++;
 			c->cookie = NULL;
-			vq->num_free = (uint16_t)(vq->num_free + c->ndesc);
-			s->last_used++;
+			num_free = (uint16_t)(num_free + c->ndesc);
+			last_used++;
 			continue;
 		}
 		/* Batch size: position of id in the FIFO, which must lie within
 		 * what used->idx says was completed. */
 		uint16_t j = 1;
-		while (j < pending && s->order[(uint16_t)(s->last_used + j) & mask] != id)
+		while (j < pending && order[(uint16_t)(last_used + j) & mask] != id)
 			j++;
 		if (VQ_UNLIKELY(j >= pending)) {
-			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, id, s->last_used);
+			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, id, last_used);
 			break;
 		}
 		s->batch_left = (uint16_t)(j + 1u);
 		s->batch_len = len;
 	}
+	s->last_used = last_used;
+	vq->num_free = num_free;
 	return n;
 }
 

@@ -166,31 +166,45 @@ struct vnet_net {
 /* ------------------------------------------------------------ pool (inline) */
 
 /* Take a buffer from the pool with every field the application sees reset;
- * NULL when empty.  The caller sets owner. */
+ * NULL when empty.  The caller sets owner.
+ * Only what differs from a fresh buffer is stored: a recycled plain
+ * transmit buffer already has all but len and pkt_len fresh, and on the
+ * transmit path every store waits in the store buffer behind the stores
+ * into frame and ring lines the device read last (a read-for-ownership
+ * each), so stores, not loads of this hot line, set the rate
+ * (docs/performance.md, "Fewer stores per frame"). */
 static inline struct vnet_pkt *net_pool_get(struct vnet_net *net)
 {
 	if (VQ_UNLIKELY_NET(net->free_top == 0))
 		return 0;
 	struct vnet_pkt *p = &net->pkts[net->free_stack[--net->free_top]];
-	p->data = p->buf + VNET_NET_TX_HEADROOM;
-	p->room = net->buf_size - VNET_NET_TX_HEADROOM;
+	uint8_t *data = p->buf + VNET_NET_TX_HEADROOM;
+	uint32_t room = net->buf_size - VNET_NET_TX_HEADROOM;
 	p->len = 0;
 	p->pkt_len = 0;
-	p->flags = 0;
-	p->gso_type = 0;
-	p->gso_size = 0;
-	p->hdr_len = 0;
-	p->csum_start = 0;
-	p->csum_offset = 0;
-	p->nseg = 1;
-	p->next = 0;
+	if (VQ_UNLIKELY_NET(p->data != data || p->room != room || p->next)) {
+		p->data = data;
+		p->room = room;
+		p->next = 0;
+	}
+	if (VQ_UNLIKELY_NET((p->flags | p->gso_type | p->csum_start | p->csum_offset | p->gso_size | p->hdr_len) != 0 ||
+	                    p->nseg != 1)) {
+		p->flags = 0;
+		p->gso_type = 0;
+		p->gso_size = 0;
+		p->hdr_len = 0;
+		p->csum_start = 0;
+		p->csum_offset = 0;
+		p->nseg = 1;
+	}
 	return p;
 }
 
 static inline void net_pool_put(struct vnet_net *net, struct vnet_pkt *p)
 {
 	p->owner = VNET_OWN_POOL;
-	p->next = 0;
+	if (p->next) /* stored only when set: see net_pool_get */
+		p->next = 0;
 	net->free_stack[net->free_top++] = p->idx;
 }
 
