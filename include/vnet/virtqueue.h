@@ -47,6 +47,13 @@ struct vnet_vq_config {
 	uint16_t indirect_max;   /* max descriptors per indirect table; 0 = never use indirect */
 	uint16_t indirect_min;   /* chains of fewer elements stay direct; 0 or 1 = 2 (any multi-element chain) */
 	const char *name;        /* for logs and stats, copied (15 chars kept) */
+	/* Every buffer is device-readable only (a transmit queue), so used
+	 * lengths mean nothing to the caller: with IN_ORDER on a split ring
+	 * get_used then completes buffers from used->idx alone, without
+	 * reading the used entries (spec 2.7.9: the entries of all but each
+	 * batch's last buffer are not even written), and reports len 0.  A
+	 * writable buffer added to such a queue is refused (VNET_EINVAL). */
+	bool read_only;
 };
 
 /* One scatter-gather element: device address (struct vnet_dma.iova) + length. */
@@ -160,6 +167,13 @@ unsigned vnet_vq_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned
 
 /* True if the device has completed something not yet taken (cheap check). */
 bool vnet_vq_has_used(struct vnet_vq *vq);
+
+/* A hint, no effect on state: start fetching the ring line the next
+ * get_used reads first (the packed descriptor at the used cursor, or the
+ * split used index), so that a completion the device wrote meanwhile is in
+ * cache by then.  For a caller that has other work to do before it
+ * reclaims (the transmit path posts its burst first). */
+void vnet_vq_prefetch_used(const struct vnet_vq *vq);
 
 /*
  * Ask the device for used-buffer notifications again.  Returns false if

@@ -43,6 +43,7 @@ int vnet_vq_create(const struct vnet_vq_config *cfg, struct vnet_vq **out)
 	vq->index = cfg->index;
 	vq->event_idx = (cfg->features & VNET_BIT(VIRTIO_F_EVENT_IDX)) != 0;
 	vq->in_order = (cfg->features & VNET_BIT(VIRTIO_F_IN_ORDER)) != 0;
+	vq->read_only = cfg->read_only;
 	vq->notif_data = (cfg->features & VNET_BIT(VIRTIO_F_NOTIFICATION_DATA)) != 0;
 	/* No VERSION_1: a legacy device and its ring layout (vq_split.c). */
 	vq->legacy = !(cfg->features & VNET_BIT(VIRTIO_F_VERSION_1));
@@ -187,7 +188,7 @@ int vnet_vq_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, un
 	if (VQ_UNLIKELY(vq->broken))
 		return VNET_EBROKEN;
 	unsigned total = out_n + in_n;
-	if (VQ_UNLIKELY(total == 0 || total < out_n || total > vq->size))
+	if (VQ_UNLIKELY(total == 0 || total < out_n || total > vq->size || (in_n && vq->read_only)))
 		return VNET_EINVAL;
 	int rc = vq->layout == VNET_VQ_SPLIT ? vq_split_add(vq, sg, out_n, in_n, cookie)
 	                                     : vq_packed_add(vq, sg, out_n, in_n, cookie);
@@ -203,7 +204,7 @@ int vnet_vq_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, un
 unsigned vnet_vq_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
                           bool writable)
 {
-	if (VQ_UNLIKELY(!vq || !sg || !cookies || vq->broken))
+	if (VQ_UNLIKELY(!vq || !sg || !cookies || vq->broken || (writable && vq->read_only)))
 		return 0;
 	/* A NULL cookie ends the burst where vnet_vq_add would refuse it. */
 	unsigned want = 0;
@@ -255,6 +256,18 @@ bool vnet_vq_has_used(struct vnet_vq *vq)
 	if (!vq || vq->broken)
 		return false;
 	return vq->layout == VNET_VQ_SPLIT ? vq_split_has_used(vq) : vq_packed_has_used(vq);
+}
+
+void vnet_vq_prefetch_used(const struct vnet_vq *vq)
+{
+	if (VQ_UNLIKELY(!vq))
+		return;
+	if (vq->layout == VNET_VQ_SPLIT) {
+		__builtin_prefetch(&vq->split.used->idx, 0, 3);
+		__builtin_prefetch(&vq->split.used->ring[vq->split.last_used & (vq->size - 1u)], 0, 3);
+	} else {
+		__builtin_prefetch(&vq->packed.desc[vq->packed.last_used], 0, 3);
+	}
 }
 
 void vnet_vq_get_ring_state(const struct vnet_vq *vq, struct vnet_vq_ring_state *st)

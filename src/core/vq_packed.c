@@ -237,11 +237,12 @@ static inline void vq_packed_put(struct vnet_vq *vq, struct vq_packed_cursor *k,
  * vq_packed_publish (spec 2.8.21.1, flags of the first descriptor written
  * last; the others are covered by that barrier).
  */
-static inline void vq_packed_put_one(struct vq_packed *p, struct vq_chain *c, uint16_t pos, uint16_t id,
+static inline void vq_packed_put_one(struct vq_packed *p, struct vring_packed_desc *ring, struct vq_chain *c,
+                                     uint16_t pos, uint16_t id,
                                      uint64_t addr, uint32_t len, uint16_t flags, bool writable, void *cookie,
                                      bool first)
 {
-	struct vring_packed_desc *d = &p->desc[pos];
+	struct vring_packed_desc *d = &ring[pos];
 	VQ_STORE64(&d->addr, addr);
 	if (VQ_UNLIKELY(first)) {
 		VQ_STORE32(&d->len, len);
@@ -279,7 +280,7 @@ static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t 
 
 	if (!vq->in_order)
 		p->free_id = c->last;
-	vq_packed_put_one(p, c, pos, id, addr, len, flags, writable, cookie, p->pending_desc == 0);
+	vq_packed_put_one(p, p->desc, c, pos, id, addr, len, flags, writable, cookie, p->pending_desc == 0);
 	p->pending_desc++;
 	if (VQ_UNLIKELY(++pos == vq->size)) {
 		pos = 0;
@@ -374,12 +375,13 @@ unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *
 	const uint16_t wflag = writable ? VRING_DESC_F_WRITE : 0u;
 	uint16_t pos = p->next_avail, wrap = p->avail_wrap, auf = p->avail_used_flags, pending = p->pending_desc;
 	struct vq_chain *chain = vq->chain;
+	struct vring_packed_desc *ring = p->desc;
 	unsigned i = 0;
 	if (vq->in_order) {
 		/* id = ring position: n <= num_free positions from next_avail on
 		 * are free. */
 		for (; i < n; i++) {
-			vq_packed_put_one(p, &chain[pos], pos, pos, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
+			vq_packed_put_one(p, ring, &chain[pos], pos, pos, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
 			                  cookies[i], pending == 0);
 			pending++;
 			if (VQ_UNLIKELY(++pos == size)) {
@@ -394,7 +396,7 @@ unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *
 			uint16_t id = free_id;
 			struct vq_chain *c = &chain[id];
 			free_id = c->last;
-			vq_packed_put_one(p, c, pos, id, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
+			vq_packed_put_one(p, ring, c, pos, id, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
 			                  cookies[i], pending == 0);
 			pending++;
 			if (VQ_UNLIKELY(++pos == size)) {
@@ -544,11 +546,115 @@ static inline uint32_t vq_packed_checked_len(struct vnet_vq *vq, const struct vq
 	return len;
 }
 
+/*
+ * Read the used descriptor at u->pos if the device has written it: true
+ * with its id (checked: in range, an outstanding chain's) and len; false
+ * when it is not used yet or on a fault (the queue is then broken).
+ */
+static inline bool vq_packed_read_used(struct vnet_vq *vq, const struct vq_packed_ucursor *u, uint16_t bad_flags,
+                                       uint16_t *id_out, uint32_t *len_out)
+{
+	struct vring_packed_desc *d = &vq->packed.desc[u->pos];
+	uint16_t flags = VQ_LOAD16(&d->flags);
+	/* Spec 2.8.1: used when AVAIL == USED == our wrap counter. */
+	if ((flags & PD_WRAP_BITS) != u->flags)
+		return false;
+	/* Spec 2.8.22: read id and len only after seeing the flags that
+	 * make them valid. */
+	vq_rmb();
+	uint16_t id = VQ_LOAD16(&d->id);
+	uint32_t len = VQ_LOAD32(&d->len);
+	if (VQ_UNLIKELY(flags & bad_flags)) {
+		vq_fault(vq, VNET_VQ_FAULT_FLAGS, flags, u->pos);
+		return false;
+	}
+	if (VQ_UNLIKELY(id >= vq->size)) {
+		vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, vq->size);
+		return false;
+	}
+	if (VQ_UNLIKELY(vq->chain[id].cookie == NULL)) {
+		vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, u->pos);
+		return false;
+	}
+	/* len is taken whatever WRITE says (QEMU never sets WRITE in used
+	 * descriptors) and bounded by in_len by the caller. */
+	*id_out = id;
+	*len_out = len;
+	return true;
+}
+
+/* Without IN_ORDER: every used descriptor names one chain. */
+static inline unsigned vq_packed_get_used_any(struct vnet_vq *vq, struct vq_packed_ucursor *u,
+                                              struct vnet_vq_used *out, unsigned max, uint16_t bad_flags)
+{
+	unsigned n = 0;
+	uint16_t id;
+	uint32_t len;
+	while (n < max && vq_packed_read_used(vq, u, bad_flags, &id, &len)) {
+		struct vq_chain *c = &vq->chain[id];
+		if (VQ_UNLIKELY(c->ndesc > u->in_flight)) {
+			vq_fault(vq, VNET_VQ_FAULT_USED_IDX, id, c->ndesc);
+			break;
+		}
+		out[n].cookie = c->cookie;
+		out[n].len = vq_packed_checked_len(vq, c, len);
+		n++;
+		vq_packed_complete(vq, u, id, c);
+	}
+	return n;
+}
+
+/*
+ * IN_ORDER (spec 2.8.8): one used descriptor with the id of the last
+ * buffer of a batch completes every buffer made available before it; it
+ * sits at the first descriptor of the batch.  Ids are positions, so the
+ * oldest outstanding buffer is the one at last_used and the walk reaches
+ * the target unless it lies past what was published.  Buffers before the
+ * target were used "completely": their length is everything they offered
+ * the device to write.  A batch larger than max carries over to the next
+ * call (io_target, io_len).
+ */
+static inline unsigned vq_packed_get_used_in_order(struct vnet_vq *vq, struct vq_packed_ucursor *u,
+                                                   struct vnet_vq_used *out, unsigned max, uint16_t bad_flags)
+{
+	struct vq_packed *p = &vq->packed;
+	struct vq_chain *chain = vq->chain;
+	uint16_t target = p->io_target;
+	uint32_t tlen = p->io_len;
+	unsigned n = 0;
+	while (n < max) {
+		if (target == VQ_PACKED_NONE && !vq_packed_read_used(vq, u, bad_flags, &target, &tlen)) {
+			target = VQ_PACKED_NONE;
+			break;
+		}
+		if (VQ_UNLIKELY(u->in_flight == 0 && p->pending_desc == 0)) {
+			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, target, 0);
+			break;
+		}
+		struct vq_chain *c = &chain[u->pos];
+		if (VQ_UNLIKELY(c->cookie == NULL || c->ndesc > u->in_flight)) {
+			/* The batch reaches a buffer we have not exposed yet. */
+			vq_fault(vq, VNET_VQ_FAULT_USED_IDX, target, c->ndesc);
+			break;
+		}
+		out[n].cookie = c->cookie;
+		if (u->pos == target) {
+			out[n].len = vq_packed_checked_len(vq, c, tlen);
+			target = VQ_PACKED_NONE;
+		} else {
+			out[n].len = c->in_len;
+		}
+		n++;
+		vq_packed_complete_in_order(vq, u, c);
+	}
+	p->io_target = target;
+	p->io_len = tlen;
+	return n;
+}
+
 unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max)
 {
 	struct vq_packed *p = &vq->packed;
-	struct vring_packed_desc *ring = p->desc;
-	struct vq_chain *chain = vq->chain;
 	const uint16_t size = vq->size;
 	/* A used descriptor may never cover more than the descriptors made
 	 * available and not yet used: that would reach into the unpublished
@@ -557,85 +663,8 @@ unsigned vq_packed_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsign
 	                              (uint32_t)size - vq->num_free - p->pending_desc};
 	uint32_t in_flight0 = u.in_flight;
 	const uint16_t bad_flags = (uint16_t)~(vq->indirect_max ? PD_USED_OK_INDIRECT : PD_USED_OK);
-	unsigned n = 0;
-
-	while (n < max) {
-		uint16_t id;
-		uint32_t len;
-		struct vq_chain *c;
-
-		if (VQ_LIKELY(p->io_target == VQ_PACKED_NONE)) {
-			struct vring_packed_desc *d = &ring[u.pos];
-			uint16_t flags = VQ_LOAD16(&d->flags);
-			/* Spec 2.8.1: used when AVAIL == USED == our wrap counter. */
-			if ((flags & PD_WRAP_BITS) != u.flags)
-				break;
-			/* Spec 2.8.22: read id and len only after seeing the
-			 * flags that make them valid. */
-			vq_rmb();
-			id = VQ_LOAD16(&d->id);
-			len = VQ_LOAD32(&d->len);
-			if (VQ_UNLIKELY(flags & bad_flags)) {
-				vq_fault(vq, VNET_VQ_FAULT_FLAGS, flags, u.pos);
-				break;
-			}
-			if (VQ_UNLIKELY(id >= size)) {
-				vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, size);
-				break;
-			}
-			c = &chain[id];
-			if (VQ_UNLIKELY(c->cookie == NULL)) {
-				vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, u.pos);
-				break;
-			}
-			/* len is taken whatever WRITE says (QEMU never sets WRITE
-			 * in used descriptors) and bounded by in_len instead. */
-			if (VQ_LIKELY(!vq->in_order)) {
-				if (VQ_UNLIKELY(c->ndesc > u.in_flight)) {
-					vq_fault(vq, VNET_VQ_FAULT_USED_IDX, id, c->ndesc);
-					break;
-				}
-				out[n].cookie = c->cookie;
-				out[n].len = vq_packed_checked_len(vq, c, len);
-				n++;
-				vq_packed_complete(vq, &u, id, c);
-				continue;
-			}
-			/* IN_ORDER (spec 2.8.8): one used descriptor with the id
-			 * of the last buffer of a batch completes every buffer
-			 * made available before it; it sits at the first
-			 * descriptor of the batch.  The id is an outstanding
-			 * chain's first position, so the walk below reaches it
-			 * unless it lies past what was published. */
-			p->io_target = id;
-			p->io_len = len;
-		}
-
-		/* Hand back the oldest in-order buffer, the one at last_used
-		 * (ids are positions).  Buffers before the target were used
-		 * "completely" (spec 2.8.8): their length is everything they
-		 * offered the device to write. */
-		if (VQ_UNLIKELY(u.in_flight == 0 && p->pending_desc == 0)) {
-			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, p->io_target, 0);
-			break;
-		}
-		id = u.pos;
-		c = &chain[id];
-		if (VQ_UNLIKELY(c->cookie == NULL || c->ndesc > u.in_flight)) {
-			/* The batch reaches a buffer we have not exposed yet. */
-			vq_fault(vq, VNET_VQ_FAULT_USED_IDX, p->io_target, c->ndesc);
-			break;
-		}
-		out[n].cookie = c->cookie;
-		if (id == p->io_target) {
-			out[n].len = vq_packed_checked_len(vq, c, p->io_len);
-			p->io_target = VQ_PACKED_NONE;
-		} else {
-			out[n].len = c->in_len;
-		}
-		n++;
-		vq_packed_complete_in_order(vq, &u, c);
-	}
+	unsigned n = vq->in_order ? vq_packed_get_used_in_order(vq, &u, out, max, bad_flags)
+	                          : vq_packed_get_used_any(vq, &u, out, max, bad_flags);
 
 	p->last_used = u.pos;
 	p->used_flags = u.flags;

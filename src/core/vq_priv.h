@@ -165,6 +165,7 @@ struct vnet_vq {
 	uint16_t indirect_min;      /* >= 2: shorter chains stay direct */
 	bool event_idx;
 	bool in_order;
+	bool read_only;                /* cfg->read_only: no writable buffers, lengths unused */
 	bool notif_data;
 	bool legacy;        /* no VERSION_1: legacy split layout (used ring 4096-aligned) */
 	bool broken;

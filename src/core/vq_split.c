@@ -530,6 +530,44 @@ static unsigned vq_split_get_used_in_order(struct vnet_vq *vq, struct vnet_vq_us
 	return n;
 }
 
+/*
+ * IN_ORDER on a read-only queue (vnet_vq_config.read_only, transmit): the
+ * buffers [last_used, used_idx) are complete in the order they were made
+ * available, whatever the entries say: used->idx counts buffers, and the
+ * entries of all but a batch's last are not written (spec 2.7.9).  Their
+ * lengths would be bounded to 0 anyway (nothing writable was posted), so
+ * the used ring itself is not read: no miss on lines the device wrote
+ * but the index's.  used_idx was checked against what was published.
+ */
+static unsigned vq_split_get_used_in_order_ro(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max,
+                                              uint16_t used_idx)
+{
+	struct vq_split *s = &vq->split;
+	uint16_t mask = (uint16_t)(vq->size - 1u);
+	const uint16_t *order = s->order;
+	struct vq_chain *chain = vq->chain;
+	uint16_t last_used = s->last_used, num_free = vq->num_free;
+	uint16_t pending = (uint16_t)(used_idx - last_used);
+	unsigned k = pending < max ? pending : max, n = 0;
+	for (; n < k; n++) {
+		uint16_t head = order[last_used & mask];
+		struct vq_chain *c = &chain[head];
+		if (VQ_UNLIKELY(!c->cookie)) {
+			/* Only reachable if the FIFO and chain[] disagree. */
+			vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, head, last_used);
+			break;
+		}
+		out[n].cookie = c->cookie;
+		out[n].len = 0;
+		c->cookie = NULL;
+		num_free = (uint16_t)(num_free + c->ndesc);
+		last_used++;
+	}
+	s->last_used = last_used;
+	vq->num_free = num_free;
+	return n;
+}
+
 unsigned vq_split_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigned max)
 {
 	struct vq_split *s = &vq->split;
@@ -551,7 +589,9 @@ unsigned vq_split_get_used(struct vnet_vq *vq, struct vnet_vq_used *out, unsigne
 	 * entries after. */
 	vq_rmb();
 
-	if (vq->in_order) {
+	if (vq->in_order && vq->read_only) {
+		n = vq_split_get_used_in_order_ro(vq, out, max, used_idx);
+	} else if (vq->in_order) {
 		n = vq_split_get_used_in_order(vq, out, max, used_idx);
 	} else {
 		/* Locals for everything the loop updates: the core is built with

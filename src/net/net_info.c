@@ -26,7 +26,7 @@ static void net_info_offloads(const struct vnet_net *net, struct vnet_net_info *
 {
 	/* A full chain: the head from its default data offset, every further
 	 * segment a whole buffer; never more than VNET_NET_FRAME_MAX. */
-	uint64_t chain = (uint64_t)(net->buf_size - VNET_NET_TX_HEADROOM) + (uint64_t)(net->tx_segs_max - 1u) * net->buf_size;
+	uint64_t chain = (uint64_t)(net->buf_size - net->tx_headroom) + (uint64_t)(net->tx_segs_max - 1u) * net->buf_size;
 	info->tx_frame_max = chain < VNET_NET_FRAME_MAX ? (uint32_t)chain : VNET_NET_FRAME_MAX;
 	info->tx_segs_max = net->tx_segs_max;
 	info->tx_indirect = net->tx_indirect_min != 0;

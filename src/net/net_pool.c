@@ -45,6 +45,20 @@ uint32_t vnet_net_pool_free_count(const struct vnet_net *net)
 	return net->free_top;
 }
 
+/* The fresh-buffer template net_pool_get compares with: room to hdr_len
+ * as one 16-byte block. */
+_Static_assert(offsetof(struct vnet_pkt, hdr_len) + sizeof(uint16_t) - offsetof(struct vnet_pkt, room) == 16,
+               "vnet_pkt: room .. hdr_len must be 16 contiguous bytes");
+
+static void net_pool_fresh_init(struct vnet_net *net)
+{
+	struct vnet_pkt f;
+	memset(&f, 0, sizeof(f));
+	f.room = net->buf_size - net->tx_headroom;
+	f.nseg = 1;
+	memcpy(net->pkt_fresh, &f.room, sizeof(net->pkt_fresh));
+}
+
 int net_pool_init(struct vnet_net *net)
 {
 	uint32_t n = net->opts.pool_size;
@@ -64,6 +78,7 @@ int net_pool_init(struct vnet_net *net)
 		return VNET_EINVAL;
 	}
 	net->pool_size = n;
+	net_pool_fresh_init(net);
 	int rc = vnet_hal_dma_alloc((size_t)n * net->buf_size, 64, &net->pool_mem);
 	if (rc != VNET_OK)
 		return rc;
@@ -131,7 +146,7 @@ struct vnet_pkt *vnet_net_pkt_alloc_chain(struct vnet_net *net, uint32_t len)
 {
 	if (!net || len == 0 || len > VNET_NET_FRAME_MAX)
 		return 0;
-	uint32_t head_room = net->buf_size - VNET_NET_TX_HEADROOM;
+	uint32_t head_room = net->buf_size - net->tx_headroom;
 	uint32_t nseg = 1u + (len > head_room ? (len - head_room + net->buf_size - 1u) / net->buf_size : 0u);
 	if (nseg > VNET_NET_TX_SEGS_MAX || nseg > net->free_top)
 		return 0;

@@ -52,16 +52,22 @@
  * negotiate and for a host that prepends an encapsulation.  Receive
  * buffers are posted at VNET_NET_HEADROOM - hdr_len.  A buffer the
  * application allocates (vnet_net_pkt_alloc, alloc_chain) starts its frame
- * at VNET_NET_TX_HEADROOM = 64 + the largest header (20, HASH_REPORT): the
- * header of every size then starts in the buffer's second cache line, the
- * one that also holds the frame's first 44-54 bytes, so the driver's
- * header write and the application's Ethernet/IP/UDP header writes take
- * one line for ownership, not two.  Same-run A/B (docs/performance.md,
- * "Data path work"): TX 64 B +16 % split / +30-40 % packed; the same offset
- * for receive buffers measured lower on packed RX, so receive keeps 64.
+ * at net->tx_headroom = 64 + the header rounded up to 16 bytes (80 for the
+ * 10- and 12-byte headers, 96 for HASH_REPORT's 20): the header then sits
+ * in the buffer's second cache line, the one that also holds the frame's
+ * first 32-48 bytes, so the driver's header write and the application's
+ * Ethernet/IP/UDP header writes take one line for ownership, not two
+ * (docs/performance.md, "Data path work": TX 64 B +16 % split / +30-40 %
+ * packed); and the frame is 16-byte aligned, which takes a vhost-user
+ * back-end's copy (DPDK's rte_memcpy) onto its aligned path
+ * (docs/performance.md, "Fewer stores per frame").  The same offset for
+ * receive buffers measured lower on packed RX, so receive keeps 64.
  * Pool buffers are 64-byte aligned (net_pool.c). */
 #define VNET_NET_HEADROOM 64u
-#define VNET_NET_TX_HEADROOM 84u
+static inline uint16_t net_tx_headroom(uint16_t hdr_len)
+{
+	return (uint16_t)(VNET_NET_HEADROOM + ((hdr_len + 15u) & ~15u));
+}
 #define VNET_NET_BUF_DEFAULT 2048u
 #define VNET_NET_QSIZE_DEFAULT 256u
 #define VNET_NET_ETH_HLEN 14u
@@ -148,6 +154,8 @@ struct vnet_net {
 	struct vnet_dma bounce;     /* bounce: device-visible shadow of pool_mem (net_bounce.c), else empty */
 	struct vnet_pkt *pkts;      /* [pool_size] private descriptors of the buffers */
 	uint32_t *free_stack;       /* [pool_size] indices of free buffers */
+	uint64_t pkt_fresh[2];      /* bytes room..hdr_len of a fresh buffer (net_pool_get) */
+	uint16_t tx_headroom;       /* frame offset in an allocated buffer: net_tx_headroom(hdr_len) */
 	uint32_t free_top;
 	uint32_t pool_size;
 	uint32_t buf_size;
@@ -178,24 +186,19 @@ static inline struct vnet_pkt *net_pool_get(struct vnet_net *net)
 	if (VQ_UNLIKELY_NET(net->free_top == 0))
 		return 0;
 	struct vnet_pkt *p = &net->pkts[net->free_stack[--net->free_top]];
-	uint8_t *data = p->buf + VNET_NET_TX_HEADROOM;
-	uint32_t room = net->buf_size - VNET_NET_TX_HEADROOM;
+	uint8_t *data = p->buf + net->tx_headroom;
 	p->len = 0;
 	p->pkt_len = 0;
-	if (VQ_UNLIKELY_NET(p->data != data || p->room != room || p->next)) {
+	/* room, flags, csum_start, csum_offset, gso_type, nseg, gso_size and
+	 * hdr_len are 16 contiguous bytes (net_pool.c asserts it): two loads
+	 * against the template instead of a test per field. */
+	uint64_t w[2];
+	__builtin_memcpy(w, &p->room, sizeof(w));
+	if (VQ_UNLIKELY_NET(((w[0] ^ net->pkt_fresh[0]) | (w[1] ^ net->pkt_fresh[1])) != 0 || p->data != data ||
+	                    p->next)) {
 		p->data = data;
-		p->room = room;
 		p->next = 0;
-	}
-	if (VQ_UNLIKELY_NET((p->flags | p->gso_type | p->csum_start | p->csum_offset | p->gso_size | p->hdr_len) != 0 ||
-	                    p->nseg != 1)) {
-		p->flags = 0;
-		p->gso_type = 0;
-		p->gso_size = 0;
-		p->hdr_len = 0;
-		p->csum_start = 0;
-		p->csum_offset = 0;
-		p->nseg = 1;
+		__builtin_memcpy(&p->room, net->pkt_fresh, sizeof(w));
 	}
 	return p;
 }
@@ -213,13 +216,13 @@ static inline void net_pool_put(struct vnet_net *net, struct vnet_pkt *p)
  * division on the per-packet path). */
 static inline bool net_pool_owns(const struct vnet_net *net, const struct vnet_pkt *p)
 {
-	uintptr_t base = (uintptr_t)net->pkts;
-	uintptr_t a = (uintptr_t)p;
-	if (VQ_UNLIKELY_NET(a < base || a - base > (uintptr_t)(net->pool_size - 1u) * sizeof(*p)))
+	/* One unsigned compare: below the array wraps to a huge offset. */
+	uintptr_t off = (uintptr_t)p - (uintptr_t)net->pkts;
+	if (VQ_UNLIKELY_NET(off > (uintptr_t)(net->pool_size - 1u) * sizeof(*p)))
 		return false;
-	/* In range, so reading idx stays inside the array even if p is misaligned. */
-	uint32_t idx = p->idx;
-	return idx < net->pool_size && &net->pkts[idx] == p;
+	/* In range, so reading idx stays inside the array even if p is
+	 * misaligned; an exact offset match also bounds idx. */
+	return (uintptr_t)p->idx * sizeof(*p) == off;
 }
 
 /* ------------------------------------------------------------ between files */

@@ -248,6 +248,8 @@ void net_setup_vq_config(const struct vnet_net *net, uint16_t index, uint16_t si
 	c->layout = net->layout;
 	c->features = net->features;
 	c->name = name;
+	/* Transmit queues: the device only reads (no used lengths needed). */
+	c->read_only = index != net->ctrl_index && (index & 1u);
 	net_setup_vq_indirect(net, index, c);
 }
 
@@ -600,14 +602,15 @@ int vnet_net_create(const struct vnet_transport_ops *ops, void *ctx, const struc
 	uint16_t create_pairs = net->pairs;
 	net->created = create_pairs;
 
+	net->tx_headroom = net_tx_headroom(net->hdr_len);
 	net->buf_size = net->opts.buf_size ? net->opts.buf_size : VNET_NET_BUF_DEFAULT;
 	if (!net->mrg_rxbuf) {
 		/* Every frame must fit one buffer (spec 5.1.6.3.1). */
-		uint32_t need = VNET_NET_TX_HEADROOM + VNET_NET_ETH_HLEN + 4u /* VLAN */ + net->mtu;
+		uint32_t need = net->tx_headroom + VNET_NET_ETH_HLEN + 4u /* VLAN */ + net->mtu;
 		if (net->buf_size < need)
 			net->buf_size = (need + 63u) & ~63u;
 	}
-	if (net->buf_size < VNET_NET_TX_HEADROOM + 128u) {
+	if (net->buf_size < net->tx_headroom + 128u) {
 		rc = VNET_EINVAL;
 		goto fail_status;
 	}

@@ -231,22 +231,24 @@ static __attribute__((noinline)) enum net_tx_result net_tx_offload(struct vnet_n
 
 /*
  * Plain frames of a burst waiting to be posted together (one engine call
- * for up to VNET_NET_BURST_MAX of them): pkts[first .. first + n).
+ * for up to VNET_NET_BURST_MAX of them).  Its count is the caller's local:
+ * the arrays escape to the engine, so with -fno-strict-aliasing a counter
+ * in here (or any local whose address is taken) would be stored and
+ * reloaded around every header write.
  */
 struct net_tx_batch {
 	struct vnet_sg sg[VNET_NET_BURST_MAX];
 	void *cookie[VNET_NET_BURST_MAX];
-	unsigned first, n;
 };
 
-/* Post the batch; true if all of it went on the ring.  Otherwise the
- * frames from pkts[b->first + posted] on are still the caller's and
- * *done says where the burst stops. */
-static bool net_tx_flush(struct vnet_net_q *q, struct net_tx_batch *b, unsigned *done, bool *added)
+/* Post the n frames of the batch; returns how many went on the ring (fewer
+ * only when it is full or broken: the rest are still the caller's). */
+static unsigned net_tx_flush(struct vnet_net *net, struct vnet_net_q *q, struct net_tx_batch *b, unsigned n)
 {
-	if (b->n == 0)
-		return true;
-	unsigned k = vnet_vq_add_bufs(q->tx, b->sg, b->cookie, b->n, false);
+	if (VQ_UNLIKELY_NET(net->bounce.va)) /* bounce: the device gets a copy */
+		for (unsigned i = 0; i < n; i++)
+			net_bounce_tx(net, b->cookie[i]);
+	unsigned k = vnet_vq_add_bufs(q->tx, b->sg, b->cookie, n, false);
 	uint64_t bytes = 0;
 	for (unsigned i = 0; i < k; i++) {
 		struct vnet_pkt *p = b->cookie[i];
@@ -255,17 +257,9 @@ static bool net_tx_flush(struct vnet_net_q *q, struct net_tx_batch *b, unsigned 
 	}
 	q->st.tx_packets += k;
 	q->st.tx_bytes += bytes;
-	if (k)
-		*added = true;
-	bool all = k == b->n;
-	if (!all) {
-		if (vnet_vq_is_broken(q->tx))
-			q->st.tx_errors++; /* not a full ring: counted as before */
-		*done = b->first + k;
-	}
-	b->first += b->n;
-	b->n = 0;
-	return all;
+	if (k < n && vnet_vq_is_broken(q->tx))
+		q->st.tx_errors++; /* not a full ring: counted as before */
+	return k;
 }
 
 unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n)
@@ -282,63 +276,87 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	if (vnet_vq_num_free(q->tx) < n) {
 		net_tx_reclaim(net, q);
 		reclaimed = true;
+	} else {
+		/* The reclaim after the burst reads first what the device
+		 * last wrote: start that miss now, behind the posting. */
+		vnet_vq_prefetch_used(q->tx);
 	}
-	/* Plain frames are checked and given their header here and posted in
-	 * batches (net_tx_flush); anything else first flushes the batch, so
-	 * the frames the burst consumed stay a prefix of pkts whatever
-	 * happens to the ones after. */
+	/* Each round gathers the plain frames from pkts[done] on (checked,
+	 * given their header), posts them in one engine call, then deals with
+	 * the frame that stopped the gathering, if any: offloads or a chain
+	 * (net_tx_offload), a malformed frame (consumed), a buffer not the
+	 * caller's (refused).  So the frames the burst consumed stay a prefix
+	 * of pkts whatever happens to the ones after. */
 	struct net_tx_batch b;
-	b.first = 0;
-	b.n = 0;
 	unsigned done = 0;
 	bool added = false;
+	/* What the gathering loop reads of net, in locals: its header stores
+	 * could alias net as far as the compiler knows, so fields would be
+	 * reloaded per frame. */
 	const uint16_t hl = net->hdr_len;
-	for (; done < n; done++) {
+	const uintptr_t bs = net->buf_size;
+	const uintptr_t pool_base = (uintptr_t)net->pkts;
+	const uintptr_t pool_last = (uintptr_t)(net->pool_size - 1u) * sizeof(struct vnet_pkt);
+	while (done < n) {
+		struct vnet_pkt **pp = pkts + done;
+		unsigned lim = n - done < VNET_NET_BURST_MAX ? n - done : VNET_NET_BURST_MAX;
+		unsigned bn = 0;
+		for (; bn < lim; bn++) {
+			struct vnet_pkt *p = pp[bn];
+			/* net_pool_owns(), with the pool's bounds in locals. */
+			uintptr_t at = (uintptr_t)p - pool_base;
+			if (VQ_UNLIKELY_NET(at > pool_last || (uintptr_t)p->idx * sizeof(*p) != at ||
+			                    p->owner != VNET_OWN_APP || p->next || (p->flags & ~VNET_PKT_F_CSUM_VALID)))
+				break;
+			/* The frame at off in its buffer: hl <= off <= buf_size (room
+			 * for the header in front) and 1 <= len <= buf_size - off, as
+			 * two unsigned compares (off < hl and len == 0 wrap). */
+			uintptr_t off = (uintptr_t)p->data - (uintptr_t)p->buf;
+			uintptr_t len = p->len;
+			if (VQ_UNLIKELY_NET(off - hl > bs - hl || len - 1u >= bs - off))
+				break;
+			net_tx_plain_hdr(p->data - hl, hl);
+			b.sg[bn].addr = p->iova + (uint64_t)(off - hl);
+			b.sg[bn].len = (uint32_t)len + hl;
+			b.cookie[bn] = p;
+		}
+		if (bn) {
+			unsigned k = net_tx_flush(net, q, &b, bn);
+			if (k)
+				added = true;
+			if (k < bn) {
+				done += k; /* the ring is full: the rest stay the caller's */
+				break;
+			}
+			done += bn;
+		}
+		if (bn == lim)
+			continue;
+		/* pkts[done] stopped the gathering. */
 		struct vnet_pkt *p = pkts[done];
 		if (!net_pool_owns(net, p) || p->owner != VNET_OWN_APP) {
 			/* Not ours to send: refuse without touching it. */
-			if (net_tx_flush(q, &b, &done, &added))
-				q->st.tx_errors++;
-			break;
-		}
-		if (VQ_UNLIKELY_NET(p->next || (p->flags & ~VNET_PKT_F_CSUM_VALID))) {
-			/* Offloads or a chain: off the single-segment fast path. */
-			if (!net_tx_flush(q, &b, &done, &added))
-				break;
-			enum net_tx_result r = net_tx_offload(net, q, p, &reclaimed);
-			b.first = done + 1;
-			if (r == NET_TX_POSTED) {
-				added = true;
-				continue;
-			}
-			if (r == NET_TX_DROPPED)
-				continue;
-			break;
-		}
-		uintptr_t head = (uintptr_t)p->data - hl;
-		if (p->len == 0 || head < (uintptr_t)p->buf ||
-		    (uintptr_t)p->data + p->len > (uintptr_t)p->buf + net->buf_size) {
-			/* A malformed packet is consumed and counted, so one bad frame
-			 * cannot stall the queue: the application's error, and a
-			 * frame it gave us that was not sent. */
-			if (!net_tx_flush(q, &b, &done, &added))
-				break;
 			q->st.tx_errors++;
-			q->st.tx_drops++;
-			vnet_net_pkt_free(net, p);
-			b.first = done + 1;
+			break;
+		}
+		if (p->next || (p->flags & ~VNET_PKT_F_CSUM_VALID)) {
+			/* Offloads or a chain: off the single-segment fast path. */
+			enum net_tx_result r = net_tx_offload(net, q, p, &reclaimed);
+			if (r == NET_TX_POSTED)
+				added = true;
+			else if (r != NET_TX_DROPPED)
+				break; /* refused or no room: still the caller's */
+			done++;
 			continue;
 		}
-		net_tx_plain_hdr((void *)head, hl);
-		if (VQ_UNLIKELY_NET(net->bounce.va)) net_bounce_tx(net, p); /* bounce: the device gets a copy */
-		b.sg[b.n].addr = p->iova + (uint64_t)(head - (uintptr_t)p->buf);
-		b.sg[b.n].len = p->len + hl;
-		b.cookie[b.n] = p;
-		if (++b.n == VNET_NET_BURST_MAX && !net_tx_flush(q, &b, &done, &added))
-			break; /* done: where the flush stopped */
+		/* Malformed: consumed and counted, so one bad frame cannot stall
+		 * the queue; the application's error, and a frame it gave us that
+		 * was not sent. */
+		q->st.tx_errors++;
+		q->st.tx_drops++;
+		vnet_net_pkt_free(net, p);
+		done++;
 	}
-	/* After a break the batch is empty (every break flushes first). */
-	net_tx_flush(q, &b, &done, &added);
 	if (added && vnet_vq_kick_prepare(q->tx)) {
 		q->st.tx_kicks++;
 		vnet_device_notify(net->dev, q->tx);

@@ -55,7 +55,7 @@
 	 N(GUEST_USO6))
 #define QMAX 64u
 #define HDR 12u
-#define ROOM (2048u - 84u)        /* frame bytes in one allocated pool buffer (VNET_NET_TX_HEADROOM) */
+#define ROOM (2048u - 80u)        /* frame bytes in one allocated pool buffer (tx headroom, 12-byte header) */
 #define RXBUF (2048u - 64u + HDR) /* writable bytes of one receive buffer */
 
 struct variant {

@@ -825,6 +825,88 @@ static void test_in_order_skipped_len(void **state)
 	rig_close(&r);
 }
 
+/* A read-only queue (vnet_vq_config.read_only: transmit) refuses writable
+ * buffers, and with IN_ORDER hands back every buffer in order with len 0.
+ * On a split ring it completes from used->idx alone (spec 2.7.9: only a
+ * batch's last entry is written): the entries are not read, so a length
+ * the device makes up cannot matter, while an index beyond what was
+ * published still latches the queue broken.  The packed ring still checks the ids it
+ * must read (a used descriptor is how the device completes there). */
+/* Post six read-only buffers on r, let the device complete them, take
+ * them back: returns how many came back, checking order and len 0. */
+static unsigned ro_round(struct rig *r, uint64_t *next, uint64_t *back, enum dm_fault f)
+{
+	struct vnet_sg sg = {0, 40};
+	for (int i = 0; i < 6; i++, (*next)++) {
+		sg.addr = seg_iova(r, (unsigned)*next);
+		assert_int_equal(vnet_vq_add(r->vq, &sg, 1, 0, cookie_of(*next)), VNET_OK);
+	}
+	rig_kick(r);
+	if (f != DM_FAULT_NONE)
+		dm_inject(r->dm, f, 0);
+	assert_int_equal(dm_poll(r->dm, 8), 6);
+	struct vnet_vq_used u[8];
+	unsigned k = vnet_vq_get_used(r->vq, u, 8);
+	for (unsigned i = 0; i < k; i++, (*back)++) {
+		assert_ptr_equal(u[i].cookie, cookie_of(*back));
+		assert_int_equal(u[i].len, 0);
+	}
+	return k;
+}
+
+static void test_read_only_in_order(void **state)
+{
+	enum vnet_vq_layout l = LAYOUT(state);
+	struct dm_config dc;
+	memset(&dc, 0, sizeof(dc));
+	dc.in_order_batch = true;
+	dc.batch = 4; /* one used entry per batch of up to 4 */
+	struct rig r;
+	rig_open_ro(&r, l, 8, VNET_BIT(VIRTIO_F_IN_ORDER), 0, &dc, 0, true);
+	struct vnet_sg sg = {seg_iova(&r, 0), 40};
+	void *ck[1] = {cookie_of(99)};
+	assert_int_equal(vnet_vq_add(r.vq, &sg, 0, 1, cookie_of(99)), VNET_EINVAL);
+	assert_int_equal(vnet_vq_add_bufs(r.vq, &sg, ck, 1, true), 0);
+	assert_int_equal(vnet_vq_num_free(r.vq), 8);
+	uint64_t next = 0, back = 0;
+	for (int round = 0; round < 5; round++)
+		assert_int_equal(ro_round(&r, &next, &back, DM_FAULT_NONE), 6);
+	struct dm_stats ds;
+	dm_get_stats(r.dm, &ds);
+	assert_true(ds.used_entries < ds.completed); /* batches really happened */
+	assert_false(vnet_vq_is_broken(r.vq));
+	rig_close(&r);
+
+	/* One entry per buffer, so that faults can be injected. */
+	dc.in_order_batch = false;
+	rig_open_ro(&r, l, 8, VNET_BIT(VIRTIO_F_IN_ORDER), 0, &dc, 0, true);
+	next = back = 0;
+	assert_int_equal(ro_round(&r, &next, &back, DM_FAULT_NONE), 6);
+	if (l == VNET_VQ_PACKED) {
+		/* packed reads the used descriptor's id: a bad one latches */
+		assert_int_equal(ro_round(&r, &next, &back, DM_FAULT_ID_RANGE), 0);
+		assert_true(vnet_vq_is_broken(r.vq));
+		rig_close(&r);
+		return;
+	}
+	/* split: a length the device makes up is never read (nothing was
+	 * writable: 0 either way), not even counted */
+	assert_int_equal(ro_round(&r, &next, &back, DM_FAULT_LEN), 6);
+	struct vnet_vq_stats st;
+	vnet_vq_get_stats(r.vq, &st);
+	assert_int_equal(st.bad_len, 0);
+	assert_false(vnet_vq_is_broken(r.vq));
+	unsigned k;
+	/* ...but an index past what was published still latches broken. */
+	k = ro_round(&r, &next, &back, DM_FAULT_IDX_JUMP);
+	struct vnet_vq_used u[8];
+	while (vnet_vq_get_used(r.vq, u, 8))
+		;
+	assert_true(k < 6);
+	assert_true(vnet_vq_is_broken(r.vq));
+	rig_close(&r);
+}
+
 static void test_out_of_order(void **state)
 {
 	enum vnet_vq_layout l = LAYOUT(state);
@@ -1236,6 +1318,7 @@ int main(void)
 		BOTH(test_flags_suppression),
 		BOTH(test_in_order_batch),
 		BOTH(test_in_order_skipped_len),
+		BOTH(test_read_only_in_order),
 		BOTH(test_out_of_order),
 		BOTH(test_full_ring),
 		BOTH(test_add_bufs),

@@ -53,9 +53,10 @@ struct rig {
 	bool nd;                    /* NOTIFICATION_DATA negotiated */
 };
 
-/* tmpl: device-model options (policy, notify, ...), may be NULL. */
-static inline void rig_open(struct rig *r, enum vnet_vq_layout l, uint16_t size, uint64_t extra, uint16_t indirect_max,
-                            const struct dm_config *tmpl, unsigned data_segs)
+/* tmpl: device-model options (policy, notify, ...), may be NULL;
+ * read_only: vnet_vq_config.read_only (a transmit queue). */
+static inline void rig_open_ro(struct rig *r, enum vnet_vq_layout l, uint16_t size, uint64_t extra,
+                               uint16_t indirect_max, const struct dm_config *tmpl, unsigned data_segs, bool read_only)
 {
 	memset(r, 0, sizeof(*r));
 	r->dma0 = fake_hal_live_dma();
@@ -66,6 +67,7 @@ static inline void rig_open(struct rig *r, enum vnet_vq_layout l, uint16_t size,
 	r->vc.features = feats(l, extra);
 	r->vc.indirect_max = indirect_max;
 	r->vc.name = "tq";
+	r->vc.read_only = read_only;
 	r->nd = (extra & VNET_BIT(VIRTIO_F_NOTIFICATION_DATA)) != 0;
 	assert_int_equal(vnet_vq_create(&r->vc, &r->vq), VNET_OK);
 	if (tmpl)
@@ -82,6 +84,12 @@ static inline void rig_open(struct rig *r, enum vnet_vq_layout l, uint16_t size,
 		data_segs = 64;
 	r->nslots = data_segs;
 	assert_int_equal(vnet_hal_dma_alloc((size_t)data_segs * SEG, 64, &r->data), VNET_OK);
+}
+
+static inline void rig_open(struct rig *r, enum vnet_vq_layout l, uint16_t size, uint64_t extra, uint16_t indirect_max,
+                            const struct dm_config *tmpl, unsigned data_segs)
+{
+	rig_open_ro(r, l, size, extra, indirect_max, tmpl, data_segs, false);
 }
 
 static inline uint64_t seg_iova(const struct rig *r, unsigned i)
