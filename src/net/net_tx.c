@@ -262,6 +262,14 @@ static unsigned net_tx_flush(struct vnet_net *net, struct vnet_net_q *q, struct 
 	return k;
 }
 
+/* A plain frame at offset off in its buffer of bs bytes fits: hl <= off <=
+ * bs (room for the header in front) and 1 <= len <= bs - off, as two
+ * unsigned compares (off < hl and len == 0 wrap round). */
+static inline bool net_tx_plain_fits(uintptr_t off, uintptr_t len, uint16_t hl, uintptr_t bs)
+{
+	return off - hl <= bs - hl && len - 1u < bs - off;
+}
+
 unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **pkts, unsigned n)
 {
 	if (VQ_UNLIKELY_NET(!net || qp >= net->pairs || !pkts || !net->running))
@@ -300,6 +308,12 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	while (done < n) {
 		struct vnet_pkt **pp = pkts + done;
 		unsigned lim = n - done < VNET_NET_BURST_MAX ? n - done : VNET_NET_BURST_MAX;
+		/* No more plain frames than free descriptors (one each): a full
+		 * ring stops the burst before headers are written for nothing. */
+		unsigned room = vnet_vq_num_free(q->tx);
+		bool full = room < lim;
+		if (full)
+			lim = room;
 		unsigned bn = 0;
 		for (; bn < lim; bn++) {
 			struct vnet_pkt *p = pp[bn];
@@ -308,12 +322,9 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 			if (VQ_UNLIKELY_NET(at > pool_last || (uintptr_t)p->idx * sizeof(*p) != at ||
 			                    p->owner != VNET_OWN_APP || p->next || (p->flags & ~VNET_PKT_F_CSUM_VALID)))
 				break;
-			/* The frame at off in its buffer: hl <= off <= buf_size (room
-			 * for the header in front) and 1 <= len <= buf_size - off, as
-			 * two unsigned compares (off < hl and len == 0 wrap). */
 			uintptr_t off = (uintptr_t)p->data - (uintptr_t)p->buf;
 			uintptr_t len = p->len;
-			if (VQ_UNLIKELY_NET(off - hl > bs - hl || len - 1u >= bs - off))
+			if (VQ_UNLIKELY_NET(!net_tx_plain_fits(off, len, hl, bs)))
 				break;
 			net_tx_plain_hdr(p->data - hl, hl);
 			b.sg[bn].addr = p->iova + (uint64_t)(off - hl);
@@ -330,9 +341,9 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 			}
 			done += bn;
 		}
-		if (bn == lim)
+		if (bn == lim && !full)
 			continue;
-		/* pkts[done] stopped the gathering. */
+		/* pkts[done] stopped the gathering, or the ring is full. */
 		struct vnet_pkt *p = pkts[done];
 		if (!net_pool_owns(net, p) || p->owner != VNET_OWN_APP) {
 			/* Not ours to send: refuse without touching it. */
@@ -349,9 +360,11 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 			done++;
 			continue;
 		}
-		/* Malformed: consumed and counted, so one bad frame cannot stall
-		 * the queue; the application's error, and a frame it gave us that
-		 * was not sent. */
+		if (net_tx_plain_fits((uintptr_t)p->data - (uintptr_t)p->buf, p->len, hl, bs))
+			break; /* a good frame and a full ring: it and the rest stay the caller's */
+		/* Malformed (with the ring full too): consumed and counted, so
+		 * one bad frame cannot stall the queue; the application's error,
+		 * and a frame it gave us that was not sent. */
 		q->st.tx_errors++;
 		q->st.tx_drops++;
 		vnet_net_pkt_free(net, p);
