@@ -184,29 +184,48 @@ void vq_split_fini(struct vnet_vq *vq)
 
 /* ---- supplying buffers (spec 2.7.13) ---- */
 
+/* The ring and shadow pointers the add paths store through, read once per
+ * call into locals: with -fno-strict-aliasing every ring store would
+ * otherwise force them to be reloaded from the queue. */
+struct vq_split_w {
+	struct vring_desc *desc;
+	vnet_le16 *ring;     /* avail->ring */
+	uint16_t *order;     /* IN_ORDER slot -> head FIFO, NULL without */
+	struct vq_chain *chain;
+	uint16_t mask;
+};
+
+static inline struct vq_split_w vq_split_w(const struct vnet_vq *vq)
+{
+	const struct vq_split *s = &vq->split;
+	struct vq_split_w w = {s->desc, s->avail->ring, vq->in_order ? s->order : NULL, vq->chain,
+	                       (uint16_t)(vq->size - 1u)};
+	return w;
+}
+
 /* Make head available: its avail ring entry now, idx later (spec
  * 2.7.13.2; kick_prepare publishes, so a burst of adds costs one barrier
  * and one idx store).  Both add paths. */
-static inline void vq_split_avail_at(struct vnet_vq *vq, uint16_t idx, uint16_t head)
+static inline void vq_split_avail_at(const struct vq_split_w *w, uint16_t idx, uint16_t head)
 {
-	struct vq_split *s = &vq->split;
-	uint16_t slot = (uint16_t)(idx & (vq->size - 1u));
-	if (vq->in_order) {
+	uint16_t slot = (uint16_t)(idx & w->mask);
+	if (w->order) {
 		/* One-descriptor buffers in order put head == slot, lap after
 		 * lap: the entry already holds it, and skipping the store
 		 * spares a read-for-ownership of a line the device reads.  The
 		 * barrier before avail->idx still orders every store made. */
-		if (VQ_LOAD16(&s->avail->ring[slot]) != head)
-			VQ_STORE16(&s->avail->ring[slot], head);
-		VQ_SET_IF_CHANGED(s->order[slot], head);
+		if (VQ_LOAD16(&w->ring[slot]) != head)
+			VQ_STORE16(&w->ring[slot], head);
+		VQ_SET_IF_CHANGED(w->order[slot], head);
 	} else {
-		VQ_STORE16(&s->avail->ring[slot], head);
+		VQ_STORE16(&w->ring[slot], head);
 	}
 }
 
 static inline void vq_split_avail(struct vnet_vq *vq, uint16_t head)
 {
-	vq_split_avail_at(vq, vq->split.avail_idx, head);
+	struct vq_split_w w = vq_split_w(vq);
+	vq_split_avail_at(&w, vq->split.avail_idx, head);
 	vq->split.avail_idx++;
 }
 
@@ -215,23 +234,27 @@ static inline void vq_split_avail(struct vnet_vq *vq, uint16_t head)
  * head, made available at avail position idx (shared by vq_split_add_one
  * and the burst add).  len, flags and next go in one 64-bit store (bytes
  * 8..15 of the descriptor, little-endian image len | flags << 32 | next <<
- * 48); nothing is visible to the device before avail->idx moves (2.7.13.3).
+ * 48), skipped when the descriptor already holds them (a one-descriptor
+ * buffer of the same length in the same slot, lap after lap: next is
+ * never set on it, a chain's links live in the shadow); nothing is visible
+ * to the device before avail->idx moves (2.7.13.3).
  */
-static inline void vq_split_put_one(struct vnet_vq *vq, uint16_t head, uint16_t idx, uint64_t addr, uint32_t len,
-                                    bool writable, void *cookie)
+static inline void vq_split_put_one(const struct vq_split_w *w, uint16_t head, uint16_t idx, uint64_t addr,
+                                    uint32_t len, bool writable, void *cookie)
 {
-	struct vq_split *s = &vq->split;
-	struct vring_desc *d = &s->desc[head];
+	struct vring_desc *d = &w->desc[head];
 	uint64_t tail = (uint64_t)len | (uint64_t)(writable ? VRING_DESC_F_WRITE : 0u) << 32;
+	vnet_le64 *dt = (vnet_le64 *)(void *)&d->len;
 	VQ_STORE64(&d->addr, addr);
-	VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
-	struct vq_chain *c = &vq->chain[head];
+	if (VQ_LOAD64(dt) != tail)
+		VQ_STORE64(dt, tail);
+	struct vq_chain *c = &w->chain[head];
 	c->cookie = cookie;
 	VQ_SET_IF_CHANGED(c->in_len, writable ? len : 0u);
 	VQ_SET_IF_CHANGED(c->ndesc, 1u);
 	VQ_SET_IF_CHANGED(c->last, head);
 	VQ_SET_IF_CHANGED(c->indirect, 0u);
-	vq_split_avail_at(vq, idx, head);
+	vq_split_avail_at(w, idx, head);
 }
 
 /*
@@ -246,7 +269,8 @@ static inline int vq_split_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t l
 	if (VQ_UNLIKELY(vq->num_free == 0))
 		return VNET_ENOSPC;
 	uint16_t head = s->free_head;
-	vq_split_put_one(vq, head, s->avail_idx, addr, len, writable, cookie);
+	struct vq_split_w w = vq_split_w(vq);
+	vq_split_put_one(&w, head, s->avail_idx, addr, len, writable, cookie);
 	s->free_head = s->shadow[head].next;
 	s->avail_idx++;
 	vq->num_free = (uint16_t)(vq->num_free - 1u);
@@ -357,8 +381,9 @@ unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *c
 		n = vq->num_free;
 	uint16_t head = s->free_head, idx = s->avail_idx;
 	const struct vring_desc *shadow = s->shadow;
+	const struct vq_split_w w = vq_split_w(vq);
 	for (unsigned i = 0; i < n; i++, idx++) {
-		vq_split_put_one(vq, head, idx, sg[i].addr, sg[i].len, writable, cookies[i]);
+		vq_split_put_one(&w, head, idx, sg[i].addr, sg[i].len, writable, cookies[i]);
 		head = shadow[head].next;
 	}
 	s->free_head = head;
