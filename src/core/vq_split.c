@@ -234,10 +234,9 @@ static inline void vq_split_avail(struct vnet_vq *vq, uint16_t head)
  * head, made available at avail position idx (shared by vq_split_add_one
  * and the burst add).  len, flags and next go in one 64-bit store (bytes
  * 8..15 of the descriptor, little-endian image len | flags << 32 | next <<
- * 48), skipped when the descriptor already holds them (a one-descriptor
- * buffer of the same length in the same slot, lap after lap: next is
- * never set on it, a chain's links live in the shadow); nothing is visible
- * to the device before avail->idx moves (2.7.13.3).
+ * 48); nothing is visible to the device before avail->idx moves
+ * (2.7.13.3).  Storing the tail only when it changes measured worse on
+ * round-trip latency (docs/performance.md, "Fewer stores per frame").
  */
 static inline void vq_split_put_one(const struct vq_split_w *w, uint16_t head, uint16_t idx, uint64_t addr,
                                     uint32_t len, bool writable, void *cookie)
@@ -246,8 +245,7 @@ static inline void vq_split_put_one(const struct vq_split_w *w, uint16_t head, u
 	uint64_t tail = (uint64_t)len | (uint64_t)(writable ? VRING_DESC_F_WRITE : 0u) << 32;
 	vnet_le64 *dt = (vnet_le64 *)(void *)&d->len;
 	VQ_STORE64(&d->addr, addr);
-	if (VQ_LOAD64(dt) != tail)
-		VQ_STORE64(dt, tail);
+	VQ_STORE64(dt, tail);
 	struct vq_chain *c = &w->chain[head];
 	c->cookie = cookie;
 	VQ_SET_IF_CHANGED(c->in_len, writable ? len : 0u);
