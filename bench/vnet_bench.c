@@ -668,16 +668,24 @@ static void run_tx(struct bench_state *s, struct ticker *tk)
 		unsigned want = s->cfg.burst;
 		if (s->cfg.count && s->cfg.count - s->tx_pkts < want)
 			want = (unsigned)(s->cfg.count - s->tx_pkts);
-		while (held < want) {
-			struct vnet_pkt *p = vnet_net_pkt_alloc(s->net);
-			if (!p)
-				break;
-			if (!tx_prepare(s, p)) {
-				vnet_net_pkt_free(s->net, p);
+		/* The burst's buffers in one call (as testpmd txonly takes its
+		 * mbufs with rte_pktmbuf_alloc_bulk), one by one when the pool
+		 * cannot fill it whole. */
+		unsigned got = held < want ? vnet_net_pkt_alloc_bulk(s->net, pkts + held, want - held) : 0;
+		if (!got) {
+			struct vnet_pkt *p;
+			while (held + got < want && (p = vnet_net_pkt_alloc(s->net)) != NULL)
+				pkts[held + got++] = p;
+		}
+		for (unsigned i = 0; i < got; i++) {
+			if (!tx_prepare(s, pkts[held + i])) {
+				for (unsigned j = i; j < got; j++)
+					vnet_net_pkt_free(s->net, pkts[held + j]);
+				got = i;
 				break;
 			}
-			pkts[held++] = p;
 		}
+		held += got;
 		if (held) {
 			unsigned sent = vnet_net_tx_burst(s->net, 0, pkts, held);
 			s->tx_pkts += sent;

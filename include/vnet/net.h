@@ -450,8 +450,11 @@ struct vnet_vq *vnet_net_rxq(const struct vnet_net *net, uint16_t qp);
 struct vnet_vq *vnet_net_txq(const struct vnet_net *net, uint16_t qp);
 struct vnet_vq *vnet_net_ctrlq(const struct vnet_net *net);
 
-/* Pool. alloc returns NULL when empty.  free takes a whole chain (next). */
+/* Pool. alloc returns NULL when empty.  free takes a whole chain (next).
+ * alloc_bulk: n buffers into pkts[0..n), all or none (returns n, or 0 when
+ * fewer than n are free or net/pkts is NULL); each as alloc would give it. */
 struct vnet_pkt *vnet_net_pkt_alloc(struct vnet_net *net);
+unsigned vnet_net_pkt_alloc_bulk(struct vnet_net *net, struct vnet_pkt **pkts, unsigned n);
 void vnet_net_pkt_free(struct vnet_net *net, struct vnet_pkt *pkt);
 uint32_t vnet_net_pool_free_count(const struct vnet_net *net);
 

@@ -551,10 +551,11 @@ static inline uint32_t vq_packed_checked_len(struct vnet_vq *vq, const struct vq
  * with its id (checked: in range, an outstanding chain's) and len; false
  * when it is not used yet or on a fault (the queue is then broken).
  */
-static inline bool vq_packed_read_used(struct vnet_vq *vq, const struct vq_packed_ucursor *u, uint16_t bad_flags,
-                                       uint16_t *id_out, uint32_t *len_out)
+static inline bool vq_packed_read_used(struct vnet_vq *vq, const struct vring_packed_desc *ring,
+                                       const struct vq_chain *chain, const struct vq_packed_ucursor *u,
+                                       uint16_t bad_flags, uint16_t *id_out, uint32_t *len_out)
 {
-	struct vring_packed_desc *d = &vq->packed.desc[u->pos];
+	const struct vring_packed_desc *d = &ring[u->pos];
 	uint16_t flags = VQ_LOAD16(&d->flags);
 	/* Spec 2.8.1: used when AVAIL == USED == our wrap counter. */
 	if ((flags & PD_WRAP_BITS) != u->flags)
@@ -572,7 +573,7 @@ static inline bool vq_packed_read_used(struct vnet_vq *vq, const struct vq_packe
 		vq_fault(vq, VNET_VQ_FAULT_ID_RANGE, id, vq->size);
 		return false;
 	}
-	if (VQ_UNLIKELY(vq->chain[id].cookie == NULL)) {
+	if (VQ_UNLIKELY(chain[id].cookie == NULL)) {
 		vq_fault(vq, VNET_VQ_FAULT_ID_NOT_HEAD, id, u->pos);
 		return false;
 	}
@@ -587,11 +588,13 @@ static inline bool vq_packed_read_used(struct vnet_vq *vq, const struct vq_packe
 static inline unsigned vq_packed_get_used_any(struct vnet_vq *vq, struct vq_packed_ucursor *u,
                                               struct vnet_vq_used *out, unsigned max, uint16_t bad_flags)
 {
+	const struct vring_packed_desc *ring = vq->packed.desc;
+	struct vq_chain *chain = vq->chain;
 	unsigned n = 0;
 	uint16_t id;
 	uint32_t len;
-	while (n < max && vq_packed_read_used(vq, u, bad_flags, &id, &len)) {
-		struct vq_chain *c = &vq->chain[id];
+	while (n < max && vq_packed_read_used(vq, ring, chain, u, bad_flags, &id, &len)) {
+		struct vq_chain *c = &chain[id];
 		if (VQ_UNLIKELY(c->ndesc > u->in_flight)) {
 			vq_fault(vq, VNET_VQ_FAULT_USED_IDX, id, c->ndesc);
 			break;
@@ -618,12 +621,13 @@ static inline unsigned vq_packed_get_used_in_order(struct vnet_vq *vq, struct vq
                                                    struct vnet_vq_used *out, unsigned max, uint16_t bad_flags)
 {
 	struct vq_packed *p = &vq->packed;
+	const struct vring_packed_desc *ring = p->desc;
 	struct vq_chain *chain = vq->chain;
 	uint16_t target = p->io_target;
 	uint32_t tlen = p->io_len;
 	unsigned n = 0;
 	while (n < max) {
-		if (target == VQ_PACKED_NONE && !vq_packed_read_used(vq, u, bad_flags, &target, &tlen)) {
+		if (target == VQ_PACKED_NONE && !vq_packed_read_used(vq, ring, chain, u, bad_flags, &target, &tlen)) {
 			target = VQ_PACKED_NONE;
 			break;
 		}

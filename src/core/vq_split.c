@@ -198,8 +198,8 @@ struct vq_split_w {
 static inline struct vq_split_w vq_split_w(const struct vnet_vq *vq)
 {
 	const struct vq_split *s = &vq->split;
-	struct vq_split_w w = {s->desc, s->avail->ring, vq->in_order ? s->order : NULL, vq->chain,
-	                       (uint16_t)(vq->size - 1u)};
+	/* order is allocated only with IN_ORDER (vq_split_init), NULL otherwise. */
+	struct vq_split_w w = {s->desc, s->avail->ring, s->order, vq->chain, (uint16_t)(vq->size - 1u)};
 	return w;
 }
 

@@ -26,6 +26,23 @@ struct vnet_pkt *vnet_net_pkt_alloc(struct vnet_net *net)
 	return p;
 }
 
+unsigned vnet_net_pkt_alloc_bulk(struct vnet_net *net, struct vnet_pkt **pkts, unsigned n)
+{
+	if (!net || !pkts || n > net->free_top)
+		return 0;
+	/* The stack top in a local: one store for the batch. */
+	const uint32_t *stack = net->free_stack;
+	uint32_t top = net->free_top;
+	for (unsigned i = 0; i < n; i++) {
+		struct vnet_pkt *p = &net->pkts[stack[--top]];
+		net_pool_fresh(net, p);
+		p->owner = VNET_OWN_APP;
+		pkts[i] = p;
+	}
+	net->free_top = top;
+	return n;
+}
+
 void vnet_net_pkt_free(struct vnet_net *net, struct vnet_pkt *pkt)
 {
 	while (pkt) {

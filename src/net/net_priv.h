@@ -181,11 +181,8 @@ struct vnet_net {
  * into frame and ring lines the device read last (a read-for-ownership
  * each), so stores, not loads of this hot line, set the rate
  * (docs/performance.md, "Fewer stores per frame"). */
-static inline struct vnet_pkt *net_pool_get(struct vnet_net *net)
+static inline void net_pool_fresh(const struct vnet_net *net, struct vnet_pkt *p)
 {
-	if (VQ_UNLIKELY_NET(net->free_top == 0))
-		return 0;
-	struct vnet_pkt *p = &net->pkts[net->free_stack[--net->free_top]];
 	uint8_t *data = p->buf + net->tx_headroom;
 	p->len = 0;
 	p->pkt_len = 0;
@@ -200,15 +197,32 @@ static inline struct vnet_pkt *net_pool_get(struct vnet_net *net)
 		p->next = 0;
 		__builtin_memcpy(&p->room, net->pkt_fresh, sizeof(w));
 	}
+}
+
+static inline struct vnet_pkt *net_pool_get(struct vnet_net *net)
+{
+	if (VQ_UNLIKELY_NET(net->free_top == 0))
+		return 0;
+	struct vnet_pkt *p = &net->pkts[net->free_stack[--net->free_top]];
+	net_pool_fresh(net, p);
 	return p;
 }
 
-static inline void net_pool_put(struct vnet_net *net, struct vnet_pkt *p)
+/* Put a buffer back (owner marked, next cleared if set), the stack top in
+ * the caller's local (a batch of puts then stores it once). */
+static inline void net_pool_put_at(struct vnet_net *net, struct vnet_pkt *p, uint32_t *top)
 {
 	p->owner = VNET_OWN_POOL;
 	if (p->next) /* stored only when set: see net_pool_get */
 		p->next = 0;
-	net->free_stack[net->free_top++] = p->idx;
+	net->free_stack[(*top)++] = p->idx;
+}
+
+static inline void net_pool_put(struct vnet_net *net, struct vnet_pkt *p)
+{
+	uint32_t top = net->free_top;
+	net_pool_put_at(net, p, &top);
+	net->free_top = top;
 }
 
 /* True if p is one of our pool descriptors: inside the array, and the

@@ -40,13 +40,18 @@ unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q)
 	unsigned total = 0;
 	for (;;) {
 		unsigned k = vnet_vq_get_used(q->tx, u, VNET_NET_BURST_MAX);
+		uint32_t top = net->free_top; /* one store per batch, not per frame */
 		for (unsigned i = 0; i < k; i++) {
 			struct vnet_pkt *p = u[i].cookie;
-			if (net_pool_owns(net, p) && p->owner == VNET_OWN_DEV_TX)
-				net_pool_put(net, p);
-			else
+			if (net_pool_owns(net, p) && p->owner == VNET_OWN_DEV_TX) {
+				net_pool_put_at(net, p, &top);
+			} else {
+				net->free_top = top;
 				net_tx_reclaim_other(net, q, p);
+				top = net->free_top;
+			}
 		}
+		net->free_top = top;
 		if (VQ_UNLIKELY_NET(q->lat.tx_pkt)) net_stats_tx_done(q, u, k); /* performance monitor */
 		total += k;
 		if (k < VNET_NET_BURST_MAX)

@@ -1256,6 +1256,68 @@ static void test_pkt_free_double(void **state)
 	fx_free(f);
 }
 
+/* alloc_bulk: all or nothing, each buffer as alloc gives it (a buffer the
+ * application dirtied and freed comes back fresh), and the pool adds up. */
+static void test_pkt_alloc_bulk(void **state)
+{
+	struct fx *f = fx_base(state);
+	uint32_t free0 = vnet_net_pool_free_count(f->net);
+	struct vnet_pkt *one = vnet_net_pkt_alloc(f->net);
+	assert_non_null(one);
+	uint8_t *data0 = one->data;
+	uint32_t room0 = one->room;
+	/* dirty every field the application may touch, then free it */
+	one->data += 7;
+	one->len = 99;
+	one->pkt_len = 99;
+	one->room = 1;
+	one->flags = VNET_PKT_F_CSUM_PARTIAL;
+	one->csum_start = 3;
+	one->csum_offset = 4;
+	one->gso_type = VNET_PKT_GSO_TCPV4;
+	one->gso_size = 1448;
+	one->hdr_len = 54;
+	one->nseg = 3;
+	vnet_net_pkt_free(f->net, one);
+	assert_int_equal(vnet_net_pool_free_count(f->net), free0);
+
+	struct vnet_pkt *b[8];
+	assert_int_equal(vnet_net_pkt_alloc_bulk(NULL, b, 8), 0);
+	assert_int_equal(vnet_net_pkt_alloc_bulk(f->net, NULL, 8), 0);
+	assert_int_equal(vnet_net_pkt_alloc_bulk(f->net, b, 8), 8);
+	assert_int_equal(vnet_net_pool_free_count(f->net), free0 - 8);
+	assert_ptr_equal(b[0], one); /* LIFO: the freed buffer first */
+	for (unsigned i = 0; i < 8; i++) {
+		struct vnet_pkt *p = b[i];
+		for (unsigned j = 0; j < i; j++)
+			assert_ptr_not_equal(p, b[j]);
+		assert_int_equal(p->len, 0);
+		assert_int_equal(p->pkt_len, 0);
+		assert_int_equal(p->room, room0);
+		assert_int_equal(p->flags, 0);
+		assert_int_equal(p->csum_start | p->csum_offset | p->gso_type | p->gso_size | p->hdr_len, 0);
+		assert_int_equal(p->nseg, 1);
+		assert_null(p->next);
+		assert_int_equal((uintptr_t)p->data % 16u, (uintptr_t)data0 % 16u);
+	}
+	assert_ptr_equal(b[0]->data, data0);
+	/* a bulk the pool cannot fill takes nothing */
+	uint32_t left = vnet_net_pool_free_count(f->net);
+	struct vnet_pkt **all = calloc(left + 1u, sizeof(*all));
+	assert_non_null(all);
+	assert_int_equal(vnet_net_pkt_alloc_bulk(f->net, all, left + 1u), 0);
+	assert_int_equal(vnet_net_pool_free_count(f->net), left);
+	assert_int_equal(vnet_net_pkt_alloc_bulk(f->net, all, left), left);
+	assert_int_equal(vnet_net_pool_free_count(f->net), 0);
+	for (uint32_t i = 0; i < left; i++)
+		vnet_net_pkt_free(f->net, all[i]);
+	free(all);
+	for (unsigned i = 0; i < 8; i++)
+		vnet_net_pkt_free(f->net, b[i]);
+	assert_int_equal(vnet_net_pool_free_count(f->net), free0);
+	fx_free(f);
+}
+
 static void test_alloc_failure_unwinds(void **state)
 {
 	/* Every allocation step of bring-up failing in turn: each failure
@@ -1927,6 +1989,7 @@ int main(void)
 		ALL4(test_destroy_returns_everything),
 		BOTH(test_queue_size_choice),
 		cmocka_unit_test(test_pkt_free_double),
+		cmocka_unit_test(test_pkt_alloc_bulk),
 		cmocka_unit_test(test_alloc_failure_unwinds),
 		ALL4(test_stop_restart),
 		BOTH(test_restart_features_changed),
