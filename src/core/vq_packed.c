@@ -505,24 +505,8 @@ struct vq_packed_ucursor {
 	uint32_t in_flight;/* descriptors published and not yet used */
 };
 
-/* Return chain id (c) to the free pool and step past its descriptors. */
-static inline void vq_packed_complete(struct vnet_vq *vq, struct vq_packed_ucursor *u, uint16_t id, struct vq_chain *c)
-{
-	uint16_t nd = c->ndesc;
-
-	u->pos = (uint16_t)(u->pos + nd);
-	if (u->pos >= vq->size) {
-		u->pos = (uint16_t)(u->pos - vq->size);
-		u->wrap ^= 1u;
-		u->flags ^= PD_WRAP_BITS;
-	}
-	u->in_flight -= nd;
-	c->cookie = NULL;
-	c->last = u->free_id;
-	u->free_id = id;
-}
-
-/* The same with IN_ORDER: no free list (the id is the position). */
+/* Step the used cursor past a completed chain's descriptors and mark it
+ * free (IN_ORDER: that is all, the id is the position). */
 static inline void vq_packed_complete_in_order(struct vnet_vq *vq, struct vq_packed_ucursor *u, struct vq_chain *c)
 {
 	uint16_t nd = c->ndesc;
@@ -535,6 +519,14 @@ static inline void vq_packed_complete_in_order(struct vnet_vq *vq, struct vq_pac
 	}
 	u->in_flight -= nd;
 	c->cookie = NULL;
+}
+
+/* The same, and chain id (c) back on the free-id list. */
+static inline void vq_packed_complete(struct vnet_vq *vq, struct vq_packed_ucursor *u, uint16_t id, struct vq_chain *c)
+{
+	vq_packed_complete_in_order(vq, u, c);
+	c->last = u->free_id;
+	u->free_id = id;
 }
 
 static inline uint32_t vq_packed_checked_len(struct vnet_vq *vq, const struct vq_chain *c, uint32_t len)
