@@ -200,6 +200,17 @@ struct vq_packed_cursor {
 	uint16_t pending; /* pending_desc */
 };
 
+/* Step an avail cursor one descriptor on, flipping the wrap counter and the
+ * "available" flag pattern at the end of the ring (every add path). */
+static inline void vq_packed_step(uint16_t *pos, uint16_t *wrap, uint16_t *auf, uint16_t size)
+{
+	if (VQ_UNLIKELY(++*pos == size)) {
+		*pos = 0;
+		*wrap ^= 1u;
+		*auf ^= PD_WRAP_BITS;
+	}
+}
+
 /* Write one descriptor at the cursor and step it; flip the wrap counter
  * (and the AVAIL/USED pattern meaning "available") when passing the end.
  * Every descriptor gets its own wrap bits: a chain may cross the end.  The
@@ -221,11 +232,7 @@ static inline void vq_packed_put(struct vnet_vq *vq, struct vq_packed_cursor *k,
 		VQ_STORE16(&d->flags, flags);
 	}
 	k->pending++;
-	if (VQ_UNLIKELY(++k->pos == vq->size)) {
-		k->pos = 0;
-		k->wrap ^= 1u;
-		k->flags ^= PD_WRAP_BITS;
-	}
+	vq_packed_step(&k->pos, &k->wrap, &k->flags, vq->size);
 }
 
 /*
@@ -282,11 +289,7 @@ static inline int vq_packed_add_one(struct vnet_vq *vq, uint64_t addr, uint32_t 
 		p->free_id = c->last;
 	vq_packed_put_one(p, p->desc, c, pos, id, addr, len, flags, writable, cookie, p->pending_desc == 0);
 	p->pending_desc++;
-	if (VQ_UNLIKELY(++pos == vq->size)) {
-		pos = 0;
-		p->avail_wrap ^= 1u;
-		p->avail_used_flags ^= PD_WRAP_BITS;
-	}
+	vq_packed_step(&pos, &p->avail_wrap, &p->avail_used_flags, vq->size);
 	p->next_avail = pos;
 	vq->num_free = (uint16_t)(vq->num_free - 1u);
 	return VNET_OK;
@@ -384,11 +387,7 @@ unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *
 			vq_packed_put_one(p, ring, &chain[pos], pos, pos, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
 			                  cookies[i], pending == 0);
 			pending++;
-			if (VQ_UNLIKELY(++pos == size)) {
-				pos = 0;
-				wrap ^= 1u;
-				auf ^= PD_WRAP_BITS;
-			}
+			vq_packed_step(&pos, &wrap, &auf, size);
 		}
 	} else {
 		uint16_t free_id = p->free_id;
@@ -399,11 +398,7 @@ unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *
 			vq_packed_put_one(p, ring, c, pos, id, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
 			                  cookies[i], pending == 0);
 			pending++;
-			if (VQ_UNLIKELY(++pos == size)) {
-				pos = 0;
-				wrap ^= 1u;
-				auf ^= PD_WRAP_BITS;
-			}
+			vq_packed_step(&pos, &wrap, &auf, size);
 		}
 		p->free_id = free_id;
 	}

@@ -33,7 +33,6 @@
  * are DMB ISH(LD/ST), sufficient for a coherent (virtual) device. */
 #define VQ_LOAD16(p) vnet_le16_to_cpu(__atomic_load_n((p), __ATOMIC_RELAXED))
 #define VQ_LOAD32(p) vnet_le32_to_cpu(__atomic_load_n((p), __ATOMIC_RELAXED))
-#define VQ_LOAD64(p) vnet_le64_to_cpu(__atomic_load_n((p), __ATOMIC_RELAXED))
 #define VQ_STORE16(p, v) __atomic_store_n((p), vnet_cpu_to_le16(v), __ATOMIC_RELAXED)
 #define VQ_STORE32(p, v) __atomic_store_n((p), vnet_cpu_to_le32(v), __ATOMIC_RELAXED)
 #define VQ_STORE64(p, v) __atomic_store_n((p), vnet_cpu_to_le64(v), __ATOMIC_RELAXED)

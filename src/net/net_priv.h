@@ -228,15 +228,26 @@ static inline void net_pool_put(struct vnet_net *net, struct vnet_pkt *p)
 /* True if p is one of our pool descriptors: inside the array, and the
  * element its own index names (catches misaligned pointers without a
  * division on the per-packet path). */
-static inline bool net_pool_owns(const struct vnet_net *net, const struct vnet_pkt *p)
+static inline bool net_pool_owns_at(uintptr_t base, uintptr_t last, const struct vnet_pkt *p)
 {
 	/* One unsigned compare: below the array wraps to a huge offset. */
-	uintptr_t off = (uintptr_t)p - (uintptr_t)net->pkts;
-	if (VQ_UNLIKELY_NET(off > (uintptr_t)(net->pool_size - 1u) * sizeof(*p)))
+	uintptr_t off = (uintptr_t)p - base;
+	if (VQ_UNLIKELY_NET(off > last))
 		return false;
 	/* In range, so reading idx stays inside the array even if p is
 	 * misaligned; an exact offset match also bounds idx. */
 	return (uintptr_t)p->idx * sizeof(*p) == off;
+}
+
+/* The pool's bounds for net_pool_owns_at (a hot loop keeps them in locals). */
+static inline uintptr_t net_pool_last(const struct vnet_net *net)
+{
+	return (uintptr_t)(net->pool_size - 1u) * sizeof(struct vnet_pkt);
+}
+
+static inline bool net_pool_owns(const struct vnet_net *net, const struct vnet_pkt *p)
+{
+	return net_pool_owns_at((uintptr_t)net->pkts, net_pool_last(net), p);
 }
 
 /* ------------------------------------------------------------ between files */

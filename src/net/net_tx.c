@@ -309,7 +309,7 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 	const uint16_t hl = net->hdr_len;
 	const uintptr_t bs = net->buf_size;
 	const uintptr_t pool_base = (uintptr_t)net->pkts;
-	const uintptr_t pool_last = (uintptr_t)(net->pool_size - 1u) * sizeof(struct vnet_pkt);
+	const uintptr_t pool_last = net_pool_last(net);
 	while (done < n) {
 		struct vnet_pkt **pp = pkts + done;
 		unsigned lim = n - done < VNET_NET_BURST_MAX ? n - done : VNET_NET_BURST_MAX;
@@ -322,10 +322,8 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		unsigned bn = 0;
 		for (; bn < lim; bn++) {
 			struct vnet_pkt *p = pp[bn];
-			/* net_pool_owns(), with the pool's bounds in locals. */
-			uintptr_t at = (uintptr_t)p - pool_base;
-			if (VQ_UNLIKELY_NET(at > pool_last || (uintptr_t)p->idx * sizeof(*p) != at ||
-			                    p->owner != VNET_OWN_APP || p->next || (p->flags & ~VNET_PKT_F_CSUM_VALID)))
+			if (VQ_UNLIKELY_NET(!net_pool_owns_at(pool_base, pool_last, p) || p->owner != VNET_OWN_APP || p->next ||
+			                    (p->flags & ~VNET_PKT_F_CSUM_VALID)))
 				break;
 			uintptr_t off = (uintptr_t)p->data - (uintptr_t)p->buf;
 			uintptr_t len = p->len;
