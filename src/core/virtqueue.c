@@ -206,15 +206,13 @@ unsigned vnet_vq_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *co
 {
 	if (VQ_UNLIKELY(!vq || !sg || !cookies || vq->broken || (writable && vq->read_only)))
 		return 0;
-	/* A NULL cookie ends the burst where vnet_vq_add would refuse it. */
-	unsigned want = 0;
-	while (want < n && cookies[want])
-		want++;
-	unsigned k = vq->layout == VNET_VQ_SPLIT ? vq_split_add_bufs(vq, sg, cookies, want, writable)
-	                                         : vq_packed_add_bufs(vq, sg, cookies, want, writable);
+	/* A NULL cookie ends the burst where vnet_vq_add would refuse it (the
+	 * layouts' loops stop there). */
+	unsigned k = vq->layout == VNET_VQ_SPLIT ? vq_split_add_bufs(vq, sg, cookies, n, writable)
+	                                         : vq_packed_add_bufs(vq, sg, cookies, n, writable);
 	vq->stats.added += k;
 	vq->outstanding = (uint16_t)(vq->outstanding + k);
-	if (k < want)
+	if (k < n && cookies[k])
 		vq->stats.full++;
 	return k;
 }

@@ -250,23 +250,19 @@ static inline void vq_packed_put_one(struct vq_packed *p, struct vring_packed_de
                                      bool first)
 {
 	struct vring_packed_desc *d = &ring[pos];
-	VQ_STORE64(&d->addr, addr);
 	if (VQ_UNLIKELY(first)) {
+		VQ_STORE64(&d->addr, addr);
 		VQ_STORE32(&d->len, len);
 		VQ_STORE16(&d->id, id);
 		p->pending_first = pos;
 		p->pending_first_flags = flags;
 	} else {
 		/* len | id << 32 | flags << 48 is the little-endian image of
-		 * bytes 8..15 of the descriptor (8-byte aligned: the ring is
-		 * 16-byte aligned). */
-		uint64_t tail = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
-		VQ_STORE64((vnet_le64 *)(void *)&d->len, tail);
+		 * bytes 8..15 of the descriptor. */
+		vq_store_desc(d, addr, (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48);
 	}
 	c->cookie = cookie;
-	VQ_SET_IF_CHANGED(c->in_len, writable ? len : 0u);
-	VQ_SET_IF_CHANGED(c->ndesc, 1u);
-	VQ_SET_IF_CHANGED(c->indirect, 0u);
+	VQ_SET_IF_CHANGED(c->meta, vq_chain_meta_one(writable ? len : 0u));
 }
 
 /*
@@ -362,50 +358,101 @@ static __attribute__((noinline)) int vq_packed_add_chain(struct vnet_vq *vq, con
 }
 
 /*
- * The same as n calls of vq_packed_add_one, with the ring cursor and the
- * free id kept in locals for the whole burst and
- * stored back once: the per-descriptor stores are then only the ring's
- * (address, then length/id/flags) and the chain's, not six fields of the
- * queue state per descriptor.
+ * IN_ORDER burst: ids are ring positions, and the n <= num_free positions
+ * from next_avail on are free.  The first descriptor of a new pending batch
+ * is peeled off (its flags wait for vq_packed_publish), so the loop writes
+ * every other descriptor whole, in one store.  Stops at a NULL cookie.
+ * Inlined with writable a constant.
  */
-unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
-                           bool writable)
+static inline __attribute__((always_inline)) unsigned
+vq_packed_add_bufs_in_order(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                            bool writable)
 {
 	struct vq_packed *p = &vq->packed;
-	if (n > vq->num_free)
-		n = vq->num_free;
+	const uint16_t wflag = writable ? VRING_DESC_F_WRITE : 0u;
+	uint16_t pos = p->next_avail, wrap = p->avail_wrap, auf = p->avail_used_flags;
+	struct vq_chain *const chain = vq->chain;
+	struct vring_packed_desc *const ring = p->desc;
+	unsigned i = 0;
+	if (n == 0 || !cookies[0])
+		return 0;
+	if (p->pending_desc == 0) {
+		vq_packed_put_one(p, ring, &chain[pos], pos, pos, sg[0].addr, sg[0].len, (uint16_t)(auf | wflag), writable,
+		                  cookies[0], true);
+		vq_packed_step(&pos, &wrap, &auf, vq->size);
+		i = 1;
+	}
+	/* In runs up to the end of the ring, so the inner loop has no wrap test. */
+	while (i < n) {
+		unsigned end = i + (n - i < (unsigned)(vq->size - pos) ? n - i : (unsigned)(vq->size - pos));
+		const uint16_t f = (uint16_t)(auf | wflag);
+		for (; i < end; i++, pos++) {
+			void *cookie = cookies[i];
+			if (VQ_UNLIKELY(!cookie))
+				goto out;
+			vq_packed_put_one(p, ring, &chain[pos], pos, pos, sg[i].addr, sg[i].len, f, writable, cookie, false);
+		}
+		if (pos == vq->size) {
+			pos = 0;
+			wrap ^= 1u;
+			auf ^= PD_WRAP_BITS;
+		}
+	}
+out:
+	p->next_avail = pos;
+	p->avail_wrap = wrap;
+	p->avail_used_flags = auf;
+	p->pending_desc = (uint16_t)(p->pending_desc + i);
+	return i;
+}
+
+/* Without IN_ORDER: ids from the free-id list. */
+static inline unsigned vq_packed_add_bufs_any(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies,
+                                              unsigned n, bool writable)
+{
+	struct vq_packed *p = &vq->packed;
 	const uint16_t size = vq->size;
 	const uint16_t wflag = writable ? VRING_DESC_F_WRITE : 0u;
 	uint16_t pos = p->next_avail, wrap = p->avail_wrap, auf = p->avail_used_flags, pending = p->pending_desc;
+	uint16_t free_id = p->free_id;
 	struct vq_chain *chain = vq->chain;
 	struct vring_packed_desc *ring = p->desc;
 	unsigned i = 0;
-	if (vq->in_order) {
-		/* id = ring position: n <= num_free positions from next_avail on
-		 * are free. */
-		for (; i < n; i++) {
-			vq_packed_put_one(p, ring, &chain[pos], pos, pos, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
-			                  cookies[i], pending == 0);
-			pending++;
-			vq_packed_step(&pos, &wrap, &auf, size);
-		}
-	} else {
-		uint16_t free_id = p->free_id;
-		for (; i < n && free_id != VQ_PACKED_NONE; i++) {
-			uint16_t id = free_id;
-			struct vq_chain *c = &chain[id];
-			free_id = c->last;
-			vq_packed_put_one(p, ring, c, pos, id, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable,
-			                  cookies[i], pending == 0);
-			pending++;
-			vq_packed_step(&pos, &wrap, &auf, size);
-		}
-		p->free_id = free_id;
+	for (; i < n && free_id != VQ_PACKED_NONE && cookies[i]; i++) {
+		uint16_t id = free_id;
+		struct vq_chain *c = &chain[id];
+		free_id = c->last;
+		vq_packed_put_one(p, ring, c, pos, id, sg[i].addr, sg[i].len, (uint16_t)(auf | wflag), writable, cookies[i],
+		                  pending == 0);
+		pending++;
+		vq_packed_step(&pos, &wrap, &auf, size);
 	}
+	p->free_id = free_id;
 	p->next_avail = pos;
 	p->avail_wrap = wrap;
 	p->avail_used_flags = auf;
 	p->pending_desc = pending;
+	return i;
+}
+
+/*
+ * The same as n calls of vq_packed_add_one (stopping at the first NULL
+ * cookie), with the ring cursor and the free id kept in locals for the
+ * whole burst and stored back once: the per-descriptor stores are then only
+ * the ring's and the chain's, not six fields of the queue state per
+ * descriptor.
+ */
+unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                           bool writable)
+{
+	if (n > vq->num_free)
+		n = vq->num_free;
+	unsigned i;
+	if (vq->in_order)
+		i = writable ? vq_packed_add_bufs_in_order(vq, sg, cookies, n, true)
+		             : vq_packed_add_bufs_in_order(vq, sg, cookies, n, false);
+	else
+		i = vq_packed_add_bufs_any(vq, sg, cookies, n, writable);
 	vq->num_free = (uint16_t)(vq->num_free - i);
 	return i;
 }
@@ -610,6 +657,7 @@ static inline unsigned vq_packed_get_used_in_order(struct vnet_vq *vq, struct vq
 	struct vq_packed *p = &vq->packed;
 	const struct vring_packed_desc *ring = p->desc;
 	struct vq_chain *chain = vq->chain;
+	const uint16_t size = vq->size;
 	uint16_t target = p->io_target;
 	uint32_t tlen = p->io_len;
 	unsigned n = 0;
@@ -618,26 +666,40 @@ static inline unsigned vq_packed_get_used_in_order(struct vnet_vq *vq, struct vq
 			target = VQ_PACKED_NONE;
 			break;
 		}
-		if (VQ_UNLIKELY(u->in_flight == 0 && p->pending_desc == 0)) {
-			vq_fault(vq, VNET_VQ_FAULT_IN_ORDER, target, 0);
-			break;
-		}
-		struct vq_chain *c = &chain[u->pos];
-		if (VQ_UNLIKELY(c->cookie == NULL || c->ndesc > u->in_flight)) {
-			/* The batch reaches a buffer we have not exposed yet. */
-			vq_fault(vq, VNET_VQ_FAULT_USED_IDX, target, c->ndesc);
-			break;
-		}
-		out[n].cookie = c->cookie;
-		if (u->pos == target) {
-			out[n].len = vq_packed_checked_len(vq, c, tlen);
+		/* Descriptors from the cursor to the batch's last buffer: inside
+		 * what was published, or the batch reaches a buffer we have not
+		 * exposed yet. */
+		uint32_t rem = target >= u->pos ? (uint32_t)(target - u->pos) : (uint32_t)target + size - u->pos;
+		if (VQ_UNLIKELY(rem >= u->in_flight)) {
+			vq_fault(vq, u->in_flight == 0 && p->pending_desc == 0 ? VNET_VQ_FAULT_IN_ORDER : VNET_VQ_FAULT_USED_IDX,
+			         target, rem);
 			target = VQ_PACKED_NONE;
-		} else {
-			out[n].len = c->in_len;
+			break;
 		}
-		n++;
-		vq_packed_complete_in_order(vq, u, c);
+		for (; n < max; n++) {
+			struct vq_chain *c = &chain[u->pos];
+			uint16_t nd = c->ndesc;
+			void *cookie = c->cookie;
+			/* The walk goes from head to head; the target must be one. */
+			if (VQ_UNLIKELY(!cookie || (rem && nd > rem))) {
+				vq_fault(vq, VNET_VQ_FAULT_USED_IDX, target, nd);
+				target = VQ_PACKED_NONE;
+				goto out;
+			}
+			out[n].cookie = cookie;
+			if (rem == 0) {
+				out[n].len = vq_packed_checked_len(vq, c, tlen);
+				vq_packed_complete_in_order(vq, u, c);
+				target = VQ_PACKED_NONE;
+				n++;
+				break;
+			}
+			out[n].len = c->in_len;
+			vq_packed_complete_in_order(vq, u, c);
+			rem -= nd;
+		}
 	}
+out:
 	p->io_target = target;
 	p->io_len = tlen;
 	return n;

@@ -36,6 +36,27 @@
 #define VQ_STORE16(p, v) __atomic_store_n((p), vnet_cpu_to_le16(v), __ATOMIC_RELAXED)
 #define VQ_STORE32(p, v) __atomic_store_n((p), vnet_cpu_to_le32(v), __ATOMIC_RELAXED)
 #define VQ_STORE64(p, v) __atomic_store_n((p), vnet_cpu_to_le64(v), __ATOMIC_RELAXED)
+/*
+ * A whole 16-byte descriptor in one store where the device cannot be
+ * reading it yet (split: before avail->idx moves, spec 2.7.13.3; packed:
+ * behind the first descriptor of an unpublished batch, 2.8.21.1): lo and hi
+ * are the values of bytes 0..7 and 8..15.  One store-buffer entry instead
+ * of two, on the path where the stores queue behind stores into lines the
+ * device read last (docs/performance.md, "Fewer stores per frame"); with
+ * SIMD registers only (kernels build without them: two stores).  d is
+ * 16-byte aligned (spec 2.7.5 and 2.8.10: rings are).
+ */
+static inline void vq_store_desc(void *d, uint64_t lo, uint64_t hi)
+{
+#if defined(__SSE2__) || defined(__ARM_NEON)
+	typedef uint64_t vq_u64x2 __attribute__((vector_size(16)));
+	vq_u64x2 v = {vnet_cpu_to_le64(lo), vnet_cpu_to_le64(hi)};
+	*(volatile vq_u64x2 *)d = v;
+#else
+	VQ_STORE64((vnet_le64 *)d, lo);
+	VQ_STORE64((vnet_le64 *)d + 1, hi);
+#endif
+}
 /* Writes before it are visible before writes after it (publish). */
 #define vq_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 /* Reads after it see data at least as new as reads before it (consume). */
@@ -96,13 +117,30 @@ static inline void vq_io_wmb(void)
 
 /* Per chain (split: per head descriptor; packed: per buffer id). */
 struct vq_chain {
-	void *cookie;        /* NULL when the slot is free */
-	uint32_t in_len;     /* sum of device-writable lengths: bound for used len */
-	uint16_t ndesc;      /* ring descriptors the chain occupies (1 if indirect) */
-	uint16_t last;       /* split: last ring descriptor of the chain;
-	                      * packed: next id in the free-id list / in-order FIFO */
-	uint8_t indirect;    /* chain uses the indirect table of this slot */
+	void *cookie;                /* NULL when the slot is free */
+	union {
+		struct {
+			uint32_t in_len;     /* sum of device-writable lengths: bound for used len */
+			uint16_t ndesc;      /* ring descriptors the chain occupies (1 if indirect) */
+			uint8_t indirect;    /* chain uses the indirect table of this slot */
+			uint8_t meta_zero;   /* always 0 (part of meta) */
+		};
+		uint64_t meta;               /* the three above, compared and stored at once */
+	};
+	uint16_t last;               /* split: last ring descriptor of the chain;
+	                              * packed: next id in the free-id list */
 };
+
+/* The meta image of a one-descriptor buffer offering in_len writable bytes. */
+static inline uint64_t vq_chain_meta_one(uint32_t in_len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return (uint64_t)in_len << 32 | (uint64_t)1u << 16;
+#else
+	return (uint64_t)in_len | (uint64_t)1u << 32;
+#endif
+}
+_Static_assert(sizeof(((struct vq_chain *)0)->meta) == 8, "vq_chain: meta is 8 bytes");
 
 /* Split-ring shadow (spec 2.7). */
 struct vq_split {
@@ -214,8 +252,8 @@ void vq_split_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, ui
 void vq_packed_ring_addrs(const struct vnet_vq *vq, uint64_t *d, uint64_t *dr, uint64_t *dv);
 int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
 int vq_packed_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie);
-/* n one-descriptor chains (vnet_vq_add_bufs; cookies checked non-NULL by
- * the caller up to n); returns how many fitted. */
+/* Up to n one-descriptor chains (vnet_vq_add_bufs), stopping at the first
+ * NULL cookie or when the ring is full; returns how many were added. */
 unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
                            bool writable);
 unsigned vq_packed_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,

@@ -243,15 +243,11 @@ static inline void vq_split_put_one(const struct vq_split_w *w, uint16_t head, u
 {
 	struct vring_desc *d = &w->desc[head];
 	uint64_t tail = (uint64_t)len | (uint64_t)(writable ? VRING_DESC_F_WRITE : 0u) << 32;
-	vnet_le64 *dt = (vnet_le64 *)(void *)&d->len;
-	VQ_STORE64(&d->addr, addr);
-	VQ_STORE64(dt, tail);
+	vq_store_desc(d, addr, tail);
 	struct vq_chain *c = &w->chain[head];
 	c->cookie = cookie;
-	VQ_SET_IF_CHANGED(c->in_len, writable ? len : 0u);
-	VQ_SET_IF_CHANGED(c->ndesc, 1u);
+	VQ_SET_IF_CHANGED(c->meta, vq_chain_meta_one(writable ? len : 0u));
 	VQ_SET_IF_CHANGED(c->last, head);
-	VQ_SET_IF_CHANGED(c->indirect, 0u);
 	vq_split_avail_at(w, idx, head);
 }
 
@@ -380,14 +376,15 @@ unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *c
 	uint16_t head = s->free_head, idx = s->avail_idx;
 	const struct vring_desc *shadow = s->shadow;
 	const struct vq_split_w w = vq_split_w(vq);
-	for (unsigned i = 0; i < n; i++, idx++) {
+	unsigned i = 0;
+	for (; i < n && cookies[i]; i++, idx++) {
 		vq_split_put_one(&w, head, idx, sg[i].addr, sg[i].len, writable, cookies[i]);
 		head = shadow[head].next;
 	}
 	s->free_head = head;
 	s->avail_idx = idx;
-	vq->num_free = (uint16_t)(vq->num_free - n);
-	return n;
+	vq->num_free = (uint16_t)(vq->num_free - i);
+	return i;
 }
 
 int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
