@@ -367,15 +367,19 @@ static __attribute__((noinline)) int vq_split_add_chain(struct vnet_vq *vq, cons
  * avail index kept in locals for the whole burst and stored back once (the
  * per-descriptor stores are then the ring's and the chain's only).
  */
-unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
-                          bool writable)
+/* The burst loop with writable and IN_ORDER (w.order set) constants. */
+static inline __attribute__((always_inline)) unsigned vq_split_add_bufs_k(struct vnet_vq *vq, const struct vnet_sg *sg,
+                                                                          void *const *cookies, unsigned n,
+                                                                          const bool writable, const bool in_order)
 {
 	struct vq_split *s = &vq->split;
-	if (n > vq->num_free)
-		n = vq->num_free;
 	uint16_t head = s->free_head, idx = s->avail_idx;
 	const struct vring_desc *shadow = s->shadow;
-	const struct vq_split_w w = vq_split_w(vq);
+	struct vq_split_w w = vq_split_w(vq);
+	if (!in_order)
+		w.order = NULL;
+	else if (!w.order)
+		__builtin_unreachable(); /* the caller tested it */
 	unsigned i = 0;
 	for (; i < n && cookies[i]; i++, idx++) {
 		vq_split_put_one(&w, head, idx, sg[i].addr, sg[i].len, writable, cookies[i]);
@@ -385,6 +389,19 @@ unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *c
 	s->avail_idx = idx;
 	vq->num_free = (uint16_t)(vq->num_free - i);
 	return i;
+}
+
+unsigned vq_split_add_bufs(struct vnet_vq *vq, const struct vnet_sg *sg, void *const *cookies, unsigned n,
+                           bool writable)
+{
+	if (n > vq->num_free)
+		n = vq->num_free;
+	/* order is allocated only with IN_ORDER (vq_split_init). */
+	if (vq->split.order)
+		return writable ? vq_split_add_bufs_k(vq, sg, cookies, n, true, true)
+		                : vq_split_add_bufs_k(vq, sg, cookies, n, false, true);
+	return writable ? vq_split_add_bufs_k(vq, sg, cookies, n, true, false)
+	                : vq_split_add_bufs_k(vq, sg, cookies, n, false, false);
 }
 
 int vq_split_add(struct vnet_vq *vq, const struct vnet_sg *sg, unsigned out_n, unsigned in_n, void *cookie)
