@@ -30,12 +30,17 @@ unsigned vnet_net_pkt_alloc_bulk(struct vnet_net *net, struct vnet_pkt **pkts, u
 {
 	if (!net || !pkts || n > net->free_top)
 		return 0;
-	/* The stack top in a local: one store for the batch. */
+	/* The stack top and what the loop reads of net in locals: one store
+	 * for the batch, and no reloads behind the buffer stores (which could
+	 * alias net as far as the compiler knows). */
 	const uint32_t *stack = net->free_stack;
+	struct vnet_pkt *const all = net->pkts;
+	const uint64_t f0 = net->pkt_fresh[0], f1 = net->pkt_fresh[1];
+	const uint16_t headroom = net->tx_headroom;
 	uint32_t top = net->free_top;
 	for (unsigned i = 0; i < n; i++) {
-		struct vnet_pkt *p = &net->pkts[stack[--top]];
-		net_pool_fresh(net, p);
+		struct vnet_pkt *p = &all[stack[--top]];
+		net_pool_fresh_w(p, f0, f1, headroom);
 		p->owner = VNET_OWN_APP;
 		pkts[i] = p;
 	}

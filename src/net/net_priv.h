@@ -181,22 +181,28 @@ struct vnet_net {
  * into frame and ring lines the device read last (a read-for-ownership
  * each), so stores, not loads of this hot line, set the rate
  * (docs/performance.md, "Fewer stores per frame"). */
-static inline void net_pool_fresh(const struct vnet_net *net, struct vnet_pkt *p)
+static inline void net_pool_fresh_w(struct vnet_pkt *p, uint64_t f0, uint64_t f1, uint16_t headroom)
 {
-	uint8_t *data = p->buf + net->tx_headroom;
+	uint8_t *data = p->buf + headroom;
 	p->len = 0;
 	p->pkt_len = 0;
 	/* room, flags, csum_start, csum_offset, gso_type, nseg, gso_size and
 	 * hdr_len are 16 contiguous bytes (net_pool.c asserts it): two loads
-	 * against the template instead of a test per field. */
+	 * against the template (f0, f1) instead of a test per field. */
 	uint64_t w[2];
 	__builtin_memcpy(w, &p->room, sizeof(w));
-	if (VQ_UNLIKELY_NET(((w[0] ^ net->pkt_fresh[0]) | (w[1] ^ net->pkt_fresh[1])) != 0 || p->data != data ||
-	                    p->next)) {
+	if (VQ_UNLIKELY_NET(((w[0] ^ f0) | (w[1] ^ f1)) != 0 || p->data != data || p->next)) {
 		p->data = data;
 		p->next = 0;
-		__builtin_memcpy(&p->room, net->pkt_fresh, sizeof(w));
+		w[0] = f0;
+		w[1] = f1;
+		__builtin_memcpy(&p->room, w, sizeof(w));
 	}
+}
+
+static inline void net_pool_fresh(const struct vnet_net *net, struct vnet_pkt *p)
+{
+	net_pool_fresh_w(p, net->pkt_fresh[0], net->pkt_fresh[1], net->tx_headroom);
 }
 
 static inline struct vnet_pkt *net_pool_get(struct vnet_net *net)
@@ -210,18 +216,18 @@ static inline struct vnet_pkt *net_pool_get(struct vnet_net *net)
 
 /* Put a buffer back (owner marked, next cleared if set), the stack top in
  * the caller's local (a batch of puts then stores it once). */
-static inline void net_pool_put_at(struct vnet_net *net, struct vnet_pkt *p, uint32_t *top)
+static inline void net_pool_put_at(uint32_t *stack, struct vnet_pkt *p, uint32_t *top)
 {
 	p->owner = VNET_OWN_POOL;
 	if (p->next) /* stored only when set: see net_pool_get */
 		p->next = 0;
-	net->free_stack[(*top)++] = p->idx;
+	stack[(*top)++] = p->idx;
 }
 
 static inline void net_pool_put(struct vnet_net *net, struct vnet_pkt *p)
 {
 	uint32_t top = net->free_top;
-	net_pool_put_at(net, p, &top);
+	net_pool_put_at(net->free_stack, p, &top);
 	net->free_top = top;
 }
 

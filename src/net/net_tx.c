@@ -38,13 +38,17 @@ unsigned net_tx_reclaim(struct vnet_net *net, struct vnet_net_q *q)
 {
 	struct vnet_vq_used u[VNET_NET_BURST_MAX];
 	unsigned total = 0;
+	/* The pool's bounds in locals: the buffer stores could alias net. */
+	const uintptr_t pool_base = (uintptr_t)net->pkts;
+	const uintptr_t pool_last = net_pool_last(net);
+	uint32_t *const stack = net->free_stack;
 	for (;;) {
 		unsigned k = vnet_vq_get_used(q->tx, u, VNET_NET_BURST_MAX);
 		uint32_t top = net->free_top; /* one store per batch, not per frame */
 		for (unsigned i = 0; i < k; i++) {
 			struct vnet_pkt *p = u[i].cookie;
-			if (net_pool_owns(net, p) && p->owner == VNET_OWN_DEV_TX) {
-				net_pool_put_at(net, p, &top);
+			if (net_pool_owns_at(pool_base, pool_last, p) && p->owner == VNET_OWN_DEV_TX) {
+				net_pool_put_at(stack, p, &top);
 			} else {
 				net->free_top = top;
 				net_tx_reclaim_other(net, q, p);
