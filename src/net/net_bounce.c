@@ -36,11 +36,11 @@ int net_bounce_init(struct vnet_net *net)
 		         vnet_device_name(net->dev));
 		return VNET_ENOTSUP;
 	}
-	int rc = vnet_hal_dma_alloc((size_t)net->pool_size * net->buf_size, 64, &net->bounce);
+	int rc = vnet_hal_dma_alloc((size_t)net->pool_size * net->buf_stride, 64, &net->bounce);
 	if (rc != VNET_OK)
 		return rc;
 	for (uint32_t i = 0; i < net->pool_size; i++)
-		net->pkts[i].iova = net->bounce.iova + (uint64_t)i * net->buf_size;
+		net->pkts[i].iova = net->bounce.iova + (uint64_t)i * net->buf_stride;
 	VNET_INFO("%s: bounce buffers: %u x %u bytes", vnet_device_name(net->dev), (unsigned)net->pool_size,
 	          (unsigned)net->buf_size);
 	return VNET_OK;
@@ -61,7 +61,7 @@ size_t net_bounce_abandon(struct vnet_net *net)
 
 static inline uint8_t *net_bounce_va(const struct vnet_net *net, const struct vnet_pkt *p)
 {
-	return (uint8_t *)net->bounce.va + (size_t)p->idx * net->buf_size;
+	return (uint8_t *)net->bounce.va + (size_t)p->idx * net->buf_stride;
 }
 
 void net_bounce_rx(struct vnet_net *net, struct vnet_pkt *p, uint32_t len)

@@ -101,7 +101,13 @@ int net_pool_init(struct vnet_net *net)
 	}
 	net->pool_size = n;
 	net_pool_fresh_init(net);
-	int rc = vnet_hal_dma_alloc((size_t)n * net->buf_size, 64, &net->pool_mem);
+	/* Buffers an odd number of cache lines apart: at a power-of-two
+	 * stride (2048) the same offset of every buffer falls in the same two
+	 * L1 sets out of 64, so the frame lines of a ring's worth of buffers
+	 * evict each other (on the back-end's core as well, which copies
+	 * them).  One line more per buffer spreads them over all sets. */
+	net->buf_stride = ((net->buf_size + 63u) & ~63u) | 64u;
+	int rc = vnet_hal_dma_alloc((size_t)n * net->buf_stride, 64, &net->pool_mem);
 	if (rc != VNET_OK)
 		return rc;
 	net->pkts = vnet_hal_zalloc(sizeof(*net->pkts) * n);
@@ -111,8 +117,8 @@ int net_pool_init(struct vnet_net *net)
 	for (uint32_t i = 0; i < n; i++) {
 		struct vnet_pkt *p = &net->pkts[i];
 		p->idx = i;
-		p->buf = (uint8_t *)net->pool_mem.va + (size_t)i * net->buf_size;
-		p->iova = net->pool_mem.iova + (uint64_t)i * net->buf_size;
+		p->buf = (uint8_t *)net->pool_mem.va + (size_t)i * net->buf_stride;
+		p->iova = net->pool_mem.iova + (uint64_t)i * net->buf_stride;
 		/* Hand out low indices first: better locality for small workloads. */
 		net->free_stack[i] = n - 1u - i;
 		p->owner = VNET_OWN_POOL;

@@ -159,6 +159,7 @@ struct vnet_net {
 	uint32_t free_top;
 	uint32_t pool_size;
 	uint32_t buf_size;
+	uint32_t buf_stride;        /* bytes from one pool buffer to the next (net_pool_init) */
 	/* offloads (net_setup.c decides at create, docs/offloads.md) */
 	uint8_t tx_gso_ok;          /* bit t: gso_type t (VNET_PKT_GSO_*, ECN stripped) may be sent */
 	uint8_t rx_gso_ok;          /* bit t: the device may deliver gso_type t */
