@@ -270,78 +270,73 @@ static inline bool net_tx_plain_fits(uintptr_t off, uintptr_t len, uint16_t hl, 
  * Gather up to lim plain frames from pp into b: each checked (ours, the
  * application's, one segment, no offload flags, inside its buffer), given
  * its all-zero header and marked the device's.  Stops at the first frame
- * that is not such a frame; returns how many were gathered and their bytes
- * in *bytes.  Its own function so that its few live values stay in
- * registers.
+ * that is not such a frame; returns how many were gathered.  Its own
+ * function so that its few live values stay in registers (a spill is a
+ * store, and on this path stores queue behind the frame-line ones).
  */
 static inline __attribute__((always_inline)) unsigned net_tx_gather_hl(const struct net_tx_geom *g,
                                                                         struct vnet_pkt **pp, unsigned lim,
-                                                                        struct net_tx_batch *b, uint64_t *bytes,
-                                                                        const uint16_t hl)
+                                                                        struct net_tx_batch *b, const uint16_t hl)
 {
 	const uintptr_t base = g->pool_base, last = g->pool_last, bs = g->bs;
-	struct vnet_pkt **const end = pp + lim;
-	struct vnet_pkt **cur = pp;
-	struct vnet_sg *sg = b->sg;
-	uint64_t sum = 0;
-	for (; cur != end; cur++, sg++) {
-		struct vnet_pkt *p = *cur;
+	unsigned i = 0;
+	for (; i < lim; i++) {
+		struct vnet_pkt *p = pp[i];
 		if (VQ_UNLIKELY_NET(!net_pool_owns_at(base, last, p) || p->owner != VNET_OWN_APP || p->next ||
 		                    (p->flags & ~VNET_PKT_F_CSUM_VALID)))
 			break;
 		uintptr_t off = (uintptr_t)p->data - (uintptr_t)p->buf;
-		uintptr_t len = p->len;
+		uint32_t len = p->len;
 		if (VQ_UNLIKELY_NET(!net_tx_plain_fits(off, len, hl, bs)))
 			break;
 		net_tx_plain_hdr(p->data - hl, hl);
 		p->owner = VNET_OWN_DEV_TX;
-		sum += len;
-		sg->addr = p->iova + (uint64_t)(off - hl);
-		sg->len = (uint32_t)len + hl;
-		b->cookie[sg - b->sg] = p;
+		b->sg[i].addr = p->iova + (uint64_t)(off - hl);
+		b->sg[i].len = len + hl;
+		b->cookie[i] = p;
 	}
-	*bytes = sum;
-	return (unsigned)(cur - pp);
+	return i;
 }
 
 /* The header length a constant in the loop for the common one (12: VERSION_1
  * or MRG_RXBUF); the others in a function of their own, whose memset call
  * would otherwise cost the common loop its registers. */
 static __attribute__((noinline)) unsigned net_tx_gather_other(const struct net_tx_geom *g, struct vnet_pkt **pp,
-                                                              unsigned lim, struct net_tx_batch *b, uint64_t *bytes)
+                                                              unsigned lim, struct net_tx_batch *b)
 {
-	return net_tx_gather_hl(g, pp, lim, b, bytes, g->hl);
+	return net_tx_gather_hl(g, pp, lim, b, g->hl);
 }
 
 static __attribute__((noinline)) unsigned net_tx_gather(const struct net_tx_geom *g, struct vnet_pkt **pp,
-                                                        unsigned lim, struct net_tx_batch *b, uint64_t *bytes)
+                                                        unsigned lim, struct net_tx_batch *b)
 {
 	if (VQ_LIKELY_NET(g->hl == 12u))
-		return net_tx_gather_hl(g, pp, lim, b, bytes, 12u);
-	return net_tx_gather_other(g, pp, lim, b, bytes);
+		return net_tx_gather_hl(g, pp, lim, b, 12u);
+	return net_tx_gather_other(g, pp, lim, b);
 }
 
-/* Post the n gathered frames of the batch (bytes in all); returns how many
- * went on the ring (fewer only when it is broken: the rest are the
- * caller's again). */
-static unsigned net_tx_flush(struct vnet_net *net, struct vnet_net_q *q, struct net_tx_batch *b, unsigned n,
-                             uint64_t bytes)
+/* Post the n gathered frames of the batch; returns how many went on the
+ * ring (fewer only when it is broken: the rest are the caller's again).
+ * The byte count is summed here from the staged lengths (loads only: the
+ * gathering loop runs out of registers with one more live value, and its
+ * spills are stores). */
+static unsigned net_tx_flush(struct vnet_net *net, struct vnet_net_q *q, struct net_tx_batch *b, unsigned n)
 {
 	if (VQ_UNLIKELY_NET(net->bounce.va)) /* bounce: the device gets a copy */
 		for (unsigned i = 0; i < n; i++)
 			net_bounce_tx(net, b->cookie[i]);
 	unsigned k = vnet_vq_add_bufs(q->tx, b->sg, b->cookie, n, false);
 	if (VQ_UNLIKELY_NET(k < n)) {
-		for (unsigned i = k; i < n; i++) {
-			struct vnet_pkt *p = b->cookie[i];
-			p->owner = VNET_OWN_APP;
-			bytes -= p->len;
-		}
+		for (unsigned i = k; i < n; i++)
+			((struct vnet_pkt *)b->cookie[i])->owner = VNET_OWN_APP;
 		if (vnet_vq_is_broken(q->tx))
 			q->st.tx_errors++; /* not a full ring: counted as before */
 	}
+	uint64_t bytes = 0;
+	for (unsigned i = 0; i < k; i++)
+		bytes += b->sg[i].len;
 	q->st.tx_packets += k;
-	q->st.tx_bytes += bytes;
+	q->st.tx_bytes += bytes - (uint64_t)k * net->hdr_len;
 	return k;
 }
 
@@ -383,10 +378,9 @@ unsigned vnet_net_tx_burst(struct vnet_net *net, uint16_t qp, struct vnet_pkt **
 		bool full = room < lim;
 		if (full)
 			lim = room;
-		uint64_t bytes;
-		unsigned bn = net_tx_gather(&g, pp, lim, &b, &bytes);
+		unsigned bn = net_tx_gather(&g, pp, lim, &b);
 		if (bn) {
-			unsigned k = net_tx_flush(net, q, &b, bn, bytes);
+			unsigned k = net_tx_flush(net, q, &b, bn);
 			if (k)
 				added = true;
 			if (k < bn) {
