@@ -363,11 +363,12 @@ static __attribute__((noinline)) int vq_split_add_chain(struct vnet_vq *vq, cons
 }
 
 /*
- * The same as n calls of vq_split_add_one, with the free-list head and the
- * avail index kept in locals for the whole burst and stored back once (the
- * per-descriptor stores are then the ring's and the chain's only).
+ * The same as n calls of vq_split_add_one (stopping at the first NULL
+ * cookie), with the free-list head and the avail index kept in locals for
+ * the whole burst and stored back once (the per-descriptor stores are then
+ * the ring's and the chain's only).  Inlined with writable and IN_ORDER
+ * (w.order set) as constants.
  */
-/* The burst loop with writable and IN_ORDER (w.order set) constants. */
 static inline __attribute__((always_inline)) unsigned vq_split_add_bufs_k(struct vnet_vq *vq, const struct vnet_sg *sg,
                                                                           void *const *cookies, unsigned n,
                                                                           const bool writable, const bool in_order)
